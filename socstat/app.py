@@ -1,0 +1,32 @@
+"""The Reflex application: pages, backend routes and background jobs."""
+
+import reflex as rx
+
+from socstat.api.routes import build_api
+from socstat.demo import demo_sandbox_lifespan
+from socstat.logging_setup import configure_logging
+from socstat.scheduler import scheduler_lifespan
+from socstat.ui.pages import (  # noqa: F401  (their pages register with add_pages)
+    admin,
+    confirm,
+    home,
+    invite,
+    login,
+    profile,
+    register,
+    reset,
+    source_detail,
+    sources,
+)
+from socstat.ui.routing import add_pages
+
+configure_logging()
+
+app = rx.App(
+    html_lang="ru",
+    api_transformer=build_api(),
+)
+add_pages(app)
+# The demo sandbox first: the scheduler's collections talk to it in demo mode.
+app.register_lifespan_task(demo_sandbox_lifespan)
+app.register_lifespan_task(scheduler_lifespan)

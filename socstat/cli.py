@@ -1,0 +1,488 @@
+"""The `socstat` command: a thin shell over the services."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from socstat.settings import SettingsError, get_settings
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+class CliError(Exception):
+    """A user-facing error: printed without a traceback, exit code 2."""
+
+
+def _cmd_migrate(args: argparse.Namespace) -> int:
+    from socstat.migrations import upgrade_database
+
+    upgrade_database()
+    print(f"База данных обновлена: {_safe_url(get_settings().effective_database_url)}")
+    return 0
+
+
+def _cmd_check_config(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    print("Конфигурация в порядке.")
+    print(f"  база данных: {_safe_url(settings.effective_database_url)}")
+    print(f"  часовой пояс: {settings.timezone}")
+    vk_mode = "песочница (демо-данные)" if settings.demo_mode else "VK API"
+    print(f"  VK: {vk_mode}, {settings.effective_vk_api_url}")
+    print(f"  почта: {settings.smtp_host or 'не настроена (письма пишутся в журнал)'}")
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from socstat.demo import seed_demo
+
+    seed = asyncio.run(seed_demo())
+    print("Демо-пользователи (пароли известны всем — только для пробы):")
+    for item in seed.credentials:
+        print(f"  {item.role:<9} {item.email:<28} пароль: {item.password}")
+    if seed.note:
+        print(seed.note)
+    else:
+        print(f"Демо-сообществ добавлено: {seed.sources_added}, собрано впервые: {seed.collected}")
+    return 0
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+# --- sources, collection, statistics, worker ------------------------------------------
+#
+# The CLI is run by the server's operator, so it acts as an administrator: the account
+# named by --as EMAIL, else the first active admin (lowest id). Collection runs are system
+# runs (no actor, trigger "cli"). `sources add` subscribes --user EMAIL (default: the acting
+# admin); an admin may add sources for any user.
+
+
+def _cli_actor(session, email: str | None = None):  # type: ignore[no-untyped-def]
+    from sqlmodel import select
+
+    from socstat.models import Role, User
+
+    if email:
+        user = session.exec(select(User).where(User.email == email.strip().lower())).first()
+        if user is None:
+            raise CliError(f"пользователь {email} не найден")
+        return user
+    admin = session.exec(
+        select(User).where(User.role == Role.ADMIN, User.blocked_at.is_(None)).order_by(User.id)
+    ).first()
+    if admin is None:
+        raise CliError("нет ни одного администратора; создайте его или укажите --as EMAIL")
+    return admin
+
+
+def _find_user(session, email: str):  # type: ignore[no-untyped-def]
+    from sqlmodel import select
+
+    from socstat.models import User
+
+    user = session.exec(select(User).where(User.email == email.strip().lower())).first()
+    if user is None:
+        raise CliError(f"пользователь {email} не найден")
+    return user
+
+
+def _run_async(coro):  # type: ignore[no-untyped-def]
+    import asyncio
+
+    return asyncio.run(coro)
+
+
+def _cmd_sources_add(args: argparse.Namespace) -> int:
+    from socstat.db import session_scope
+    from socstat.services.authz import PermissionDenied
+    from socstat.services.collection import make_collector
+    from socstat.services.sources import AddOutcome, add_sources
+
+    async def _add() -> list:
+        collector = make_collector()
+        try:
+            with session_scope() as session:
+                actor = _cli_actor(session, args.actor)
+                user_id = _find_user(session, args.user).id if args.user else None
+                return await add_sources(
+                    session,
+                    actor=actor,
+                    links=args.links,
+                    collector=collector,
+                    user_id=user_id,
+                    ip="cli",
+                )
+        finally:
+            await collector.aclose()
+
+    try:
+        results = _run_async(_add())
+    except (PermissionDenied, LookupError) as exc:
+        raise CliError(str(exc)) from None
+    labels = {AddOutcome.ADDED: "добавлен", AddOutcome.ALREADY: "уже отслеживается"}
+    for result in results:
+        if result.outcome == AddOutcome.ERROR:
+            print(f"{result.link}: ошибка — {result.message}")
+        else:
+            print(f"{result.link}: {labels[result.outcome]} — #{result.source_id} {result.name}")
+    return 1 if any(r.outcome == AddOutcome.ERROR for r in results) else 0
+
+
+def _cmd_sources_list(args: argparse.Namespace) -> int:
+    from socstat.db import session_scope
+    from socstat.services.sources import list_sources
+
+    with session_scope() as session:
+        rows = list_sources(session, actor=_cli_actor(session, args.actor))
+    if not rows:
+        print("Источников нет.")
+        return 0
+    for row in rows:
+        collected = (
+            row.last_collected_at.strftime("%Y-%m-%d %H:%M UTC")
+            if row.last_collected_at
+            else "ещё не собирался"
+        )
+        flags = " (устарело)" if row.stale else ""
+        print(
+            f"#{row.id}\t{row.screen_name}\t{row.name}\t{row.status}{flags}\t"
+            f"подписчиков: {row.members_count if row.members_count is not None else '—'}\t"
+            f"сбор: {collected}"
+        )
+    return 0
+
+
+def _cmd_collect(args: argparse.Namespace) -> int:
+    from sqlmodel import select
+
+    from socstat.db import session_scope
+    from socstat.models import Source, Subscription
+    from socstat.services.collection import (
+        Trigger,
+        collect_due_sources,
+        collect_sources,
+        make_collector,
+    )
+
+    async def _collect():  # type: ignore[no-untyped-def]
+        collector = make_collector()
+        try:
+            if args.sources:
+                return await collect_sources(
+                    source_ids=args.sources, collector=collector, trigger=Trigger.CLI
+                )
+            if args.all:
+                with session_scope() as session:
+                    ids = session.exec(
+                        select(Source.id)
+                        .where(
+                            select(Subscription.id)
+                            .where(Subscription.source_id == Source.id)
+                            .exists()
+                        )
+                        .order_by(
+                            Source.last_collected_at.is_not(None),
+                            Source.last_collected_at,
+                            Source.id,
+                        )
+                    ).all()
+                return await collect_sources(
+                    source_ids=list(ids), collector=collector, trigger=Trigger.CLI
+                )
+            return await collect_due_sources(collector=collector, trigger=Trigger.CLI)
+        finally:
+            await collector.aclose()
+
+    summary = _run_async(_collect())
+    if summary is None:
+        print("Нет источников, которым пора обновиться.")
+        return 0
+    print(f"Сбор #{summary.run_id}: {summary.status}")
+    print(
+        f"  источники: успешно {summary.sources_ok}, частично {summary.sources_partial}, "
+        f"с ошибкой {summary.sources_failed}"
+    )
+    print(f"  публикации: новых {summary.items_new}, обновлено {summary.items_updated}")
+    errors = ", ".join(f"{k}: {v}" for k, v in sorted(summary.errors_by_code.items())) or "нет"
+    print(f"  запросов {summary.requests}, вызовов API {summary.calls}, ошибки API: {errors}")
+    print(f"  длительность: {summary.duration_seconds:.1f} с")
+    if summary.error:
+        print(f"  ошибка: {summary.error}")
+    return 1 if summary.sources_failed or summary.status == "failed" else 0
+
+
+def _parse_date(text: str):  # type: ignore[no-untyped-def]
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"неверная дата {text!r}, нужен формат ГГГГ-ММ-ДД"
+        ) from None
+
+
+def _cmd_stats(args: argparse.Namespace) -> int:
+    import csv
+
+    from socstat.db import session_scope
+    from socstat.services.stats import StatsQueryError, daily_stats
+
+    try:
+        with session_scope() as session:
+            rows = daily_stats(
+                session,
+                actor=_cli_actor(session, args.actor),
+                date_from=args.date_from,
+                date_to=args.date_to,
+                source_ids=args.sources,
+                kinds=args.kinds,
+            )
+    except StatsQueryError as exc:
+        raise CliError(str(exc)) from None
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(
+        [
+            "source_id",
+            "screen_name",
+            "date",
+            "kind",
+            "count",
+            "likes",
+            "reposts",
+            "comments",
+            "views",
+        ]
+    )
+    for row in rows:
+        writer.writerow(
+            [
+                row.source_id,
+                row.screen_name,
+                row.date.isoformat(),
+                row.kind,
+                row.count,
+                *(
+                    "" if v is None else v
+                    for v in (row.likes, row.reposts, row.comments, row.views)
+                ),
+            ]
+        )
+    return 0
+
+
+def _cmd_worker(args: argparse.Namespace) -> int:
+    from socstat.scheduler import run_worker
+
+    print("socstat worker: планировщик запущен (Ctrl+C или SIGTERM — остановка).")
+    _run_async(run_worker())
+    return 0
+
+
+def _register_collection(commands: argparse._SubParsersAction) -> None:
+    sources = commands.add_parser("sources", help="отслеживаемые сообщества")
+    sub = sources.add_subparsers(dest="sources_command", required=True, metavar="ACTION")
+    add = sub.add_parser("add", help="добавить сообщества по ссылкам")
+    add.add_argument("links", nargs="+", metavar="LINK", help="ссылка, screen name или id")
+    add.add_argument("--user", metavar="EMAIL", help="чей это источник (по умолчанию — админ)")
+    add.add_argument("--as", dest="actor", metavar="EMAIL", help="действовать от имени админа")
+    add.set_defaults(handler=_cmd_sources_add)
+    listing = sub.add_parser("list", help="список источников")
+    listing.add_argument("--as", dest="actor", metavar="EMAIL", help="от имени пользователя")
+    listing.set_defaults(handler=_cmd_sources_list)
+
+    collect = commands.add_parser("collect", help="собрать статистику (по умолчанию — пора)")
+    which = collect.add_mutually_exclusive_group()
+    which.add_argument("--all", action="store_true", help="все отслеживаемые источники")
+    which.add_argument(
+        "--source",
+        dest="sources",
+        type=int,
+        action="append",
+        metavar="ID",
+        help="источник по id (можно несколько раз)",
+    )
+    collect.set_defaults(handler=_cmd_collect)
+
+    stats = commands.add_parser("stats", help="дневная статистика (CSV)")
+    stats.add_argument(
+        "--from", dest="date_from", type=_parse_date, required=True, metavar="ГГГГ-ММ-ДД"
+    )
+    stats.add_argument(
+        "--to", dest="date_to", type=_parse_date, required=True, metavar="ГГГГ-ММ-ДД"
+    )
+    stats.add_argument("--source", dest="sources", type=int, action="append", metavar="ID")
+    stats.add_argument("--kind", dest="kinds", action="append", choices=("post", "video", "clip"))
+    stats.add_argument("--format", choices=("csv",), default="csv")
+    stats.add_argument("--as", dest="actor", metavar="EMAIL", help="от имени пользователя")
+    stats.set_defaults(handler=_cmd_stats)
+
+    commands.add_parser("worker", help="планировщик без веб-интерфейса").set_defaults(
+        handler=_cmd_worker
+    )
+
+
+# --- users ----------------------------------------------------------------------------
+
+
+def _cmd_users_create(args: argparse.Namespace) -> int:
+    from socstat.db import session_scope
+    from socstat.services import audit
+    from socstat.services.accounts import AccountError, create_user_record
+    from socstat.services.passwords import generate_password
+
+    generated = not args.password_stdin
+    password = generate_password() if generated else sys.stdin.readline().rstrip("\r\n")
+    try:
+        with session_scope() as session:
+            user = create_user_record(
+                session, email=args.email, role=args.role, name=args.name or "", password=password
+            )
+            audit.record(
+                session,
+                actor=None,
+                action="user.created",
+                target_type="user",
+                target_id=user.id or "",
+                details={"email": user.email, "via": "cli"},
+            )
+    except AccountError as exc:
+        raise CliError(str(exc)) from None
+    print(f"Пользователь создан: {user.email} ({user.role})")
+    if generated:
+        print(f"Пароль (показывается один раз): {password}")
+    return 0
+
+
+def _cmd_users_list(args: argparse.Namespace) -> int:
+    from sqlmodel import select
+
+    from socstat.db import session_scope
+    from socstat.models import User
+
+    with session_scope() as session:
+        users = session.exec(select(User).order_by(User.email)).all()
+    if not users:
+        print("Пользователей нет.")
+    for user in users:
+        flags = []
+        if user.blocked_at is not None:
+            flags.append("заблокирован")
+        if user.confirmed_at is None:
+            flags.append("не подтверждён")
+        if user.totp_enabled:
+            flags.append("2FA")
+        last = user.last_login_at.strftime("%Y-%m-%d %H:%M") if user.last_login_at else "—"
+        extra = f" [{', '.join(flags)}]" if flags else ""
+        print(f"{user.id:>5}  {user.email:<40} {user.role:<9} вход: {last}{extra}")
+    return 0
+
+
+def _cmd_users_set_role(args: argparse.Namespace) -> int:
+    from socstat.db import session_scope
+    from socstat.services import audit
+
+    with session_scope() as session:
+        user = _find_user(session, args.email)
+        old, user.role = user.role, args.role
+        session.add(user)
+        audit.record(
+            session,
+            actor=None,
+            action="user.role_changed",
+            target_type="user",
+            target_id=user.id or "",
+            details={"old": old, "new": args.role, "via": "cli"},
+        )
+    print(f"Роль {user.email}: {old} → {args.role}")
+    return 0
+
+
+def _cmd_demo_users(args: argparse.Namespace) -> int:
+    print_demo_users()
+    return 0
+
+
+def print_demo_users() -> None:
+    """Create the demo accounts if missing and print their credentials (used by make run)."""
+    from socstat.db import session_scope
+    from socstat.services.admin import ensure_demo_users
+
+    with session_scope() as session:
+        credentials = ensure_demo_users(session)
+    print("Демо-пользователи:")
+    for item in credentials:
+        note = " (пароль был изменён)" if item.password_changed else ""
+        print(f"  {item.role:<9} {item.email:<28} пароль: {item.password}{note}")
+
+
+def _register_users(commands: argparse._SubParsersAction) -> None:
+    from socstat.models import Role
+
+    users = commands.add_parser("users", help="пользователи")
+    sub = users.add_subparsers(dest="users_command", required=True, metavar="ACTION")
+    create = sub.add_parser("create", help="создать пользователя (без подтверждения почты)")
+    create.add_argument("--email", required=True)
+    create.add_argument("--role", required=True, choices=Role.ALL)
+    create.add_argument("--name", default="")
+    create.add_argument(
+        "--password-stdin", action="store_true", help="прочитать пароль из stdin (иначе создать)"
+    )
+    create.set_defaults(handler=_cmd_users_create)
+    sub.add_parser("list", help="список пользователей").set_defaults(handler=_cmd_users_list)
+    set_role = sub.add_parser("set-role", help="сменить роль")
+    set_role.add_argument("--email", required=True)
+    set_role.add_argument("--role", required=True, choices=Role.ALL)
+    set_role.set_defaults(handler=_cmd_users_set_role)
+    commands.add_parser(
+        "demo-users", help="создать демо-пользователей и показать их пароли"
+    ).set_defaults(handler=_cmd_demo_users)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="socstat", description="socstat — статистика сообществ")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser("migrate", help="применить миграции базы данных").set_defaults(
+        handler=_cmd_migrate
+    )
+    commands.add_parser("check-config", help="проверить настройки").set_defaults(
+        handler=_cmd_check_config
+    )
+    commands.add_parser("demo", help="демо-пользователи и демо-данные (для make run)").set_defaults(
+        handler=_cmd_demo
+    )
+    for register in _registrars():
+        register(commands)
+    return parser
+
+
+def _registrars() -> list[Callable[[argparse._SubParsersAction], None]]:
+    """Command groups that live beside the code they drive."""
+    from socstat.sandbox.cli import register as register_sandbox
+
+    return [register_sandbox, _register_collection, _register_users]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        get_settings()
+        from socstat.logging_setup import configure_logging
+
+        configure_logging()
+        return args.handler(args)
+    except (SettingsError, CliError) as exc:
+        print(f"Ошибка: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,55 @@
+"""All tables; importing this module registers them on SQLModel.metadata."""
+
+from socstat.models.accounts import (
+    AuthSession,
+    LoginAttempt,
+    OneTimeToken,
+    RecoveryCode,
+    Role,
+    Team,
+    TeamMember,
+    TotpUse,
+    User,
+)
+from socstat.models.alerts import AlertRule, Notification, Outbox, OutboxStatus
+from socstat.models.audit import AuditEvent
+from socstat.models.base import UTCDateTime, utcnow
+from socstat.models.reports import Report, ReportSubscription
+from socstat.models.runs import CollectionRun, CollectionRunSource, JobRun, RunStatus
+from socstat.models.sources import ContentKind, Source, SourceStatus, Subscription
+from socstat.models.stats import ContentItem, CounterSnapshot, DailyStat
+from socstat.models.system import ApiToken, SystemSetting
+
+__all__ = [
+    "AlertRule",
+    "ApiToken",
+    "AuditEvent",
+    "AuthSession",
+    "CollectionRun",
+    "CollectionRunSource",
+    "ContentItem",
+    "ContentKind",
+    "CounterSnapshot",
+    "DailyStat",
+    "JobRun",
+    "LoginAttempt",
+    "Notification",
+    "OneTimeToken",
+    "Outbox",
+    "OutboxStatus",
+    "RecoveryCode",
+    "Report",
+    "ReportSubscription",
+    "Role",
+    "RunStatus",
+    "Source",
+    "SourceStatus",
+    "Subscription",
+    "SystemSetting",
+    "Team",
+    "TeamMember",
+    "TotpUse",
+    "UTCDateTime",
+    "User",
+    "utcnow",
+]

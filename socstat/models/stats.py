@@ -1,0 +1,70 @@
+"""Collected content, counter snapshots and daily pre-aggregates.
+
+NULL means "the platform did not give it" — never replace it by 0.
+"""
+
+from datetime import date, datetime
+
+from sqlmodel import Field, SQLModel, UniqueConstraint
+
+from socstat.models.base import UTCDateTime, utcnow
+
+
+class ContentItem(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("source_id", "kind", "external_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: int = Field(foreign_key="source.id", index=True, ondelete="CASCADE")
+    kind: str = Field(max_length=8)
+    external_id: str = Field(max_length=64)
+    published_at: datetime = Field(sa_type=UTCDateTime)
+    local_date: date = Field(index=True)
+    likes: int | None = None
+    reposts: int | None = None
+    comments: int | None = None
+    views: int | None = None
+    is_pinned: bool = False
+    is_ad: bool = False
+    is_repost: bool = False
+    text_preview: str = Field(default="", max_length=300)
+    collected_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class CounterSnapshot(SQLModel, table=True):
+    """What the platform reported for the community on one local day (last reading wins)."""
+
+    __table_args__ = (UniqueConstraint("source_id", "local_date"),)
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: int = Field(foreign_key="source.id", index=True, ondelete="CASCADE")
+    local_date: date
+    taken_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    members: int | None = None
+    posts: int | None = None
+    videos: int | None = None
+    clips: int | None = None
+    clips_views: int | None = None
+    clips_likes: int | None = None
+    clips_followers: int | None = None
+    photos: int | None = None
+    articles: int | None = None
+
+
+class DailyStat(SQLModel, table=True):
+    """Pre-aggregate per source × local day × content kind, kept in step with ContentItem.
+
+    `*_unknown` counts the items whose figure the platform did not give; the sums cover
+    the known ones only, and a sum over nothing known is NULL.
+    """
+
+    __table_args__ = (UniqueConstraint("source_id", "local_date", "kind"),)
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: int = Field(foreign_key="source.id", index=True, ondelete="CASCADE")
+    local_date: date = Field(index=True)
+    kind: str = Field(max_length=8)
+    count: int = 0
+    likes: int | None = None
+    reposts: int | None = None
+    comments: int | None = None
+    views: int | None = None
+    views_unknown: int = 0
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -1,0 +1,1 @@
+"""Reflex pages, components and states — thin shells over socstat.services."""

@@ -1,0 +1,54 @@
+"""`socstat demo`: demo accounts and demo communities from the sandbox, idempotent."""
+
+import asyncio
+
+import pytest
+from sqlmodel import select
+
+from socstat.demo import seed_demo
+from socstat.models import Source, Subscription, User
+from socstat.settings import reset_settings_cache
+from tests.browser.conftest import free_port
+
+
+@pytest.fixture
+def demo_env(db, monkeypatch):
+    monkeypatch.setenv("SOCSTAT_SANDBOX_PORT", str(free_port()))
+    monkeypatch.setenv("SOCSTAT_VK_TOKENS", "")
+    reset_settings_cache()
+    yield
+    reset_settings_cache()
+
+
+def test_seed_creates_users_sources_and_collects_once(demo_env, session):
+    first = asyncio.run(seed_demo())
+    roles = {c.role for c in first.credentials}
+    assert roles == {"admin", "director", "analyst"}
+    assert first.sources_added == 15
+    assert first.collected == 15
+
+    users = {u.email: u for u in session.exec(select(User)).all()}
+    assert set(users) >= {"admin@socstat.local", "director@socstat.local"}
+    analyst_sources = session.exec(
+        select(Subscription).where(Subscription.user_id == users["analyst@socstat.local"].id)
+    ).all()
+    assert len(analyst_sources) == 11
+    statuses = {s.status for s in session.exec(select(Source)).all()}
+    assert "active" in statuses and len(statuses) > 1
+    assert all(s.last_collected_at is not None for s in session.exec(select(Source)).all())
+
+    second = asyncio.run(seed_demo())
+    assert (second.sources_added, second.collected) == (0, 0)
+    assert len(session.exec(select(Source)).all()) == 15
+
+
+def test_no_demo_communities_with_real_tokens(db, monkeypatch, session):
+    monkeypatch.setenv("SOCSTAT_VK_TOKENS", "real-token")
+    reset_settings_cache()
+    try:
+        seed = asyncio.run(seed_demo())
+    finally:
+        reset_settings_cache()
+    assert seed.sources_added == 0
+    assert "VK-токены настроены" in seed.note
+    assert session.exec(select(Source)).all() == []

@@ -1,0 +1,188 @@
+"""Scheduler wiring: the leader lock, the job journal and the collection job."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from socstat.models import (
+    AuthSession,
+    JobRun,
+    LoginAttempt,
+    Outbox,
+    OutboxStatus,
+    RunStatus,
+    SystemSetting,
+    User,
+    utcnow,
+)
+from socstat.scheduler import (
+    COLLECTION_JOB,
+    OUTBOX_JOB,
+    RETENTION_JOB,
+    LeaderLock,
+    SchedulerService,
+    build_scheduler,
+    outbox_job,
+    retention_job,
+    run_job,
+)
+from socstat.services.notify import enqueue_email
+from socstat.settings import get_settings
+from tests.smtp import smtp_server  # noqa: F401  (fixture)
+
+
+def test_second_leader_lock_fails_while_first_holds(db) -> None:
+    first, second = LeaderLock(key=4242), LeaderLock(key=4242)
+    try:
+        assert first.acquire() is True
+        assert first.acquire() is True  # idempotent for the holder
+        assert second.acquire() is False
+        first.release()
+        assert second.acquire() is True
+        assert first.acquire() is False
+    finally:
+        first.release()
+        second.release()
+
+
+async def test_job_journal_records_success_and_failure(db, session) -> None:
+    async def ok() -> dict:
+        return {"status": RunStatus.OK, "sources": 3}
+
+    async def broken() -> dict:
+        raise RuntimeError("нет связи")
+
+    done = await run_job("demo", ok)
+    failed = await run_job("demo", broken)
+    assert done.status == RunStatus.OK and done.details == {"status": "ok", "sources": 3}
+    assert failed.status == RunStatus.FAILED and "нет связи" in failed.error
+    rows = session.exec(select(JobRun).order_by(JobRun.id)).all()
+    assert [r.status for r in rows] == [RunStatus.OK, RunStatus.FAILED]
+    assert all(r.finished_at is not None for r in rows)
+
+
+async def test_scheduler_job_options_and_interval_override(db, session) -> None:
+    scheduler = build_scheduler(get_settings())
+    job = scheduler.get_job(COLLECTION_JOB)
+    assert job.coalesce is True and job.max_instances == 1 and job.misfire_grace_time >= 60
+    assert job.trigger.interval == timedelta(hours=get_settings().collect_interval_hours)
+    session.add(SystemSetting(key="collect_interval_hours", value=6))
+    session.commit()
+    job = build_scheduler(get_settings()).get_job(COLLECTION_JOB)
+    assert job.trigger.interval == timedelta(hours=6)
+
+
+async def test_only_one_service_leads(db, monkeypatch) -> None:
+    import socstat.scheduler as scheduler_module
+
+    monkeypatch.setattr(scheduler_module, "build_scheduler", _idle_scheduler)
+    leader, follower = SchedulerService(retry_seconds=0.05), SchedulerService(retry_seconds=0.05)
+    await leader.start()
+    await _until(lambda: leader.is_leader)
+    await follower.start()
+    await asyncio.sleep(0.2)
+    assert not follower.is_leader
+    await leader.stop()
+    await _until(lambda: follower.is_leader)
+    await follower.stop()
+
+
+def _idle_scheduler(settings):  # type: ignore[no-untyped-def]
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+    return AsyncIOScheduler()
+
+
+async def _until(check) -> None:  # type: ignore[no-untyped-def]
+    deadline = asyncio.get_running_loop().time() + 5.0
+    while not check():
+        if asyncio.get_running_loop().time() > deadline:
+            pytest.fail("condition not reached in time")
+        await asyncio.sleep(0.02)
+
+
+async def test_run_worker_stops_cleanly_and_releases_the_lock(db, monkeypatch) -> None:
+    import socstat.scheduler as scheduler_module
+
+    monkeypatch.setattr(scheduler_module, "build_scheduler", _idle_scheduler)
+    stop = asyncio.Event()
+    task = asyncio.create_task(scheduler_module.run_worker(stop))
+    await asyncio.sleep(0.3)
+    probe = LeaderLock()
+    assert probe.acquire() is False  # the worker leads
+    stop.set()
+    await asyncio.wait_for(task, 5)
+    assert probe.acquire() is True
+    probe.release()
+
+
+def test_worker_command_exits_on_sigterm(db) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from socstat.settings import PROJECT_ROOT
+
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "socstat", "worker"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert "планировщик запущен" in process.stdout.readline()
+        deadline = time.monotonic() + 10
+        probe = LeaderLock()
+        while probe.acquire():  # wait until the worker leads
+            probe.release()
+            assert time.monotonic() < deadline, "the worker never took the leader lock"
+            time.sleep(0.1)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def test_scheduler_has_outbox_and_retention_jobs(db) -> None:
+    scheduler = build_scheduler(get_settings())
+    assert scheduler.get_job(OUTBOX_JOB) is not None
+    assert scheduler.get_job(RETENTION_JOB) is not None
+
+
+async def test_outbox_job_delivers_pending_email(smtp_server, session) -> None:  # noqa: F811
+    enqueue_email(session, to="someone@example.org", subject="Проверка", body="Текст")
+    session.commit()
+    await outbox_job()
+    assert [m["Subject"] for m in smtp_server.wait_for(1)] == ["Проверка"]
+    session.expire_all()
+    assert session.exec(select(Outbox)).one().status == OutboxStatus.SENT
+
+
+async def test_retention_job_deletes_only_old_rows(session) -> None:
+    user = User(email="r@example.org")
+    session.add(user)
+    session.commit()
+    long_ago = utcnow() - timedelta(days=90)
+    session.add(AuthSession(user_id=user.id, token_hash="old", expires_at=long_ago))
+    session.add(
+        AuthSession(user_id=user.id, token_hash="live", expires_at=utcnow() + timedelta(days=1))
+    )
+    session.add(LoginAttempt(email="r@example.org", created_at=long_ago))
+    session.add(LoginAttempt(email="r@example.org"))
+    session.commit()
+    details = await retention_job()
+    assert details["sessions_deleted"] == 1 and details["login_attempts_deleted"] == 1
+    session.expire_all()
+    assert [s.token_hash for s in session.exec(select(AuthSession)).all()] == ["live"]
+    assert len(session.exec(select(LoginAttempt)).all()) == 1
