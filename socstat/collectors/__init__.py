@@ -1,0 +1,1 @@
+"""Platform collectors: one package per platform behind the protocol in base.py."""

@@ -1,0 +1,114 @@
+"""The contract between a platform collector and the collection service.
+
+A collector talks to one platform's API and returns plain dataclasses; it never touches
+the database. Figures the platform did not give are None — never 0.
+(Named *Record/*Reading to stay apart from the tables ContentItem / CounterSnapshot.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+
+class LinkError(ValueError):
+    """A link or id that does not name a community of the platform (message names it)."""
+
+
+class CollectorError(RuntimeError):
+    """The platform could not be asked at all (no usable token, API down after retries)."""
+
+
+@dataclass(frozen=True)
+class CounterReading:
+    members: int | None = None
+    posts: int | None = None
+    videos: int | None = None
+    clips: int | None = None
+    clips_views: int | None = None
+    clips_likes: int | None = None
+    clips_followers: int | None = None
+    photos: int | None = None
+    articles: int | None = None
+
+
+@dataclass(frozen=True)
+class CommunityInfo:
+    external_id: str
+    screen_name: str
+    name: str
+    url: str
+    photo_url: str = ""
+    community_type: str = ""
+    members_count: int | None = None
+    # one of socstat.models.SourceStatus values; reason is human-readable (Russian)
+    status: str = "active"
+    status_reason: str = ""
+    counters: CounterReading = field(default_factory=CounterReading)
+
+
+@dataclass(frozen=True)
+class ContentRecord:
+    kind: str  # post | video | clip
+    external_id: str
+    published_at: datetime  # aware, UTC
+    likes: int | None = None
+    reposts: int | None = None
+    comments: int | None = None
+    views: int | None = None
+    is_pinned: bool = False
+    is_ad: bool = False
+    is_repost: bool = False
+    text_preview: str = ""
+
+
+@dataclass(frozen=True)
+class CollectRequest:
+    """Collect one community: every item published at or after `since` (UTC)."""
+
+    external_id: str
+    since: datetime
+
+
+@dataclass
+class SourceResult:
+    """What a collector learned about one community in one run.
+
+    `complete` is False when some pages could not be fetched: the items present are
+    correct, but the period is not fully covered (the run is partial for this source).
+    """
+
+    external_id: str
+    info: CommunityInfo | None = None
+    items: list[ContentRecord] = field(default_factory=list)
+    complete: bool = True
+    error_code: int | None = None
+    error: str = ""
+
+
+@dataclass
+class UsageStats:
+    requests: int = 0
+    calls: int = 0
+    errors_by_code: dict[str, int] = field(default_factory=dict)
+
+    def count_error(self, code: int | str) -> None:
+        key = str(code)
+        self.errors_by_code[key] = self.errors_by_code.get(key, 0) + 1
+
+
+class Collector(Protocol):
+    platform: str
+    usage: UsageStats
+
+    async def resolve(self, link: str) -> CommunityInfo:
+        """Parse a link/id, resolve it, describe the community; LinkError if not one."""
+        ...
+
+    def collect(self, requests: list[CollectRequest]) -> AsyncIterator[SourceResult]:
+        """Yield one result per request as soon as it is complete (any order)."""
+        ...
+
+    async def aclose(self) -> None: ...

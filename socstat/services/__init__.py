@@ -1,0 +1,1 @@
+"""Use cases: accounts, sources, collection, stats, … (no Reflex imports)."""

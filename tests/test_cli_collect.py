@@ -1,0 +1,120 @@
+"""`socstat sources …`, `socstat collect`, `socstat stats` against the sandbox."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlmodel import Session, select
+
+from socstat.cli import main
+from socstat.models import DailyStat, Role, Source, Subscription, User
+from socstat.sandbox.config import SandboxConfig
+from socstat.sandbox.runner import SandboxServer
+from socstat.settings import reset_settings_cache
+
+
+@pytest.fixture
+def sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[SandboxServer]:
+    now = datetime.now(UTC).replace(microsecond=0)
+    config = SandboxConfig(
+        seed=3, communities=8, days=5, now=now, running_clock=False, rate_limit=False
+    )
+    with SandboxServer(config) as server:
+        monkeypatch.setenv("SOCSTAT_VK_API_URL", server.url)
+        monkeypatch.setenv("SOCSTAT_VK_TOKENS", "cli-token-12345678")
+        reset_settings_cache()
+        yield server
+    monkeypatch.undo()
+    reset_settings_cache()
+
+
+def _admin(session: Session) -> User:
+    admin = User(email="admin@example.com", role=Role.ADMIN)
+    analyst = User(email="ann@example.com")
+    session.add_all([admin, analyst])
+    session.commit()
+    return admin
+
+
+def test_sources_add_list_collect_and_stats_csv(db, session, sandbox, capsys) -> None:
+    _admin(session)
+    names = [c["screen_name"] for c in sandbox.communities()]
+    links = [f"https://vk.com/{names[0]}", names[1], "https://vk.com/durov", names[0]]
+    assert main(["sources", "add", "--user", "ann@example.com", *links]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 4
+    assert "добавлен" in out[0] and "добавлен" in out[1]
+    assert "ошибка" in out[2] and "профиль" in out[2]
+    assert "уже отслеживается" in out[3]
+    ann = session.exec(select(User).where(User.email == "ann@example.com")).one()
+    assert len(session.exec(select(Subscription).where(Subscription.user_id == ann.id)).all()) == 2
+
+    assert main(["sources", "list"]) == 0
+    listing = capsys.readouterr().out
+    assert names[0] in listing and "ещё не собирался" in listing
+
+    code = main(["collect", "--all"])
+    summary = capsys.readouterr().out
+    assert "источники: успешно 2, частично 0, с ошибкой 0" in summary, summary
+    assert "запросов" in summary and "длительность" in summary
+    assert code == 0
+    assert main(["collect"]) == 0
+    assert "Нет источников" in capsys.readouterr().out
+
+    today = date.today()
+    args = ["stats", "--from", str(today - timedelta(days=30)), "--to", str(today + timedelta(1))]
+    assert main([*args, "--format", "csv"]) == 0
+    rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
+    assert rows[0] == [
+        "source_id",
+        "screen_name",
+        "date",
+        "kind",
+        "count",
+        "likes",
+        "reposts",
+        "comments",
+        "views",
+    ]
+    session.expire_all()
+    stats = session.exec(select(DailyStat).order_by(DailyStat.source_id)).all()
+    assert len(rows) - 1 == len(stats) > 0
+    screen_names = {s.id: s.screen_name for s in session.exec(select(Source)).all()}
+    expected = {
+        (
+            str(s.source_id),
+            screen_names[s.source_id],
+            s.local_date.isoformat(),
+            s.kind,
+            str(s.count),
+            *("" if v is None else str(v) for v in (s.likes, s.reposts, s.comments, s.views)),
+        )
+        for s in stats
+    }
+    assert {tuple(r) for r in rows[1:]} == expected
+    assert any(r[8] == "" for r in rows[1:]), "old posts without views must stay empty"
+
+    source_id = str(stats[0].source_id)
+    assert main([*args, "--source", source_id, "--as", "ann@example.com"]) == 0
+    only = list(csv.reader(io.StringIO(capsys.readouterr().out)))[1:]
+    assert only and {r[0] for r in only} == {source_id}
+
+
+def test_bad_arguments_exit_2_with_a_clear_message(db, session, capsys) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["stats", "--from", "2026-13-01", "--to", "2026-01-02"])
+    assert exc.value.code == 2
+    assert "неверная дата" in capsys.readouterr().err
+    assert main(["sources", "list"]) == 2
+    assert "нет ни одного администратора" in capsys.readouterr().err
+    _admin(session)
+    assert main(["stats", "--from", "2026-03-02", "--to", "2026-03-01"]) == 2
+    assert "позже" in capsys.readouterr().err
+    assert main(["sources", "list", "--as", "nobody@example.com"]) == 2
+    with pytest.raises(SystemExit) as exc:
+        main(["collect", "--all", "--source", "1"])
+    assert exc.value.code == 2
