@@ -1,0 +1,796 @@
+"""Account flows: registration, email confirmation, sign-in (with 2FA and brute-force
+throttling), sign-out, password change and reset, invitations, profile.
+
+Every function takes the caller's SQLModel session and leaves committing to the caller
+(``session_scope``). Emails go through the outbox and are sent right after that commit.
+User-facing messages are Russian; ``AccountError`` carries one. Messages never reveal
+whether an email address has an account.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import secrets
+import zoneinfo
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from sqlalchemy import delete
+from sqlmodel import Session, col, func, select
+
+from socstat.crypto import hash_token
+from socstat.models.accounts import LoginAttempt, OneTimeToken, Role, User
+from socstat.models.base import utcnow
+from socstat.services import audit, notify, sessions, twofactor
+from socstat.services.passwords import (
+    dummy_verify,
+    hash_password,
+    needs_rehash,
+    password_problem,
+    verify_password,
+)
+from socstat.services.system_settings import self_registration_enabled
+from socstat.settings import get_settings
+
+CONFIRM = "confirm"
+RESET = "reset"
+INVITE = "invite"
+TOKEN_LIFETIMES = {
+    CONFIRM: timedelta(hours=24),
+    RESET: timedelta(hours=1),
+    INVITE: timedelta(hours=72),
+}
+LINK_PATHS = {CONFIRM: "/confirm", RESET: "/reset-password", INVITE: "/invite"}
+
+# Throttling: N failures within WINDOW lock the key for BASE_LOCK, doubling each time.
+ACCOUNT_THRESHOLD = 5
+IP_THRESHOLD = 20
+THROTTLE_WINDOW = timedelta(minutes=15)
+BASE_LOCK = timedelta(minutes=15)
+THROTTLE_LOOKBACK = timedelta(hours=24)
+
+MSG_BAD_CREDENTIALS = "Неверный адрес почты или пароль."
+MSG_CHECK_EMAIL = (
+    "Мы отправили письмо на указанный адрес. Перейдите по ссылке из письма, чтобы продолжить."
+)
+MSG_RESET_SENT = (
+    "Если этот адрес зарегистрирован, мы отправили на него письмо со ссылкой "
+    "для восстановления пароля."
+)
+MSG_BAD_LINK = "Ссылка недействительна или устарела. Запросите новую."
+MSG_UNCONFIRMED = (
+    "Адрес почты не подтверждён. Перейдите по ссылке из письма или отправьте письмо ещё раз."
+)
+MSG_BLOCKED = "Учётная запись заблокирована. Обратитесь к администратору."
+MSG_BAD_CODE = "Неверный код. Попробуйте ещё раз."
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class AccountError(Exception):
+    """A flow step failed; ``str(exc)`` is a Russian message for the UI."""
+
+
+@dataclass(frozen=True)
+class SignInResult:
+    """Outcome of a sign-in step.
+
+    status "ok": ``token`` is a full session token — store it in the cookie.
+    status "needs_2fa": ``token`` is a pending session token — store it and ask for the
+      code, then call ``complete_two_factor``.
+    status "error": show ``message``; ``retry_after`` (seconds) is set when throttled;
+      ``unconfirmed`` when the UI should offer to resend the confirmation email.
+    ``needs_2fa_enrolment``: an admin who must set up 2FA before using the app.
+    """
+
+    status: Literal["ok", "needs_2fa", "error"]
+    message: str = ""
+    token: str | None = None
+    user_id: int | None = None
+    expires_at: datetime | None = None
+    retry_after: int | None = None
+    unconfirmed: bool = False
+    needs_2fa_enrolment: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+# --- helpers --------------------------------------------------------------------------
+
+
+def normalize_email(email: str) -> str:
+    """Trimmed, lowercase email address."""
+    return (email or "").strip().lower()
+
+
+def validate_email(email: str) -> str:
+    """The normalized address, or AccountError when it does not look like one."""
+    normalized = normalize_email(email)
+    if len(normalized) > 320 or not _EMAIL_RE.match(normalized):
+        raise AccountError("Введите корректный адрес электронной почты.")
+    return normalized
+
+
+def get_user_by_email(session: Session, *, email: str) -> User | None:
+    """The user with this email (case-insensitive), or None."""
+    return session.exec(select(User).where(User.email == normalize_email(email))).first()
+
+
+def check_new_password(password: str, *, email: str) -> None:
+    """AccountError with the policy message when the password is not acceptable."""
+    problem = password_problem(password, email=email)
+    if problem:
+        raise AccountError(problem)
+
+
+def build_link(purpose: str, token: str) -> str:
+    """The absolute link for a one-time token, e.g. {base_url}/confirm?token=..."""
+    return f"{get_settings().base_url.rstrip('/')}{LINK_PATHS[purpose]}?token={token}"
+
+
+def issue_token(session: Session, *, user: User, purpose: str, now: datetime | None = None) -> str:
+    """Mint a single-use link token for ``purpose`` (only its hash is stored)."""
+    now = now or utcnow()
+    token = secrets.token_urlsafe(32)
+    session.add(
+        OneTimeToken(
+            user_id=user.id or 0,
+            purpose=purpose,
+            token_hash=hash_token(token),
+            created_at=now,
+            expires_at=now + TOKEN_LIFETIMES[purpose],
+        )
+    )
+    session.flush()
+    return token
+
+
+def _find_token(
+    session: Session, *, token: str, purpose: str, now: datetime
+) -> OneTimeToken | None:
+    if not token:
+        return None
+    row = session.exec(
+        select(OneTimeToken).where(OneTimeToken.token_hash == hash_token(token.strip()))
+    ).first()
+    if row is None or row.purpose != purpose or row.used_at is not None or row.expires_at <= now:
+        return None
+    return row
+
+
+def _invalidate_tokens(session: Session, *, user_id: int, purpose: str, now: datetime) -> None:
+    rows = session.exec(
+        select(OneTimeToken).where(
+            OneTimeToken.user_id == user_id,
+            OneTimeToken.purpose == purpose,
+            col(OneTimeToken.used_at).is_(None),
+        )
+    ).all()
+    for row in rows:
+        row.used_at = now
+        session.add(row)
+
+
+def check_link_token(
+    session: Session, *, token: str, purpose: str, now: datetime | None = None
+) -> bool:
+    """True when a confirm/reset/invite link token is still usable (for showing the form)."""
+    return _find_token(session, token=token, purpose=purpose, now=now or utcnow()) is not None
+
+
+def _send(
+    session: Session, *, to: str, subject: str, body: str, dedup_key: str | None = None
+) -> None:
+    notify.enqueue_email(
+        session, to=to, subject=subject, body=body, dedup_key=dedup_key, deliver_after_commit=True
+    )
+
+
+def _greeting(user: User) -> str:
+    return f"Здравствуйте, {user.name}!" if user.name else "Здравствуйте!"
+
+
+# --- users ----------------------------------------------------------------------------
+
+
+def create_user_record(
+    session: Session,
+    *,
+    email: str,
+    role: str = Role.ANALYST,
+    name: str = "",
+    password: str | None = None,
+    confirmed: bool = True,
+    check_policy: bool = True,
+) -> User:
+    """Create a user without authorization checks (for admin services, the CLI and
+    registration). ``password=None`` leaves the account without a password (invitation)."""
+    email = validate_email(email)
+    if role not in Role.ALL:
+        raise AccountError("Неизвестная роль.")
+    if get_user_by_email(session, email=email) is not None:
+        raise AccountError("Пользователь с таким адресом уже существует.")
+    if password is not None and check_policy:
+        check_new_password(password, email=email)
+    now = utcnow()
+    user = User(
+        email=email,
+        name=name.strip()[:200],
+        role=role,
+        password_hash=hash_password(password) if password is not None else None,
+        confirmed_at=now if confirmed else None,
+        password_changed_at=now if password is not None else None,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def user_to_dict(user: User) -> dict[str, object]:
+    """A user as a plain dict for the UI (no secrets)."""
+    return {
+        "id": user.id,
+        "email": user.email,
+        "name": user.name,
+        "role": user.role,
+        "timezone": user.timezone,
+        "totp_enabled": user.totp_enabled,
+        "confirmed": user.confirmed_at is not None,
+        "invited": user.password_hash is None and user.confirmed_at is None,
+        "blocked": user.blocked_at is not None,
+        "created_at": user.created_at,
+        "last_login_at": user.last_login_at,
+    }
+
+
+# --- registration and confirmation ----------------------------------------------------
+
+
+def register(session: Session, *, email: str, password: str, name: str = "", ip: str = "") -> str:
+    """Self-registration: creates an unconfirmed analyst and emails a confirmation link
+    (24 h). Returns the message to show. For an address that already has an account the
+    message is the same and the owner gets an email instead (no enumeration)."""
+    if not self_registration_enabled(session):
+        raise AccountError(
+            "Самостоятельная регистрация отключена. Обратитесь к администратору за приглашением."
+        )
+    email = validate_email(email)
+    check_new_password(password, email=email)
+    existing = get_user_by_email(session, email=email)
+    if existing is not None:
+        dummy_verify(password)
+        if existing.confirmed_at is None and existing.password_hash is not None:
+            _send_confirmation(session, user=existing)
+        else:
+            _send(
+                session,
+                to=existing.email,
+                subject="socstat: попытка регистрации",
+                body=_already_registered_body(existing),
+            )
+        return MSG_CHECK_EMAIL
+    user = create_user_record(
+        session, email=email, name=name, password=password, confirmed=False, check_policy=False
+    )
+    audit.record(
+        session,
+        actor=user,
+        action="auth.registered",
+        target_type="user",
+        target_id=user.id or "",
+        ip=ip,
+    )
+    _send_confirmation(session, user=user)
+    return MSG_CHECK_EMAIL
+
+
+def _already_registered_body(user: User) -> str:
+    return (
+        f"{_greeting(user)}\n\nКто-то (возможно, вы) пытался зарегистрироваться в socstat с этим "
+        f"адресом, но учётная запись уже существует.\nЕсли вы забыли пароль, восстановите его: "
+        f"{get_settings().base_url.rstrip('/')}/forgot-password\n\n"
+        "Если это были не вы, просто проигнорируйте письмо."
+    )
+
+
+def _send_confirmation(session: Session, *, user: User) -> None:
+    link = build_link(CONFIRM, issue_token(session, user=user, purpose=CONFIRM))
+    body = (
+        f"{_greeting(user)}\n\nЧтобы подтвердить адрес и войти в socstat, откройте ссылку:\n"
+        f"{link}\n\nСсылка действует 24 часа и работает один раз.\n"
+        "Если вы не регистрировались, просто проигнорируйте письмо."
+    )
+    _send(session, to=user.email, subject="socstat: подтвердите адрес почты", body=body)
+
+
+def resend_confirmation(session: Session, *, email: str) -> str:
+    """Send a new confirmation link when the address belongs to an unconfirmed account.
+    Returns the same message in every case."""
+    user = get_user_by_email(session, email=email)
+    if user is None or user.confirmed_at is not None or user.password_hash is None:
+        dummy_verify()
+        return MSG_CHECK_EMAIL
+    _send_confirmation(session, user=user)
+    return MSG_CHECK_EMAIL
+
+
+def confirm_email(session: Session, *, token: str, now: datetime | None = None) -> User:
+    """Confirm the address of the link's account (single use); AccountError when the link
+    is unknown, used or expired."""
+    now = now or utcnow()
+    row = _find_token(session, token=token, purpose=CONFIRM, now=now)
+    user = session.get(User, row.user_id) if row is not None else None
+    if row is None or user is None:
+        raise AccountError(MSG_BAD_LINK)
+    row.used_at = now
+    user.confirmed_at = user.confirmed_at or now
+    session.add_all([row, user])
+    audit.record(
+        session, actor=user, action="auth.confirmed", target_type="user", target_id=user.id or ""
+    )
+    session.flush()
+    return user
+
+
+# --- throttling -----------------------------------------------------------------------
+
+
+def _lock_until(failures: list[datetime], *, threshold: int, now: datetime) -> datetime | None:
+    """Replay failures: ``threshold`` within THROTTLE_WINDOW lock for BASE_LOCK * 2**n."""
+    level = 0
+    run: list[datetime] = []
+    locked_until: datetime | None = None
+    for moment in failures:
+        run = [m for m in run if moment - m < THROTTLE_WINDOW] + [moment]
+        if len(run) >= threshold:
+            locked_until = moment + BASE_LOCK * (2**level)
+            level += 1
+            run = []
+    return locked_until if locked_until is not None and locked_until > now else None
+
+
+def _failures(
+    session: Session, *, now: datetime, email: str | None = None, ip: str | None = None
+) -> list[datetime]:
+    since = now - THROTTLE_LOOKBACK
+    query = select(LoginAttempt.created_at).where(LoginAttempt.created_at > since)
+    if email is not None:
+        last_ok = session.exec(
+            select(func.max(LoginAttempt.created_at)).where(
+                LoginAttempt.email == email, col(LoginAttempt.succeeded).is_(True)
+            )
+        ).one()
+        if last_ok is not None and last_ok > since:
+            since = last_ok
+        query = select(LoginAttempt.created_at).where(
+            LoginAttempt.email == email, LoginAttempt.created_at > since
+        )
+    else:
+        query = query.where(LoginAttempt.ip == ip)
+    query = query.where(col(LoginAttempt.succeeded).is_(False))
+    return sorted(session.exec(query).all())
+
+
+def throttle_until(
+    session: Session, *, email: str, ip: str, now: datetime | None = None
+) -> datetime | None:
+    """When sign-in for this email or from this address is allowed again (None = now)."""
+    now = now or utcnow()
+    email = normalize_email(email)
+    locks = [
+        _lock_until(_failures(session, now=now, email=email), threshold=ACCOUNT_THRESHOLD, now=now)
+    ]
+    if ip:
+        locks.append(
+            _lock_until(_failures(session, now=now, ip=ip), threshold=IP_THRESHOLD, now=now)
+        )
+    present = [lock for lock in locks if lock is not None]
+    return max(present) if present else None
+
+
+def _throttled(until: datetime, now: datetime) -> SignInResult:
+    seconds = max(1, math.ceil((until - now).total_seconds()))
+    minutes = max(1, math.ceil(seconds / 60))
+    return SignInResult(
+        status="error",
+        message=f"Слишком много попыток. Повторите через {minutes} мин.",
+        retry_after=seconds,
+    )
+
+
+def _record_failure(
+    session: Session, *, email: str, ip: str, user: User | None, now: datetime, reason: str
+) -> datetime | None:
+    """Store a failed attempt; returns the lock end if this failure caused a lockout."""
+    session.add(LoginAttempt(email=email, ip=ip[:64], succeeded=False, created_at=now))
+    session.flush()
+    audit.record(
+        session,
+        actor=None,
+        action="auth.sign_in_failed",
+        target_type="user",
+        target_id=user.id if user else "",
+        details={"email": email, "reason": reason},
+        ip=ip,
+    )
+    until = throttle_until(session, email=email, ip=ip, now=now)
+    account_lock = _lock_until(
+        _failures(session, now=now, email=email), threshold=ACCOUNT_THRESHOLD, now=now
+    )
+    if account_lock is not None and user is not None:
+        _notify_lockout(session, user=user, until=account_lock, ip=ip)
+    return until
+
+
+def _notify_lockout(session: Session, *, user: User, until: datetime, ip: str) -> None:
+    key = f"lockout:{user.id}:{int(until.timestamp())}"
+    local = until.astimezone(zoneinfo.ZoneInfo(user.timezone or get_settings().timezone))
+    body = (
+        f"{_greeting(user)}\n\nБыло несколько неудачных попыток войти в вашу учётную запись "
+        f"socstat (последняя — с адреса {ip or 'неизвестно'}). Вход временно заблокирован "
+        f"до {local:%H:%M %d.%m.%Y}.\n\nЕсли это были не вы, смените пароль после разблокировки "
+        "и включите двухфакторную защиту в профиле."
+    )
+    notify.enqueue_email(
+        session,
+        to=user.email,
+        subject="socstat: вход временно заблокирован",
+        body=body,
+        dedup_key=key,
+        deliver_after_commit=True,
+    )
+    audit.record(
+        session,
+        actor=None,
+        action="auth.lockout",
+        target_type="user",
+        target_id=user.id or "",
+        details={"until": until.isoformat()},
+        ip=ip,
+    )
+
+
+def purge_login_attempts(
+    session: Session, *, now: datetime | None = None, keep: timedelta = timedelta(days=7)
+) -> int:
+    """Delete sign-in attempts older than ``keep`` (retention job; throttling looks back
+    24 h at most). Returns how many rows were deleted."""
+    cutoff = (now or utcnow()) - max(keep, THROTTLE_LOOKBACK)
+    result = session.execute(delete(LoginAttempt).where(col(LoginAttempt.created_at) < cutoff))
+    session.flush()
+    return int(result.rowcount or 0)
+
+
+# --- sign in / out --------------------------------------------------------------------
+
+
+def authenticate(
+    session: Session,
+    *,
+    email: str,
+    password: str,
+    ip: str = "",
+    user_agent: str = "",
+    now: datetime | None = None,
+) -> SignInResult:
+    """First sign-in step. Throttled per account and per client address; the same message
+    for unknown emails and wrong passwords."""
+    now = now or utcnow()
+    email = normalize_email(email)
+    ip = (ip or "")[:64]
+    locked = throttle_until(session, email=email, ip=ip, now=now)
+    if locked is not None:
+        return _throttled(locked, now)
+    user = get_user_by_email(session, email=email) if email else None
+    if not verify_password(password, user.password_hash if user else None):
+        until = _record_failure(session, email=email, ip=ip, user=user, now=now, reason="password")
+        if until is not None:
+            return _throttled(until, now)
+        return SignInResult(status="error", message=MSG_BAD_CREDENTIALS)
+    assert user is not None
+    if user.blocked_at is not None:
+        return SignInResult(status="error", message=MSG_BLOCKED)
+    if user.confirmed_at is None:
+        return SignInResult(status="error", message=MSG_UNCONFIRMED, unconfirmed=True)
+    if user.password_hash and needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+        session.add(user)
+    if user.totp_enabled:
+        issued = sessions.create_session(
+            session, user=user, ip=ip, user_agent=user_agent, mfa_pending=True, now=now
+        )
+        return SignInResult(
+            status="needs_2fa",
+            message="Введите код из приложения.",
+            token=issued.token,
+            user_id=user.id,
+            expires_at=issued.expires_at,
+        )
+    return _complete_sign_in(session, user=user, ip=ip, user_agent=user_agent, now=now)
+
+
+def _complete_sign_in(
+    session: Session,
+    *,
+    user: User,
+    ip: str,
+    user_agent: str,
+    now: datetime,
+    method: str = "password",
+) -> SignInResult:
+    session.add(LoginAttempt(email=user.email, ip=ip, succeeded=True, created_at=now))
+    user.last_login_at = now
+    session.add(user)
+    issued = sessions.create_session(session, user=user, ip=ip, user_agent=user_agent, now=now)
+    audit.record(
+        session,
+        actor=user,
+        action="auth.sign_in",
+        target_type="user",
+        target_id=user.id or "",
+        details={"method": method},
+        ip=ip,
+    )
+    return SignInResult(
+        status="ok",
+        token=issued.token,
+        user_id=user.id,
+        expires_at=issued.expires_at,
+        needs_2fa_enrolment=twofactor.needs_2fa_enrolment(session, user),
+    )
+
+
+def complete_two_factor(
+    session: Session,
+    *,
+    token: str,
+    code: str,
+    ip: str = "",
+    user_agent: str = "",
+    now: datetime | None = None,
+) -> SignInResult:
+    """Second sign-in step: ``token`` is the pending token from ``authenticate``, ``code`` a
+    TOTP or recovery code. On success the pending session is replaced by a full one (a NEW
+    token: replace the cookie). Wrong codes count as failed sign-ins (throttled)."""
+    now = now or utcnow()
+    pending = sessions.resolve_pending_session(session, token=token, now=now)
+    if pending is None:
+        return SignInResult(status="error", message="Сеанс входа истёк. Войдите заново.")
+    user, row = pending
+    ip = (ip or row.ip)[:64]
+    locked = throttle_until(session, email=user.email, ip=ip, now=now)
+    if locked is not None:
+        sessions.revoke(row, now=now)
+        session.add(row)
+        return _throttled(locked, now)
+    if not twofactor.verify_second_factor(session, user=user, code=code, now=now):
+        until = _record_failure(session, email=user.email, ip=ip, user=user, now=now, reason="2fa")
+        if until is not None:
+            sessions.revoke(row, now=now)
+            session.add(row)
+            return _throttled(until, now)
+        return SignInResult(status="error", message=MSG_BAD_CODE, token=token)
+    sessions.revoke(row, now=now)
+    session.add(row)
+    return _complete_sign_in(
+        session, user=user, ip=ip, user_agent=user_agent or row.user_agent, now=now, method="2fa"
+    )
+
+
+def sign_out(session: Session, *, token: str | None, ip: str = "") -> None:
+    """Revoke the session of this token (no error when it is unknown)."""
+    row = sessions.revoke_token(session, token=token)
+    if row is not None:
+        user = session.get(User, row.user_id)
+        audit.record(
+            session,
+            actor=user,
+            action="auth.sign_out",
+            target_type="session",
+            target_id=row.id or "",
+            ip=ip,
+        )
+
+
+def sign_out_everywhere(session: Session, *, user: User, ip: str = "") -> int:
+    """Revoke all of the user's sessions, the current one included; returns how many."""
+    count = sessions.revoke_user_sessions(session, user_id=user.id or 0)
+    audit.record(
+        session,
+        actor=user,
+        action="auth.sign_out_all",
+        target_type="user",
+        target_id=user.id or "",
+        details={"sessions": count},
+        ip=ip,
+    )
+    return count
+
+
+def revoke_my_session(session: Session, *, user: User, session_id: int, ip: str = "") -> None:
+    """Profile page: end one of the user's own sessions."""
+    if not sessions.revoke_own_session(session, user=user, session_id=session_id):
+        raise AccountError("Сеанс не найден.")
+    audit.record(
+        session,
+        actor=user,
+        action="auth.session_revoked",
+        target_type="session",
+        target_id=session_id,
+        ip=ip,
+    )
+
+
+# --- passwords ------------------------------------------------------------------------
+
+
+def change_password(
+    session: Session,
+    *,
+    user: User,
+    current_password: str,
+    new_password: str,
+    current_token: str | None = None,
+    ip: str = "",
+) -> int:
+    """Change the password (needs the current one); every other session is revoked, the
+    one of ``current_token`` is kept. Returns how many sessions were revoked."""
+    if not verify_password(current_password, user.password_hash):
+        raise AccountError("Текущий пароль указан неверно.")
+    check_new_password(new_password, email=user.email)
+    if verify_password(new_password, user.password_hash):
+        raise AccountError("Новый пароль совпадает с текущим.")
+    user.password_hash = hash_password(new_password)
+    user.password_changed_at = utcnow()
+    session.add(user)
+    current = sessions.find_session(session, token=current_token)
+    keep = current.id if current is not None and current.user_id == user.id else None
+    count = sessions.revoke_user_sessions(session, user_id=user.id or 0, except_session_id=keep)
+    audit.record(
+        session,
+        actor=user,
+        action="auth.password_changed",
+        target_type="user",
+        target_id=user.id or "",
+        ip=ip,
+    )
+    return count
+
+
+def request_password_reset(
+    session: Session, *, email: str, ip: str = "", now: datetime | None = None
+) -> str:
+    """Email a reset link (1 h, single use) when the address has an active account.
+    Returns the same message in every case; unknown addresses cost a dummy hash."""
+    now = now or utcnow()
+    user = get_user_by_email(session, email=email)
+    if user is None or user.blocked_at is not None:
+        dummy_verify()
+        return MSG_RESET_SENT
+    recent = session.exec(
+        select(OneTimeToken).where(
+            OneTimeToken.user_id == user.id,
+            OneTimeToken.purpose == RESET,
+            OneTimeToken.created_at > now - timedelta(minutes=1),
+        )
+    ).first()
+    if recent is not None:  # at most one email a minute per account
+        return MSG_RESET_SENT
+    _invalidate_tokens(session, user_id=user.id or 0, purpose=RESET, now=now)
+    link = build_link(RESET, issue_token(session, user=user, purpose=RESET, now=now))
+    body = (
+        f"{_greeting(user)}\n\nЧтобы задать новый пароль socstat, откройте ссылку:\n{link}\n\n"
+        "Ссылка действует 1 час и работает один раз.\n"
+        "Если вы не запрашивали восстановление, просто проигнорируйте письмо."
+    )
+    _send(session, to=user.email, subject="socstat: восстановление пароля", body=body)
+    audit.record(
+        session,
+        actor=None,
+        action="auth.password_reset_requested",
+        target_type="user",
+        target_id=user.id or "",
+        ip=ip,
+    )
+    return MSG_RESET_SENT
+
+
+def reset_password(
+    session: Session, *, token: str, new_password: str, ip: str = "", now: datetime | None = None
+) -> User:
+    """Set a new password from a reset link; confirms the address and revokes every
+    session. AccountError for a bad link or a password the policy refuses."""
+    now = now or utcnow()
+    row = _find_token(session, token=token, purpose=RESET, now=now)
+    user = session.get(User, row.user_id) if row is not None else None
+    if row is None or user is None or user.blocked_at is not None:
+        raise AccountError(MSG_BAD_LINK)
+    check_new_password(new_password, email=user.email)
+    row.used_at = now
+    user.password_hash = hash_password(new_password)
+    user.password_changed_at = now
+    user.confirmed_at = user.confirmed_at or now
+    session.add_all([row, user])
+    sessions.revoke_user_sessions(session, user_id=user.id or 0, now=now)
+    audit.record(
+        session,
+        actor=user,
+        action="auth.password_reset",
+        target_type="user",
+        target_id=user.id or "",
+        ip=ip,
+    )
+    session.flush()
+    return user
+
+
+# --- invitations ----------------------------------------------------------------------
+
+
+def send_invitation(session: Session, *, user: User, invited_by: User | None = None) -> None:
+    """Email an invitation link (72 h) to set a password; used by admin.invite_user."""
+    _invalidate_tokens(session, user_id=user.id or 0, purpose=INVITE, now=utcnow())
+    link = build_link(INVITE, issue_token(session, user=user, purpose=INVITE))
+    who = f" ({invited_by.name or invited_by.email})" if invited_by is not None else ""
+    body = (
+        f"{_greeting(user)}\n\nВас пригласили{who} в socstat — систему статистики сообществ.\n"
+        f"Чтобы задать пароль и войти, откройте ссылку:\n{link}\n\n"
+        "Ссылка действует 72 часа и работает один раз."
+    )
+    _send(session, to=user.email, subject="socstat: приглашение", body=body)
+
+
+def accept_invitation(
+    session: Session,
+    *,
+    token: str,
+    password: str,
+    name: str | None = None,
+    ip: str = "",
+    now: datetime | None = None,
+) -> User:
+    """Set the password of an invited account from its link (single use); the account is
+    confirmed. The UI then signs the user in with ``authenticate``."""
+    now = now or utcnow()
+    row = _find_token(session, token=token, purpose=INVITE, now=now)
+    user = session.get(User, row.user_id) if row is not None else None
+    if row is None or user is None or user.blocked_at is not None:
+        raise AccountError(MSG_BAD_LINK)
+    check_new_password(password, email=user.email)
+    row.used_at = now
+    user.password_hash = hash_password(password)
+    user.password_changed_at = now
+    user.confirmed_at = user.confirmed_at or now
+    if name is not None and name.strip():
+        user.name = name.strip()[:200]
+    session.add_all([row, user])
+    audit.record(
+        session,
+        actor=user,
+        action="auth.invitation_accepted",
+        target_type="user",
+        target_id=user.id or "",
+        ip=ip,
+    )
+    session.flush()
+    return user
+
+
+# --- profile --------------------------------------------------------------------------
+
+
+def update_profile(session: Session, *, user: User, name: str, timezone: str | None = None) -> User:
+    """Change one's own display name and time zone (None = the system default)."""
+    if timezone:
+        try:
+            zoneinfo.ZoneInfo(timezone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise AccountError("Неизвестный часовой пояс.") from None
+    user.name = name.strip()[:200]
+    user.timezone = timezone or None
+    session.add(user)
+    session.flush()
+    return user

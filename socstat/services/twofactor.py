@@ -1,0 +1,243 @@
+"""Two-factor sign-in: TOTP (pyotp) with single-use recovery codes.
+
+Flow for the profile page: ``begin_enrolment`` → show the QR code (SVG), the secret and
+ask for a code → ``confirm_enrolment`` enables 2FA and returns 10 recovery codes to show
+once. ``disable`` needs the password and a code. Admins reset 2FA via
+``socstat.services.admin.reset_two_factor``. Secrets are stored encrypted; recovery codes
+and used TOTP steps are stored so that no code works twice.
+"""
+
+from __future__ import annotations
+
+import hmac
+import io
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+import pyotp
+import segno
+from sqlalchemy import delete, func
+from sqlmodel import Session, col, select
+
+from socstat.crypto import decrypt_secret, encrypt_secret, hash_token
+from socstat.models.accounts import RecoveryCode, Role, TotpUse, User
+from socstat.models.base import utcnow
+from socstat.services import audit
+from socstat.services.passwords import verify_password
+from socstat.services.system_settings import require_2fa_for_admins
+
+ISSUER = "socstat"
+RECOVERY_CODES = 10
+_RECOVERY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+class TwoFactorError(Exception):
+    """A 2FA step failed; ``str(exc)`` is a Russian message for the UI."""
+
+
+@dataclass(frozen=True)
+class TotpEnrolment:
+    """What the enrolment page shows: scan ``qr_svg`` or type ``secret``."""
+
+    secret: str
+    provisioning_uri: str
+    qr_svg: str
+
+
+def _totp(user: User) -> pyotp.TOTP | None:
+    if not user.totp_secret_enc:
+        return None
+    return pyotp.TOTP(decrypt_secret(user.totp_secret_enc))
+
+
+def qr_svg(data: str) -> str:
+    """An SVG QR code (rendered on the server) as a string."""
+    buffer = io.BytesIO()
+    segno.make(data, error="m").save(buffer, kind="svg", scale=4, border=2, xmldecl=False)
+    return buffer.getvalue().decode()
+
+
+def begin_enrolment(session: Session, *, user: User) -> TotpEnrolment:
+    """Generate a new secret (stored encrypted, not yet enabled) and its QR code.
+    Refused when 2FA is already enabled (disable it first)."""
+    if user.totp_enabled:
+        raise TwoFactorError("Двухфакторная защита уже включена.")
+    secret = pyotp.random_base32()
+    user.totp_secret_enc = encrypt_secret(secret)
+    session.add(user)
+    session.flush()
+    uri = pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=ISSUER)
+    return TotpEnrolment(secret=secret, provisioning_uri=uri, qr_svg=qr_svg(uri))
+
+
+def confirm_enrolment(
+    session: Session, *, user: User, code: str, now: datetime | None = None, ip: str = ""
+) -> list[str]:
+    """Enable 2FA when ``code`` matches the pending secret; returns the recovery codes
+    (show them once; only hashes are kept)."""
+    if user.totp_enabled:
+        raise TwoFactorError("Двухфакторная защита уже включена.")
+    if not user.totp_secret_enc:
+        raise TwoFactorError("Сначала начните подключение двухфакторной защиты.")
+    if not verify_totp(session, user=user, code=code, now=now):
+        raise TwoFactorError("Неверный код. Проверьте время на телефоне и попробуйте снова.")
+    user.totp_enabled = True
+    session.add(user)
+    codes = _replace_recovery_codes(session, user=user)
+    audit.record(
+        session,
+        actor=user,
+        action="auth.2fa_enabled",
+        target_type="user",
+        target_id=user.id or "",
+        ip=ip,
+    )
+    return codes
+
+
+def _normalize_code(code: str) -> str:
+    return "".join(ch for ch in code.upper() if ch.isalnum())
+
+
+def _new_recovery_code() -> str:
+    raw = "".join(secrets.choice(_RECOVERY_ALPHABET) for _ in range(10))
+    return f"{raw[:5]}-{raw[5:]}"
+
+
+def _replace_recovery_codes(session: Session, *, user: User) -> list[str]:
+    session.execute(delete(RecoveryCode).where(col(RecoveryCode.user_id) == user.id))
+    codes = [_new_recovery_code() for _ in range(RECOVERY_CODES)]
+    for code in codes:
+        session.add(RecoveryCode(user_id=user.id or 0, code_hash=hash_token(_normalize_code(code))))
+    session.flush()
+    return codes
+
+
+def regenerate_recovery_codes(
+    session: Session, *, user: User, code: str, now: datetime | None = None
+) -> list[str]:
+    """New recovery codes (the old ones stop working); needs a current TOTP code."""
+    if not user.totp_enabled:
+        raise TwoFactorError("Двухфакторная защита не включена.")
+    if not verify_totp(session, user=user, code=code, now=now):
+        raise TwoFactorError("Неверный код.")
+    return _replace_recovery_codes(session, user=user)
+
+
+def recovery_codes_left(session: Session, *, user: User) -> int:
+    """How many unused recovery codes the user has."""
+    return int(
+        session.exec(
+            select(func.count())
+            .select_from(RecoveryCode)
+            .where(RecoveryCode.user_id == user.id, col(RecoveryCode.used_at).is_(None))
+        ).one()
+    )
+
+
+def verify_totp(session: Session, *, user: User, code: str, now: datetime | None = None) -> bool:
+    """True for a valid TOTP code (±1 time step) not used before; records its step so the
+    same code (or an older one) is rejected afterwards."""
+    totp = _totp(user)
+    code = "".join(ch for ch in code if ch.isdigit())
+    if totp is None or len(code) != totp.digits:
+        return False
+    now = now or utcnow()
+    step = _matching_step(totp, code, now)
+    if step is None:
+        return False
+    last = session.exec(select(func.max(TotpUse.step)).where(TotpUse.user_id == user.id)).one()
+    if last is not None and step <= last:
+        return False
+    session.add(TotpUse(user_id=user.id or 0, step=step))
+    session.flush()  # a concurrent use of the same step fails on the unique constraint
+    session.execute(
+        delete(TotpUse).where(col(TotpUse.user_id) == user.id, col(TotpUse.step) < step - 10)
+    )
+    return True
+
+
+def _matching_step(totp: pyotp.TOTP, code: str, now: datetime) -> int | None:
+    for offset in (0, -1, 1):
+        moment = now.timestamp() + offset * totp.interval
+        candidate = totp.at(int(moment))
+        if hmac.compare_digest(candidate, code):
+            return int(moment // totp.interval)
+    return None
+
+
+def use_recovery_code(
+    session: Session, *, user: User, code: str, now: datetime | None = None
+) -> bool:
+    """True (and the code is spent) when ``code`` is one of the user's unused recovery codes."""
+    normalized = _normalize_code(code)
+    if len(normalized) != 10:
+        return False
+    row = session.exec(
+        select(RecoveryCode).where(
+            RecoveryCode.user_id == user.id,
+            RecoveryCode.code_hash == hash_token(normalized),
+            col(RecoveryCode.used_at).is_(None),
+        )
+    ).first()
+    if row is None:
+        return False
+    row.used_at = now or utcnow()
+    session.add(row)
+    session.flush()
+    return True
+
+
+def verify_second_factor(
+    session: Session, *, user: User, code: str, now: datetime | None = None
+) -> bool:
+    """A TOTP code or, failing that, a recovery code (spent on success)."""
+    if not user.totp_enabled:
+        return False
+    if verify_totp(session, user=user, code=code, now=now):
+        return True
+    return use_recovery_code(session, user=user, code=code, now=now)
+
+
+def clear_two_factor(session: Session, *, user: User) -> None:
+    """Remove the secret, recovery codes and used steps (no checks; see ``disable``)."""
+    user.totp_enabled = False
+    user.totp_secret_enc = None
+    session.add(user)
+    session.execute(delete(RecoveryCode).where(col(RecoveryCode.user_id) == user.id))
+    session.execute(delete(TotpUse).where(col(TotpUse.user_id) == user.id))
+    session.flush()
+
+
+def disable(
+    session: Session,
+    *,
+    user: User,
+    password: str,
+    code: str,
+    now: datetime | None = None,
+    ip: str = "",
+) -> None:
+    """Turn 2FA off: needs the current password and a TOTP or recovery code."""
+    if not user.totp_enabled:
+        raise TwoFactorError("Двухфакторная защита не включена.")
+    if not verify_password(password, user.password_hash):
+        raise TwoFactorError("Неверный пароль.")
+    if not verify_second_factor(session, user=user, code=code, now=now):
+        raise TwoFactorError("Неверный код.")
+    clear_two_factor(session, user=user)
+    audit.record(
+        session,
+        actor=user,
+        action="auth.2fa_disabled",
+        target_type="user",
+        target_id=user.id or "",
+        ip=ip,
+    )
+
+
+def needs_2fa_enrolment(session: Session, user: User) -> bool:
+    """True when the user is an admin without 2FA while "require_2fa_admins" is on: the UI
+    must send them to the enrolment page before anything else."""
+    return user.role == Role.ADMIN and not user.totp_enabled and require_2fa_for_admins(session)

@@ -1,0 +1,315 @@
+"""Sign-in plumbing for every page: the session token, the current user, the guards.
+
+Contract for page authors
+-------------------------
+* Page states subclass :class:`AuthState` (one level below it; keep the tree flat)::
+
+      class SourcesState(AuthState):
+          rows: list[dict] = []
+
+          @rx.event
+          async def load(self):
+              try:
+                  self.rows = await self._as_actor(
+                      lambda session, user: sources.list_for(session, actor=user)
+                  )
+              except PermissionDenied as exc:
+                  return self._denied(exc)
+
+* Protected pages: ``on_load=[AuthState.guard, YourState.load]`` (or use
+  :func:`protected` which builds that list). ``guard`` sends a signed-out visitor to
+  ``/login?next=<path>``, a half-signed-in one (second factor pending) to the code step
+  and an admin who must enrol 2FA to ``/profile?enrol=1``.
+* EVERY handler that touches data goes through ``await self._as_actor(work)``: ``work``
+  is a plain function ``(session, user) -> result`` run in a worker thread in ONE database
+  session, with ``user`` freshly resolved from the session token (so a blocked user or a
+  revoked session stops working at the very next action). Pass ``user`` to the services
+  as ``actor``; they raise ``PermissionDenied`` (Russian message) on refusal. Return
+  plain dicts/lists from ``work``, never ORM objects.
+  ``_as_actor`` raises :class:`SignedOut` / :class:`EnrolmentRequired` (both
+  ``PermissionDenied``) when there is no usable session; ``return self._denied(exc)``
+  turns any ``PermissionDenied`` into the right event (redirect to /login, to 2FA
+  enrolment, or an error toast).
+* Never trust ids coming from the browser: handlers receive them as arguments, so pass
+  them to services that check ownership with the actor (``authz.ensure_can_*``).
+* Display-only vars (``user_email``, ``user_name``, ``user_role``, ``role_label``,
+  ``is_admin``, ``is_director``, ``signed_in``) are for rendering; hiding a control is
+  never the protection — the handler's ``_as_actor`` + service check is.
+* ``_user_id`` is a backend-only var (never sent to the browser); it is a cache for
+  display only: authorization always re-resolves the user from the token.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Callable
+from typing import Any, TypeVar
+from urllib.parse import quote, urlsplit
+
+import reflex as rx
+from sqlmodel import Session
+
+from socstat.db import run_in_session
+from socstat.models.accounts import Role, User
+from socstat.services import accounts, sessions
+from socstat.services.authz import PermissionDenied
+from socstat.services.twofactor import needs_2fa_enrolment
+from socstat.settings import get_settings
+
+T = TypeVar("T")
+
+ROLE_LABELS: dict[str, str] = {
+    Role.ANALYST: "Аналитик",
+    Role.DIRECTOR: "Руководитель",
+    Role.ADMIN: "Администратор",
+}
+LOGIN_PATH = "/login"
+ENROL_PATH = "/profile"
+# Pages a half-signed-in or signed-out visitor must never be sent back to after sign-in.
+_NO_RETURN = ("/login", "/register", "/reset", "/confirm", "/invite")
+_ALLOWED_PATH_CHARS = set(string.ascii_letters + string.digits + "-._~/?&=%+,:@!$'()*;")
+
+
+class SignedOut(PermissionDenied):
+    """No usable session (none, expired, revoked, the user blocked): sign in again."""
+
+    def __init__(self) -> None:
+        super().__init__("Войдите в систему.")
+
+
+class EnrolmentRequired(PermissionDenied):
+    """An admin must enable two-factor sign-in before doing anything else."""
+
+    def __init__(self) -> None:
+        super().__init__("Сначала включите двухфакторную защиту в профиле.")
+
+
+def safe_next(candidate: str | None, default: str = "/") -> str:
+    """A local path to return to after sign-in, or ``default``.
+
+    Rejects anything that could leave the site: absolute URLs, scheme-relative ``//host``,
+    backslashes (browsers treat ``/\\host`` as ``//host``), control or non-ASCII
+    characters, and the sign-in pages themselves.
+    """
+    if not candidate or not isinstance(candidate, str) or len(candidate) > 1000:
+        return default
+    if not candidate.startswith("/") or candidate.startswith("//"):
+        return default
+    if any(ch not in _ALLOWED_PATH_CHARS for ch in candidate):
+        return default
+    parts = urlsplit(candidate)
+    if parts.scheme or parts.netloc:
+        return default
+    path = parts.path or "/"
+    if any(path == p or path.startswith(p + "/") for p in _NO_RETURN):
+        return default
+    return candidate
+
+
+def login_url(next_path: str | None) -> str:
+    """``/login`` with ``next`` when it is a safe local path worth returning to."""
+    target = safe_next(next_path, default="")
+    if not target or target == "/":
+        return LOGIN_PATH
+    return f"{LOGIN_PATH}?next={quote(target, safe='/')}"
+
+
+def user_view(user: User) -> dict[str, Any]:
+    """What the browser may know about the signed-in user (plain values)."""
+    return {
+        "id": user.id,
+        "email": user.email,
+        "name": user.name or user.email,
+        "role": user.role,
+        "totp_enabled": bool(user.totp_enabled),
+    }
+
+
+def resolve_actor(session: Session, token: str | None, *, allow_unenrolled: bool) -> User:
+    """The signed-in, active user of a raw session token; raises :class:`SignedOut` or
+    :class:`EnrolmentRequired` (admins without 2FA while it is required)."""
+    user = sessions.resolve_session(session, token=token)
+    if user is None:
+        raise SignedOut()
+    if not allow_unenrolled and needs_2fa_enrolment(session, user):
+        raise EnrolmentRequired()
+    return user
+
+
+def _cookie_secure() -> bool | None:
+    return True if get_settings().base_url.startswith("https://") else None
+
+
+class AuthState(rx.State):
+    """The session token (a browser cookie) and who is signed in. Base of page states."""
+
+    session_token: str = rx.Cookie(
+        "",
+        name=sessions.COOKIE_NAME,
+        path="/",
+        max_age=int(sessions.ABSOLUTE_LIFETIME.total_seconds()),
+        same_site="lax",
+        secure=_cookie_secure(),
+    )
+    signed_in: bool = False
+    user_email: str = ""
+    user_name: str = ""
+    user_role: str = ""
+    _user_id: int | None = None
+
+    @rx.var
+    def is_admin(self) -> bool:
+        return self.signed_in and self.user_role == Role.ADMIN
+
+    @rx.var
+    def is_director(self) -> bool:
+        return self.signed_in and self.user_role == Role.DIRECTOR
+
+    @rx.var
+    def role_label(self) -> str:
+        return ROLE_LABELS.get(self.user_role, "")
+
+    # --- identity bookkeeping ----------------------------------------------------------
+
+    def _apply_identity(self, view: dict[str, Any]) -> None:
+        self._user_id = view["id"]
+        self.signed_in = True
+        self.user_email = view["email"]
+        self.user_name = view["name"]
+        self.user_role = view["role"]
+
+    def _clear_identity(self) -> None:
+        self._user_id = None
+        self.signed_in = False
+        self.user_email = ""
+        self.user_name = ""
+        self.user_role = ""
+
+    def _start_session(self, token: str, view: dict[str, Any] | None) -> None:
+        """Keep a freshly minted token (full session when ``view`` is given)."""
+        self.session_token = token
+        if view is None:
+            self._clear_identity()
+        else:
+            self._apply_identity(view)
+
+    def _forget_session(self) -> None:
+        self.session_token = ""
+        self._clear_identity()
+
+    # --- request facts -----------------------------------------------------------------
+
+    def _client_ip(self) -> str:
+        try:
+            return str(self.router.session.client_ip or "")[:64]
+        except AttributeError:
+            return ""
+
+    def _user_agent(self) -> str:
+        try:
+            return str(self.router.headers.user_agent or "")[:512]
+        except AttributeError:
+            return ""
+
+    def _current_path(self) -> str:
+        try:
+            url = self.router.url
+            path = url.path or "/"
+            return f"{path}?{url.query}" if url.query else path
+        except AttributeError:
+            return "/"
+
+    def _query_param(self, name: str) -> str:
+        try:
+            value = self.router.url.query_parameters.get(name, "")
+        except AttributeError:
+            return ""
+        return value if isinstance(value, str) else ""
+
+    # --- the authorization helpers for handlers ----------------------------------------
+
+    async def _as_actor(
+        self, work: Callable[[Session, User], T], *, allow_unenrolled: bool = False
+    ) -> T:
+        """Run ``work(session, user)`` in one DB session as the freshly resolved user.
+
+        Raises SignedOut / EnrolmentRequired / whatever ``work`` raises (services raise
+        PermissionDenied). The display vars are refreshed on success and cleared when the
+        session no longer works.
+        """
+        token = self.session_token
+
+        def _run(session: Session) -> tuple[T, dict[str, Any]]:
+            user = resolve_actor(session, token, allow_unenrolled=allow_unenrolled)
+            view = user_view(user)
+            return work(session, user), view
+
+        try:
+            result, view = await run_in_session(_run)
+        except SignedOut:
+            self._clear_identity()
+            raise
+        self._apply_identity(view)
+        return result
+
+    async def _actor_view(self, *, allow_unenrolled: bool = False) -> dict[str, Any]:
+        """The signed-in user's :func:`user_view` (raises like :meth:`_as_actor`)."""
+        return await self._as_actor(
+            lambda _s, user: user_view(user), allow_unenrolled=allow_unenrolled
+        )
+
+    def _denied(self, exc: PermissionDenied) -> Any:
+        """The event that answers a refused handler: sign-in, enrolment, or a toast."""
+        if isinstance(exc, SignedOut):
+            self._forget_session()
+            return rx.redirect(login_url(self._current_path()))
+        if isinstance(exc, EnrolmentRequired):
+            return rx.redirect(f"{ENROL_PATH}?enrol=1")
+        return rx.toast.error(str(exc), duration=8000)
+
+    # --- events ------------------------------------------------------------------------
+
+    @rx.event
+    async def guard(self) -> Any:
+        """on_load of every protected page (see the module docstring)."""
+        token = self.session_token
+        path = self._current_path()
+
+        def _check(session: Session) -> tuple[str, dict[str, Any] | None]:
+            user = sessions.resolve_session(session, token=token)
+            if user is None:
+                pending = sessions.resolve_pending_session(session, token=token)
+                return ("pending" if pending else "signed_out"), None
+            if needs_2fa_enrolment(session, user):
+                return "enrol", user_view(user)
+            return "ok", user_view(user)
+
+        verdict, view = await run_in_session(_check)
+        if view is None:
+            self._clear_identity()
+            if verdict == "signed_out" and token:
+                self.session_token = ""
+            return rx.redirect(login_url(path))
+        self._apply_identity(view)
+        if verdict == "enrol" and urlsplit(path).path != ENROL_PATH:
+            return rx.redirect(f"{ENROL_PATH}?enrol=1")
+        return None
+
+    @rx.event
+    async def sign_out(self) -> Any:
+        """Revoke this browser's session and go to the sign-in page."""
+        token = self.session_token
+        ip = self._client_ip()
+
+        def _revoke(session: Session) -> None:
+            accounts.sign_out(session, token=token, ip=ip)
+
+        if token:
+            await run_in_session(_revoke)
+        self._forget_session()
+        return rx.redirect(LOGIN_PATH)
+
+
+def protected(*handlers: Any) -> list[Any]:
+    """``on_load`` for a protected page: the guard first, then the page's own loaders."""
+    return [AuthState.guard, *handlers]

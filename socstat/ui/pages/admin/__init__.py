@@ -1,0 +1,62 @@
+"""Администрирование: users, teams, system settings and the audit trail (admins only).
+
+One module per tab, each with its state beside its components. Every handler goes
+through :func:`~socstat.ui.pages.admin.common.admin_call`, which resolves the actor from
+the session token and lets the services refuse non-admins (``PermissionDenied``). The
+page only renders its tabs for ``AuthState.is_admin``, but that is cosmetic.
+"""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from socstat.ui.auth import AuthState, protected
+from socstat.ui.components.layout import page_frame
+from socstat.ui.pages.admin.audit import AdminAuditState, audit_tab
+from socstat.ui.pages.admin.settings import AdminSettingsState, settings_tab
+from socstat.ui.pages.admin.teams import AdminTeamsState, teams_tab
+from socstat.ui.pages.admin.users import AdminUsersState, users_tab
+from socstat.ui.routing import page
+
+__all__ = ["AdminAuditState", "AdminSettingsState", "AdminTeamsState", "AdminUsersState"]
+
+
+def _no_access() -> rx.Component:
+    return rx.callout(
+        "Нет доступа: раздел доступен только администраторам.",
+        icon="shield-x",
+        color_scheme="red",
+        data_testid="no-access",
+    )
+
+
+@page(
+    route="/admin",
+    title="Администрирование — socstat",
+    on_load=protected(
+        AdminUsersState.load, AdminTeamsState.load, AdminSettingsState.load, AdminAuditState.load
+    ),
+)
+def admin_page() -> rx.Component:
+    return page_frame(
+        "Администрирование",
+        rx.cond(
+            AuthState.is_admin,
+            rx.tabs.root(
+                rx.tabs.list(
+                    rx.tabs.trigger("Пользователи", value="users"),
+                    rx.tabs.trigger("Команды", value="teams", on_click=AdminTeamsState.load),
+                    rx.tabs.trigger("Настройки", value="settings"),
+                    rx.tabs.trigger("Журнал аудита", value="audit", on_click=AdminAuditState.load),
+                    overflow_x="auto",
+                ),
+                rx.tabs.content(users_tab(), value="users", padding_top="16px"),
+                rx.tabs.content(teams_tab(), value="teams", padding_top="16px"),
+                rx.tabs.content(settings_tab(), value="settings", padding_top="16px"),
+                rx.tabs.content(audit_tab(), value="audit", padding_top="16px"),
+                default_value="users",
+                width="100%",
+            ),
+            rx.cond(AuthState.signed_in, _no_access(), rx.spinner()),
+        ),
+    )

@@ -1,0 +1,202 @@
+"""The "Журнал аудита" tab: events filtered by user, action and dates, page by page."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+import reflex as rx
+from sqlmodel import Session
+
+from socstat.models.accounts import User
+from socstat.services import admin, audit
+from socstat.ui.auth import AuthState
+from socstat.ui.components.controls import option_select, page_label, pager
+from socstat.ui.components.forms import form_error, text_of
+from socstat.ui.format import format_moment, user_tz
+from socstat.ui.pages.admin.common import ALL, admin_call, parse_id, user_option
+
+PAGE_SIZE = 30
+
+
+def parse_day(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value.strip()) if value and value.strip() else None
+    except ValueError:
+        return None
+
+
+def _event_row(event: dict[str, Any], tz: str | None) -> dict[str, str]:
+    return {
+        "id": str(event["id"]),
+        "when": format_moment(event["created_at"], tz),
+        "who": event["actor_email"] or "система",
+        "action": event["action"],
+        "target": f"{event['target_type']} {event['target_id']}".strip() or "—",
+        "ip": event["ip"] or "—",
+        "details": ", ".join(f"{k}={v}" for k, v in event["details"].items()),
+    }
+
+
+class AdminAuditState(AuthState):
+    events: list[dict[str, str]] = []
+    total: int = 0
+    offset: int = 0
+    user_filter: str = ALL
+    action_filter: str = ""
+    date_from: str = ""
+    date_to: str = ""
+    user_options: list[dict[str, str]] = []
+    error: str = ""
+
+    @rx.var
+    def page_label(self) -> str:
+        return page_label(self.offset, self.total, PAGE_SIZE, "Событий нет")
+
+    @rx.var
+    def has_prev(self) -> bool:
+        return self.offset > 0
+
+    @rx.var
+    def has_next(self) -> bool:
+        return self.offset + PAGE_SIZE < self.total
+
+    async def _reload(self) -> Any:
+        user_id = parse_id(self.user_filter)
+        action = self.action_filter.strip()[:64] or None
+        day_from, day_to = parse_day(self.date_from), parse_day(self.date_to)
+        offset = self.offset
+
+        def _work(session: Session, actor: User) -> dict[str, Any]:
+            tz = user_tz(actor.timezone)
+            start = datetime.combine(day_from, time.min, tz) if day_from else None
+            end = datetime.combine(day_to + timedelta(days=1), time.min, tz) if day_to else None
+            page = audit.list_events(
+                session,
+                actor=actor,
+                user_id=user_id,
+                action=action,
+                date_from=start,
+                date_to=end,
+                limit=PAGE_SIZE,
+                offset=offset,
+            )
+            users = admin.list_users(session, actor=actor, limit=500).items
+            return {
+                "events": [_event_row(e, actor.timezone) for e in page.items],
+                "total": page.total,
+                "users": [user_option(u) for u in users],
+            }
+
+        ok, result = await admin_call(self, _work)
+        if not ok:
+            return result
+        self.events = result["events"]
+        self.total = result["total"]
+        self.user_options = [{"id": ALL, "label": "Все пользователи"}, *result["users"]]
+        return None
+
+    @rx.event
+    async def load(self) -> Any:
+        if not self.is_admin:
+            return None
+        return await self._reload()
+
+    @rx.event
+    def set_user_filter(self, value: str) -> None:
+        self.user_filter = value if parse_id(value) else ALL
+
+    @rx.event
+    async def apply_filters(self, form: dict[str, Any]) -> Any:
+        self.action_filter = text_of(form, "action", 64).strip()
+        self.date_from = text_of(form, "date_from", 10)
+        self.date_to = text_of(form, "date_to", 10)
+        self.error = ""
+        if (self.date_from and not parse_day(self.date_from)) or (
+            self.date_to and not parse_day(self.date_to)
+        ):
+            self.error = "Неверная дата."
+            return None
+        self.offset = 0
+        return await self._reload()
+
+    @rx.event
+    async def next_page(self) -> Any:
+        if self.offset + PAGE_SIZE < self.total:
+            self.offset += PAGE_SIZE
+        return await self._reload()
+
+    @rx.event
+    async def prev_page(self) -> Any:
+        self.offset = max(0, self.offset - PAGE_SIZE)
+        return await self._reload()
+
+
+# --- view ----------------------------------------------------------------------------
+
+HEADERS = ("Когда", "Кто", "Действие", "Объект", "IP", "Подробности")
+
+
+def _filters() -> rx.Component:
+    return rx.form(
+        rx.flex(
+            option_select(
+                AdminAuditState.user_options,
+                AdminAuditState.user_filter,
+                AdminAuditState.set_user_filter,
+                "audit-user",
+            ),
+            rx.input(
+                name="action",
+                placeholder="Действие, напр. auth.",
+                min_width="160px",
+                data_testid="audit-action",
+            ),
+            rx.input(name="date_from", type="date", aria_label="С"),
+            rx.input(name="date_to", type="date", aria_label="По"),
+            rx.button("Показать", type="submit"),
+            wrap="wrap",
+            gap="2",
+            width="100%",
+        ),
+        on_submit=AdminAuditState.apply_filters,
+        width="100%",
+    )
+
+
+def _event_row_view(event: rx.Var) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(event["when"]),
+        rx.table.cell(event["who"]),
+        rx.table.cell(rx.code(event["action"])),
+        rx.table.cell(event["target"]),
+        rx.table.cell(event["ip"]),
+        rx.table.cell(rx.text(event["details"], size="1")),
+        data_testid="audit-row",
+    )
+
+
+def audit_tab() -> rx.Component:
+    return rx.vstack(
+        _filters(),
+        form_error(AdminAuditState.error, testid="audit-error"),
+        rx.box(
+            rx.table.root(
+                rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in HEADERS])),
+                rx.table.body(rx.foreach(AdminAuditState.events, _event_row_view)),
+                size="1",
+                width="100%",
+            ),
+            width="100%",
+            overflow_x="auto",
+        ),
+        pager(
+            AdminAuditState.page_label,
+            AdminAuditState.has_prev,
+            AdminAuditState.has_next,
+            AdminAuditState.prev_page,
+            AdminAuditState.next_page,
+        ),
+        spacing="3",
+        width="100%",
+    )
