@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from datetime import datetime
 
 from socstat.settings import SettingsError, get_settings
 
@@ -62,6 +63,14 @@ def _safe_url(url: str) -> str:
 # named by --as EMAIL, else the first active admin (lowest id). Collection runs are system
 # runs (no actor, trigger "cli"). `sources add` subscribes --user EMAIL (default: the acting
 # admin); an admin may add sources for any user.
+
+
+def _local_time(moment: datetime | None) -> str:
+    """A stored UTC moment in SOCSTAT_TIMEZONE, or "" when there is none."""
+    if moment is None:
+        return ""
+    settings = get_settings()
+    return f"{moment.astimezone(settings.tz):%Y-%m-%d %H:%M} ({settings.timezone})"
 
 
 def _cli_actor(session, email: str | None = None):  # type: ignore[no-untyped-def]
@@ -145,11 +154,7 @@ def _cmd_sources_list(args: argparse.Namespace) -> int:
         print("Источников нет.")
         return 0
     for row in rows:
-        collected = (
-            row.last_collected_at.strftime("%Y-%m-%d %H:%M UTC")
-            if row.last_collected_at
-            else "ещё не собирался"
-        )
+        collected = _local_time(row.last_collected_at) or "ещё не собирался"
         flags = " (устарело)" if row.stale else ""
         print(
             f"#{row.id}\t{row.screen_name}\t{row.name}\t{row.status}{flags}\t"
@@ -379,7 +384,7 @@ def _cmd_users_list(args: argparse.Namespace) -> int:
             flags.append("не подтверждён")
         if user.totp_enabled:
             flags.append("2FA")
-        last = user.last_login_at.strftime("%Y-%m-%d %H:%M") if user.last_login_at else "—"
+        last = _local_time(user.last_login_at) or "—"
         extra = f" [{', '.join(flags)}]" if flags else ""
         print(f"{user.id:>5}  {user.email:<40} {user.role:<9} вход: {last}{extra}")
     return 0

@@ -6,6 +6,7 @@ import csv
 import io
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import Session, select
@@ -64,6 +65,10 @@ def test_sources_add_list_collect_and_stats_csv(db, session, sandbox, capsys) ->
     assert code == 0
     assert main(["collect"]) == 0
     assert "Нет источников" in capsys.readouterr().out
+    assert main(["sources", "list"]) == 0
+    collected_at = session.exec(select(Source.last_collected_at)).first()
+    moscow = collected_at.astimezone(ZoneInfo("Europe/Moscow"))
+    assert f"сбор: {moscow:%Y-%m-%d %H:%M} (Europe/Moscow)" in capsys.readouterr().out
 
     today = date.today()
     args = ["stats", "--from", str(today - timedelta(days=30)), "--to", str(today + timedelta(1))]
