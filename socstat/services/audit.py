@@ -2,7 +2,8 @@
 
 Well-known actions: auth.sign_in, auth.sign_in_failed, auth.sign_out, auth.sign_out_all,
 auth.lockout, auth.password_changed, auth.password_reset, auth.registered, auth.confirmed,
-auth.2fa_enabled, auth.2fa_disabled, auth.2fa_reset, auth.session_revoked, user.created,
+auth.2fa_enabled, auth.2fa_disabled, auth.2fa_reset, auth.recovery_codes_regenerated,
+auth.session_revoked, user.created,
 user.invited, user.role_changed, user.blocked, user.unblocked, user.teams_changed,
 user.sessions_revoked, team.created, team.renamed, team.director_changed,
 team.members_changed, team.deleted, settings.changed, token.added, token.removed,

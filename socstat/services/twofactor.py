@@ -115,14 +115,23 @@ def _replace_recovery_codes(session: Session, *, user: User) -> list[str]:
 
 
 def regenerate_recovery_codes(
-    session: Session, *, user: User, code: str, now: datetime | None = None
+    session: Session, *, user: User, code: str, now: datetime | None = None, ip: str = ""
 ) -> list[str]:
     """New recovery codes (the old ones stop working); needs a current TOTP code."""
     if not user.totp_enabled:
         raise TwoFactorError("Двухфакторная защита не включена.")
     if not verify_totp(session, user=user, code=code, now=now):
-        raise TwoFactorError("Неверный код.")
-    return _replace_recovery_codes(session, user=user)
+        raise TwoFactorError("Неверный код из приложения.")
+    codes = _replace_recovery_codes(session, user=user)
+    audit.record(
+        session,
+        actor=user,
+        action="auth.recovery_codes_regenerated",
+        target_type="user",
+        target_id=user.id or "",
+        ip=ip,
+    )
+    return codes
 
 
 def recovery_codes_left(session: Session, *, user: User) -> int:

@@ -108,6 +108,13 @@ def test_register_confirm_sign_in_with_two_factor(new_page, running_app, smtp_se
     page.reload()  # the session cookie survives a reload
     expect(page.get_by_role("heading", name="Обзор")).to_be_visible()
 
+    # New recovery codes need a valid code from the app.
+    page.goto("/profile")
+    page.get_by_test_id("input-regenerate_code").fill("000000")
+    page.get_by_test_id("recovery-regenerate").click()
+    expect(page.get_by_test_id("profile-error-regenerate")).to_contain_text("Неверный код")
+    expect(page.get_by_test_id("recovery-code")).to_have_count(0)
+
 
 def test_blocked_user_is_signed_out_at_next_action(new_page, running_app):
     admin_email, user_email = _email("adm"), _email("victim")

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
+import pyotp
 import pytest
 import reflex as rx
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from socstat.db import session_scope
 from socstat.models.accounts import AuthSession, Role, User
-from socstat.services import accounts, sessions
+from socstat.models.audit import AuditEvent
+from socstat.models.base import utcnow
+from socstat.services import accounts, sessions, twofactor
 from socstat.services.system_settings import REQUIRE_2FA_ADMINS
 from socstat.ui.auth import (
     AuthState,
@@ -230,6 +234,37 @@ async def test_profile_lists_only_own_sessions(people) -> None:
     assert await state.load() is None
     assert state.profile["email"] == "analyst@example.org"
     assert [s["current"] for s in state.active_sessions] == ["yes"]
+
+
+async def _drain(handler: Any) -> list[Any]:
+    return [event async for event in handler]
+
+
+async def test_profile_regenerates_recovery_codes_with_a_current_code(people) -> None:
+    with session_scope() as session:
+        user = session.get(User, people["analyst_id"])
+        enrolment = twofactor.begin_enrolment(session, user=user)
+        earlier = utcnow() - timedelta(minutes=5)
+        old_codes = twofactor.confirm_enrolment(
+            session, user=user, code=pyotp.TOTP(enrolment.secret).at(earlier), now=earlier
+        )
+    state = _state(ProfileState, people["analyst"])
+    await _drain(state.regenerate_recovery_codes({"regenerate_code": "000000"}))
+    assert state.errors == {"regenerate": "Неверный код из приложения."}
+    assert state.recovery_codes == []
+    code = pyotp.TOTP(enrolment.secret).now()
+    await _drain(state.regenerate_recovery_codes({"regenerate_code": code}))
+    assert state.errors == {} and len(state.recovery_codes) == 10
+    assert state.profile["recovery_left"] == "10"
+    with session_scope() as session:
+        user = session.get(User, people["analyst_id"])
+        assert not twofactor.use_recovery_code(session, user=user, code=old_codes[0])
+        assert twofactor.use_recovery_code(session, user=user, code=state.recovery_codes[0])
+        actions = session.exec(select(AuditEvent.action)).all()
+        assert "auth.recovery_codes_regenerated" in actions
+    signed_out = _state(ProfileState, "")
+    events = await _drain(signed_out.regenerate_recovery_codes({"regenerate_code": code}))
+    assert _event(events[-1]) == ("redirect", "/login")
 
 
 async def test_guard_redirects_signed_out_visitor_with_next(people) -> None:

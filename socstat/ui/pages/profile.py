@@ -263,6 +263,30 @@ class ProfileState(AuthState):
         self.recovery_codes = []
 
     @rx.event
+    async def regenerate_recovery_codes(self, form: dict[str, Any]):
+        code = text_of(form, "regenerate_code", 32).strip()
+        if not code:
+            self.errors = {"regenerate": "Введите код из приложения."}
+            return
+        self.errors = {}
+        self.saving = "regenerate"
+        yield
+        ip = self._client_ip()
+        try:
+            self.recovery_codes = await self._as_actor(
+                lambda s, u: twofactor.regenerate_recovery_codes(s, user=u, code=code, ip=ip),
+                allow_unenrolled=True,
+            )
+            await self._refresh()
+            yield rx.toast.success("Выданы новые резервные коды; старые больше не действуют.")
+        except twofactor.TwoFactorError as exc:
+            self.errors = {"regenerate": str(exc)}
+        except PermissionDenied as exc:
+            yield self._denied(exc)
+        finally:
+            self.saving = ""
+
+    @rx.event
     async def disable_2fa(self, form: dict[str, Any]):
         password = text_of(form, "disable_password")
         code = text_of(form, "disable_code", 32).strip()
@@ -560,6 +584,31 @@ def _disable_block() -> rx.Component:
     )
 
 
+def _regenerate_block() -> rx.Component:
+    return rx.form(
+        rx.vstack(
+            rx.text(
+                "Новые резервные коды: старые перестанут действовать. Введите код из приложения.",
+                size="2",
+            ),
+            field("Код из приложения", "regenerate_code", autocomplete="one-time-code"),
+            _error("regenerate"),
+            rx.button(
+                "Выдать новые коды",
+                type="submit",
+                variant="soft",
+                loading=ProfileState.saving == "regenerate",
+                data_testid="recovery-regenerate",
+            ),
+            spacing="3",
+            width="100%",
+        ),
+        on_submit=ProfileState.regenerate_recovery_codes,
+        reset_on_submit=True,
+        width="100%",
+    )
+
+
 def _two_factor_section() -> rx.Component:
     return section(
         "Двухфакторная защита",
@@ -575,7 +624,11 @@ def _two_factor_section() -> rx.Component:
             ),
         ),
         _recovery_codes(),
-        rx.cond(ProfileState.totp_on, _disable_block(), _enrol_block()),
+        rx.cond(
+            ProfileState.totp_on,
+            rx.vstack(_disable_block(), rx.divider(), _regenerate_block(), width="100%"),
+            _enrol_block(),
+        ),
         data_testid="twofactor-section",
     )
 
