@@ -285,7 +285,7 @@ def remove_subscription(
         details={"user_id": owner_id},
         ip=ip,
     )
-    session.commit()
+    session.flush()
 
 
 def _subscriber_counts(session: Session, source_ids: list[int | None]) -> dict[int, int]:
