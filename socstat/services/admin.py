@@ -68,8 +68,27 @@ def _teams_of(session: Session, user_ids: list[int]) -> dict[int, list[dict[str,
     return result
 
 
-def _admin_user_dict(user: User, teams: list[dict[str, Any]]) -> dict[str, Any]:
-    return {**user_to_dict(user), "teams": teams}
+def _led_teams_of(session: Session, user_ids: list[int]) -> dict[int, list[str]]:
+    result: dict[int, list[str]] = {uid: [] for uid in user_ids}
+    if not user_ids:
+        return result
+    rows = session.exec(
+        select(Team.director_id, Team.name)
+        .where(col(Team.director_id).in_(user_ids))
+        .order_by(col(Team.name))
+    ).all()
+    for director_id, name in rows:
+        result[director_id].append(name)
+    return result
+
+
+def _admin_user_dicts(session: Session, users: list[User]) -> list[dict[str, Any]]:
+    ids = [u.id for u in users if u.id is not None]
+    teams, led = _teams_of(session, ids), _led_teams_of(session, ids)
+    return [
+        {**user_to_dict(u), "teams": teams.get(u.id or 0, []), "led_teams": led.get(u.id or 0, [])}
+        for u in users
+    ]
 
 
 # --- users ----------------------------------------------------------------------------
@@ -87,7 +106,7 @@ def list_users(
 ) -> UserPage:
     """Users matching a search in email/name, a role and the blocked state; by email.
     Each item: id, email, name, role, confirmed, invited, blocked, totp_enabled,
-    created_at, last_login_at, teams [{id, name}]."""
+    created_at, last_login_at, teams [{id, name}] (member of), led_teams [name] (director of)."""
     require_admin(actor)
     query = select(User)
     text = search.strip().replace("%", "").replace("_", "")
@@ -112,17 +131,14 @@ def list_users(
     users = session.exec(
         query.order_by(col(User.email)).limit(limit).offset(max(0, int(offset)))
     ).all()
-    teams = _teams_of(session, [u.id for u in users if u.id is not None])
-    return UserPage(
-        items=[_admin_user_dict(u, teams.get(u.id or 0, [])) for u in users], total=int(total)
-    )
+    return UserPage(items=_admin_user_dicts(session, list(users)), total=int(total))
 
 
 def get_user(session: Session, *, actor: User | None, user_id: int) -> dict[str, Any]:
     """One user as a dict (as in ``list_users``) plus ``active_sessions``."""
     require_admin(actor)
     user = _user(session, user_id)
-    result = _admin_user_dict(user, _teams_of(session, [user_id])[user_id])
+    [result] = _admin_user_dicts(session, [user])
     result["active_sessions"] = len(sessions.list_active_sessions(session, user=user))
     return result
 

@@ -125,6 +125,10 @@ def test_teams(session, boss):
     ] == ["Второй", "Отдел 2"]
     listed = admin.list_teams(session, actor=boss)
     assert [t["name"] for t in listed] == ["Второй", "Отдел 2"]
+    people = {u["email"]: u for u in admin.list_users(session, actor=boss).items}
+    assert people["d@example.com"]["led_teams"] == ["Отдел 2"]
+    assert people["d@example.com"]["teams"] == [] and people["a@example.com"]["led_teams"] == []
+    assert admin.get_user(session, actor=boss, user_id=director.id)["led_teams"] == ["Отдел 2"]
     admin.delete_team(session, actor=boss, team_id=second["id"])
     session.commit()
     assert len(admin.list_teams(session, actor=boss)) == 1

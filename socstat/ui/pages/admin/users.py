@@ -31,7 +31,11 @@ def _user_row(item: dict[str, Any], tz: str | None) -> dict[str, Any]:
         "invited": bool(item["invited"]),
         "confirmed": bool(item["confirmed"]),
         "totp": bool(item["totp_enabled"]),
-        "teams": ", ".join(t["name"] for t in item.get("teams", [])) or "—",
+        "teams": ", ".join(
+            [t["name"] for t in item.get("teams", [])]
+            + [f"{name} (руководитель)" for name in item.get("led_teams", [])]
+        )
+        or "—",
         "team_ids": [str(t["id"]) for t in item.get("teams", [])],
         "last_login": format_moment(item["last_login_at"], tz),
     }
@@ -330,7 +334,11 @@ def _user_row_view(user: rx.Var) -> rx.Component:
         rx.table.cell(user["role_label"]),
         rx.table.cell(
             rx.hstack(
-                rx.cond(user["blocked"], rx.badge("заблокирован", color_scheme="red")),
+                rx.cond(
+                    user["blocked"],
+                    rx.badge("заблокирован", color_scheme="red"),
+                    rx.cond(user["confirmed"], rx.badge("активен", color_scheme="gray")),
+                ),
                 rx.cond(user["invited"], rx.badge("приглашён", color_scheme="blue")),
                 rx.cond(
                     ~user["confirmed"].to(bool) & ~user["invited"].to(bool),
@@ -408,6 +416,7 @@ def _filters() -> rx.Component:
                     placeholder="Поиск по почте или имени",
                     default_value=AdminUsersState.search,
                     data_testid="user-search",
+                    width="280px",
                 ),
                 rx.button(rx.icon("search"), type="submit", variant="soft", aria_label="Искать"),
                 spacing="2",
@@ -421,7 +430,7 @@ def _filters() -> rx.Component:
             "role-filter",
         ),
         static_select(
-            [(ALL, "Все"), ("active", "Активные"), ("blocked", "Заблокированные")],
+            [(ALL, "Все статусы"), ("active", "Активные"), ("blocked", "Заблокированные")],
             AdminUsersState.blocked_filter,
             AdminUsersState.set_blocked_filter,
             "blocked-filter",
