@@ -56,7 +56,8 @@ class AuthSession(SQLModel, table=True):
 
 
 class OneTimeToken(SQLModel, table=True):
-    """Email confirmation, password reset and invitation links (hash stored only)."""
+    """Email confirmation, password reset, invitation and email change links (hash stored
+    only). ``new_email``: the address an email change link switches to."""
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
@@ -65,6 +66,7 @@ class OneTimeToken(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     expires_at: datetime = Field(sa_type=UTCDateTime)
     used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    new_email: str | None = Field(default=None, max_length=320)
 
 
 class RecoveryCode(SQLModel, table=True):

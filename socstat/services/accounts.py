@@ -1,5 +1,5 @@
 """Account flows: registration, email confirmation, sign-in (with 2FA and brute-force
-throttling), sign-out, password change and reset, invitations, profile.
+throttling), sign-out, password change and reset, invitations, profile, email change.
 
 Every function takes the caller's SQLModel session and leaves committing to the caller
 (``session_scope``). Emails go through the outbox and are sent right after that commit.
@@ -37,12 +37,20 @@ from socstat.settings import get_settings
 CONFIRM = "confirm"
 RESET = "reset"
 INVITE = "invite"
+EMAIL_CHANGE = "email_change"
 TOKEN_LIFETIMES = {
     CONFIRM: timedelta(hours=24),
     RESET: timedelta(hours=1),
     INVITE: timedelta(hours=72),
+    EMAIL_CHANGE: timedelta(hours=24),
 }
-LINK_PATHS = {CONFIRM: "/confirm", RESET: "/reset-password", INVITE: "/invite"}
+LINK_PATHS = {
+    CONFIRM: "/confirm",
+    RESET: "/reset-password",
+    INVITE: "/invite",
+    EMAIL_CHANGE: "/confirm-email",
+}
+MAX_EMAIL_LENGTH = 320
 
 # Throttling: N failures within WINDOW lock the key for BASE_LOCK, doubling each time.
 ACCOUNT_THRESHOLD = 5
@@ -65,11 +73,25 @@ MSG_UNCONFIRMED = (
 )
 MSG_BLOCKED = "Учётная запись заблокирована. Обратитесь к администратору."
 MSG_BAD_CODE = "Неверный код. Попробуйте ещё раз."
+MSG_EMAIL_CHANGE_SENT = (
+    "Мы отправили письмо со ссылкой на новый адрес. Адрес почты изменится, когда вы "
+    "откроете ссылку (она действует 24 часа)."
+)
+MSG_EMAIL_TAKEN = "Этот адрес уже используется другой учётной записью. Адрес почты не изменён."
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 class AccountError(Exception):
     """A flow step failed; ``str(exc)`` is a Russian message for the UI."""
+
+
+class EmailChangeError(AccountError):
+    """An email change request was refused; ``field`` names the form input to show the
+    message under: "new_email" or "email_password"."""
+
+    def __init__(self, message: str, *, field: str) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -109,7 +131,7 @@ def normalize_email(email: str) -> str:
 def validate_email(email: str) -> str:
     """The normalized address, or AccountError when it does not look like one."""
     normalized = normalize_email(email)
-    if len(normalized) > 320 or not _EMAIL_RE.match(normalized):
+    if len(normalized) > MAX_EMAIL_LENGTH or not _EMAIL_RE.match(normalized):
         raise AccountError("Введите корректный адрес электронной почты.")
     return normalized
 
@@ -131,8 +153,16 @@ def build_link(purpose: str, token: str) -> str:
     return f"{get_settings().base_url.rstrip('/')}{LINK_PATHS[purpose]}?token={token}"
 
 
-def issue_token(session: Session, *, user: User, purpose: str, now: datetime | None = None) -> str:
-    """Mint a single-use link token for ``purpose`` (only its hash is stored)."""
+def issue_token(
+    session: Session,
+    *,
+    user: User,
+    purpose: str,
+    now: datetime | None = None,
+    new_email: str | None = None,
+) -> str:
+    """Mint a single-use link token for ``purpose`` (only its hash is stored);
+    ``new_email`` is the address an EMAIL_CHANGE link switches to."""
     now = now or utcnow()
     token = secrets.token_urlsafe(32)
     session.add(
@@ -142,6 +172,7 @@ def issue_token(session: Session, *, user: User, purpose: str, now: datetime | N
             token_hash=hash_token(token),
             created_at=now,
             expires_at=now + TOKEN_LIFETIMES[purpose],
+            new_email=new_email,
         )
     )
     session.flush()
@@ -792,5 +823,184 @@ def update_profile(session: Session, *, user: User, name: str, timezone: str | N
     user.name = name.strip()[:200]
     user.timezone = timezone or None
     session.add(user)
+    session.flush()
+    return user
+
+
+# --- email change ---------------------------------------------------------------------
+
+
+def new_email_problem(new_email: str, *, current_email: str) -> str | None:
+    """Why ``new_email`` cannot be requested as the new address (format, length, same as
+    the current one), or None. Says nothing about other accounts."""
+    normalized = normalize_email(new_email)
+    if not normalized:
+        return "Введите новый адрес почты."
+    if len(normalized) > MAX_EMAIL_LENGTH:
+        return f"Адрес слишком длинный: не более {MAX_EMAIL_LENGTH} символов."
+    try:
+        validate_email(normalized)
+    except AccountError as exc:
+        return str(exc)
+    if normalized == normalize_email(current_email):
+        return "Это ваш текущий адрес почты."
+    return None
+
+
+def _pending_email_changes(session: Session, *, user_id: int, now: datetime) -> list[OneTimeToken]:
+    return list(
+        session.exec(
+            select(OneTimeToken)
+            .where(
+                OneTimeToken.user_id == user_id,
+                OneTimeToken.purpose == EMAIL_CHANGE,
+                col(OneTimeToken.used_at).is_(None),
+                OneTimeToken.expires_at > now,
+            )
+            .order_by(col(OneTimeToken.created_at).desc(), col(OneTimeToken.id).desc())
+        ).all()
+    )
+
+
+def pending_email_change(
+    session: Session, *, user: User, now: datetime | None = None
+) -> str | None:
+    """The address of the user's own pending (requested, not yet confirmed) change."""
+    rows = _pending_email_changes(session, user_id=user.id or 0, now=now or utcnow())
+    return rows[0].new_email if rows else None
+
+
+def request_email_change(
+    session: Session,
+    *,
+    user: User,
+    new_email: str,
+    current_password: str,
+    ip: str = "",
+    now: datetime | None = None,
+) -> str:
+    """Ask to move ``user``'s own account to ``new_email`` (needs the current password).
+
+    The address does not change here: a link (24 h, single use) goes to the new address
+    and a notice to the current one; ``confirm_email_change`` switches when the link is
+    opened. A newer request supersedes older pending ones. When the new address belongs
+    to another account the answer, the notice and the pending state are the same, but no
+    link is sent — its owner gets an email instead (as with registration, nothing reveals
+    whether an address has an account). Raises EmailChangeError for bad input or a wrong
+    password; returns the message to show.
+    """
+    now = now or utcnow()
+    problem = new_email_problem(new_email, current_email=user.email)
+    if problem:
+        raise EmailChangeError(problem, field="new_email")
+    if user.blocked_at is not None:
+        raise AccountError(MSG_BLOCKED)
+    if not verify_password(current_password, user.password_hash):
+        raise EmailChangeError("Текущий пароль указан неверно.", field="email_password")
+    address = normalize_email(new_email)
+    owner = get_user_by_email(session, email=address)
+    _invalidate_tokens(session, user_id=user.id or 0, purpose=EMAIL_CHANGE, now=now)
+    # Minted in both cases so the pending state looks the same; when the address is taken
+    # the link is never sent (nobody knows it) and confirming would refuse anyway.
+    token = issue_token(session, user=user, purpose=EMAIL_CHANGE, now=now, new_email=address)
+    if owner is None:
+        body = (
+            f"{_greeting(user)}\n\nЧтобы сделать этот адрес адресом почты вашей учётной записи "
+            f"socstat, откройте ссылку:\n{build_link(EMAIL_CHANGE, token)}\n\n"
+            "Ссылка действует 24 часа и работает один раз. До этого вход и письма — по "
+            "прежнему адресу.\nЕсли вы не меняли адрес, просто проигнорируйте письмо."
+        )
+        _send(session, to=address, subject="socstat: подтвердите новый адрес почты", body=body)
+    else:
+        _send(
+            session,
+            to=owner.email,
+            subject="socstat: попытка указать ваш адрес",
+            body=(
+                f"{_greeting(owner)}\n\nКто-то указал этот адрес как новый адрес почты другой "
+                "учётной записи socstat. Адрес уже принадлежит вашей учётной записи, поэтому "
+                "ничего не изменено и делать ничего не нужно."
+            ),
+        )
+    _send(
+        session,
+        to=user.email,
+        subject="socstat: адрес почты меняется",
+        body=(
+            f"{_greeting(user)}\n\nПочта вашей учётной записи socstat меняется на {address}. "
+            "Адрес изменится, когда по ссылке из письма на новый адрес перейдут; до этого "
+            "всё остаётся как было.\n\nЕсли это не вы — смените пароль: "
+            f"{get_settings().base_url.rstrip('/')}/profile и завершите остальные сеансы там же."
+        ),
+    )
+    audit.record(
+        session,
+        actor=user,
+        action="user.email_change_requested",
+        target_type="user",
+        target_id=user.id or "",
+        details={"old_email": user.email, "new_email": address},
+        ip=ip,
+    )
+    session.flush()
+    return MSG_EMAIL_CHANGE_SENT
+
+
+def cancel_email_change(
+    session: Session, *, user: User, ip: str = "", now: datetime | None = None
+) -> bool:
+    """Withdraw the user's own pending email change (its link stops working); False when
+    there was none."""
+    now = now or utcnow()
+    if not _pending_email_changes(session, user_id=user.id or 0, now=now):
+        return False
+    _invalidate_tokens(session, user_id=user.id or 0, purpose=EMAIL_CHANGE, now=now)
+    audit.record(
+        session,
+        actor=user,
+        action="user.email_change_cancelled",
+        target_type="user",
+        target_id=user.id or "",
+        ip=ip,
+    )
+    session.flush()
+    return True
+
+
+def confirm_email_change(
+    session: Session, *, token: str, ip: str = "", now: datetime | None = None
+) -> User:
+    """Switch the account of an email change link to its new address (single use).
+
+    AccountError with MSG_BAD_LINK when the link is unknown, used, superseded or expired
+    (or the account blocked), with MSG_EMAIL_TAKEN when another account took the address
+    meanwhile. Every other link of the account (the older address's reset and
+    confirmation links included) stops working.
+    """
+    now = now or utcnow()
+    row = _find_token(session, token=token, purpose=EMAIL_CHANGE, now=now)
+    user = session.get(User, row.user_id) if row is not None else None
+    if row is None or user is None or user.blocked_at is not None or not row.new_email:
+        raise AccountError(MSG_BAD_LINK)
+    address = normalize_email(row.new_email)
+    owner = get_user_by_email(session, email=address)
+    if owner is not None and owner.id != user.id:
+        raise AccountError(MSG_EMAIL_TAKEN)
+    old = user.email
+    for purpose in (EMAIL_CHANGE, RESET, CONFIRM, INVITE):
+        _invalidate_tokens(session, user_id=user.id or 0, purpose=purpose, now=now)
+    row.used_at = now
+    user.email = address
+    user.confirmed_at = user.confirmed_at or now
+    session.add_all([row, user])
+    audit.record(
+        session,
+        actor=user,
+        action="user.email_changed",
+        target_type="user",
+        target_id=user.id or "",
+        details={"old_email": old, "new_email": address},
+        ip=ip,
+    )
     session.flush()
     return user

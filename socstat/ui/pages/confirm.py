@@ -1,11 +1,16 @@
-"""Подтверждение адреса: the link from the registration email."""
+"""Подтверждение адреса: the link from the registration email (/confirm) and the link
+that switches an account to a new address (/confirm-email)."""
 
 from __future__ import annotations
 
+import contextlib
+
 import reflex as rx
+from sqlalchemy.exc import IntegrityError
 
 from socstat.db import run_in_session
 from socstat.services import accounts
+from socstat.services.authz import PermissionDenied
 from socstat.ui.auth import AuthState
 from socstat.ui.components.layout import auth_frame
 from socstat.ui.routing import page
@@ -70,6 +75,93 @@ def confirm_page() -> rx.Component:
                     size="2",
                 ),
                 rx.link("Ко входу", href="/login"),
+                width="100%",
+            ),
+        ),
+    )
+
+
+# --- email change --------------------------------------------------------------------
+
+
+class ConfirmEmailState(AuthState):
+    """The link of an email change request: switches the account to the new address."""
+
+    status: str = "checking"  # checking | ok | error
+    message: str = ""
+
+    @rx.event
+    async def load(self) -> None:
+        self.status = "checking"
+        self.message = ""
+        token = self._query_param("token")[:200]
+        if not token:
+            self.status = "error"
+            self.message = accounts.MSG_BAD_LINK
+            return
+        ip = self._client_ip()
+        try:
+            address = await run_in_session(
+                lambda s: accounts.confirm_email_change(s, token=token, ip=ip).email
+            )
+        except accounts.AccountError as exc:
+            self.status = "error"
+            self.message = str(exc)
+            return
+        except IntegrityError:  # another account took the address at the same moment
+            self.status = "error"
+            self.message = accounts.MSG_EMAIL_TAKEN
+            return
+        self.status = "ok"
+        self.message = f"Адрес почты изменён на {address}. Входите с новым адресом."
+        if self.signed_in:  # refresh the menu's address when this browser is signed in
+            with contextlib.suppress(PermissionDenied):
+                await self._actor_view(allow_unenrolled=True)
+
+
+@page(
+    route="/confirm-email",
+    title="Смена адреса почты — socstat",
+    on_load=ConfirmEmailState.load,
+)
+def confirm_email_page() -> rx.Component:
+    return auth_frame(
+        "Смена адреса почты",
+        rx.match(
+            ConfirmEmailState.status,
+            ("checking", rx.hstack(rx.spinner(), rx.text("Проверяем ссылку…"))),
+            (
+                "ok",
+                rx.vstack(
+                    rx.callout(
+                        ConfirmEmailState.message,
+                        icon="circle-check",
+                        color_scheme="green",
+                        width="100%",
+                        data_testid="confirm-email-ok",
+                    ),
+                    rx.link(
+                        rx.button("Перейти в профиль", size="3", width="100%"),
+                        href="/profile",
+                        width="100%",
+                    ),
+                    width="100%",
+                ),
+            ),
+            rx.vstack(
+                rx.callout(
+                    ConfirmEmailState.message,
+                    icon="circle-alert",
+                    color_scheme="red",
+                    width="100%",
+                    data_testid="confirm-email-error",
+                ),
+                rx.text(
+                    "Адрес почты не изменён. Запросите смену ещё раз в профиле — придёт "
+                    "новая ссылка.",
+                    size="2",
+                ),
+                rx.link("В профиль", href="/profile"),
                 width="100%",
             ),
         ),

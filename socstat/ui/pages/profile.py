@@ -1,4 +1,4 @@
-"""Профиль: name, time zone, password, two-factor sign-in, active sessions."""
+"""Профиль: name, time zone, email address, password, two-factor sign-in, sessions."""
 
 from __future__ import annotations
 
@@ -70,6 +70,7 @@ def _profile_data(session: Session, user: User, token: str) -> dict[str, Any]:
     return {
         "profile": {
             "email": user.email,
+            "pending_email": accounts.pending_email_change(session, user=user) or "",
             "name": user.name,
             "timezone": user.timezone or DEFAULT_TZ,
             "totp_enabled": "yes" if user.totp_enabled else "",
@@ -102,6 +103,7 @@ class ProfileState(AuthState):
     enrol_qr: str = ""  # data: URI of the server-rendered SVG
     enrol_secret: str = ""
     recovery_codes: list[str] = []
+    email_notice: str = ""  # the answer to the last email change request
 
     @rx.var
     def timezone_options(self) -> list[str]:
@@ -114,6 +116,10 @@ class ProfileState(AuthState):
     @rx.var
     def must_enrol(self) -> bool:
         return self.profile.get("must_enrol", "") == "yes"
+
+    @rx.var
+    def pending_email(self) -> str:
+        return self.profile.get("pending_email", "")
 
     async def _refresh(self) -> None:
         token = self.session_token
@@ -130,6 +136,7 @@ class ProfileState(AuthState):
         self.recovery_codes = []
         self.enrol_qr = ""
         self.enrol_secret = ""
+        self.email_notice = ""
         try:
             await self._refresh()
         except PermissionDenied as exc:
@@ -201,6 +208,59 @@ class ProfileState(AuthState):
             yield self._denied(exc)
         finally:
             self.saving = ""
+
+    @rx.event
+    async def change_email(self, form: dict[str, Any]):
+        """Request a move to a new address: a link goes there, a notice to the current one.
+        The address changes only when the link is opened (/confirm-email)."""
+        new_email = text_of(form, "new_email").strip()
+        password = text_of(form, "email_password")
+        errors: dict[str, str] = {}
+        problem = accounts.new_email_problem(new_email, current_email=self.user_email)
+        if problem:
+            errors["new_email"] = problem
+        if not password:
+            errors["email_password"] = "Введите текущий пароль."
+        self.errors = errors
+        self.email_notice = ""
+        if errors:
+            return
+        self.saving = "email"
+        yield
+        ip = self._client_ip()
+        try:
+            self.email_notice = await self._as_actor(
+                lambda s, u: accounts.request_email_change(
+                    s, user=u, new_email=new_email, current_password=password, ip=ip
+                ),
+                allow_unenrolled=True,
+            )
+            await self._refresh()
+            yield rx.call_script("document.getElementById('email-form')?.reset()")
+        except accounts.EmailChangeError as exc:
+            self.errors = {exc.field: str(exc)}
+        except accounts.AccountError as exc:
+            self.errors = {"email": str(exc)}
+        except PermissionDenied as exc:
+            yield self._denied(exc)
+        finally:
+            self.saving = ""
+
+    @rx.event
+    async def cancel_email_change(self) -> Any:
+        ip = self._client_ip()
+        try:
+            cancelled = await self._as_actor(
+                lambda s, u: accounts.cancel_email_change(s, user=u, ip=ip),
+                allow_unenrolled=True,
+            )
+            await self._refresh()
+        except PermissionDenied as exc:
+            return self._denied(exc)
+        self.email_notice = ""
+        if not cancelled:
+            return rx.toast.info("Запросов на смену адреса нет.")
+        return rx.toast.success("Смена адреса отменена; ссылка из письма больше не действует.")
 
     @rx.event
     async def begin_2fa(self):
@@ -356,11 +416,6 @@ def _profile_section() -> rx.Component:
         "Личные данные",
         rx.form(
             rx.vstack(
-                rx.vstack(
-                    rx.text("Электронная почта", size="2", weight="medium"),
-                    rx.text(ProfileState.profile["email"], data_testid="profile-email"),
-                    spacing="1",
-                ),
                 field(
                     "Имя",
                     "name",
@@ -403,6 +458,95 @@ def _profile_section() -> rx.Component:
             on_submit=ProfileState.save_profile,
             width="100%",
         ),
+    )
+
+
+def _pending_email() -> rx.Component:
+    return rx.cond(
+        ProfileState.pending_email != "",
+        rx.callout(
+            rx.vstack(
+                rx.text(
+                    "Ожидает подтверждения: ",
+                    rx.text.strong(ProfileState.pending_email),
+                    ". Адрес изменится, когда вы откроете ссылку из письма на этот адрес.",
+                ),
+                rx.button(
+                    "Отменить смену",
+                    size="1",
+                    variant="soft",
+                    color_scheme="gray",
+                    on_click=ProfileState.cancel_email_change,
+                    data_testid="email-change-cancel",
+                ),
+                spacing="2",
+            ),
+            icon="mail",
+            color_scheme="blue",
+            width="100%",
+            data_testid="email-pending",
+        ),
+    )
+
+
+def _email_section() -> rx.Component:
+    return section(
+        "Электронная почта",
+        rx.vstack(
+            rx.text("Текущий адрес", size="2", weight="medium"),
+            rx.text(ProfileState.profile["email"], data_testid="profile-email"),
+            spacing="1",
+        ),
+        _pending_email(),
+        rx.cond(
+            ProfileState.email_notice != "",
+            rx.callout(
+                ProfileState.email_notice,
+                icon="circle-check",
+                color_scheme="green",
+                width="100%",
+                data_testid="email-change-sent",
+            ),
+        ),
+        rx.form(
+            rx.vstack(
+                rx.text("Сменить почту", size="3", weight="medium"),
+                field(
+                    "Новый адрес",
+                    "new_email",
+                    type_="email",
+                    autocomplete="email",
+                    placeholder="name@example.com",
+                    error=ProfileState.errors.get("new_email", ""),
+                ),
+                field(
+                    "Текущий пароль",
+                    "email_password",
+                    type_="password",
+                    autocomplete="current-password",
+                    error=ProfileState.errors.get("email_password", ""),
+                ),
+                _error("email"),
+                rx.text(
+                    "На новый адрес придёт письмо со ссылкой; адрес изменится, когда вы её "
+                    "откроете. На текущий адрес придёт уведомление.",
+                    size="1",
+                    color_scheme="gray",
+                ),
+                rx.button(
+                    "Сменить почту",
+                    type="submit",
+                    loading=ProfileState.saving == "email",
+                    data_testid="email-change-submit",
+                ),
+                spacing="3",
+                width="100%",
+            ),
+            id="email-form",
+            on_submit=ProfileState.change_email,
+            width="100%",
+        ),
+        data_testid="email-section",
     )
 
 
@@ -728,6 +872,7 @@ def profile_page() -> rx.Component:
             rx.vstack(
                 _two_factor_section(),
                 _profile_section(),
+                _email_section(),
                 _password_section(),
                 _sessions_section(),
                 spacing="4",
