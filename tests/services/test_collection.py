@@ -1,13 +1,20 @@
-"""Collection service against a scripted collector: persistence, aggregates, journal."""
+"""Collection service: persistence and aggregates of domain values, runs and the journal.
+
+`persist_result` is unit-tested with `SourceResult` values built here; every run is made
+by the real VK collector against the project's VK sandbox over HTTP (tests/services/
+conftest.py), and the expectations come from the sandbox's ground truth and its own
+record of what it served.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlmodel import Session, select
 
-from socstat.collectors.base import ContentRecord, CounterReading, SourceResult
+from socstat.collectors.base import CommunityInfo, ContentRecord, CounterReading, SourceResult
 from socstat.models import (
     CollectionRun,
     CollectionRunSource,
@@ -24,16 +31,41 @@ from socstat.models import (
     User,
     utcnow,
 )
+from socstat.sandbox import SandboxServer
 from socstat.services.authz import PermissionDenied
 from socstat.services.collection import (
     collect_due_sources,
     collect_sources,
     due_source_ids,
+    local_date,
+    local_midnight,
     persist_result,
 )
-from tests.services.fake_collector import FakeCollector, community, post
+from socstat.settings import get_settings, reset_settings_cache
+from tests.services.conftest import (
+    SANDBOX_TOKEN,
+    open_communities,
+    sandbox_collector,
+    world_now,
+)
 
 MSK_MIDNIGHT_UTC = datetime(2026, 3, 10, 21, 0, tzinfo=UTC)  # 2026-03-11 00:00 MSK
+
+
+def community(external_id: str, **overrides: object) -> CommunityInfo:
+    values: dict = {
+        "external_id": external_id,
+        "screen_name": f"club{external_id}",
+        "name": f"Сообщество {external_id}",
+        "url": f"https://vk.com/club{external_id}",
+        "members_count": 1000,
+    }
+    values.update(overrides)
+    return CommunityInfo(**values)
+
+
+def post(external_id: str, published_at: datetime, **values: object) -> ContentRecord:
+    return ContentRecord(kind="post", external_id=external_id, published_at=published_at, **values)
 
 
 def _user(session: Session, email: str = "ann@example.com", role: str = Role.ANALYST) -> User:
@@ -171,89 +203,237 @@ def test_due_sources_order_and_interval_setting(session) -> None:
     assert fresh.id not in due_source_ids(session, now=now + timedelta(hours=10))
 
 
-async def test_run_journal_since_and_interrupted_runs(session) -> None:
+# --- runs against the sandbox ------------------------------------------------------------
+
+BACKFILL_DAYS = 6  # the sandbox world has 7 days: the days before history_start are real
+MISSING_ID = "999"  # VK answers "no such community" (the sandbox's ids are >= 1000)
+KINDS = {"post": "posts", "video": "videos", "clip": "clips"}
+Figures = tuple[int, int, int, int, int, int]
+
+
+@pytest.fixture
+def short_backfill(monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
+    """SOCSTAT_BACKFILL_DAYS=6, so the first collection's window starts inside the world."""
+    monkeypatch.setenv("SOCSTAT_BACKFILL_DAYS", str(BACKFILL_DAYS))
+    reset_settings_cache()
+    yield BACKFILL_DAYS
+    monkeypatch.undo()
+    reset_settings_cache()
+
+
+def _night_posts(server: SandboxServer, community_id: int, day: date) -> list[tuple[str, datetime]]:
+    """(id, time) of the posts published 00:00–03:00 MSK on `day` (Moscow date).
+
+    Read from the sandbox's in-process world: no HTTP, nothing counted or charged.
+    """
+    world, now = server.state.world, server.state.clock.now()
+    posts, _ = world.posts(community_id, now)
+    found = []
+    for item in posts:
+        published = datetime.fromtimestamp(item.date, UTC)
+        moscow = published + timedelta(hours=3)
+        if moscow.date() == day and moscow.hour < 3:
+            found.append((str(item.id), published))
+    return found
+
+
+def _truth(server: SandboxServer, community_id: int) -> dict[tuple[date, str], Figures]:
+    """The sandbox's ground truth per (Moscow day, kind) with content, at its clock's now."""
+    days = server.truth(community=community_id)["communities"][0]["days"]
+    return {
+        (date.fromisoformat(day["date"]), kind): _figures(day[key])
+        for day in days
+        for kind, key in KINDS.items()
+        if day[key]["count"]
+    }
+
+
+def _figures(block: dict) -> Figures:
+    keys = ("count", "likes", "reposts", "comments", "views", "views_unknown")
+    return tuple(block[k] for k in keys)  # type: ignore[return-value]
+
+
+def _stored(session: Session, source_id: int) -> dict[tuple[date, str], Figures]:
+    """The DailyStat rows of a source in the same shape (unknown views count as 0)."""
+    return {
+        key: (s.count, s.likes, s.reposts, s.comments, s.views or 0, s.views_unknown)
+        for key, s in _stats(session, source_id).items()
+    }
+
+
+def _window(
+    figures: dict[tuple[date, str], Figures], first: date, last: date | None = None
+) -> dict[tuple[date, str], Figures]:
+    return {k: v for k, v in figures.items() if k[0] >= first and (last is None or k[0] <= last)}
+
+
+def _items(figures: dict[tuple[date, str], Figures]) -> int:
+    return sum(v[0] for v in figures.values())
+
+
+async def test_run_journal_since_and_interrupted_runs(
+    session, sandbox_factory: Callable[..., SandboxServer], short_backfill: int
+) -> None:
+    # one wall.get per token and Moscow day: the first source's wall fits one page, the
+    # second source's first page is refused with VK error 29 (daily quota) → partial;
+    # the third names a community VK does not know → failed
+    server = sandbox_factory(quotas={"wall.get": 1})
+    tz = get_settings().tz
+    now = world_now(server)
+    history_start = local_date(now, tz) - timedelta(days=BACKFILL_DAYS)
+    # `first` has a post in the first hours of the history's first day: it is collected
+    # only if the window opens at Moscow midnight (21:00 UTC), not at UTC midnight
+    communities = open_communities(server)
+    first = next(c for c in communities if _night_posts(server, c["id"], history_start))
+    second = next(c for c in communities if c is not first)
+    [(night_post, night_at)] = _night_posts(server, first["id"], history_start)
+    assert int(MISSING_ID) not in {c["id"] for c in server.communities()}
     user = _user(session)
-    a = _source(session, "1", user)
-    b = _source(session, "2", user)
-    c = _source(session, "3", user)
+    a = _source(session, str(first["id"]), user)
+    b = _source(session, str(second["id"]), user)
+    c = _source(session, MISSING_ID, user)
     stale_run = CollectionRun(status=RunStatus.RUNNING)
     session.add(stale_run)
     session.commit()
-    now = utcnow()
-    collector = FakeCollector(
-        results={
-            "1": SourceResult("1", community("1"), [post("5", now - timedelta(hours=2), likes=1)]),
-            "2": SourceResult("2", community("2"), complete=False, error="Лимит", error_code=29),
-        }
-    )
-    summary = await collect_due_sources(collector=collector)
+    collector = sandbox_collector(server)
+    try:
+        summary = await collect_due_sources(collector=collector, now=now)
+    finally:
+        await collector.aclose()
     assert summary is not None
     assert (summary.sources_ok, summary.sources_partial, summary.sources_failed) == (1, 1, 1)
     assert summary.status == RunStatus.PARTIAL
-    assert summary.items_new == 1 and summary.requests == 3
+
+    # the first collection starts at Moscow midnight backfill_days ago, remembered on the
+    # source: a's stats are the truth from that day on, and nothing of the days before
+    truth = _truth(server, first["id"])
+    assert any(day < history_start for day, _ in truth), "the world must reach further back"
+    collected = _window(truth, history_start)
+    assert summary.items_new == _items(collected) > 0
+    assert _stored(session, a.id) == collected
+    source_a = session.get(Source, a.id)
+    assert source_a.history_start == history_start
+    oldest = session.exec(
+        select(ContentItem)
+        .where(ContentItem.source_id == a.id, ContentItem.kind == "post")
+        .order_by(ContentItem.published_at)
+    ).first()
+    assert (oldest.external_id, oldest.published_at) == (night_post, night_at)
+    assert night_at.hour >= 21 and night_at >= local_midnight(history_start, tz)
+
+    # the journal counts what the sandbox really served (it saw no other client)
+    served = server.stats()
+    calls = {m: n for m, n in served["totals"]["calls"].items() if m != "execute"}
+    assert summary.requests == served["http_requests"] > 0
+    assert summary.calls == sum(calls.values())
+    assert summary.errors_by_code == served["totals"]["errors"]
+    assert summary.errors_by_code["29"] >= 1 and summary.errors_by_code["100"] == 1
     session.expire_all()
     assert session.get(CollectionRun, stale_run.id).status == RunStatus.INTERRUPTED
     run = session.get(CollectionRun, summary.run_id)
-    assert run.status == RunStatus.PARTIAL and run.calls == 6
-    per_source = {r.source_id: r.status for r in session.exec(select(CollectionRunSource))}
-    assert per_source == {a.id: "ok", b.id: "partial", c.id: "failed"}
-    # first collection starts at Moscow midnight backfill_days ago, remembered on the source
-    source_a = session.get(Source, a.id)
-    request = collector.requests_seen[0]
-    assert source_a.history_start == (now + timedelta(hours=3)).date() - timedelta(days=90)
-    assert request.since.astimezone(UTC).hour == 21
-    # only b and c stay due; the next run asks from the cursor / refresh window
-    assert set(due_source_ids(session)) == {b.id, c.id}
-    collector.requests_seen.clear()
-    again = await collect_sources(source_ids=[a.id], collector=collector, trigger="manual")
-    assert again.status == RunStatus.OK and again.items_new == 0
-    since = collector.requests_seen[0].since
-    assert now - timedelta(days=4) < since <= now - timedelta(hours=2)
+    assert run.status == RunStatus.PARTIAL
+    assert (run.requests, run.calls) == (summary.requests, summary.calls)
+    assert (run.sources_ok, run.sources_partial, run.sources_failed) == (1, 1, 1)
+    rows = {r.source_id: r for r in session.exec(select(CollectionRunSource))}
+    assert {sid: r.status for sid, r in rows.items()} == {
+        a.id: "ok",
+        b.id: "partial",
+        c.id: "failed",
+    }
+    assert "код 29" in rows[b.id].error and "код 100" in rows[c.id].error
+    source_b = session.get(Source, b.id)
+    assert source_b.stale and "код 29" in source_b.last_error
+    assert source_b.last_collected_at is None and source_b.name == second["name"]
+
+    # only b and c stay due; the next run asks a from min(cursor, refresh window)
+    assert set(due_source_ids(session, now=now)) == {b.id, c.id}
+    cursor = source_a.cursor_published_at
+    assert cursor is not None
+    server.advance(2 * 86400)  # two days later: new posts, engagement has grown
+    later = world_now(server)
+    collector = sandbox_collector(server)  # the old one parked its token for the day
+    try:
+        again = await collect_sources(
+            source_ids=[a.id], collector=collector, trigger="manual", now=later
+        )
+    finally:
+        await collector.aclose()
+    assert again.status == RunStatus.OK
+    refresh_days = get_settings().refresh_days  # 3: the cursor is the newer bound here
+    refresh_from = local_midnight(local_date(later, tz) - timedelta(days=refresh_days), tz)
+    since = min(refresh_from, cursor)
+    assert later - timedelta(days=4) < since <= later - timedelta(hours=2)
+    truth_later = _truth(server, first["id"])
+    assert again.items_new == _items(_window(truth_later, history_start)) - _items(collected)
+    assert again.items_new > 0
+    # days from `since` on were asked again and equal today's truth; the days before were
+    # not asked (their stored figures are still the first run's, though VK's moved on)
+    since_day = local_date(since, tz)
+    fresh_from = since_day if since == local_midnight(since_day, tz) else since_day + timedelta(1)
+    stored = _stored(session, a.id)
+    assert _window(stored, fresh_from) == _window(truth_later, fresh_from) != {}
+    last_old_day = since_day - timedelta(days=1)
+    old = _window(stored, history_start, last_old_day)
+    assert old == _window(collected, history_start, last_old_day)
+    assert old != _window(truth_later, history_start, last_old_day)
 
 
-async def test_invalid_tokens_notify_admins_once(session) -> None:
+async def test_invalid_tokens_notify_admins_once(session, vk_sandbox: SandboxServer) -> None:
     _user(session, "admin@example.com", Role.ADMIN)
     user = _user(session)
-    source = _source(session, "1", user)
-    collector = FakeCollector(
-        results={"1": SourceResult("1", community("1"))}, invalid_tokens=["abcdefgh12345678"]
+    source = _source(session, str(open_communities(vk_sandbox)[0]["id"]), user)
+    # the sandbox knows only SANDBOX_TOKEN: it answers error 5 to the other one
+    collector = sandbox_collector(
+        vk_sandbox, tokens=f"community:abcdefgh12345678,community:{SANDBOX_TOKEN}"
     )
-    summary = await collect_sources(source_ids=[source.id], collector=collector)
-    assert "недействительные токены" in summary.error.lower()
-    await collect_sources(source_ids=[source.id], collector=collector)
+    now = world_now(vk_sandbox)
+    try:
+        summary = await collect_sources(source_ids=[source.id], collector=collector, now=now)
+        assert "недействительные токены" in summary.error.lower()
+        assert summary.sources_ok == 1  # the good token carried on
+        await collect_sources(source_ids=[source.id], collector=collector, now=now)
+    finally:
+        await collector.aclose()
+    assert vk_sandbox.stats()["tokens"]["abcdefgh12345678"]["errors"] == {"5": 1}
     notes = session.exec(select(Notification)).all()
     assert len(notes) == 1 and "…5678" in notes[0].title
 
 
-async def test_collect_sources_checks_actor(session) -> None:
+async def test_collect_sources_checks_actor(session, vk_sandbox, vk_collector) -> None:
     ann = _user(session)
     bob = _user(session, "bob@example.com")
-    source = _source(session, "1", ann)
-    collector = FakeCollector(results={"1": SourceResult("1", community("1"))})
+    source = _source(session, str(open_communities(vk_sandbox)[0]["id"]), ann)
+    now = world_now(vk_sandbox)
     with pytest.raises(PermissionDenied):
-        await collect_sources(source_ids=[source.id], collector=collector, actor=bob)
-    summary = await collect_sources(source_ids=[source.id], collector=collector, actor=ann)
-    assert summary.status == RunStatus.OK
+        await collect_sources(source_ids=[source.id], collector=vk_collector, actor=bob, now=now)
+    assert vk_sandbox.stats()["http_requests"] == 0  # refused before VK was asked
+    summary = await collect_sources(
+        source_ids=[source.id], collector=vk_collector, actor=ann, now=now
+    )
+    assert summary.status == RunStatus.OK and summary.items_new > 0
     assert session.exec(select(CollectionRun.started_by)).one() == ann.id
 
 
-async def test_runs_are_marked_interrupted_only_when_no_other_run_is_active(session) -> None:
+async def test_runs_are_marked_interrupted_only_when_no_other_run_is_active(
+    session, vk_sandbox, vk_collector
+) -> None:
     from socstat.services.locks import COLLECTION_LOCK_KEY, ProcessLock
 
     user = _user(session)
-    source = _source(session, "1", user)
+    source = _source(session, str(open_communities(vk_sandbox)[0]["id"]), user)
     other = CollectionRun(status=RunStatus.RUNNING)
     session.add(other)
     session.commit()
-    collector = FakeCollector(results={"1": SourceResult("1", community("1"))})
+    now = world_now(vk_sandbox)
     busy = ProcessLock(key=COLLECTION_LOCK_KEY, name="collection")
     assert busy.acquire()
     try:
-        await collect_sources(source_ids=[source.id], collector=collector)
+        summary = await collect_sources(source_ids=[source.id], collector=vk_collector, now=now)
+        assert summary.status == RunStatus.OK
         session.expire_all()
         assert session.get(CollectionRun, other.id).status == RunStatus.RUNNING
     finally:
         busy.release()
-    await collect_sources(source_ids=[source.id], collector=collector)
+    await collect_sources(source_ids=[source.id], collector=vk_collector, now=now)
     session.expire_all()
     assert session.get(CollectionRun, other.id).status == RunStatus.INTERRUPTED

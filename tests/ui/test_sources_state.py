@@ -2,7 +2,8 @@
 
 The Reflex states are thin wrappers around these plain functions (each handler resolves
 the user from the session token and calls one of them), so they are tested here against
-the real database without a browser.
+the real database without a browser, and with the real VK collector talking to the
+project's VK sandbox over HTTP where VK is involved.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlmodel import Session, select
 
+from socstat.collectors.vk import VKCollector
 from socstat.models import DailyStat, Role, Source, Subscription, Team, TeamMember, User
+from socstat.sandbox import SandboxServer
 from socstat.services.authz import PermissionDenied
 from socstat.services.collection import collect_sources
 from socstat.ui.auth import SignedOut
@@ -29,7 +32,7 @@ from socstat.ui.pages.sources import (
     run_as,
     source_rows,
 )
-from tests.services.fake_collector import FakeCollector, community
+from tests.services.conftest import open_communities
 
 
 def _user(session: Session, email: str, role: str = Role.ANALYST, name: str = "") -> User:
@@ -253,10 +256,19 @@ def test_remove_own_subscription(session, world) -> None:
 # --- adding -----------------------------------------------------------------------------
 
 
-async def test_add_links_reports_each_link(session, world) -> None:
-    collector = FakeCollector(communities={"1": community("1"), "7": community("7")})
+async def test_add_links_reports_each_link(
+    session, world, vk_sandbox: SandboxServer, vk_collector: VKCollector
+) -> None:
+    tracked, new = open_communities(vk_sandbox)[:2]
+    anns = world["anns"]  # make Ann's source the sandbox community `tracked`
+    anns.external_id = str(tracked["id"])
+    session.add(anns)
+    session.commit()
     results = await add_links(
-        session, world["ann"], ["club1", "club7", "vk.com/nope"], collector=collector
+        session,
+        world["ann"],
+        [f"club{tracked['id']}", f"https://vk.com/{new['screen_name']}", "vk.com/nope"],
+        collector=vk_collector,
     )
     assert [(r["outcome"], r["label"]) for r in results] == [
         ("already", "уже отслеживается"),
@@ -264,7 +276,10 @@ async def test_add_links_reports_each_link(session, world) -> None:
         ("error", "ошибка"),
     ]
     assert "nope" in results[2]["message"]
-    assert {r["name"] for r in source_rows(session, world["ann"])} >= {"Сообщество 7"}
+    assert {r["name"] for r in source_rows(session, world["ann"])} == {
+        "Сообщество 1",
+        new["name"],
+    }
     # the new subscription belongs to the actor only
     assert [r["name"] for r in source_rows(session, world["bob"])] == ["Сообщество 2"]
 
@@ -281,12 +296,14 @@ def test_refresh_plan_is_own_subscriptions_only(session, world) -> None:
     assert refresh_plan(session, world["admin"])[1] == []
 
 
-async def test_collecting_foreign_sources_is_refused(session, world) -> None:
-    collector = FakeCollector()
+async def test_collecting_foreign_sources_is_refused(
+    session, world, vk_sandbox: SandboxServer, vk_collector: VKCollector
+) -> None:
     for actor, source in ((world["ann"], world["bobs"]), (world["dora"], world["anns"])):
         with pytest.raises(PermissionDenied):
-            await collect_sources(source_ids=[source.id], collector=collector, actor=actor)
-    assert collector.requests_seen == []
+            await collect_sources(source_ids=[source.id], collector=vk_collector, actor=actor)
+    assert vk_sandbox.stats()["http_requests"] == 0  # VK was never asked
+    assert vk_collector.usage.requests == 0
 
 
 async def test_handlers_refuse_without_a_session(world) -> None:
