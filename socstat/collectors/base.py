@@ -66,10 +66,15 @@ class ContentRecord:
 
 @dataclass(frozen=True)
 class CollectRequest:
-    """Collect one community: every item published at or after `since` (UTC)."""
+    """Collect one community: every item published at or after `since` (UTC).
+
+    `known_posts`: ids of stored posts published at or after `since`; the collector
+    reports in `SourceResult.deleted_posts` those the platform confirms are gone.
+    """
 
     external_id: str
     since: datetime
+    known_posts: tuple[str, ...] = ()
 
 
 @dataclass
@@ -86,6 +91,7 @@ class SourceResult:
     complete: bool = True
     error_code: int | None = None
     error: str = ""
+    deleted_posts: list[str] = field(default_factory=list)
 
 
 @dataclass

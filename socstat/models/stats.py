@@ -28,6 +28,8 @@ class ContentItem(SQLModel, table=True):
     text_preview: str = Field(default="", max_length=300)
     collected_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # set when the platform confirmed the post is gone; such items leave DailyStat
+    deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class CounterSnapshot(SQLModel, table=True):

@@ -177,6 +177,30 @@ def _wall_page(
     return items
 
 
+def wall_get_by_id(ctx: CallContext, params: dict[str, str]) -> object:
+    """Posts named ``<owner>_<id>`` that are on their wall now; others are left out."""
+    refs = [ref.strip() for ref in params.get("posts", "").split(",") if ref.strip()]
+    if not refs:
+        raise VKError(ERR_PARAM, f"{MSG_PARAM}: posts is undefined")
+    if len(refs) > 100:
+        raise VKError(ERR_PARAM, f"{MSG_PARAM}: too many posts")
+    wanted: dict[int, set[int]] = {}
+    for ref in refs:
+        owner, _, post = ref.partition("_")
+        try:
+            wanted.setdefault(int(owner), set()).add(int(post))
+        except ValueError:
+            raise VKError(ERR_PARAM, f"{MSG_PARAM}: posts is invalid ({ref})") from None
+    items: list = []
+    for owner_id, post_ids in wanted.items():
+        community = ctx.world.by_id.get(-owner_id) if owner_id < 0 else None
+        if community is None or not community.wall_accessible:
+            continue
+        posts, _ = ctx.world.posts(community.id, ctx.now)
+        items.extend(ctx.world.item(p, ctx.now) for p in posts if p.id in post_ids)
+    return {"items": items}
+
+
 def video_get(ctx: CallContext, params: dict[str, str]) -> object:
     if not ctx.token.video_right:
         raise VKError(15, "Access denied: no access to call this method")
@@ -198,5 +222,6 @@ METHODS: dict[str, Handler] = {
     "utils.resolveScreenName": resolve_screen_name,
     "groups.getById": groups_get_by_id,
     "wall.get": wall_get,
+    "wall.getById": wall_get_by_id,
     "video.get": video_get,
 }

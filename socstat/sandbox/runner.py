@@ -168,6 +168,11 @@ class SandboxServer:
             "POST", "/_sandbox/faults", json={k: v for k, v in body.items() if v is not None}
         )
 
+    def delete_posts(self, owner_id: int, post_ids: list[int]) -> dict:
+        return self._call(
+            "POST", "/_sandbox/delete_posts", json={"owner_id": owner_id, "post_ids": post_ids}
+        )
+
     # async variants (run the sync call in a worker thread)
     async def aadvance(self, seconds: float) -> dict:
         return await asyncio.to_thread(self.advance, seconds)

@@ -295,6 +295,20 @@ async def faults_post(request: Request) -> JSONResponse:
     return JSONResponse(injector.describe())
 
 
+async def delete_posts(request: Request) -> JSONResponse:
+    """Delete wall posts now: ``{"owner_id": -gid, "post_ids": [..]}``."""
+    state = _state(request)
+    try:
+        data = await _json_body(request)
+        gid = abs(int(data["owner_id"]))
+        post_ids = [int(pid) for pid in data["post_ids"]]
+    except (ValueError, TypeError, KeyError) as exc:
+        return _bad(f"owner_id and post_ids expected: {exc}")
+    if gid not in state.world.by_id:
+        return _bad(f"unknown community {gid}")
+    return JSONResponse({"deleted": state.world.delete_posts(gid, post_ids, state.clock.now())})
+
+
 def community_summary(state: SandboxState, community: Any) -> dict:
     return {
         "id": community.id,
@@ -412,6 +426,7 @@ def create_app(config: SandboxConfig) -> SandboxApp:
         Route("/_sandbox/faults", faults_post, methods=["POST"]),
         Route("/_sandbox/communities", communities),
         Route("/_sandbox/truth", truth),
+        Route("/_sandbox/delete_posts", delete_posts, methods=["POST"]),
         Route("/_sandbox/stats", stats_get),
         Route("/_sandbox/reset_stats", stats_reset, methods=["POST"]),
         Route("/_sandbox/reset_quotas", quotas_reset, methods=["POST"]),

@@ -196,6 +196,7 @@ class World:
         self.by_name: dict[str, Community] = {}
         self._content: dict[int, Content] = {}
         self._items: dict[tuple[int, int], tuple[int, Raw]] = {}
+        self._deleted: dict[int, dict[int, float]] = {}  # gid -> post id -> deleted at
         self._build_communities(communities)
 
     # ----------------------------------------------------------------- communities
@@ -282,11 +283,34 @@ class World:
         return content
 
     def posts(self, gid: int, now: float) -> tuple[list[Post], Post | None]:
-        """Posts with ``date <= now`` (ascending) and the pinned post if any."""
+        """Posts on the wall at ``now``: published by then and not deleted (ascending),
+        and the pinned post if any."""
+        posts, pinned = self.published_posts(gid, now)
+        deleted = self._deleted.get(gid)
+        if not deleted:
+            return posts, pinned
+        gone = {pid for pid, at in deleted.items() if at <= now}
+        posts = [p for p in posts if p.id not in gone]
+        return posts, (None if pinned is not None and pinned.id in gone else pinned)
+
+    def published_posts(self, gid: int, now: float) -> tuple[list[Post], Post | None]:
+        """Posts with ``date <= now`` (ascending), deleted ones included, and the pinned."""
         content = self.content(gid, now)
         cut = bisect.bisect_right(content.post_dates, now)
         pinned = content.pinned if content.pinned and content.pinned.date <= now else None
         return content.posts[:cut], pinned
+
+    def delete_posts(self, gid: int, post_ids: list[int], now: float) -> int:
+        """Delete posts of a community at ``now`` (as its admins would); returns how many
+        existed. Media attached to them stay (VK keeps clips and videos)."""
+        existing = {p.id for p in self.published_posts(gid, now)[0]}
+        deleted = self._deleted.setdefault(gid, {})
+        count = 0
+        for post_id in post_ids:
+            if post_id in existing and post_id not in deleted:
+                deleted[post_id] = now
+                count += 1
+        return count
 
     def media(self, gid: int, now: float) -> list[Media]:
         content = self.content(gid, now)
@@ -472,13 +496,15 @@ class World:
         days = {day: _empty_day(day) for day in range(first, last + 1)}
         if not community.has_content:
             return list(days.values())
-        posts, _ = self.posts(community.id, now)
+        posts, _ = self.published_posts(community.id, now)
+        on_wall = {p.id for p in self.posts(community.id, now)[0]}
         lo = bisect.bisect_left([p.date for p in posts], day_start(first))
         for post in posts[lo:]:
             entry = days.get(msk_day(post.date))
             if entry is None:
                 break
-            _add(entry["posts"], post.engagement.at(now - post.date), post.has_views)
+            if post.id in on_wall:
+                _add(entry["posts"], post.engagement.at(now - post.date), post.has_views)
             for item in post.media:
                 key = "videos" if item.kind == "video" else "clips"
                 _add(entry[key], item.engagement.at(now - item.date), True)

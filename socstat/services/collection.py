@@ -534,14 +534,42 @@ def build_requests(
     requests: dict[int, CollectRequest] = {}
     for chunk in _chunks(source_ids):
         sources = {s.id: s for s in session.exec(select(Source).where(Source.id.in_(chunk)))}
+        since_of = {
+            source_id: _since(source, now=now, tz=tz, settings=settings)
+            for source_id, source in sources.items()
+            if source_id is not None
+        }
+        known = _known_posts(session, since_of)
         for source_id in chunk:
             source = sources.get(source_id)
             if source is None:
                 continue
-            since = _since(source, now=now, tz=tz, settings=settings)
             session.add(source)
-            requests[source_id] = CollectRequest(external_id=source.external_id, since=since)
+            requests[source_id] = CollectRequest(
+                external_id=source.external_id,
+                since=since_of[source_id],
+                known_posts=tuple(known.get(source_id, ())),
+            )
     return requests
+
+
+def _known_posts(session: Session, since_of: dict[int, datetime]) -> dict[int, list[str]]:
+    """Stored, not deleted posts of each source published at or after its `since`."""
+    if not since_of:
+        return {}
+    rows = session.execute(
+        select(_ITEM.c.source_id, _ITEM.c.external_id, _ITEM.c.published_at).where(
+            _ITEM.c.source_id.in_(list(since_of)),
+            _ITEM.c.kind == "post",
+            _ITEM.c.deleted_at.is_(None),
+            _ITEM.c.published_at >= min(since_of.values()),
+        )
+    )
+    known: dict[int, list[str]] = {}
+    for source_id, external_id, published_at in rows:
+        if published_at >= since_of[source_id]:
+            known.setdefault(source_id, []).append(external_id)
+    return known
 
 
 def _since(source: Source, *, now: datetime, tz: ZoneInfo, settings: Settings) -> datetime:
@@ -585,6 +613,8 @@ def persist_result(
         _upsert_snapshot(session, source, result.info.counters, result.info.members_count, now, tz)
     items = _in_history(result.items, source.history_start, tz)
     counts, days = _upsert_items(session, source_id, items, now, tz)
+    if result.complete and result.deleted_posts:
+        days |= _mark_deleted(session, source_id, result.deleted_posts, now)
     recompute_daily_stats(session, source_id=source_id, days=days, now=now)
     status, error = _source_outcome(source, result)
     _update_source(source, result, items, status=status, error=error, now=now)
@@ -729,6 +759,27 @@ def _upsert_items(
     return ItemCounts(new=len(inserts), updated=len(updates)), days
 
 
+def _mark_deleted(
+    session: Session, source_id: int, external_ids: list[str], now: datetime
+) -> set[tuple[date, str]]:
+    """Flag posts the platform confirmed gone; returns the (day, kind) pairs to rebuild."""
+    days: set[tuple[date, str]] = set()
+    for start in range(0, len(external_ids), _IN_CHUNK):
+        rows = session.execute(
+            update(_ITEM)
+            .where(
+                _ITEM.c.source_id == source_id,
+                _ITEM.c.kind == "post",
+                _ITEM.c.external_id.in_(external_ids[start : start + _IN_CHUNK]),
+                _ITEM.c.deleted_at.is_(None),
+            )
+            .values(deleted_at=now, updated_at=now)
+            .returning(_ITEM.c.local_date)
+        )
+        days.update((day, "post") for (day,) in rows)
+    return days
+
+
 def _by_columns(updates: list[dict[str, Any]]) -> dict[tuple[str, ...], list[dict[str, Any]]]:
     """Group update rows by the set of columns they change (one executemany per group)."""
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
@@ -746,7 +797,7 @@ def _existing_items(
     for kind, external_id in keys:
         by_kind.setdefault(kind, []).append(external_id)
     columns = [_ITEM.c[name] for name in ("id", "kind", "external_id", "local_date")]
-    columns += [_ITEM.c[name] for name in (*_ENGAGEMENT, *_FLAGS)]
+    columns += [_ITEM.c[name] for name in (*_ENGAGEMENT, *_FLAGS, "deleted_at")]
     for kind, ids in by_kind.items():
         for start in range(0, len(ids), _IN_CHUNK):
             rows = session.execute(
@@ -796,6 +847,8 @@ def _item_changes(row: dict[str, Any], record: ContentRecord) -> dict[str, Any]:
     for name, value in flags.items():
         if row[name] != value:
             changes[name] = value
+    if row["deleted_at"] is not None:  # seen again: it was restored on the platform
+        changes["deleted_at"] = None
     return changes
 
 
@@ -840,6 +893,7 @@ def _rebuild(session: Session, source_id: int, kind: str, dates: list[date], now
             item.c.source_id == source_id,
             item.c.kind == kind,
             item.c.local_date.in_(dates),
+            item.c.deleted_at.is_(None),
         )
         .group_by(item.c.source_id, item.c.local_date, item.c.kind)
     )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import httpx
+
 from socstat.sandbox import SandboxServer
-from tests.sandbox.conftest import VK, first_with
+from tests.sandbox.conftest import NOW, VK, first_with, make_config
 
 
 def test_resolve_screen_name(vk: VK, communities: list[dict]) -> None:
@@ -150,3 +152,41 @@ def test_get_and_bearer(sandbox: SandboxServer, communities: list[dict]) -> None
             headers={"Authorization": "Bearer abc"},
         )
     assert response.status_code == 200 and "response" in response.json()
+
+
+def test_deleted_posts_leave_wall_get_by_id_and_truth_media_stay() -> None:
+    with SandboxServer(make_config(communities=8, days=5, rate_limit=False)) as server:
+        vk = VK(server)
+        world = server.state.world
+        community = next(c for c in world.communities if c.wall_accessible)
+        gid = community.id
+        before = _all_posts(vk, gid)
+        truth_before = server.truth()
+        with_media = next((p for p in world.posts(gid, NOW.timestamp())[0] if p.media), None)
+        victims = [before[1]["id"], before[2]["id"]]
+        if with_media is not None and with_media.id not in victims:
+            victims.append(with_media.id)
+        refs = ",".join(f"-{gid}_{pid}" for pid in victims)
+        assert len(vk.call("wall.getById", posts=refs)["items"]) == len(victims)
+
+        assert server.delete_posts(-gid, victims) == {"deleted": len(victims)}
+        assert server.delete_posts(-gid, victims) == {"deleted": 0}  # already gone
+        after = _all_posts(vk, gid)
+        assert len(after) == len(before) - len(victims)
+        assert not {p["id"] for p in after} & set(victims)
+        kept = before[0]["id"]
+        answer = vk.call("wall.getById", posts=f"{refs},-{gid}_{kept}")
+        assert [item["id"] for item in answer["items"]] == [kept]
+        assert vk.error("wall.getById", posts="")["error_code"] == 100
+        assert vk.error("wall.getById", posts="-1_x")["error_code"] == 100
+
+        def totals(truth: dict, key: str) -> int:
+            [entry] = [c for c in truth["communities"] if c["id"] == gid]
+            return sum(day[key]["count"] for day in entry["days"])
+
+        after_truth = server.truth()
+        assert totals(after_truth, "posts") == totals(truth_before, "posts") - len(victims)
+        for key in ("videos", "clips"):  # VK keeps clips and videos of a deleted post
+            assert totals(after_truth, key) == totals(truth_before, key)
+        bad = httpx.post(f"{server.url}/_sandbox/delete_posts", json={"owner_id": -gid})
+        assert bad.status_code == 400

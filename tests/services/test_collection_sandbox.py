@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func
@@ -352,3 +352,45 @@ def _wait_for_some_sources(process: subprocess.Popen) -> None:
             return
         time.sleep(0.05)
     pytest.fail("no source was collected in time")
+
+
+async def test_posts_deleted_on_vk_leave_the_numbers(db, session, sandbox) -> None:
+    collector = _collector(sandbox)
+    try:
+        await _track_all(session, sandbox, collector)
+        await collect_due_sources(collector=collector, now=_world_now(sandbox))
+        now = _world_now(sandbox)
+        media_moments = {
+            (item.source_id, item.published_at)
+            for item in session.exec(select(ContentItem).where(ContentItem.kind != "post"))
+        }
+        recent_posts = session.exec(
+            select(ContentItem)
+            .where(
+                ContentItem.kind == "post",
+                ContentItem.published_at >= now - timedelta(days=2),
+                ~ContentItem.is_pinned,
+            )
+            .order_by(ContentItem.source_id, ContentItem.id)
+        ).all()
+        # posts without clips/videos of their own: those are counted apart and VK keeps them
+        plain = [p for p in recent_posts if (p.source_id, p.published_at) not in media_moments]
+        victims = {p.source_id: p for p in plain}  # one per community
+        assert len(victims) >= 3
+        sources = {s.id: s for s in session.exec(select(Source)).all()}
+        for source_id, post in victims.items():
+            owner = -int(sources[source_id].external_id)
+            assert sandbox.delete_posts(owner, [int(post.external_id)]) == {"deleted": 1}
+        sandbox.advance(3600)
+        summary = await collect_sources(
+            source_ids=list(sources), collector=collector, now=_world_now(sandbox)
+        )
+    finally:
+        await collector.aclose()
+    assert summary.status == RunStatus.OK, summary
+    _assert_truth(session, sandbox, only_recent_days=3)
+    session.expire_all()
+    gone = session.exec(select(ContentItem).where(ContentItem.deleted_at.is_not(None))).all()
+    assert {(g.source_id, g.external_id) for g in gone} == {
+        (source_id, post.external_id) for source_id, post in victims.items()
+    }

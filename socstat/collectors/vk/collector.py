@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 
 PAGE_SIZE = 100
 MAX_PAGES_PER_ROUND = 20
+BY_ID_CHUNK = 100  # posts per wall.getById call
 RESOLVE_PRIORITY = -1
 COMMUNITY_TYPES = ("group", "page", "event")
 DEMO_TOKEN = "socstat-demo-token"
@@ -214,8 +215,12 @@ class VKCollector:
                 return SourceResult(request.external_id, info=community_info(group, status=status))
             info = community_info(group, posts=wall.total)
             return _failed(request, info, exc, wall.records())
+        deleted = await wall.confirm_deleted(request.known_posts)
         return SourceResult(
-            request.external_id, info=community_info(group, posts=wall.total), items=wall.records()
+            request.external_id,
+            info=community_info(group, posts=wall.total),
+            items=wall.records(),
+            deleted_posts=deleted,
         )
 
 
@@ -288,6 +293,32 @@ class _WallReader:
             offset += PAGE_SIZE
         return offsets or [self.next_offset]
 
+    async def confirm_deleted(self, known_posts: Iterable[str]) -> list[str]:
+        """Known posts the wall pages did not show, asked by id: those VK no longer returns
+        are deleted. A post the pages skipped (the wall shifted while paging) is kept.
+        On any error nothing is reported deleted: a missing answer proves nothing."""
+        missing = sorted({int(p) for p in known_posts if p.isdigit()} - set(self.posts))
+        found: set[int] = set()
+        for start in range(0, len(missing), BY_ID_CHUNK):
+            ids = ",".join(f"-{self.gid}_{pid}" for pid in missing[start : start + BY_ID_CHUNK])
+            try:
+                answer = await self.client.call(
+                    "wall.getById", {"posts": ids}, priority=self.priority
+                )
+            except NoTokenError as exc:
+                if exc.all_invalid:
+                    raise
+                return []
+            except VKApiError as exc:
+                log.info("wall.getById failed for club%s: %s", self.gid, exc)
+                return []
+            for item in _by_id_items(answer):
+                post_id = as_int(item.get("id"))
+                if post_id is not None and as_int(item.get("owner_id")) in (None, -self.gid):
+                    found.add(post_id)
+                    self.posts.setdefault(post_id, item)
+        return [str(pid) for pid in missing if pid not in found]
+
     def records(self) -> list[ContentRecord]:
         records: list[ContentRecord] = []
         media: dict[tuple[str, str], ContentRecord] = {}
@@ -304,6 +335,12 @@ class _WallReader:
 
 
 # ---------------------------------------------------------------------- helpers
+def _by_id_items(answer: Any) -> list[dict[str, Any]]:
+    """wall.getById answers ``{"items": [...]}`` (5.199) or, in older versions, a list."""
+    items = answer.get("items") if isinstance(answer, dict) else answer
+    return [item for item in items or [] if isinstance(item, dict)]
+
+
 def _client_from(
     settings: Settings | None,
     base_url: str | None,
