@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import time
 from collections import defaultdict, deque
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from socstat.sandbox.config import FAULT_KINDS, check_rate
@@ -49,16 +50,18 @@ class Clock:
 
 
 class RateLimiter:
-    """Sliding one-second window per token on the real monotonic clock."""
+    """Sliding one-second window per token on the real monotonic clock (``clock`` is
+    replaceable so that tests do not depend on how fast the machine answers)."""
 
-    def __init__(self, enabled: bool) -> None:
+    def __init__(self, enabled: bool, clock: Callable[[], float] = time.monotonic) -> None:
         self.enabled = enabled
+        self.clock = clock
         self._hits: dict[str, deque[float]] = defaultdict(deque)
 
     def allow(self, token: str, limit: int) -> bool:
         if not self.enabled:
             return True
-        now = time.monotonic()
+        now = self.clock()
         hits = self._hits[token]
         while hits and hits[0] <= now - 1.0:
             hits.popleft()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from socstat.sandbox import SandboxServer, parse_token
 from tests.sandbox.conftest import VK, make_config
 
@@ -19,10 +17,14 @@ def _codes(vk: VK, count: int, gid: int) -> list[int | None]:
 def test_rps_limits_and_auth() -> None:
     tokens = [parse_token("user1"), parse_token("community:comm1"), parse_token("video:vid1")]
     with SandboxServer(make_config(tokens=tokens)) as server:
+        moment = [1000.0]  # the limiter's clock, frozen: the result must not depend on speed
+        server.state.limiter.clock = lambda: moment[0]
         gid = server.communities()[0]["id"]
         user = VK(server, "user1")
         assert _codes(user, 4, gid) == [None, None, None, 6]
-        time.sleep(1.05)
+        moment[0] += 0.99
+        assert _codes(user, 1, gid) == [6]  # still inside the one-second window
+        moment[0] += 0.02
         assert _codes(user, 1, gid) == [None]
         community = VK(server, "comm1")
         codes = _codes(community, 21, gid)
@@ -31,10 +33,10 @@ def test_rps_limits_and_auth() -> None:
         assert error["error_code"] == 5 and "invalid access_token" in error["error_msg"]
         assert VK(server, "vid1").call("video.get", owner_id=-gid, count=5)["count"] >= 0
         stats = server.stats()
-        assert stats["tokens"]["user1"]["errors"]["6"] == 1
+        assert stats["tokens"]["user1"]["errors"]["6"] == 2
         assert stats["tokens"]["comm1"]["calls"]["groups.getById"] == 20
         # an execute is one request for the per-second limit
-        time.sleep(1.05)
+        moment[0] += 1.05
         code = "return [" + ",".join(f"API.groups.getById({{group_id:{gid}}})" for _ in range(25))
         body = user.raw("execute", code=code + "];")
         assert len(body["response"]) == 25 and "execute_errors" not in body
