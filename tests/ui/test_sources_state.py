@@ -350,7 +350,8 @@ def test_detail_numbers_unknown_is_dash_never_zero(session, world) -> None:
     assert days["2026-03-02"]["likes"] == 25 and days["2026-03-02"]["views"] == 107
     assert days["2026-03-02"]["comments"] is None  # the platform did not say
     assert days["2026-03-03"]["views"] is None and days["2026-03-03"]["views_unknown"] == 2
-    assert days["2026-03-04"]["count"] == 0  # collected, nothing published
+    assert days["2026-03-04"]["count"] == 0  # collected, nothing published: known zeros
+    assert days["2026-03-04"]["likes"] == 0 and days["2026-03-04"]["views"] == 0
     assert days["2026-02-28"]["count"] is None  # before the history start
     assert days["2026-03-06"]["count"] is None  # after the last collection
     assert data["views_unknown"] == 2
@@ -359,7 +360,7 @@ def test_detail_numbers_unknown_is_dash_never_zero(session, world) -> None:
     assert rows["2026-03-03"]["views"] == "—" and rows["2026-03-03"]["views_unknown"] == "2"
     assert rows["2026-03-02"]["comments"] == "—"
     assert rows["2026-02-28"]["count"] == "—" and rows["2026-02-28"]["likes"] == "—"
-    assert rows["2026-03-04"]["count"] == "0"
+    assert rows["2026-03-04"]["count"] == "0" and rows["2026-03-04"]["likes"] == "0"
     figure = source_detail.build_figure(data["days"])
     assert figure.data[1].y[list(days).index("2026-02-28")] is None  # a gap, not a zero
 

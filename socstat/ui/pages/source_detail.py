@@ -144,14 +144,10 @@ def detail_data(
                     "views_unknown": unknown,
                 }
             )
-        else:  # no publication that day (if collected) or not collected at all
+        else:  # nothing published that day (known zeros), or the day was not collected
+            known = 0 if collected else None
             days.append(
-                {
-                    "date": day,
-                    "count": 0 if collected else None,
-                    **dict.fromkeys(_FIGURES),
-                    "views_unknown": 0,
-                }
+                {"date": day, "count": known, **dict.fromkeys(_FIGURES, known), "views_unknown": 0}
             )
         day += timedelta(days=1)
     return {
@@ -375,6 +371,7 @@ def _controls() -> rx.Component:
                 rx.segmented_control.item("Период…", value=CUSTOM),
                 value=SourceDetailState.period,
                 on_change=SourceDetailState.choose_period,
+                size=rx.breakpoints(initial="1", sm="2"),  # fits a 360 px phone
                 data_testid="period",
             ),
             rx.select.root(
