@@ -1,13 +1,15 @@
 """The audit trail: record who did what, and let admins browse it.
 
 Well-known actions: auth.sign_in, auth.sign_in_failed, auth.sign_out, auth.sign_out_all,
-auth.lockout, auth.password_changed, auth.password_reset, auth.registered, auth.confirmed,
-auth.2fa_enabled, auth.2fa_disabled, auth.2fa_reset, auth.recovery_codes_regenerated,
-auth.session_revoked, user.created,
-user.invited, user.role_changed, user.blocked, user.unblocked, user.teams_changed,
-user.sessions_revoked, team.created, team.renamed, team.director_changed,
-team.members_changed, team.deleted, settings.changed, token.added, token.removed,
-email.test, source.add, source.remove, export.download, report.download.
+auth.lockout, auth.password_changed, auth.password_reset_requested, auth.password_reset,
+auth.registered, auth.confirmed, auth.invitation_accepted, auth.2fa_enabled,
+auth.2fa_disabled, auth.2fa_reset, auth.recovery_codes_regenerated, auth.session_revoked,
+user.created, user.invited, user.role_changed, user.blocked, user.unblocked,
+user.teams_changed, user.sessions_revoked, user.email_change_requested,
+user.email_change_cancelled, user.email_changed, team.created, team.renamed,
+team.director_changed, team.members_changed, team.deleted, settings.changed, token.added,
+token.removed, email.test, source.add, source.remove, alert.create, alert.enable,
+alert.delete, report.download, report.delete.
 Details never contain secrets (passwords, tokens, codes).
 """
 
