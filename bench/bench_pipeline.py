@@ -154,10 +154,54 @@ def _settled_days(now: datetime, days: int) -> set[str]:
     return {(today - timedelta(days=back)).isoformat() for back in range(1, days)}
 
 
-async def _bench(args: argparse.Namespace, url: str, now: datetime) -> tuple[list[Run], list[int]]:
+def _newest_posts(every: int) -> list[tuple[int, int]]:
+    """(community id, post id) of the newest stored non-pinned post of every Nth source."""
+    from sqlmodel import select
+
+    from socstat.db import session_scope
+    from socstat.models import ContentItem, Source
+
+    newest: dict[str, str] = {}
+    with session_scope() as session:
+        rows = session.exec(
+            select(Source.external_id, ContentItem.external_id)
+            .join(Source, Source.id == ContentItem.source_id)
+            .where(ContentItem.kind == "post", ~ContentItem.is_pinned)
+            .order_by(Source.id, ContentItem.published_at.desc())
+        ).all()
+    for community, post in rows:
+        newest.setdefault(community, post)
+    return [(int(c), int(p)) for c, p in list(newest.items())[::every]]
+
+
+def _flagged_deleted() -> int:
+    from sqlmodel import func, select
+
+    from socstat.db import session_scope
+    from socstat.models import ContentItem
+
+    with session_scope() as session:
+        return session.exec(select(func.count()).where(ContentItem.deleted_at.is_not(None))).one()
+
+
+async def _delete_some(control: httpx.AsyncClient, every: int) -> int:
+    """Delete the newest post of every Nth community in the sandbox, as admins would."""
+    deleted = 0
+    for gid, post_id in await asyncio.to_thread(_newest_posts, every):
+        answer = await control.post(
+            "/_sandbox/delete_posts", json={"owner_id": -gid, "post_ids": [post_id]}
+        )
+        deleted += answer.json()["deleted"]
+    return deleted
+
+
+async def _bench(
+    args: argparse.Namespace, url: str, now: datetime
+) -> tuple[list[Run], list[int], tuple[int, int]]:
     """Both runs, and the mismatches with the truth after each (counts and likes after
     the full run; counts after the incremental one — engagement outside its refresh
-    window is not re-read by design)."""
+    window is not re-read by design). Between the runs the newest post of every 10th
+    community is deleted on the sandbox: the incremental run must drop exactly those."""
     async with httpx.AsyncClient(base_url=url, timeout=120) as control:
         communities = (await control.get("/_sandbox/communities")).json()["items"]
         source_ids = await asyncio.to_thread(_add_sources, [c["id"] for c in communities])
@@ -169,6 +213,7 @@ async def _bench(args: argparse.Namespace, url: str, now: datetime) -> tuple[lis
                 _mismatches, truth, _settled_days(now, args.days), with_likes=True
             )
         ]
+        deleted = await _delete_some(control, every=10)
         await control.post("/_sandbox/clock", json={"advance_seconds": 86400})
         now += timedelta(days=1)
         runs.append(await _collect("Инкрементальный, в базу", source_ids, now))
@@ -178,7 +223,8 @@ async def _bench(args: argparse.Namespace, url: str, now: datetime) -> tuple[lis
                 _mismatches, truth, _settled_days(now, args.days), with_likes=False
             )
         )
-    return runs, wrong
+        flagged = await asyncio.to_thread(_flagged_deleted)
+    return runs, wrong, (deleted, flagged)
 
 
 def _table(runs: list[Run]) -> str:
@@ -220,7 +266,7 @@ def main(argv: list[str] | None = None) -> None:
         from socstat.migrations import upgrade_database
 
         upgrade_database()
-        runs, wrong = asyncio.run(_bench(args, url, now))
+        runs, wrong, (deleted, flagged) = asyncio.run(_bench(args, url, now))
     finally:
         process.terminate()
         process.join(10)
@@ -247,6 +293,9 @@ def main(argv: list[str] | None = None) -> None:
             f"после полного сбора — число постов и лайки, расхождений {wrong[0]}; после "
             f"инкрементального — число постов, расхождений {wrong[1]} (лайки старше окна "
             "обновления в 3 дня по замыслу не перечитываются).",
+            f"* Перед инкрементальным прогоном в песочнице удалена самая новая запись каждого "
+            f"10-го сообщества: удалено {deleted}, помечено удалёнными после прогона {flagged} "
+            "(проверка по id через `wall.getById`; её вызовы входят в «Вызовов API»).",
             "",
         ]
     )

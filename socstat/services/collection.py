@@ -792,22 +792,26 @@ def _by_columns(updates: list[dict[str, Any]]) -> dict[tuple[str, ...], list[dic
 def _existing_items(
     session: Session, source_id: int, keys: list[tuple[str, str]]
 ) -> dict[tuple[str, str], dict[str, Any]]:
-    found: dict[tuple[str, str], dict[str, Any]] = {}
-    by_kind: dict[str, list[str]] = {}
-    for kind, external_id in keys:
-        by_kind.setdefault(kind, []).append(external_id)
+    """Stored rows for these (kind, external id) keys: one query per chunk of ids, whatever
+    the kinds (ids of different kinds never collide: posts are "123", media "-1_123")."""
+    wanted = set(keys)
+    kinds = sorted({kind for kind, _external_id in keys})
+    ids = sorted({external_id for _kind, external_id in keys})
     columns = [_ITEM.c[name] for name in ("id", "kind", "external_id", "local_date")]
     columns += [_ITEM.c[name] for name in (*_ENGAGEMENT, *_FLAGS, "deleted_at")]
-    for kind, ids in by_kind.items():
-        for start in range(0, len(ids), _IN_CHUNK):
-            rows = session.execute(
-                select(*columns).where(
-                    _ITEM.c.source_id == source_id,
-                    _ITEM.c.kind == kind,
-                    _ITEM.c.external_id.in_(ids[start : start + _IN_CHUNK]),
-                )
-            ).mappings()
-            found.update({(row["kind"], row["external_id"]): dict(row) for row in rows})
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for start in range(0, len(ids), _IN_CHUNK):
+        rows = session.execute(
+            select(*columns).where(
+                _ITEM.c.source_id == source_id,
+                _ITEM.c.kind.in_(kinds),
+                _ITEM.c.external_id.in_(ids[start : start + _IN_CHUNK]),
+            )
+        ).mappings()
+        for row in rows:
+            key = (row["kind"], row["external_id"])
+            if key in wanted:
+                found[key] = dict(row)
     return found
 
 
@@ -855,25 +859,32 @@ def _item_changes(row: dict[str, Any], record: ContentRecord) -> dict[str, Any]:
 def recompute_daily_stats(
     session: Session, *, source_id: int, days: set[tuple[date, str]], now: datetime | None = None
 ) -> None:
-    """Rebuild the DailyStat rows of (local day, kind) pairs from ContentItem (GROUP BY)."""
+    """Rebuild the DailyStat rows of the touched local days from ContentItem (GROUP BY).
+
+    Every kind of a touched day is rebuilt (two statements per chunk of days, not two per
+    kind): a rebuild from the items is idempotent, so the extra pairs cost nothing wrong."""
     if not days:
         return
     now = now or utcnow()
     session.flush()
-    by_kind: dict[str, list[date]] = {}
-    for day, kind in days:
-        by_kind.setdefault(kind, []).append(day)
-    for kind, dates in by_kind.items():
-        for start in range(0, len(dates), _IN_CHUNK):
-            _rebuild(session, source_id, kind, sorted(dates[start : start + _IN_CHUNK]), now)
+    dates = sorted({day for day, _kind in days})
+    kinds = sorted({kind for _day, kind in days})
+    for start in range(0, len(dates), _IN_CHUNK):
+        _rebuild(session, source_id, kinds, dates[start : start + _IN_CHUNK], now)
 
 
-def _rebuild(session: Session, source_id: int, kind: str, dates: list[date], now: datetime) -> None:
+def _rebuild(
+    session: Session, source_id: int, kinds: list[str], dates: list[date], now: datetime
+) -> None:
     stat = DailyStat.__table__  # type: ignore[attr-defined]
     item = ContentItem.__table__  # type: ignore[attr-defined]
     session.execute(
         delete(stat).where(
-            and_(stat.c.source_id == source_id, stat.c.kind == kind, stat.c.local_date.in_(dates))
+            and_(
+                stat.c.source_id == source_id,
+                stat.c.kind.in_(kinds),
+                stat.c.local_date.in_(dates),
+            )
         )
     )
     grouped = (
@@ -891,7 +902,7 @@ def _rebuild(session: Session, source_id: int, kind: str, dates: list[date], now
         )
         .where(
             item.c.source_id == source_id,
-            item.c.kind == kind,
+            item.c.kind.in_(kinds),
             item.c.local_date.in_(dates),
             item.c.deleted_at.is_(None),
         )
