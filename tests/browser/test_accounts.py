@@ -128,6 +128,8 @@ def test_blocked_user_is_signed_out_at_next_action(new_page, running_app):
     admin_page = _signed_in_page(new_page, admin_email)
     admin_page.get_by_test_id("sidebar").get_by_text("Администрирование").click()
     expect(admin_page.get_by_role("heading", name="Администрирование")).to_be_visible()
+    # the list has loaded (the page is live): a search typed earlier could be lost to it
+    expect(admin_page.get_by_test_id("user-row").first).to_be_visible()
     admin_page.get_by_test_id("user-search").fill(user_email)
     admin_page.get_by_test_id("user-search").press("Enter")
     row = admin_page.locator(f'[data-testid="user-row"][data-email="{user_email}"]')
@@ -222,3 +224,17 @@ def test_admin_teams_settings_and_audit_tabs(new_page, running_app):
     page.get_by_test_id("audit-action").fill("team.")
     page.get_by_role("button", name="Показать").click()
     expect(page.get_by_test_id("audit-row").filter(has_text="team.created").first).to_be_visible()
+
+
+def test_form_sent_before_the_page_is_live_keeps_the_password_out_of_the_url(browser, running_app):
+    context = browser.new_context(base_url=running_app.url, java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto("/login")
+        page.fill('input[name="email"]', "early@example.org")
+        page.fill('input[name="password"]', "Early-Secret-42")
+        page.click('button[type="submit"]')
+        page.wait_for_load_state()
+        assert "Early-Secret-42" not in page.url and "password" not in page.url
+    finally:
+        context.close()

@@ -110,6 +110,12 @@ def form_info(message: rx.Var, testid: str = "form-info") -> rx.Component:
     )
 
 
+def form(*children: rx.Component, **props: Any) -> rx.Component:
+    """``rx.form`` that never submits natively by GET: a form submitted before the page
+    is live (hydrated) would otherwise put its fields — passwords too — into the URL."""
+    return rx.form(*children, method="post", **props)
+
+
 def submit_button(
     label: str, loading: rx.Var, testid: str = "submit", **props: Any
 ) -> rx.Component:

@@ -12,6 +12,7 @@ from socstat.services import accounts
 from socstat.ui.auth import ENROL_PATH, AuthState
 from socstat.ui.components.forms import (
     field,
+    form,
     form_error,
     new_password_errors,
     new_password_fields,
@@ -81,7 +82,7 @@ class InviteState(AuthState):
 
 
 def _form() -> rx.Component:
-    return rx.form(
+    return form(
         rx.vstack(
             rx.text("Вас пригласили в socstat. Задайте пароль, чтобы войти.", size="2"),
             field("Имя", "name", autocomplete="name", placeholder="Как к вам обращаться"),

@@ -15,7 +15,7 @@ from socstat.services import accounts, sessions
 from socstat.services.system_settings import self_registration_enabled
 from socstat.settings import get_settings
 from socstat.ui.auth import ENROL_PATH, AuthState, safe_next, user_view
-from socstat.ui.components.forms import field, form_error, form_info, submit_button, text_of
+from socstat.ui.components.forms import field, form, form_error, form_info, submit_button, text_of
 from socstat.ui.components.layout import auth_frame
 from socstat.ui.routing import page
 
@@ -173,7 +173,7 @@ class LoginState(AuthState):
 
 
 def _credentials_form() -> rx.Component:
-    return rx.form(
+    return form(
         rx.vstack(
             field("Электронная почта", "email", type_="email", autocomplete="username"),
             field("Пароль", "password", type_="password", autocomplete="current-password"),
@@ -209,7 +209,7 @@ def _credentials_form() -> rx.Component:
 
 
 def _code_form() -> rx.Component:
-    return rx.form(
+    return form(
         rx.vstack(
             rx.text(
                 "Введите шестизначный код из приложения-аутентификатора "

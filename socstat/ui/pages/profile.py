@@ -15,6 +15,7 @@ from socstat.settings import get_settings
 from socstat.ui.auth import AuthState, protected
 from socstat.ui.components.forms import (
     field,
+    form,
     form_error,
     new_password_errors,
     new_password_fields,
@@ -414,7 +415,7 @@ def _error(key: str) -> rx.Component:
 def _profile_section() -> rx.Component:
     return section(
         "Личные данные",
-        rx.form(
+        form(
             rx.vstack(
                 field(
                     "Имя",
@@ -508,7 +509,7 @@ def _email_section() -> rx.Component:
                 data_testid="email-change-sent",
             ),
         ),
-        rx.form(
+        form(
             rx.vstack(
                 rx.text("Сменить почту", size="3", weight="medium"),
                 field(
@@ -553,7 +554,7 @@ def _email_section() -> rx.Component:
 def _password_section() -> rx.Component:
     return section(
         "Пароль",
-        rx.form(
+        form(
             rx.vstack(
                 field(
                     "Текущий пароль",
@@ -648,7 +649,7 @@ def _enrol_block() -> rx.Component:
                 ),
                 wrap="wrap",
             ),
-            rx.form(
+            form(
                 rx.vstack(
                     field("Код из приложения", "totp_code", autocomplete="one-time-code"),
                     _error("2fa"),
@@ -697,7 +698,7 @@ def _disable_block() -> rx.Component:
             rx.text("Осталось резервных кодов: ", ProfileState.profile["recovery_left"], size="2"),
             wrap="wrap",
         ),
-        rx.form(
+        form(
             rx.vstack(
                 rx.text("Чтобы отключить, введите пароль и код.", size="2"),
                 field(
@@ -729,7 +730,7 @@ def _disable_block() -> rx.Component:
 
 
 def _regenerate_block() -> rx.Component:
-    return rx.form(
+    return form(
         rx.vstack(
             rx.text(
                 "Новые резервные коды: старые перестанут действовать. Введите код из приложения.",
@@ -870,10 +871,12 @@ def profile_page() -> rx.Component:
         rx.cond(
             ProfileState.loaded,
             rx.vstack(
-                _two_factor_section(),
+                # an admin who must enrol sees 2FA first; everyone else sees their data first
+                rx.cond(ProfileState.must_enrol, _two_factor_section()),
                 _profile_section(),
                 _email_section(),
                 _password_section(),
+                rx.cond(~ProfileState.must_enrol, _two_factor_section()),
                 _sessions_section(),
                 spacing="4",
                 width="100%",

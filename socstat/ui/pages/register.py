@@ -13,6 +13,7 @@ from socstat.services.system_settings import self_registration_enabled
 from socstat.ui.auth import AuthState
 from socstat.ui.components.forms import (
     field,
+    form,
     form_error,
     form_info,
     new_password_errors,
@@ -79,7 +80,7 @@ class RegisterState(AuthState):
 
 
 def _form() -> rx.Component:
-    return rx.form(
+    return form(
         rx.vstack(
             field(
                 "Электронная почта",

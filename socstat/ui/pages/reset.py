@@ -12,6 +12,7 @@ from socstat.services import accounts
 from socstat.ui.auth import AuthState
 from socstat.ui.components.forms import (
     field,
+    form,
     form_error,
     form_info,
     new_password_errors,
@@ -97,7 +98,7 @@ def _request_form() -> rx.Component:
     return rx.cond(
         ResetState.message != "",
         rx.vstack(form_info(ResetState.message), rx.link("Ко входу", href="/login"), width="100%"),
-        rx.form(
+        form(
             rx.vstack(
                 rx.text("Укажите адрес почты — мы пришлём ссылку для смены пароля.", size="2"),
                 field(
@@ -119,7 +120,7 @@ def _request_form() -> rx.Component:
 
 
 def _set_form() -> rx.Component:
-    return rx.form(
+    return form(
         rx.vstack(
             new_password_fields(ResetState.errors, label="Новый пароль"),
             form_error(ResetState.error),

@@ -21,7 +21,7 @@ from socstat.services.authz import PermissionDenied
 from socstat.services.sources import get_source
 from socstat.services.stats import MAX_SPAN, StatsQueryError, daily_stats
 from socstat.ui.auth import AuthState, protected
-from socstat.ui.components.forms import form_error
+from socstat.ui.components.forms import form, form_error
 from socstat.ui.components.layout import page_frame
 from socstat.ui.pages.sources import (
     STATUS_COLORS,
@@ -388,7 +388,7 @@ def _controls() -> rx.Component:
         ),
         rx.cond(
             SourceDetailState.period == CUSTOM,
-            rx.form(
+            form(
                 rx.flex(
                     rx.el.label("С", html_for="date_from"),
                     rx.input(

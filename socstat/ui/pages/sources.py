@@ -35,7 +35,7 @@ from socstat.services.authz import PermissionDenied
 from socstat.services.collection import RunSummary, Trigger, collect_sources, make_collector
 from socstat.services.sources import AddOutcome, add_sources, list_sources, remove_subscription
 from socstat.ui.auth import AuthState, protected, resolve_actor
-from socstat.ui.components.forms import form_error
+from socstat.ui.components.forms import form, form_error
 from socstat.ui.components.layout import page_frame
 from socstat.ui.routing import page
 
@@ -521,7 +521,7 @@ def _source_card(row: rx.Var) -> rx.Component:
 
 def _add_form() -> rx.Component:
     return rx.card(
-        rx.form(
+        form(
             rx.vstack(
                 rx.heading("Добавить сообщества", size="4", as_="h2"),
                 rx.text(

@@ -12,7 +12,7 @@ from socstat.models.accounts import User
 from socstat.services import admin, audit
 from socstat.ui.auth import AuthState
 from socstat.ui.components.controls import option_select, page_label, pager
-from socstat.ui.components.forms import form_error, text_of
+from socstat.ui.components.forms import form, form_error, text_of
 from socstat.ui.format import format_moment, user_tz
 from socstat.ui.pages.admin.common import ALL, admin_call, parse_id, user_option
 
@@ -138,7 +138,7 @@ HEADERS = ("Когда", "Кто", "Действие", "Объект", "IP", "П
 
 
 def _filters() -> rx.Component:
-    return rx.form(
+    return form(
         rx.flex(
             option_select(
                 AdminAuditState.user_options,

@@ -11,7 +11,7 @@ from socstat.models.accounts import User
 from socstat.services import system_settings
 from socstat.ui.auth import AuthState
 from socstat.ui.components.controls import static_select
-from socstat.ui.components.forms import section, text_of
+from socstat.ui.components.forms import form, section, text_of
 from socstat.ui.format import format_moment
 from socstat.ui.pages.admin.common import admin_call, admin_change, parse_id
 
@@ -235,7 +235,7 @@ def _smtp_input(key: str, **props: Any) -> rx.Component:
 def _collection_section() -> rx.Component:
     return section(
         "Сбор данных",
-        rx.form(
+        form(
             rx.hstack(
                 rx.input(
                     name="interval",
@@ -276,7 +276,7 @@ def _tokens_section() -> rx.Component:
     return section(
         "Токены VK",
         rx.vstack(rx.foreach(S.tokens, _token_row_view), width="100%", spacing="2"),
-        rx.form(
+        form(
             _row(
                 rx.input(
                     name="vk_token",
@@ -304,7 +304,7 @@ def _tokens_section() -> rx.Component:
 
 
 def _smtp_form() -> rx.Component:
-    return rx.form(
+    return form(
         rx.vstack(
             _row(
                 _smtp_input(
@@ -378,7 +378,7 @@ def _smtp_section() -> rx.Component:
             ),
         ),
         _smtp_form(),
-        rx.form(
+        form(
             _row(
                 rx.input(
                     name="test_to",

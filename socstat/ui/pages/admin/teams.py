@@ -13,7 +13,7 @@ from socstat.services import admin
 from socstat.ui.auth import AuthState
 from socstat.ui.components.checklist import checklist_dialog, id_list, toggled
 from socstat.ui.components.controls import option_select
-from socstat.ui.components.forms import section, text_of
+from socstat.ui.components.forms import form, section, text_of
 from socstat.ui.pages.admin.common import NONE, admin_call, admin_change, parse_id, user_option
 
 
@@ -156,7 +156,7 @@ class AdminTeamsState(AuthState):
 def _team_card(team: rx.Var) -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.form(
+            form(
                 rx.hstack(
                     rx.input(
                         name="name",
@@ -208,7 +208,7 @@ def _team_card(team: rx.Var) -> rx.Component:
 
 
 def _new_team_form() -> rx.Component:
-    return rx.form(
+    return form(
         rx.flex(
             rx.input(
                 name="team_name",

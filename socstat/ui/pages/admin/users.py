@@ -13,7 +13,7 @@ from socstat.services import admin
 from socstat.ui.auth import ROLE_LABELS, AuthState
 from socstat.ui.components.checklist import checklist_dialog, id_list, toggled
 from socstat.ui.components.controls import page_label, pager, static_select
-from socstat.ui.components.forms import section, text_of
+from socstat.ui.components.forms import form, section, text_of
 from socstat.ui.format import format_moment
 from socstat.ui.pages.admin.common import ALL, ROLE_ITEMS, admin_call, admin_change, parse_id
 
@@ -358,7 +358,7 @@ def _user_row_view(user: rx.Var) -> rx.Component:
 
 
 def _new_user_form() -> rx.Component:
-    return rx.form(
+    return form(
         rx.flex(
             rx.input(
                 name="new_email",
@@ -409,7 +409,7 @@ def _created_password() -> rx.Component:
 
 def _filters() -> rx.Component:
     return rx.flex(
-        rx.form(
+        form(
             rx.hstack(
                 rx.input(
                     name="search",
