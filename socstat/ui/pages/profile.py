@@ -412,6 +412,13 @@ def _error(key: str) -> rx.Component:
     return form_error(ProfileState.errors.get(key, ""), testid=f"profile-error-{key}")
 
 
+def _save_button(label: str, key: str, testid: str, **props: Any) -> rx.Component:
+    """A profile form's submit button; it spins while ``key`` is being saved."""
+    return rx.button(
+        label, type="submit", loading=ProfileState.saving == key, data_testid=testid, **props
+    )
+
+
 def _profile_section() -> rx.Component:
     return section(
         "Личные данные",
@@ -447,12 +454,7 @@ def _profile_section() -> rx.Component:
                     width="100%",
                 ),
                 _error("profile"),
-                rx.button(
-                    "Сохранить",
-                    type="submit",
-                    loading=ProfileState.saving == "profile",
-                    data_testid="profile-save",
-                ),
+                _save_button("Сохранить", "profile", "profile-save"),
                 spacing="3",
                 width="100%",
             ),
@@ -534,12 +536,7 @@ def _email_section() -> rx.Component:
                     size="1",
                     color_scheme="gray",
                 ),
-                rx.button(
-                    "Сменить почту",
-                    type="submit",
-                    loading=ProfileState.saving == "email",
-                    data_testid="email-change-submit",
-                ),
+                _save_button("Сменить почту", "email", "email-change-submit"),
                 spacing="3",
                 width="100%",
             ),
@@ -575,12 +572,7 @@ def _password_section() -> rx.Component:
                     size="1",
                     color_scheme="gray",
                 ),
-                rx.button(
-                    "Сменить пароль",
-                    type="submit",
-                    loading=ProfileState.saving == "password",
-                    data_testid="password-save",
-                ),
+                _save_button("Сменить пароль", "password", "password-save"),
                 spacing="3",
                 width="100%",
             ),
@@ -654,12 +646,7 @@ def _enrol_block() -> rx.Component:
                     field("Код из приложения", "totp_code", autocomplete="one-time-code"),
                     _error("2fa"),
                     rx.hstack(
-                        rx.button(
-                            "Включить",
-                            type="submit",
-                            loading=ProfileState.saving == "2fa",
-                            data_testid="totp-confirm",
-                        ),
+                        _save_button("Включить", "2fa", "totp-confirm"),
                         rx.button(
                             "Отмена",
                             type="button",
@@ -709,13 +696,8 @@ def _disable_block() -> rx.Component:
                 ),
                 field("Код из приложения или резервный код", "disable_code"),
                 _error("disable"),
-                rx.button(
-                    "Отключить",
-                    type="submit",
-                    color_scheme="red",
-                    variant="soft",
-                    loading=ProfileState.saving == "disable",
-                    data_testid="totp-disable",
+                _save_button(
+                    "Отключить", "disable", "totp-disable", color_scheme="red", variant="soft"
                 ),
                 spacing="3",
                 width="100%",
@@ -738,13 +720,7 @@ def _regenerate_block() -> rx.Component:
             ),
             field("Код из приложения", "regenerate_code", autocomplete="one-time-code"),
             _error("regenerate"),
-            rx.button(
-                "Выдать новые коды",
-                type="submit",
-                variant="soft",
-                loading=ProfileState.saving == "regenerate",
-                data_testid="recovery-regenerate",
-            ),
+            _save_button("Выдать новые коды", "regenerate", "recovery-regenerate", variant="soft"),
             spacing="3",
             width="100%",
         ),
