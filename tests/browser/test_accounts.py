@@ -133,6 +133,9 @@ def test_blocked_user_is_signed_out_at_next_action(new_page, running_app):
     admin_page.get_by_test_id("user-search").fill(user_email)
     admin_page.get_by_test_id("user-search").press("Enter")
     row = admin_page.locator(f'[data-testid="user-row"][data-email="{user_email}"]')
+    # only the match is left: the search has replaced the list (a menu opened on a row of
+    # the old list would close when the row is re-rendered)
+    expect(admin_page.get_by_test_id("user-row")).to_have_count(1)
     expect(row).to_have_count(1)
     row.get_by_test_id("user-actions").click()
     admin_page.get_by_test_id("action-block").click()
@@ -196,6 +199,7 @@ def test_admin_teams_settings_and_audit_tabs(new_page, running_app):
     page = _signed_in_page(new_page, admin_email)
     page.goto("/admin")
     expect(page.get_by_role("heading", name="Администрирование")).to_be_visible()
+    expect(page.get_by_test_id("user-row").first).to_be_visible()  # loaded: the page is live
 
     team = f"Команда {uuid.uuid4().hex[:6]}"
     page.get_by_role("tab", name="Команды").click()
