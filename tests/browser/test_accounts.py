@@ -58,6 +58,8 @@ def test_register_confirm_sign_in_with_two_factor(new_page, running_app, smtp_se
     page.goto("/login")
     page.get_by_test_id("register-link").click()
     expect(page).to_have_url(re.compile(r"/register$"))
+    # the URL changes first; until the register form is there, "input-email" is the login one
+    expect(page.get_by_test_id("register-form")).to_be_visible()
     page.get_by_test_id("input-email").fill(email)
     page.get_by_test_id("input-name").fill("Регина Тестова")
     page.get_by_test_id("input-password").fill(PASSWORD)
@@ -237,8 +239,11 @@ def test_form_sent_before_the_page_is_live_keeps_the_password_out_of_the_url(bro
         page.goto("/login")
         page.fill('input[name="email"]', "early@example.org")
         page.fill('input[name="password"]', "Early-Secret-42")
-        page.click('button[type="submit"]')
+        expect(page.get_by_test_id("login-submit")).to_be_disabled()  # not live yet
+        page.press('input[name="password"]', "Enter")
         page.wait_for_load_state()
         assert "Early-Secret-42" not in page.url and "password" not in page.url
+        # any other form posts when sent natively: nothing lands in the URL either
+        assert page.locator("form").first.get_attribute("method") == "post"
     finally:
         context.close()

@@ -119,10 +119,13 @@ def form(*children: rx.Component, **props: Any) -> rx.Component:
 def submit_button(
     label: str, loading: rx.Var, testid: str = "submit", **props: Any
 ) -> rx.Component:
+    """The main button of a sign-in style page: it stays disabled until the page is live
+    (connected, its on_load done), so an early press is not lost or sent natively."""
     return rx.button(
         label,
         type="submit",
         loading=loading,
+        disabled=~rx.State.is_hydrated,
         size="3",
         width="100%",
         data_testid=testid,
