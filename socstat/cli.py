@@ -6,6 +6,9 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import NoReturn
+
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from socstat.settings import SettingsError, get_settings
 
@@ -14,6 +17,13 @@ Handler = Callable[[argparse.Namespace], int]
 
 class CliError(Exception):
     """A user-facing error: printed without a traceback, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """Bad arguments: one line on stderr (no usage block), exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: ошибка: {message} (см. {self.prog} --help)\n")
 
 
 def _cmd_migrate(args: argparse.Namespace) -> int:
@@ -223,6 +233,19 @@ def _cmd_collect(args: argparse.Namespace) -> int:
     return 1 if summary.sources_failed or summary.status == "failed" else 0
 
 
+MAX_DB_ID = 2**31 - 1  # INTEGER primary keys on PostgreSQL
+
+
+def _db_id(text: str) -> int:
+    """A row id argument: a positive integer that fits the database's id column."""
+    value = text.strip()
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= MAX_DB_ID:
+        raise argparse.ArgumentTypeError(
+            f"неверный id {text!r}: нужно целое число от 1 до {MAX_DB_ID}"
+        )
+    return int(value)
+
+
 def _parse_date(text: str):  # type: ignore[no-untyped-def]
     from datetime import date
 
@@ -309,7 +332,7 @@ def _register_collection(commands: argparse._SubParsersAction) -> None:
     which.add_argument(
         "--source",
         dest="sources",
-        type=int,
+        type=_db_id,
         action="append",
         metavar="ID",
         help="источник по id (можно несколько раз)",
@@ -323,7 +346,7 @@ def _register_collection(commands: argparse._SubParsersAction) -> None:
     stats.add_argument(
         "--to", dest="date_to", type=_parse_date, required=True, metavar="ГГГГ-ММ-ДД"
     )
-    stats.add_argument("--source", dest="sources", type=int, action="append", metavar="ID")
+    stats.add_argument("--source", dest="sources", type=_db_id, action="append", metavar="ID")
     stats.add_argument("--kind", dest="kinds", action="append", choices=("post", "video", "clip"))
     stats.add_argument("--format", choices=("csv",), default="csv")
     stats.add_argument("--as", dest="actor", metavar="EMAIL", help="от имени пользователя")
@@ -452,7 +475,7 @@ def _register_users(commands: argparse._SubParsersAction) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="socstat", description="socstat — статистика сообществ")
+    parser = _Parser(prog="socstat", description="socstat — статистика сообществ")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser("migrate", help="применить миграции базы данных").set_defaults(
         handler=_cmd_migrate
@@ -487,6 +510,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (SettingsError, CliError) as exc:
         print(f"Ошибка: {exc}", file=sys.stderr)
         return 2
+    except (OperationalError, InterfaceError) as exc:
+        print(f"Ошибка: {_database_failure(exc)}", file=sys.stderr)
+        return 1
+
+
+def _database_failure(exc: Exception) -> str:
+    """One line naming the database's host (never its password)."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(get_settings().effective_database_url)
+    if url.get_backend_name() == "sqlite":
+        where = url.database or ":memory:"
+    else:
+        where = f"{url.host}:{url.port or 5432}"
+    lines = str(getattr(exc, "orig", exc)).strip().splitlines()
+    reason = lines[0] if lines else type(exc).__name__
+    if url.password:
+        reason = reason.replace(url.password, "***")
+    return (
+        f"база данных {where} недоступна или не готова ({reason}); проверьте SOCSTAT_DATABASE_URL"
+    )
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 from sqlalchemy import create_engine, inspect
 
 from socstat.settings import PROJECT_ROOT
@@ -50,3 +51,37 @@ def test_database_password_is_not_printed():
     result = _socstat("check-config", SOCSTAT_DATABASE_URL=url)
     assert result.returncode == 0, result.stderr
     assert "s3cret-pass" not in result.stdout
+
+
+def _one_line_error(result: subprocess.CompletedProcess, code: int) -> str:
+    assert result.returncode == code, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["collect", "--source", "99999999999999999999"],
+        ["collect", "--source", "0"],
+        ["collect", "--source", "١٢٣"],
+        ["stats", "--from", "2025-01-01", "--to", "2025-01-02", "--source", "-5"],
+        ["sandbox", "serve", "--seed", "9" * 30],
+        ["sandbox", "serve", "--port", "70000"],
+        ["sandbox", "serve", "--communities", "99999999999"],
+        ["sandbox", "serve", "--wall-get-quota", "inf"],
+        ["sandbox", "serve", "--quota", "wall.get=99999999999999999999"],
+    ],
+)
+def test_out_of_range_numbers_are_one_line_exit_2(argv):
+    line = _one_line_error(_socstat(*argv), 2)
+    assert "ошибка" in line
+
+
+def test_unreachable_database_is_one_line_naming_the_host_exit_1():
+    url = "postgresql+psycopg://bob:s3cret-pass@127.0.0.1:1/socstat"
+    for argv in (["migrate"], ["sources", "list"], ["users", "list"]):
+        line = _one_line_error(_socstat(*argv, SOCSTAT_DATABASE_URL=url), 1)
+        assert "127.0.0.1:1" in line and "s3cret-pass" not in line
