@@ -42,6 +42,44 @@ def _cmd_check_config(args: argparse.Namespace) -> int:
     vk_mode = "песочница (демо-данные)" if settings.demo_mode else "VK API"
     print(f"  VK: {vk_mode}, {settings.effective_vk_api_url}")
     print(f"  почта: {settings.smtp_host or 'не настроена (письма пишутся в журнал)'}")
+    print(f"  ключ шифрования: {_describe_key()}")
+    return 0
+
+
+def _describe_key() -> str:
+    """Where the secret key comes from — never its value."""
+    from socstat.crypto import current_secret_key, key_origin
+
+    current_secret_key()  # outside prod: generates the key file on first use
+    origin = key_origin()
+    where = "SOCSTAT_SECRET_KEY" if origin.source == "env" else f"сгенерирован, файл {origin.path}"
+    previous = f"; прежних ключей для чтения: {origin.previous}" if origin.previous else ""
+    return where + previous
+
+
+def _cmd_secrets_rotate(args: argparse.Namespace) -> int:
+    from socstat.db import session_scope
+    from socstat.services.secrets import rotate_secrets
+
+    with session_scope() as session:
+        report = rotate_secrets(session)
+    labels = {
+        "vk_token": "токены VK",
+        "smtp_password": "пароль SMTP",
+        "totp_secret": "секреты 2FA",
+    }
+    print(f"Секреты перешифрованы текущим ключом ({_describe_key()}):")
+    for kind, count in report.kinds.items():
+        print(
+            f"  {labels[kind]}: перешифровано {count.rotated}, "
+            f"не расшифровываются {count.unreadable}"
+        )
+    if report.unreadable:
+        print(
+            "Нерасшифровываемые секреты оставлены как есть (см. журнал аудита, "
+            "secret.unreadable): добавьте токены заново, сбросьте 2FA этим пользователям."
+        )
+        return 1
     return 0
 
 
@@ -486,6 +524,13 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("demo", help="демо-пользователи и демо-данные (для make run)").set_defaults(
         handler=_cmd_demo
     )
+    secrets_parser = commands.add_parser("secrets", help="хранимые секреты")
+    secrets_sub = secrets_parser.add_subparsers(
+        dest="secrets_command", required=True, metavar="ACTION"
+    )
+    secrets_sub.add_parser(
+        "rotate", help="перешифровать все секреты текущим SOCSTAT_SECRET_KEY"
+    ).set_defaults(handler=_cmd_secrets_rotate)
     for register in _registrars():
         register(commands)
     return parser
