@@ -87,16 +87,29 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     import asyncio
 
     from socstat.demo import seed_demo
+    from socstat.services.demo_accounts import DemoRefused
 
-    seed = asyncio.run(seed_demo())
-    print("Демо-пользователи (пароли известны всем — только для пробы):")
-    for item in seed.credentials:
-        print(f"  {item.role:<9} {item.email:<28} пароль: {item.password}")
-    if seed.note:
-        print(seed.note)
-    else:
-        print(f"Демо-сообществ добавлено: {seed.sources_added}, собрано впервые: {seed.collected}")
+    try:
+        seed = asyncio.run(seed_demo())
+    except DemoRefused as exc:
+        if args.if_demo_mode:
+            print(f"Демо-данные не создаются: {exc}.")
+            return 0
+        raise CliError(f"демо-режим недоступен: {exc}; демо-учётные записи не созданы") from None
+    _print_demo_credentials(seed.credentials)
+    print(f"Демо-сообществ добавлено: {seed.sources_added}, собрано впервые: {seed.collected}")
     return 0
+
+
+def _print_demo_credentials(credentials: list) -> None:
+    fresh = [item for item in credentials if item.created]
+    if fresh:
+        print("Демо-пользователи созданы (пароли показываются здесь один раз и на странице входа")
+        print("— пока приложение в демо-режиме):")
+        for item in fresh:
+            print(f"  {item.role:<9} {item.email:<28} пароль: {item.password}")
+    else:
+        print("Демо-пользователи уже есть; их пароли — на странице входа.")
 
 
 def _safe_url(url: str) -> str:
@@ -471,24 +484,6 @@ def _cmd_users_set_role(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_demo_users(args: argparse.Namespace) -> int:
-    print_demo_users()
-    return 0
-
-
-def print_demo_users() -> None:
-    """Create the demo accounts if missing and print their credentials (used by make run)."""
-    from socstat.db import session_scope
-    from socstat.services.admin import ensure_demo_users
-
-    with session_scope() as session:
-        credentials = ensure_demo_users(session)
-    print("Демо-пользователи:")
-    for item in credentials:
-        note = " (пароль был изменён)" if item.password_changed else ""
-        print(f"  {item.role:<9} {item.email:<28} пароль: {item.password}{note}")
-
-
 def _register_users(commands: argparse._SubParsersAction) -> None:
     from socstat.models import Role
 
@@ -507,9 +502,6 @@ def _register_users(commands: argparse._SubParsersAction) -> None:
     set_role.add_argument("--email", required=True)
     set_role.add_argument("--role", required=True, choices=Role.ALL)
     set_role.set_defaults(handler=_cmd_users_set_role)
-    commands.add_parser(
-        "demo-users", help="создать демо-пользователей и показать их пароли"
-    ).set_defaults(handler=_cmd_demo_users)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -521,9 +513,15 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("check-config", help="проверить настройки").set_defaults(
         handler=_cmd_check_config
     )
-    commands.add_parser("demo", help="демо-пользователи и демо-данные (для make run)").set_defaults(
-        handler=_cmd_demo
+    demo = commands.add_parser(
+        "demo", help="демо-пользователи и демо-данные (только в демо-режиме; для make run)"
     )
+    demo.add_argument(
+        "--if-demo-mode",
+        action="store_true",
+        help="вне демо-режима ничего не делать и выйти с кодом 0 (для make run)",
+    )
+    demo.set_defaults(handler=_cmd_demo)
     secrets_parser = commands.add_parser("secrets", help="хранимые секреты")
     secrets_sub = secrets_parser.add_subparsers(
         dest="secrets_command", required=True, metavar="ACTION"
