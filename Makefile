@@ -59,7 +59,8 @@ test-deps:
 	@missing=(); \
 	command -v chromium >/dev/null 2>&1 || missing+=(chromium); \
 	for lib in libpango-1.0.so.0 libpangoft2-1.0.so.0 libharfbuzz-subset.so.0; do \
-		ldconfig -p 2>/dev/null | grep -q "$$lib" || { missing+=($(WEASYPRINT_DEBS)); break; }; \
+		compgen -G "/usr/lib*/$$lib" >/dev/null || compgen -G "/usr/lib*/*/$$lib" >/dev/null || \
+			{ missing+=($(WEASYPRINT_DEBS)); break; }; \
 	done; \
 	[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core); \
 	if [ $${#missing[@]} -gt 0 ]; then \
