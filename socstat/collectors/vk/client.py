@@ -32,7 +32,7 @@ from typing import Any
 
 import httpx
 
-from socstat.collectors.base import CollectorError, UsageStats
+from socstat.collectors.base import CollectorError, TokenProblem, UsageStats
 from socstat.collectors.vk.limits import (
     QuotaLedger,
     RateLimiter,
@@ -73,16 +73,6 @@ class NoTokenError(CollectorError):
         self.all_invalid = all_invalid
 
 
-@dataclass(frozen=True)
-class InvalidToken:
-    """A token VK refused; ``masked`` is safe to show to administrators."""
-
-    masked: str
-    kind: str
-    code: int
-    reason: str
-
-
 @dataclass(eq=False)
 class _Call:
     method: str
@@ -97,7 +87,7 @@ class _Call:
 class _Token:
     spec: TokenSpec
     limiter: RateLimiter
-    invalid: InvalidToken | None = None
+    invalid: TokenProblem | None = None
     sender: asyncio.Task[None] | None = None
     wakeup: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -181,12 +171,8 @@ class VKClient:
         return [token.spec for token in self._tokens]
 
     @property
-    def invalid_tokens(self) -> list[InvalidToken]:
+    def invalid_tokens(self) -> list[TokenProblem]:
         return [token.invalid for token in self._tokens if token.invalid is not None]
-
-    @property
-    def has_video_token(self) -> bool:
-        return any(t.spec.video_right and t.invalid is None for t in self._tokens)
 
     async def call(
         self, method: str, params: dict[str, Any] | None = None, *, priority: int = 0
@@ -463,7 +449,7 @@ class VKClient:
     def _invalidate(self, token: _Token, code: int, message: str) -> None:
         if token.invalid is None:
             spec = token.spec
-            token.invalid = InvalidToken(spec.masked, spec.kind, code, message)
+            token.invalid = TokenProblem(spec.masked, spec.kind, code, message, spec.fingerprint)
             log.warning("VK token %s (%s) is invalid: %s", spec.masked, spec.kind, message)
             token.wakeup.set()
             self._fail_unservable()
