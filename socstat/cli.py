@@ -7,8 +7,6 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from socstat.settings import SettingsError, get_settings
-
 Handler = Callable[[argparse.Namespace], int]
 
 
@@ -18,6 +16,7 @@ class CliError(Exception):
 
 def _cmd_migrate(args: argparse.Namespace) -> int:
     from socstat.migrations import upgrade_database
+    from socstat.settings import get_settings
 
     upgrade_database()
     print(f"База данных обновлена: {_safe_url(get_settings().effective_database_url)}")
@@ -25,6 +24,8 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def _cmd_check_config(args: argparse.Namespace) -> int:
+    from socstat.settings import get_settings
+
     settings = get_settings()
     print("Конфигурация в порядке.")
     print(f"  база данных: {_safe_url(settings.effective_database_url)}")
@@ -69,6 +70,8 @@ def _local_time(moment: datetime | None) -> str:
     """A stored UTC moment in SOCSTAT_TIMEZONE, or "" when there is none."""
     if moment is None:
         return ""
+    from socstat.settings import get_settings
+
     settings = get_settings()
     return f"{moment.astimezone(settings.tz):%Y-%m-%d %H:%M} ({settings.timezone})"
 
@@ -415,7 +418,7 @@ def print_demo_users() -> None:
 
 
 def _register_users(commands: argparse._SubParsersAction) -> None:
-    from socstat.models import Role
+    from socstat.roles import Role
 
     users = commands.add_parser("users", help="пользователи")
     sub = users.add_subparsers(dest="users_command", required=True, metavar="ACTION")
@@ -464,6 +467,8 @@ def _registrars() -> list[Callable[[argparse._SubParsersAction], None]]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from socstat.settings import SettingsError, get_settings  # not needed for --help
+
     try:
         get_settings()
         from socstat.logging_setup import configure_logging

@@ -409,3 +409,50 @@ async def test_posts_deleted_on_vk_leave_the_numbers(db, session, sandbox) -> No
     assert {(g.source_id, g.external_id) for g in gone} == {
         (source_id, post.external_id) for source_id, post in victims.items()
     }
+
+
+def test_two_concurrent_collect_all_collect_each_source_once(db, session) -> None:
+    """Two `socstat collect --all` at once, sharing one token: one collects, the other says
+    so and stops; no source is collected twice, VK's rate limit is never hit, nothing stale.
+    (PostgreSQL: claims and token leases; SQLite: the process lock.)"""
+    import asyncio
+
+    with SandboxServer(_config(communities=20, rate_limit=True)) as server:
+
+        async def _add() -> None:
+            collector = _collector(server)
+            try:
+                await _track_all(session, server, collector)
+            finally:
+                await collector.aclose()
+
+        asyncio.run(_add())
+        server.reset_stats()
+        env = {**os.environ, "SOCSTAT_VK_API_URL": server.url, "SOCSTAT_VK_TOKENS": "tok-shared1"}
+        runs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "socstat", "collect", "--all"],
+                cwd=PROJECT_ROOT,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(2)
+        ]
+        outputs = [run.communicate(timeout=180) for run in runs]
+        assert [run.returncode for run in runs] == [0, 0], outputs
+        stdout = [out for out, _err in outputs]
+        assert sum("уже идёт" in out for out in stdout) == 1, stdout
+        assert server.stats()["totals"]["errors"].get("6", 0) == 0
+        session.expire_all()
+        per_source = session.exec(
+            select(CollectionRunSource.source_id, func.count()).group_by(
+                CollectionRunSource.source_id
+            )
+        ).all()
+        assert sorted(n for _sid, n in per_source) == [1] * 20
+        assert len(session.exec(select(CollectionRun)).all()) == 1
+        sources = session.exec(select(Source)).all()
+        assert all(not s.stale and s.claimed_by is None for s in sources)
+        _assert_truth(session, server)

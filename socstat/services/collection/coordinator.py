@@ -121,7 +121,7 @@ class CollectionCoordinator:
         else:
             lease = ProcessLock(settings=self.settings, key=COLLECTION_LOCK_KEY, name="collection")
         if not await asyncio.to_thread(lease.acquire):
-            raise CollectionBusy("Сбор уже идёт: токены VK заняты другим запуском сбора.")
+            raise CollectionBusy("Сбор уже идёт в другом процессе (он занял токены VK).")
         try:
             yield
         finally:
