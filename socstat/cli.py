@@ -432,6 +432,7 @@ def _cmd_restore(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from socstat.services.backup import BackupError, restore_backup
+    from socstat.settings import get_settings
 
     try:
         revision = restore_backup(Path(args.path), force=args.force)
