@@ -611,6 +611,8 @@ def _database_failure(exc: Exception) -> str:
     """One line naming the database's host (never its password)."""
     from sqlalchemy.engine import make_url
 
+    from socstat.settings import get_settings
+
     url = make_url(get_settings().effective_database_url)
     if url.get_backend_name() == "sqlite":
         where = url.database or ":memory:"

@@ -18,6 +18,7 @@ _context: contextvars.ContextVar[dict[str, str]] = contextvars.ContextVar("log_c
 _SECRET_PATTERNS = [
     re.compile(r"(access_token=)[^&\s\"']+"),
     re.compile(r"(Bearer\s+)[A-Za-z0-9._\-]+"),
+    re.compile(r"(://[^/:@\s]+:)[^@\s]+(?=@)"),  # user:password@ in URLs
     re.compile(r"((?:password|token|secret)[\"']?\s*[:=]\s*[\"']?)[^\s\"',&}]+", re.IGNORECASE),
 ]
 

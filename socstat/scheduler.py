@@ -24,7 +24,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from socstat.db import run_in_session, session_scope
 from socstat.models import utcnow
 from socstat.services.collection import mark_interrupted_runs, scheduled_run
-from socstat.services.jobs import mark_interrupted_jobs, retention_job, run_job
+from socstat.services.jobs import backup_job, mark_interrupted_jobs, retention_job, run_job
 from socstat.services.locks import LEADER_LOCK_KEY, ProcessLock
 from socstat.settings import Settings, get_settings
 
@@ -35,6 +35,7 @@ LEADER_CHECK_SECONDS = 5.0  # how often the leader verifies it still holds its l
 COLLECTION_JOB = "collection"
 OUTBOX_JOB = "outbox"
 RETENTION_JOB = "retention"
+BACKUP_JOB = "backup"
 OUTBOX_INTERVAL_SECONDS = 60
 MISFIRE_GRACE_SECONDS = 3600
 
@@ -107,6 +108,15 @@ def build_scheduler(settings: Settings | None = None) -> AsyncIOScheduler:
         args=[RETENTION_JOB, retention_job],
         id=RETENTION_JOB,
         name="Очистка устаревших записей",
+        replace_existing=True,
+    )
+    hour, minute = (int(part) for part in settings.backup_time.split(":"))
+    scheduler.add_job(
+        run_job,
+        CronTrigger(hour=hour, minute=minute, timezone=settings.tz),
+        args=[BACKUP_JOB, backup_job],
+        id=BACKUP_JOB,
+        name="Резервная копия базы",
         replace_existing=True,
     )
     return scheduler
@@ -213,14 +223,42 @@ class SchedulerService:
         await asyncio.to_thread(self.lock.release)
 
 
+_services: list[SchedulerService] = []  # the scheduler services running in this process
+
+
+def process_is_leader() -> bool:
+    """Whether this process runs the scheduler now (the per-process leader gauge)."""
+    return any(service.is_leader for service in _services)
+
+
+def process_runs_scheduler() -> bool:
+    """Whether this process competes for leadership at all (False with SOCSTAT_SCHEDULER=off)."""
+    return bool(_services)
+
+
+def leading_scheduler() -> AsyncIOScheduler | None:
+    """The running scheduler of this process, if it is the leader."""
+    return next((s.scheduler for s in _services if s.scheduler is not None), None)
+
+
 @asynccontextmanager
-async def scheduler_lifespan(app: Any = None) -> AsyncIterator[SchedulerService]:
-    """For `app.register_lifespan_task(scheduler_lifespan)` in the Reflex app."""
+async def scheduler_lifespan(
+    app: Any = None, *, force: bool = False
+) -> AsyncIterator[SchedulerService | None]:
+    """For `app.register_lifespan_task(scheduler_lifespan)` in the Reflex app. With
+    SOCSTAT_SCHEDULER=off (web replicas) it yields None and never competes for the lock;
+    `force` (the worker) competes regardless."""
+    if not (force or get_settings().scheduler):
+        log.info("scheduler off in this process (SOCSTAT_SCHEDULER=off)")
+        yield None
+        return
     service = SchedulerService()
     await service.start()
+    _services.append(service)
     try:
         yield service
     finally:
+        _services.remove(service)
         await service.stop()
 
 
@@ -231,7 +269,8 @@ async def run_worker(stop: asyncio.Event | None = None) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
-    async with scheduler_lifespan() as service:
+    async with scheduler_lifespan(force=True) as service:
+        assert service is not None
         log.info("worker running (leader: %s)", service.is_leader)
         await stop.wait()
     log.info("worker stopped")

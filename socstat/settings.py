@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     smtp_ssl: bool = False
 
+    # off: this process never runs the scheduler (web replicas; `socstat worker` always may)
+    scheduler: bool = True
+
     backup_dir: Path | None = None
     backup_time: str = Field(default="03:30", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
     backup_keep_daily: int = Field(default=7, ge=1, le=366)

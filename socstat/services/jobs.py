@@ -3,15 +3,17 @@ job bodies that are not another package's (collection's is `collection.scheduled
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy import update
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from socstat.db import run_in_session
-from socstat.models import JobRun, RunStatus, utcnow
+from socstat.logging_setup import redact
+from socstat.models import JobRun, Notification, Role, RunStatus, User, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -79,3 +81,53 @@ def _purge(session: Session) -> dict[str, Any]:
 async def retention_job() -> dict[str, Any]:
     """Delete ended sessions and old sign-in attempts."""
     return await run_in_session(_purge)
+
+
+def alert_admins(session: Session, *, title: str, body: str, link: str = "/admin/system") -> int:
+    """An in-app notification to every active admin (not again while an unread one with the
+    same title waits). Returns how many were added."""
+    admins = session.exec(
+        select(User.id).where(User.role == Role.ADMIN, User.blocked_at.is_(None))
+    ).all()
+    added = 0
+    for admin_id in admins:
+        waiting = session.exec(
+            select(Notification.id).where(
+                Notification.user_id == admin_id,
+                Notification.title == title,
+                Notification.read_at.is_(None),
+            )
+        ).first()
+        if waiting is None:
+            session.add(Notification(user_id=admin_id, title=title, body=body[:4000], link=link))
+            added += 1
+    return added
+
+
+BACKUP_FAILED_TITLE = "Резервная копия не создана"
+
+
+async def backup_job() -> dict[str, Any]:
+    """The daily backup and pruning; a failure is told to the admins and fails the job."""
+    from socstat.services.backup import run_scheduled_backup
+
+    try:
+        result = await asyncio.to_thread(run_scheduled_backup)
+    except Exception as exc:
+        reason = redact(f"{type(exc).__name__}: {exc}")[:1000]
+        log.error("scheduled backup failed: %s", reason)
+        await run_in_session(
+            lambda s: alert_admins(
+                s,
+                title=BACKUP_FAILED_TITLE,
+                body=f"Ежедневное резервное копирование завершилось ошибкой: {reason}. "
+                "Проверьте место на диске и доступ к базе, затем выполните «socstat backup».",
+            )
+        )
+        raise
+    return {
+        "status": RunStatus.OK,
+        "path": str(result.path),
+        "size_bytes": result.manifest.size_bytes,
+        "pruned": len(result.pruned),
+    }
