@@ -12,7 +12,7 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 
 from socstat.db import run_in_session
-from socstat.logging_setup import redact
+from socstat.logging_setup import log_context, redact
 from socstat.models import JobRun, Notification, Role, RunStatus, User, utcnow
 
 log = logging.getLogger(__name__)
@@ -32,11 +32,12 @@ async def run_job(name: str, work: JobWork) -> JobRun:
 
     job_id = await run_in_session(_start)
     status, details, error = RunStatus.OK, {}, ""
-    try:
-        details = await work() or {}
-    except Exception as exc:
-        log.exception("job %s failed", name)
-        status, error = RunStatus.FAILED, f"{type(exc).__name__}: {exc}"[:2000]
+    with log_context(job=name, job_run_id=job_id):
+        try:
+            details = await work() or {}
+        except Exception as exc:
+            log.exception("job %s failed", name)
+            status, error = RunStatus.FAILED, redact(f"{type(exc).__name__}: {exc}")[:2000]
 
     def _finish(session: Session) -> JobRun:
         row = session.get(JobRun, job_id)

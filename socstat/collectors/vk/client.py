@@ -474,7 +474,13 @@ class VKClient:
         if token.invalid is None:
             spec = token.spec
             token.invalid = TokenProblem(spec.masked, spec.kind, code, message, spec.fingerprint)
-            log.warning("VK token %s (%s) is invalid: %s", spec.masked, spec.kind, message)
+            log.warning(
+                "VK token %s (%s) is invalid: VK error %s: %s",
+                spec.masked,
+                spec.kind,
+                code,
+                message,
+            )
             token.wakeup.set()
             self._fail_unservable()
 

@@ -20,6 +20,7 @@ from sqlmodel import Session
 
 from socstat.collectors.base import Collector, CollectorError, CollectRequest, SourceResult
 from socstat.db import get_engine, run_in_session
+from socstat.logging_setup import log_context
 from socstat.models import RunStatus, User, utcnow
 from socstat.services.authz import PermissionDenied
 from socstat.services.collection import due, journal, persistence, tokens
@@ -103,7 +104,8 @@ class CollectionCoordinator:
             )
             heartbeat = asyncio.create_task(self._heartbeat(run_id))
             try:
-                await self._run(summary, claimed, now)
+                with log_context(run_id=summary.run_id):
+                    await self._run(summary, claimed, now)
             finally:
                 heartbeat.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
