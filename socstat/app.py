@@ -17,6 +17,7 @@ from socstat.ui.pages import (  # noqa: F401  (their pages register with add_pag
     reset,
     source_detail,
     sources,
+    system,
 )
 from socstat.ui.routing import add_pages
 

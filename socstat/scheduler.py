@@ -14,7 +14,7 @@ import logging
 import signal
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -274,3 +274,21 @@ async def run_worker(stop: asyncio.Event | None = None) -> None:
         log.info("worker running (leader: %s)", service.is_leader)
         await stop.wait()
     log.info("worker stopped")
+
+
+def upcoming_jobs(
+    last_started: dict[str, datetime], *, now: datetime | None = None
+) -> list[tuple[str, str, datetime | None]]:
+    """(job id, title, next run) for every scheduled job, as the leader would run them: an
+    interval job runs its interval after its last start (at once when never started)."""
+    now = now or utcnow()
+    scheduler = build_scheduler()
+    upcoming = []
+    for job in scheduler.get_jobs():
+        interval = getattr(job.trigger, "interval", None)
+        if interval is not None:
+            last = last_started.get(job.id)
+            upcoming.append((job.id, job.name, max(now, last + interval) if last else now))
+        else:
+            upcoming.append((job.id, job.name, job.trigger.get_next_fire_time(None, now)))
+    return upcoming

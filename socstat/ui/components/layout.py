@@ -29,6 +29,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("Источники", "/sources", "rss"),
     NavItem("Профиль", "/profile", "user-round"),
     NavItem("Администрирование", "/admin", "shield", ADMINS),
+    NavItem("Система", "/admin/system", "activity", ADMINS),
 ]
 
 
@@ -47,7 +48,7 @@ def _nav_link(item: NavItem) -> rx.Component:
         padding="8px 12px",
         border_radius="8px",
         _hover={"background": rx.color("accent", 3)},
-        data_testid=f"nav-{item.href.strip('/') or 'home'}",
+        data_testid=f"nav-{item.href.strip('/').replace('/', '-') or 'home'}",
         **visible,
     )
 
