@@ -30,7 +30,7 @@ from socstat.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
-LEADER_RETRY_SECONDS = 60.0
+LEADER_RETRY_SECONDS = 15.0  # default of SOCSTAT_LEADER_RETRY_SECONDS
 LEADER_CHECK_SECONDS = 5.0  # how often the leader verifies it still holds its lock
 COLLECTION_JOB = "collection"
 OUTBOX_JOB = "outbox"
@@ -252,7 +252,7 @@ async def scheduler_lifespan(
         log.info("scheduler off in this process (SOCSTAT_SCHEDULER=off)")
         yield None
         return
-    service = SchedulerService()
+    service = SchedulerService(retry_seconds=get_settings().leader_retry_seconds)
     await service.start()
     _services.append(service)
     try:
@@ -269,11 +269,44 @@ async def run_worker(stop: asyncio.Event | None = None) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
-    async with scheduler_lifespan(force=True) as service:
-        assert service is not None
-        log.info("worker running (leader: %s)", service.is_leader)
-        await stop.wait()
+    metrics = _start_metrics_server(get_settings())
+    try:
+        async with scheduler_lifespan(force=True) as service:
+            assert service is not None
+            log.info("worker running (leader: %s)", service.is_leader)
+            await stop.wait()
+    finally:
+        if metrics is not None:
+            metrics.should_exit = True
     log.info("worker stopped")
+
+
+def _start_metrics_server(settings: Settings) -> Any:
+    """With SOCSTAT_WORKER_METRICS_PORT: /metrics and /healthz of this worker (the same
+    routes, token rule included, as the web app) in a thread of their own."""
+    if not settings.worker_metrics_port:
+        return None
+    import threading
+
+    import uvicorn
+
+    from socstat.api.routes import build_api
+
+    config = uvicorn.Config(
+        build_api(),
+        host=settings.worker_metrics_host,
+        port=settings.worker_metrics_port,
+        log_level="warning",
+        lifespan="off",
+    )
+    server = uvicorn.Server(config)
+    threading.Thread(target=server.run, name="socstat-worker-metrics", daemon=True).start()
+    log.info(
+        "worker metrics on http://%s:%d/metrics",
+        settings.worker_metrics_host,
+        settings.worker_metrics_port,
+    )
+    return server
 
 
 def upcoming_jobs(

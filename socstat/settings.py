@@ -52,6 +52,11 @@ class Settings(BaseSettings):
 
     # off: this process never runs the scheduler (web replicas; `socstat worker` always may)
     scheduler: bool = True
+    # how often a process that is not the leader tries the leader lock again
+    leader_retry_seconds: float = Field(default=15.0, gt=0, le=3600)
+    # `socstat worker` serves /metrics and /healthz here when set (0: not at all)
+    worker_metrics_port: int = Field(default=0, ge=0, le=65535)
+    worker_metrics_host: str = "127.0.0.1"
 
     backup_dir: Path | None = None
     backup_time: str = Field(default="03:30", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")

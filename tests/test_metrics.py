@@ -183,3 +183,25 @@ def test_backup_age_and_size_come_from_the_newest_backup(db, scrape, tmp_path):
     metrics = scrape()
     assert _value(metrics, "socstat_backup_last_size_bytes") == result.path.stat().st_size
     assert 0 <= _value(metrics, "socstat_backup_age_seconds") < 120
+
+
+def test_every_metric_the_monitoring_docs_use_is_exported(session, scrape):
+    import re
+
+    from socstat.settings import PROJECT_ROOT
+
+    now = utcnow()
+    _seed_sources(session, now)
+    _seed_runs(session, now)
+    _seed_outbox_and_reports(session, now)
+    session.add(JobRun(job="backup", status="ok", started_at=now, finished_at=now))
+    session.add(ApiToken(token_enc="x", token_hint="vk1…abcd"))
+    session.commit()
+    create_backup()
+    exported = {name for name, _ in scrape()}
+    folder = PROJECT_ROOT / "docs" / "monitoring"
+    used = set()
+    for path in folder.iterdir():
+        used |= set(re.findall(r"\bsocstat_[a-z_]+", path.read_text()))
+    used -= {"socstat_ops"}  # the dashboard's uid
+    assert used and used <= exported, used - exported
