@@ -12,7 +12,7 @@ export REFLEX_USE_NPM := 1
 export REFLEX_CHECK_LATEST_VERSION := 0
 export REFLEX_TELEMETRY_ENABLED := false
 
-.PHONY: run setup dev-setup demo test test-deps lint format bench bench-collect clean
+.PHONY: run setup dev-setup demo test test-deps lint format bench bench-collect bench-load clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -98,6 +98,13 @@ test: test-deps lint
 	fi
 
 bench: bench-collect
+
+# /healthz under load for 30 s on loopback: wrk when installed (as root it is installed from
+# Debian when missing), else a bounded asyncio httpx loop.
+bench-load: dev-setup
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		apt-get install -y -qq wrk >/dev/null 2>&1; } || echo "wrk not installed: using httpx"
+	$(BIN)/python -m bench.bench_load --seconds 30
 
 # Collector alone, `socstat collect --all` beside vk_api, then the whole pipeline into a
 # database; each writes its section of docs/benchmarks.md.
