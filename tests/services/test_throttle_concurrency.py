@@ -7,13 +7,15 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
+import pyotp
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from socstat.models.accounts import LoginAttempt
+from socstat.db import session_scope
+from socstat.models.accounts import LoginAttempt, User
 from socstat.models.alerts import Outbox
-from socstat.services import accounts, throttle
+from socstat.services import accounts, throttle, twofactor
 from tests import smtp
 from tests.services.accounts_fixtures import PASSWORD, make_user
 
@@ -100,3 +102,60 @@ def test_concurrent_right_and_wrong_sign_ins_stay_within_the_limit(
         assert counted_verify.calls <= 2 * throttle.ACCOUNT_THRESHOLD
     else:
         assert counted_verify.calls == throttle.ACCOUNT_THRESHOLD
+
+
+def _profile_attempt(user_id: int, work: Callable[[Session, User], object]) -> str:
+    """One profile form submission in its own unit of work; the error message or "ok"."""
+    try:
+        with session_scope() as session:
+            work(session, session.get(User, user_id))
+    except (accounts.AccountError, twofactor.TwoFactorError, throttle.Throttled) as exc:
+        return str(exc)
+    return "ok"
+
+
+def test_wrong_current_passwords_in_the_profile_count_in_the_sign_in_throttle(
+    db: Engine, session: Session, counted_verify: CountingVerify
+) -> None:
+    user = make_user(session, "profile@example.com")
+    wrong = [
+        lambda s, u: accounts.change_password(
+            s, user=u, current_password="Nope-1", new_password="Another-Good-Pass-7"
+        ),
+        lambda s, u: accounts.request_email_change(
+            s, user=u, new_email="new@example.com", current_password="Nope-2"
+        ),
+    ] * 2
+    messages = [_profile_attempt(user.id or 0, work) for work in wrong]
+    assert messages == ["Текущий пароль указан неверно."] * 4
+    # the fifth wrong secret (here at sign-in) locks the account for sign-in too
+    locked = accounts.authenticate(session, email="profile@example.com", password="Nope-3")
+    session.commit()
+    assert locked.retry_after is not None
+    refused = _profile_attempt(
+        user.id or 0,
+        lambda s, u: accounts.change_password(
+            s, user=u, current_password=PASSWORD, new_password="Another-Good-Pass-7"
+        ),
+    )
+    assert refused.startswith("Слишком много попыток.")
+    assert counted_verify.calls == throttle.ACCOUNT_THRESHOLD
+
+
+def test_wrong_codes_in_the_profile_count_in_the_sign_in_throttle(
+    db: Engine, session: Session
+) -> None:
+    user = make_user(session, "codes@example.com")
+    enrolment = twofactor.begin_enrolment(session, user=user)
+    twofactor.confirm_enrolment(session, user=user, code=pyotp.TOTP(enrolment.secret).now())
+    session.commit()
+    tries = [
+        lambda s, u: twofactor.regenerate_recovery_codes(s, user=u, code="000000"),
+        lambda s, u: twofactor.disable(s, user=u, password=PASSWORD, code="000000"),
+    ] * 3
+    messages = [_profile_attempt(user.id or 0, work) for work in tries]
+    assert messages[:4] == ["Неверный код из приложения.", "Неверный код."] * 2
+    assert messages[4].startswith("Слишком много попыток.")
+    assert messages[5].startswith("Слишком много попыток.")
+    failures = session.exec(select(LoginAttempt).where(LoginAttempt.email == user.email)).all()
+    assert len(failures) == throttle.ACCOUNT_THRESHOLD
