@@ -1,4 +1,10 @@
-"""Sign-in plumbing for every page: the session token, the current user, the guards.
+"""Sign-in plumbing for every page: the session cookie, the current user, the guards.
+
+The session token lives only in the HttpOnly cookie ``socstat_session`` that the backend
+routes in ``socstat.api.auth_routes`` set and delete; handlers read it from the websocket
+handshake's request cookies (``_session_token``), never from a state var. A page that signs
+someone in returns ``self._enter(ticket, next_path)`` with a login ticket from
+:func:`with_ticket`: a full page load of the backend route that sets the cookie.
 
 Contract for page authors
 -------------------------
