@@ -99,9 +99,11 @@ class WrongEmailPassword(EmailChangeError, KeepChanges):
 class SignInResult:
     """Outcome of a sign-in step.
 
-    status "ok": ``token`` is a full session token — store it in the cookie.
-    status "needs_2fa": ``token`` is a pending session token — store it and ask for the
-      code, then call ``complete_two_factor``.
+    status "ok": ``token`` is a full session token — never hand it to the browser: the UI
+      swaps it for a login ticket (``sessions.issue_login_ticket``) that a backend route
+      exchanges for the HttpOnly cookie.
+    status "needs_2fa": ``token`` is a pending session token — keep it server-side and ask
+      for the code, then call ``complete_two_factor``.
     status "error": show ``message``; ``retry_after`` (seconds) is set when throttled;
       ``unconfirmed`` when the UI should offer to resend the confirmation email.
     ``needs_2fa_enrolment``: an admin who must set up 2FA before using the app.
