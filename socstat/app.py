@@ -25,7 +25,15 @@ configure_logging()
 
 api = build_api()
 api.include_router(auth_router)
-app = rx.App(html_lang="ru", api_transformer=api)
+app = rx.App(
+    html_lang="ru",
+    api_transformer=api,
+    # assets/: /favicon.ico for every browser, the SVG logo as the sharper icon.
+    head_components=[
+        rx.el.link(rel="icon", href="/favicon.ico", sizes="any"),
+        rx.el.link(rel="icon", href="/logo.svg", type="image/svg+xml"),
+    ],
+)
 add_pages(app)
 # The demo sandbox first: the scheduler's collections talk to it in demo mode.
 app.register_lifespan_task(demo_sandbox_lifespan)
