@@ -183,7 +183,7 @@ class SystemState(AuthState):
         async with self:
             if self.collecting:
                 return None
-            token = self.session_token
+            token = self._session_token()
             self.collecting = True
             self.collect_result = "Сбор идёт…"
         try:
