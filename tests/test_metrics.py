@@ -198,7 +198,8 @@ def test_every_metric_the_monitoring_docs_use_is_exported(session, scrape):
     session.add(ApiToken(token_enc="x", token_hint="vk1…abcd"))
     session.commit()
     create_backup()
-    exported = {name for name, _ in scrape()}
+    samples = {name for name, _ in scrape()}
+    exported = samples | {n.removesuffix("_sum").removesuffix("_count") for n in samples}
     folder = PROJECT_ROOT / "docs" / "monitoring"
     used = set()
     for path in folder.iterdir():
