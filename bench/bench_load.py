@@ -162,7 +162,7 @@ async def _run_httpx(url: str, seconds: int, connections: int) -> LoadResult:
     )
 
 
-def _section(result: LoadResult, database: str) -> str:
+def _section(result: LoadResult, database: str, load: float) -> str:
     return "\n".join(
         [
             SECTION,
@@ -177,7 +177,8 @@ def _section(result: LoadResult, database: str) -> str:
             f"| {result.requests} | {result.seconds} с |",
             "",
             "Каждый ответ `/healthz` делает `SELECT 1` в базе (в отдельном потоке). Генератор и "
-            "сервер делят два ядра, так что цифра — нижняя граница.",
+            "сервер делят два ядра, так что цифра — нижняя граница. Средняя загрузка машины "
+            f"(loadavg за 1 мин) перед замером: {load:.1f}.",
             "",
         ]
     )
@@ -196,6 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     url = f"http://127.0.0.1:{port}"
     log = Path(tempfile.mkdtemp(prefix="socstat-load-log-")) / "backend.log"
     process = _start_backend(database_url, port, log)
+    load = os.getloadavg()[0]
     try:
         _wait_healthy(url, process)
         if shutil.which("wrk"):
@@ -209,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
     if not args.no_doc:
-        _write_doc(_section(result, database), SECTION)
+        _write_doc(_section(result, database, load), SECTION)
     print(
         f"bench-load /healthz ({result.tool}, {database}, {result.connections} connections, "
         f"{result.seconds} s): {result.rps:.0f} req/s, p50 {result.p50_ms:.1f} ms, "

@@ -53,6 +53,7 @@ def status_view(status: SystemStatus, tz: str | None) -> dict[str, Any]:
     """The plain dicts the page shows."""
     check = [("База данных", status.database), ("Redis", status.redis), ("SMTP", status.smtp)]
     upcoming = upcoming_jobs(status.last_started)
+    titles = {job_id: title for job_id, title, _ in upcoming}
     return {
         "checks": [
             {
@@ -94,7 +95,7 @@ def status_view(status: SystemStatus, tz: str | None) -> dict[str, Any]:
         "history": [
             {
                 "id": str(j.id),
-                "job": j.job,
+                "job": titles.get(j.job, j.job),
                 "started": format_moment(j.started_at, tz),
                 "duration": duration_text(j.duration_seconds),
                 "status": JOB_STATUS.get(j.status, j.status),
