@@ -20,6 +20,7 @@ from typing import Literal
 from sqlalchemy import delete
 from sqlmodel import Session, col, func, select
 
+from socstat import formatting
 from socstat.crypto import hash_token
 from socstat.models.accounts import LoginAttempt, OneTimeToken, Role, User
 from socstat.models.base import utcnow
@@ -458,11 +459,11 @@ def _record_failure(
 
 def _notify_lockout(session: Session, *, user: User, until: datetime, ip: str) -> None:
     key = f"lockout:{user.id}:{int(until.timestamp())}"
-    local = until.astimezone(zoneinfo.ZoneInfo(user.timezone or get_settings().timezone))
     body = (
         f"{_greeting(user)}\n\nБыло несколько неудачных попыток войти в вашу учётную запись "
         f"socstat (последняя — с адреса {ip or 'неизвестно'}). Вход временно заблокирован "
-        f"до {local:%H:%M %d.%m.%Y}.\n\nЕсли это были не вы, смените пароль после разблокировки "
+        f"до {formatting.moment(until, user.timezone)}.\n\nЕсли это были не вы, смените "
+        "пароль после разблокировки "
         "и включите двухфакторную защиту в профиле."
     )
     notify.enqueue_email(

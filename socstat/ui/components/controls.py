@@ -31,13 +31,6 @@ def static_select(
     )
 
 
-def page_label(offset: int, total: int, size: int, empty: str) -> str:
-    """The label "1–25 из 70" of the page at ``offset``; ``empty`` when there is nothing."""
-    if not total:
-        return empty
-    return f"{offset + 1}–{min(offset + size, total)} из {total}"
-
-
 def pager(
     label: rx.Var, has_prev: rx.Var, has_next: rx.Var, on_prev: Any, on_next: Any
 ) -> rx.Component:

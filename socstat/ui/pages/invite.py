@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from socstat.db import run_in_session
 from socstat.services import accounts
-from socstat.ui.auth import ENROL_PATH, AuthState
+from socstat.ui.auth import ENROL_PATH, AuthState, with_user_view
 from socstat.ui.components.forms import (
     field,
     form,
@@ -20,7 +20,6 @@ from socstat.ui.components.forms import (
     text_of,
 )
 from socstat.ui.components.layout import auth_frame
-from socstat.ui.pages.login import with_user_view
 from socstat.ui.routing import page
 
 

@@ -9,12 +9,11 @@ import reflex as rx
 from sqlmodel import Session
 
 from socstat.db import run_in_session
-from socstat.models.accounts import User
 from socstat.models.base import utcnow
 from socstat.services import accounts, sessions
 from socstat.services.system_settings import self_registration_enabled
 from socstat.settings import get_settings
-from socstat.ui.auth import ENROL_PATH, AuthState, safe_next, user_view
+from socstat.ui.auth import ENROL_PATH, AuthState, safe_next, user_view, with_user_view
 from socstat.ui.components.forms import field, form, form_error, form_info, submit_button, text_of
 from socstat.ui.components.layout import auth_frame
 from socstat.ui.routing import page
@@ -29,14 +28,6 @@ def throttle_message(message: str, retry_after: int | None) -> str:
         return message
     moment = (utcnow() + timedelta(seconds=retry_after)).astimezone(get_settings().tz)
     return f"{message} Вход снова будет доступен в {moment:%H:%M}."
-
-
-def with_user_view(
-    session: Session, result: accounts.SignInResult
-) -> tuple[accounts.SignInResult, dict[str, Any] | None]:
-    """A sign-in result with the :func:`user_view` of its user (None when there is none)."""
-    user = session.get(User, result.user_id) if result.user_id else None
-    return result, (user_view(user) if user is not None else None)
 
 
 class LoginState(AuthState):

@@ -8,6 +8,7 @@ from typing import Any
 import reflex as rx
 from sqlmodel import Session
 
+from socstat.formatting import moment as format_moment
 from socstat.models.accounts import User
 from socstat.services import accounts, sessions, twofactor
 from socstat.services.authz import PermissionDenied
@@ -23,7 +24,6 @@ from socstat.ui.components.forms import (
     text_of,
 )
 from socstat.ui.components.layout import page_frame
-from socstat.ui.format import format_moment
 from socstat.ui.routing import page
 
 DEFAULT_TZ = "default"

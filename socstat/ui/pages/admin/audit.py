@@ -8,13 +8,15 @@ from typing import Any
 import reflex as rx
 from sqlmodel import Session
 
+from socstat.formatting import moment as format_moment
+from socstat.formatting import zone as user_tz
 from socstat.models.accounts import User
 from socstat.services import admin, audit
 from socstat.ui.auth import AuthState
-from socstat.ui.components.controls import option_select, page_label, pager
+from socstat.ui.components.controls import option_select, pager
 from socstat.ui.components.forms import form, form_error, text_of
-from socstat.ui.format import format_moment, user_tz
-from socstat.ui.pages.admin.common import ALL, admin_call, parse_id, user_option
+from socstat.ui.pages.admin.common import ALL, admin_call, user_option
+from socstat.ui.viewmodels import page_label, parse_id
 
 PAGE_SIZE = 30
 

@@ -7,13 +7,14 @@ from typing import Any
 import reflex as rx
 from sqlmodel import Session
 
+from socstat.formatting import moment as format_moment
 from socstat.models.accounts import User
 from socstat.services import system_settings
 from socstat.ui.auth import AuthState
 from socstat.ui.components.controls import static_select
 from socstat.ui.components.forms import form, section, text_of
-from socstat.ui.format import format_moment
-from socstat.ui.pages.admin.common import admin_call, admin_change, parse_id
+from socstat.ui.pages.admin.common import admin_call, admin_change
+from socstat.ui.viewmodels import parse_id
 
 
 def _token_row(token: dict[str, Any], tz: str | None) -> dict[str, Any]:

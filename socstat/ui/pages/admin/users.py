@@ -8,14 +8,15 @@ from typing import Any
 import reflex as rx
 from sqlmodel import Session
 
+from socstat.formatting import moment as format_moment
 from socstat.models.accounts import Role, User
 from socstat.services import admin
 from socstat.ui.auth import ROLE_LABELS, AuthState
 from socstat.ui.components.checklist import checklist_dialog, id_list, toggled
-from socstat.ui.components.controls import page_label, pager, static_select
+from socstat.ui.components.controls import pager, static_select
 from socstat.ui.components.forms import form, section, text_of
-from socstat.ui.format import format_moment
-from socstat.ui.pages.admin.common import ALL, ROLE_ITEMS, admin_call, admin_change, parse_id
+from socstat.ui.pages.admin.common import ALL, ROLE_ITEMS, admin_call, admin_change
+from socstat.ui.viewmodels import page_label, parse_id
 
 PAGE_SIZE = 25
 
