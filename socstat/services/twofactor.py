@@ -24,6 +24,7 @@ from socstat.crypto import decrypt_secret, encrypt_secret, hash_token
 from socstat.models.accounts import RecoveryCode, Role, TotpUse, User
 from socstat.models.base import utcnow
 from socstat.services import audit
+from socstat.services.errors import FieldError
 from socstat.services.passwords import verify_password
 from socstat.services.system_settings import require_2fa_for_admins
 
@@ -32,8 +33,9 @@ RECOVERY_CODES = 10
 _RECOVERY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
-class TwoFactorError(Exception):
-    """A 2FA step failed; ``str(exc)`` is a Russian message for the UI."""
+class TwoFactorError(FieldError):
+    """A 2FA step failed; ``str(exc)`` is a Russian message for the UI, ``field`` the
+    argument it concerns (``code``, ``password``; "" for the step as a whole)."""
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,9 @@ def confirm_enrolment(
     if not user.totp_secret_enc:
         raise TwoFactorError("Сначала начните подключение двухфакторной защиты.")
     if not verify_totp(session, user=user, code=code, now=now):
-        raise TwoFactorError("Неверный код. Проверьте время на телефоне и попробуйте снова.")
+        raise TwoFactorError(
+            "Неверный код. Проверьте время на телефоне и попробуйте снова.", field="code"
+        )
     user.totp_enabled = True
     session.add(user)
     codes = _replace_recovery_codes(session, user=user)
@@ -121,7 +125,7 @@ def regenerate_recovery_codes(
     if not user.totp_enabled:
         raise TwoFactorError("Двухфакторная защита не включена.")
     if not verify_totp(session, user=user, code=code, now=now):
-        raise TwoFactorError("Неверный код из приложения.")
+        raise TwoFactorError("Неверный код из приложения.", field="code")
     codes = _replace_recovery_codes(session, user=user)
     audit.record(
         session,
@@ -232,9 +236,9 @@ def disable(
     if not user.totp_enabled:
         raise TwoFactorError("Двухфакторная защита не включена.")
     if not verify_password(password, user.password_hash):
-        raise TwoFactorError("Неверный пароль.")
+        raise TwoFactorError("Неверный пароль.", field="password")
     if not verify_second_factor(session, user=user, code=code, now=now):
-        raise TwoFactorError("Неверный код.")
+        raise TwoFactorError("Неверный код.", field="code")
     clear_two_factor(session, user=user)
     audit.record(
         session,

@@ -114,7 +114,7 @@ def test_register_confirm_sign_in_with_two_factor(new_page, running_app, smtp_se
     page.goto("/profile")
     page.get_by_test_id("input-regenerate_code").fill("000000")
     page.get_by_test_id("recovery-regenerate").click()
-    expect(page.get_by_test_id("profile-error-regenerate")).to_contain_text("Неверный код")
+    expect(page.get_by_test_id("error-regenerate_code")).to_contain_text("Неверный код")
     expect(page.get_by_test_id("recovery-code")).to_have_count(0)
 
 

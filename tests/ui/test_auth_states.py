@@ -250,7 +250,7 @@ async def test_profile_regenerates_recovery_codes_with_a_current_code(people) ->
         )
     state = _state(ProfileState, people["analyst"])
     await _drain(state.regenerate_recovery_codes({"regenerate_code": "000000"}))
-    assert state.errors == {"regenerate": "Неверный код из приложения."}
+    assert state.errors == {"regenerate_code": "Неверный код из приложения."}
     assert state.recovery_codes == []
     code = pyotp.TOTP(enrolment.secret).now()
     await _drain(state.regenerate_recovery_codes({"regenerate_code": code}))
