@@ -58,11 +58,7 @@ from socstat.settings import get_settings
 
 T = TypeVar("T")
 
-ROLE_LABELS: dict[str, str] = {
-    Role.ANALYST: "Аналитик",
-    Role.DIRECTOR: "Руководитель",
-    Role.ADMIN: "Администратор",
-}
+ROLE_LABELS: dict[str, str] = Role.LABELS
 LOGIN_PATH = "/login"
 ENROL_PATH = "/profile"
 # Pages a half-signed-in or signed-out visitor must never be sent back to after sign-in.

@@ -27,6 +27,7 @@ import reflex as rx
 from sqlmodel import Session
 
 from socstat.db import run_in_session
+from socstat.demo import add_source_examples
 from socstat.models import User
 from socstat.services import source_overview
 from socstat.services.authz import PermissionDenied
@@ -460,16 +461,17 @@ def _add_form() -> rx.Component:
             rx.vstack(
                 rx.heading("Добавить сообщества", size="4", as_="h2"),
                 rx.text(
-                    f"Ссылки или id сообществ ВКонтакте, по одной в строке "
-                    f"(не больше {MAX_LINKS}): https://vk.com/club1, club1, apiclub.",
+                    f"Ссылки или короткие имена сообществ ВКонтакте, по одной в строке "
+                    f"(не больше {MAX_LINKS}), например: {', '.join(add_source_examples())}.",
                     size="2",
                     color_scheme="gray",
+                    data_testid="add-hint",
                 ),
                 rx.text_area(
                     name="links",
                     value=SourcesState.links_text,
                     on_change=SourcesState.set_links_text,
-                    placeholder="https://vk.com/apiclub\nclub1",
+                    placeholder="\n".join(add_source_examples()[:2]),
                     rows="4",
                     width="100%",
                     max_length=MAX_TEXT_LENGTH,

@@ -16,12 +16,24 @@ from socstat.ui.components.forms import form, section, text_of
 from socstat.ui.pages.admin.common import admin_call, admin_change
 from socstat.ui.viewmodels import parse_id
 
+TOKEN_KIND_LABELS: dict[str, str] = {
+    "user": "Пользовательский",
+    "community": "Сообщества",
+    "video": "Пользовательский с доступом к видео",
+    "service": "Сервисный ключ приложения",
+}
+SECURITY_LABELS: dict[str, str] = {
+    "none": "Без шифрования",
+    "starttls": "STARTTLS (обычно порт 587)",
+    "ssl": "SSL/TLS (обычно порт 465)",
+}
+
 
 def _token_row(token: dict[str, Any], tz: str | None) -> dict[str, Any]:
     return {
         "id": str(token["id"]),
         "label": token["label"] or "—",
-        "kind": token["kind"],
+        "kind": TOKEN_KIND_LABELS.get(token["kind"], token["kind"]),
         "masked": token["masked"],
         "invalid": token["invalid"],
         "invalid_reason": token["invalid_reason"] or "",
@@ -201,7 +213,13 @@ def _token_row_view(token: rx.Var) -> rx.Component:
         rx.code(token["masked"]),
         rx.text(token["label"], size="2"),
         rx.badge(token["kind"]),
-        rx.cond(token["invalid"], rx.badge("недействителен", color_scheme="red")),
+        rx.cond(
+            token["invalid"],
+            rx.tooltip(
+                rx.badge("недействителен", color_scheme="red"), content=token["invalid_reason"]
+            ),
+        ),
+        rx.text("добавлен ", token["created"], size="1", color_scheme="gray"),
         rx.spacer(),
         rx.button(
             "Удалить",
@@ -216,41 +234,72 @@ def _token_row_view(token: rx.Var) -> rx.Component:
     )
 
 
-def _switch(checked: rx.Var, on_change: Any, testid: str, label: str) -> rx.Component:
-    return rx.hstack(
-        rx.switch(checked=checked, on_change=on_change, data_testid=testid), rx.text(label)
+def _labelled(
+    label: str, control: rx.Component, name: str, hint: str | rx.Var = "", **props: Any
+) -> rx.Component:
+    """A visible label above ``control`` (an input with id ``name``) and a hint under it."""
+    return rx.vstack(
+        rx.el.label(rx.text(label, size="2", weight="medium"), html_for=name),
+        control,
+        rx.fragment()
+        if isinstance(hint, str) and not hint
+        else rx.text(hint, size="1", color_scheme="gray"),
+        spacing="1",
+        **props,
+    )
+
+
+def _switch(checked: rx.Var, on_change: Any, testid: str, label: str, hint: str) -> rx.Component:
+    return rx.vstack(
+        rx.el.label(
+            rx.hstack(
+                rx.switch(checked=checked, on_change=on_change, data_testid=testid),
+                rx.text(label, size="2", weight="medium"),
+                align="center",
+            ),
+        ),
+        rx.text(hint, size="1", color_scheme="gray"),
+        spacing="1",
     )
 
 
 def _row(*children: rx.Component) -> rx.Component:
-    """Form controls side by side, wrapping on narrow screens."""
-    return rx.flex(*children, wrap="wrap", gap="2", width="100%")
+    """Labelled fields side by side, wrapping on narrow screens."""
+    return rx.flex(*children, wrap="wrap", gap="3", width="100%", align="end")
 
 
 def _smtp_input(key: str, **props: Any) -> rx.Component:
     """An SMTP field prefilled with the stored value (re-keyed when it changes)."""
     value = S.smtp[key].to(str)
-    return rx.input(name=f"smtp_{key}", default_value=value, key=value, **props)
+    name = f"smtp_{key}"
+    return rx.input(name=name, id=name, default_value=value, key=value, width="100%", **props)
 
 
 def _collection_section() -> rx.Component:
     return section(
         "Сбор данных",
         form(
-            rx.hstack(
-                rx.input(
-                    name="interval",
-                    default_value=S.interval,
-                    key=S.interval,
-                    width="100px",
-                    aria_label="Интервал, часов",
+            _row(
+                _labelled(
+                    "Интервал сбора, часов",
+                    rx.input(
+                        name="interval",
+                        id="interval",
+                        default_value=S.interval,
+                        key=S.interval,
+                        width="120px",
+                        inputmode="decimal",
+                    ),
+                    "interval",
+                    "Как часто собирать статистику всех источников: от 1 до 744 часов "
+                    "(744 — месяц); можно дробное число, напр. 1,5.",
+                    flex="1",
+                    min_width="220px",
                 ),
-                rx.text("часов между сборами", size="2"),
                 rx.button("Сохранить", type="submit", variant="soft"),
-                align="center",
-                wrap="wrap",
             ),
             on_submit=S.save_interval,
+            width="100%",
         ),
     )
 
@@ -263,12 +312,16 @@ def _access_section() -> rx.Component:
             S.set_self_registration,
             "switch-registration",
             "Самостоятельная регистрация",
+            "Посетители могут сами создать учётную запись (роль «Аналитик»). Если выключено, "
+            "новых пользователей приглашает администратор.",
         ),
         _switch(
             S.require_2fa,
             S.set_require_2fa,
             "switch-2fa",
             "Обязательная двухфакторная защита для администраторов",
+            "Администратор без двухфакторной защиты сможет открыть только свой профиль, "
+            "пока не включит её.",
         ),
     )
 
@@ -276,24 +329,49 @@ def _access_section() -> rx.Component:
 def _tokens_section() -> rx.Component:
     return section(
         "Токены VK",
+        rx.text(
+            "Через эти ключи доступа socstat обращается к API ВКонтакте; запросы "
+            "распределяются между ними. Токены хранятся зашифрованными и не показываются.",
+            size="2",
+            color_scheme="gray",
+        ),
         rx.vstack(rx.foreach(S.tokens, _token_row_view), width="100%", spacing="2"),
         form(
             _row(
-                rx.input(
-                    name="vk_token",
-                    type="password",
-                    placeholder="Токен",
-                    required=True,
-                    min_width="200px",
+                _labelled(
+                    "Токен",
+                    rx.input(
+                        name="vk_token",
+                        id="vk_token",
+                        type="password",
+                        required=True,
+                        auto_complete="off",
+                        width="100%",
+                    ),
+                    "vk_token",
                     flex="2",
-                    auto_complete="off",
+                    min_width="200px",
                 ),
-                rx.input(name="vk_label", placeholder="Подпись", min_width="120px", flex="1"),
-                static_select(
-                    [(k, k) for k in system_settings.TOKEN_KINDS],
-                    S.token_kind,
-                    S.set_token_kind,
-                    "token-kind",
+                _labelled(
+                    "Подпись",
+                    rx.input(name="vk_label", id="vk_label", width="100%"),
+                    "vk_label",
+                    "Для себя: чей это ключ.",
+                    flex="1",
+                    min_width="140px",
+                ),
+                _labelled(
+                    "Тип токена",
+                    static_select(
+                        list(TOKEN_KIND_LABELS.items()),
+                        S.token_kind,
+                        S.set_token_kind,
+                        "token-kind",
+                        id="vk_kind",
+                    ),
+                    "vk_kind",
+                    "Ключ сообщества — до 20 запросов в секунду, пользовательский — 3.",
+                    min_width="200px",
                 ),
                 rx.button("Добавить", type="submit"),
             ),
@@ -308,40 +386,71 @@ def _smtp_form() -> rx.Component:
     return form(
         rx.vstack(
             _row(
-                _smtp_input(
-                    "host",
-                    placeholder="smtp.example.ru",
+                _labelled(
+                    "Сервер",
+                    _smtp_input("host", placeholder="smtp.example.ru"),
+                    "smtp_host",
                     flex="2",
                     min_width="180px",
-                    aria_label="Сервер",
                 ),
-                _smtp_input("port", placeholder="587", width="90px", aria_label="Порт"),
+                _labelled(
+                    "Порт",
+                    _smtp_input("port", placeholder="587", inputmode="numeric"),
+                    "smtp_port",
+                    width="100px",
+                ),
             ),
             _row(
-                _smtp_input("user", placeholder="Пользователь", flex="1", min_width="160px"),
-                rx.input(
-                    name="smtp_password",
-                    type="password",
-                    auto_complete="off",
-                    placeholder=rx.cond(
+                _labelled(
+                    "Имя пользователя",
+                    _smtp_input("user", auto_complete="off"),
+                    "smtp_user",
+                    "Пусто — без входа на сервер.",
+                    flex="1",
+                    min_width="160px",
+                ),
+                _labelled(
+                    "Пароль",
+                    rx.input(
+                        name="smtp_password",
+                        id="smtp_password",
+                        type="password",
+                        auto_complete="off",
+                        width="100%",
+                    ),
+                    "smtp_password",
+                    rx.cond(
                         S.smtp["password_set"].to(bool),
-                        "Пароль задан — оставьте пустым",
-                        "Пароль",
+                        "Пароль задан: оставьте пустым, чтобы не менять.",
+                        "Пароль не задан.",
                     ),
                     flex="1",
                     min_width="160px",
                 ),
             ),
-            _smtp_input("from", placeholder="Отправитель", width="100%"),
-            rx.hstack(
-                rx.text("Шифрование:", size="2"),
-                rx.select(
-                    ["none", "starttls", "ssl"],
+            _labelled(
+                "Адрес отправителя",
+                _smtp_input("from", placeholder="socstat@example.ru"),
+                "smtp_from",
+                "От этого адреса приходят письма socstat.",
+                width="100%",
+            ),
+            _labelled(
+                "Шифрование",
+                rx.select.root(
+                    rx.select.trigger(id="smtp_security", data_testid="smtp-security"),
+                    rx.select.content(
+                        *[
+                            rx.select.item(label, value=key)
+                            for key, label in SECURITY_LABELS.items()
+                        ]
+                    ),
                     name="smtp_security",
                     default_value=S.smtp["security"].to(str),
                     key=S.smtp["security"].to(str),
                 ),
-                align="center",
+                "smtp_security",
+                "Как указано у почтового провайдера.",
             ),
             rx.hstack(
                 rx.button("Сохранить", type="submit"),
@@ -354,7 +463,7 @@ def _smtp_form() -> rx.Component:
                 ),
                 wrap="wrap",
             ),
-            spacing="2",
+            spacing="3",
             width="100%",
         ),
         on_submit=S.save_smtp,
@@ -369,7 +478,7 @@ def _smtp_section() -> rx.Component:
             S.smtp["configured"].to(bool),
             rx.text(
                 "Источник настроек: ",
-                rx.cond(S.smtp["source"] == "database", "база данных", "окружение"),
+                rx.cond(S.smtp["source"] == "database", "эта страница", "переменные окружения"),
                 size="2",
             ),
             rx.text(
@@ -381,11 +490,12 @@ def _smtp_section() -> rx.Component:
         _smtp_form(),
         form(
             _row(
-                rx.input(
-                    name="test_to",
-                    type="email",
-                    placeholder="Кому",
-                    required=True,
+                _labelled(
+                    "Тестовое письмо на адрес",
+                    rx.input(
+                        name="test_to", id="test_to", type="email", required=True, width="100%"
+                    ),
+                    "test_to",
                     flex="1",
                     min_width="200px",
                 ),

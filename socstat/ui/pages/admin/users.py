@@ -323,6 +323,17 @@ def _user_actions(user: rx.Var) -> rx.Component:
     )
 
 
+# On a phone the table scrolls sideways: the less needed columns hide, and the actions
+# column stays pinned to the right edge so its menu is always reachable.
+WIDE_ONLY = rx.breakpoints(initial="none", sm="table-cell")
+_STICKY_RIGHT: dict[str, Any] = {
+    "position": "sticky",
+    "right": "0",
+    "background_color": "var(--color-panel-solid)",
+    "z_index": "1",
+}
+
+
 def _user_row_view(user: rx.Var) -> rx.Component:
     return rx.table.row(
         rx.table.cell(
@@ -350,9 +361,9 @@ def _user_row_view(user: rx.Var) -> rx.Component:
                 spacing="1",
             )
         ),
-        rx.table.cell(user["teams"]),
-        rx.table.cell(user["last_login"]),
-        rx.table.cell(_user_actions(user)),
+        rx.table.cell(user["teams"], display=WIDE_ONLY),
+        rx.table.cell(user["last_login"], display=WIDE_ONLY),
+        rx.table.cell(_user_actions(user), **_STICKY_RIGHT),
         data_testid="user-row",
         data_email=user["email"],
     )
@@ -443,10 +454,19 @@ def _filters() -> rx.Component:
 
 
 def _users_table() -> rx.Component:
-    headers = ("Пользователь", "Роль", "Статус", "Команды", "Последний вход", "")
+    wide = ("Команды", "Последний вход")
+    headers = [
+        rx.table.column_header_cell(h, **({"display": WIDE_ONLY} if h in wide else {}))
+        for h in ("Пользователь", "Роль", "Статус", *wide)
+    ]
     return rx.box(
         rx.table.root(
-            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
+            rx.table.header(
+                rx.table.row(
+                    *headers,
+                    rx.table.column_header_cell("", aria_label="Действия", **_STICKY_RIGHT),
+                )
+            ),
             rx.table.body(rx.foreach(AdminUsersState.users, _user_row_view)),
             width="100%",
             size="1",
