@@ -120,6 +120,10 @@ _DETAIL_LABELS = {
     "demo": "демо",
     "cleared": "очищено",
 }
+_VALUE_LABELS = {  # how one signed in / failed: details "method" and "reason"
+    "password": "пароль",
+    "2fa": "пароль и код двухфакторной защиты",
+}
 _MODELS: dict[str, tuple[type[Any], str]] = {
     "user": (User, "email"),
     "team": (Team, "name"),
@@ -232,6 +236,8 @@ def _value(key: str, value: Any, names: dict[tuple[str, str], str], *, user: boo
         return names.get(("user", str(value)), f"#{value}")
     if key == "key":
         return _SETTING_LABELS.get(str(value), str(value))
+    if key in ("method", "reason"):
+        return _VALUE_LABELS.get(str(value), str(value))
     if isinstance(value, bool):
         return "да" if value else "нет"
     if isinstance(value, list):

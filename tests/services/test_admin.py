@@ -268,7 +268,14 @@ def test_audit_rows_say_what_happened_in_words(session, boss):
     session.add(source)
     session.flush()
     admin.set_role(session, actor=boss, user_id=ivan.id, role=Role.DIRECTOR)
-    audit.record(session, actor=ivan, action="auth.sign_in", target_type="user", target_id=ivan.id)
+    audit.record(
+        session,
+        actor=ivan,
+        action="auth.sign_in",
+        target_type="user",
+        target_id=ivan.id,
+        details={"method": "2fa"},
+    )
     audit.record(
         session, actor=ivan, action="source.add", target_type="source", target_id=source.id
     )
@@ -277,6 +284,7 @@ def test_audit_rows_say_what_happened_in_words(session, boss):
     rows = {row.action: row for row in audit.list_events(session, actor=boss).items}
     assert rows["auth.sign_in"].action_label == "Вход в систему"
     assert rows["auth.sign_in"].target_label == "Пользователь ivan@example.org"
+    assert rows["auth.sign_in"].details_label == "способ: пароль и код двухфакторной защиты"
     assert rows["source.add"].target_label == "Источник City Music"
     assert rows["user.role_changed"].details_label == "Аналитик → Руководитель"
     assert rows["user.blocked"].target_label == "Пользователь #99999 (удалён)"

@@ -265,7 +265,12 @@ def _switch(checked: rx.Var, on_change: Any, testid: str, label: str, hint: str)
 
 def _row(*children: rx.Component) -> rx.Component:
     """Labelled fields side by side, wrapping on narrow screens."""
-    return rx.flex(*children, wrap="wrap", gap="3", width="100%", align="end")
+    return rx.flex(*children, wrap="wrap", gap="3", width="100%", align="start")
+
+
+def _row_button(button: rx.Component) -> rx.Component:
+    """A button in a :func:`_row`, level with the inputs (below their labels)."""
+    return rx.box(button, padding_top="24px")
 
 
 def _smtp_input(key: str, **props: Any) -> rx.Component:
@@ -296,7 +301,7 @@ def _collection_section() -> rx.Component:
                     flex="1",
                     min_width="220px",
                 ),
-                rx.button("Сохранить", type="submit", variant="soft"),
+                _row_button(rx.button("Сохранить", type="submit", variant="soft")),
             ),
             on_submit=S.save_interval,
             width="100%",
@@ -373,7 +378,7 @@ def _tokens_section() -> rx.Component:
                     "Ключ сообщества — до 20 запросов в секунду, пользовательский — 3.",
                     min_width="200px",
                 ),
-                rx.button("Добавить", type="submit"),
+                _row_button(rx.button("Добавить", type="submit")),
             ),
             id="vk-token-form",
             on_submit=S.add_token,
@@ -499,7 +504,9 @@ def _smtp_section() -> rx.Component:
                     flex="1",
                     min_width="200px",
                 ),
-                rx.button("Отправить тестовое письмо", type="submit", loading=S.sending),
+                _row_button(
+                    rx.button("Отправить тестовое письмо", type="submit", loading=S.sending)
+                ),
             ),
             on_submit=S.send_test,
             width="100%",
