@@ -349,3 +349,34 @@ async def test_home_overview_counts_only_the_users_own_sources(people) -> None:
     await state.load()
     assert state.summary["sources"] == "1"
     assert state.summary["last_run"] == "—" and state.summary["posts"] == "—"
+
+
+async def test_profile_errors_go_under_the_field_the_service_names(people) -> None:
+    """Errors are routed by the service's ``field`` (never by reading the message)."""
+    state = _state(ProfileState, people["analyst"])
+    await state.load()
+    wrong = {"current_password": "Wrong-Password-1", "new_password": "Fresh-Pass-9x#",
+             "confirm_password": "Fresh-Pass-9x#"}  # fmt: skip
+    await _drain(state.change_password(wrong))
+    assert state.errors == {"current_password": "Текущий пароль указан неверно."}
+    assert state.saving == ""
+    same = {"current_password": PASSWORD, "new_password": PASSWORD, "confirm_password": PASSWORD}
+    await _drain(state.change_password(same))
+    assert state.errors == {"new_password": "Новый пароль совпадает с текущим."}
+    await _drain(state.disable_2fa({"disable_password": "", "disable_code": ""}))
+    assert set(state.errors) == {"disable_password", "disable_code"}
+    await _drain(state.disable_2fa({"disable_password": PASSWORD, "disable_code": "123456"}))
+    assert state.errors == {"disable": "Двухфакторная защита не включена."}  # no field: the form
+
+
+async def test_profile_saves_a_searched_time_zone(people) -> None:
+    state = _state(ProfileState, people["analyst"])
+    await state.load()
+    state.set_timezone_query("владивосток")
+    assert [o["id"] for o in state.timezone_options] == ["default", "Asia/Vladivostok"]
+    state.set_timezone_choice("Mars/Base")
+    assert state.timezone_choice == "default"
+    state.set_timezone_choice("Asia/Vladivostok")
+    await _drain(state.save_profile({"name": "Анна"}))
+    assert state.errors == {} and state.profile["timezone"] == "Asia/Vladivostok"
+    assert state.timezone_label == "Владивосток (UTC+10)"
