@@ -54,6 +54,13 @@ def decimal(value: float | None, digits: int = 1) -> str:
     return format_decimal(value, format=pattern, locale=LOCALE).replace("\xa0", THIN_SPACE)
 
 
+def number(value: float | None) -> str:
+    """As few decimals as needed, up to three: 24, 1,5; None is "—"."""
+    if value is None:
+        return UNKNOWN
+    return format_decimal(value, locale=LOCALE).replace("\xa0", THIN_SPACE)
+
+
 def day(value: date | None) -> str:
     """dd.mm.yyyy; None is "—"."""
     if value is None:

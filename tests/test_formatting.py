@@ -14,9 +14,12 @@ def test_numbers_use_thin_spaces_and_decimal_commas() -> None:
     assert formatting.integer(0) == "0"
     assert formatting.decimal(1234.56, 1) == "1\u202f234,6"
     assert formatting.decimal(0.5, 2) == "0,50"
+    assert (formatting.number(24.0), formatting.number(1.5)) == ("24", "1,5")
 
 
-@pytest.mark.parametrize("fn", [formatting.integer, formatting.decimal, formatting.day])
+@pytest.mark.parametrize(
+    "fn", [formatting.integer, formatting.decimal, formatting.number, formatting.day]
+)
 def test_unknown_is_a_dash_never_zero(fn) -> None:
     assert fn(None) == "—"
 

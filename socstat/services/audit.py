@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from socstat import formatting
 from socstat.models.accounts import Role, Team, User
 from socstat.models.alerts import AlertRule
 from socstat.models.audit import AuditEvent
@@ -230,8 +231,8 @@ def _names(session: Session, events: list[AuditEvent]) -> dict[tuple[str, str], 
 
 
 def _value(key: str, value: Any, names: dict[tuple[str, str], str], *, user: bool = False) -> str:
-    if key == "role" or (key in ("old", "new") and value in Role.LABELS):
-        return Role.LABELS.get(value, str(value))
+    if isinstance(value, str) and (key == "role" or key in ("old", "new")):
+        return Role.LABELS.get(value, value) if value else "—"
     if (user or key in ("user_id", "director_id")) and isinstance(value, int):
         return names.get(("user", str(value)), f"#{value}")
     if key == "key":
@@ -240,6 +241,8 @@ def _value(key: str, value: Any, names: dict[tuple[str, str], str], *, user: boo
         return _VALUE_LABELS.get(str(value), str(value))
     if isinstance(value, bool):
         return "да" if value else "нет"
+    if isinstance(value, float):
+        return formatting.number(value)
     if isinstance(value, list):
         return ", ".join(str(v) for v in value) or "—"
     return "—" if value is None or value == "" else str(value)

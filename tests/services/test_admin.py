@@ -180,6 +180,8 @@ def test_settings_validation_and_audit(session, boss):
     assert system_settings.collect_interval_hours(session) == 6.5
     event = audit.list_events(session, actor=boss, action="settings.changed").items[0]
     assert event.details == {"key": "collect_interval_hours", "old": 24.0, "new": 6.5}
+    assert event.details_label == "24 → 6,5, настройка: интервал сбора, ч"
+    assert event.action_label == "Изменение настройки"
 
 
 def test_smtp_password_is_encrypted_at_rest_and_not_audited(session, boss):

@@ -179,7 +179,8 @@ async def test_admin_handlers_refuse_an_analyst(people) -> None:
 
     settings = _state(AdminSettingsState, people["analyst"])
     assert _event(await settings.set_require_2fa(True))[0] == "toast-error"
-    assert _event(await settings.add_token({"vk_token": "a" * 40}))[0] == "toast-error"
+    refused = [e for e in await _drain(settings.add_token({"vk_token": "a" * 40})) if e]
+    assert [_event(e)[0] for e in refused] == ["toast-error"]
     assert settings.tokens == []
 
     audit = _state(AdminAuditState, people["analyst"])
@@ -380,3 +381,18 @@ async def test_profile_saves_a_searched_time_zone(people) -> None:
     await _drain(state.save_profile({"name": "Анна"}))
     assert state.errors == {} and state.profile["timezone"] == "Asia/Vladivostok"
     assert state.timezone_label == "Владивосток (UTC+10)"
+
+
+async def test_admin_settings_errors_go_under_their_fields(people) -> None:
+    settings = _state(AdminSettingsState, people["admin"])
+    await _drain(settings.add_token({"vk_token": "short"}))
+    assert settings.errors == {"vk_token": "Токен выглядит неверно."}
+    smtp = {"smtp_host": "smtp.example.org", "smtp_port": "99999", "smtp_from": "a@example.org"}
+    await _drain(settings.save_smtp(smtp))
+    assert settings.errors == {"smtp_port": "Порт должен быть числом от 1 до 65535."}
+    await _drain(settings.save_smtp({**smtp, "smtp_port": "587", "smtp_from": "nobody"}))
+    assert settings.errors == {"smtp_from": "Укажите адрес отправителя."}
+    await _drain(settings.save_interval({"interval": "0"}))
+    assert settings.errors == {"interval": "Интервал сбора должен быть от 1 до 744 часов."}
+    await _drain(settings.save_interval({"interval": "1,5"}))
+    assert settings.errors == {} and settings.interval == "1,5" and settings.saving == ""

@@ -7,12 +7,13 @@ from typing import Any
 import reflex as rx
 from sqlmodel import Session
 
+from socstat import formatting
 from socstat.formatting import moment as format_moment
 from socstat.models.accounts import User
 from socstat.services import system_settings
 from socstat.ui.auth import AuthState
 from socstat.ui.components.controls import static_select
-from socstat.ui.components.forms import form, section, text_of
+from socstat.ui.components.forms import form, form_action, form_error, section, text_of
 from socstat.ui.pages.admin.common import admin_call, admin_change
 from socstat.ui.viewmodels import parse_id
 
@@ -48,7 +49,8 @@ class AdminSettingsState(AuthState):
     smtp: dict[str, Any] = {}
     tokens: list[dict[str, Any]] = []
     token_kind: str = "user"
-    sending: bool = False
+    errors: dict[str, str] = {}  # input name (or form name) -> message
+    saving: str = ""  # the form being submitted
 
     async def _reload(self) -> Any:
         def _work(session: Session, actor: User) -> dict[str, Any]:
@@ -61,7 +63,7 @@ class AdminSettingsState(AuthState):
             return result
         view = result["view"]
         number = float(view[system_settings.COLLECT_INTERVAL])
-        self.interval = f"{number:g}"
+        self.interval = formatting.number(number)
         self.self_registration = bool(view[system_settings.SELF_REGISTRATION])
         self.require_2fa = bool(view[system_settings.REQUIRE_2FA_ADMINS])
         smtp = dict(view[system_settings.SMTP])
@@ -90,13 +92,23 @@ class AdminSettingsState(AuthState):
             return result
         return failed or rx.toast.success(message)
 
+    async def _reloaded(self, _result: Any) -> None:
+        await self._reload()
+
     @rx.event
-    async def save_interval(self, form: dict[str, Any]) -> Any:
-        return await self._set(
-            system_settings.COLLECT_INTERVAL,
-            text_of(form, "interval", 32),
-            "Интервал сбора сохранён.",
-        )
+    async def save_interval(self, form: dict[str, Any]):
+        value = text_of(form, "interval", 32)
+        ip = self._client_ip()
+        async for event in form_action(
+            self,
+            "interval",
+            lambda s, a: system_settings.set_setting(
+                s, actor=a, key=system_settings.COLLECT_INTERVAL, value=value, ip=ip
+            ),
+            after=self._reloaded,
+            success="Интервал сбора сохранён.",
+        ):
+            yield event
 
     @rx.event
     async def set_self_registration(self, value: bool) -> Any:
@@ -119,22 +131,23 @@ class AdminSettingsState(AuthState):
         self.token_kind = value if value in system_settings.TOKEN_KINDS else "user"
 
     @rx.event
-    async def add_token(self, form: dict[str, Any]) -> Any:
+    async def add_token(self, form: dict[str, Any]):
         token = text_of(form, "vk_token", 2000)
         label = text_of(form, "vk_label", 200)
         kind = self.token_kind
         ip = self._client_ip()
-        return await admin_change(
+        async for event in form_action(
             self,
+            "token",
             lambda s, a: system_settings.add_vk_token(
                 s, actor=a, token=token, kind=kind, label=label, ip=ip
             ),
-            self._reload,
-            [
-                rx.toast.success("Токен добавлен."),
-                rx.call_script("document.getElementById('vk-token-form')?.reset()"),
-            ],
-        )
+            fields={"token": "vk_token", "kind": "vk_kind"},
+            after=self._reloaded,
+            success="Токен добавлен.",
+            reset="vk-token-form",
+        ):
+            yield event
 
     @rx.event
     async def remove_token(self, token_id: str) -> Any:
@@ -150,7 +163,7 @@ class AdminSettingsState(AuthState):
         )
 
     @rx.event
-    async def save_smtp(self, form: dict[str, Any]) -> Any:
+    async def save_smtp(self, form: dict[str, Any]):
         host = text_of(form, "smtp_host", 255)
         port_text = text_of(form, "smtp_port", 8).strip() or "25"
         user = text_of(form, "smtp_user", 255)
@@ -158,12 +171,10 @@ class AdminSettingsState(AuthState):
         from_addr = text_of(form, "smtp_from", 320)
         security = text_of(form, "smtp_security", 16)
         ip = self._client_ip()
-        try:
-            port = int(port_text)
-        except ValueError:
-            return rx.toast.error("Порт должен быть числом от 1 до 65535.")
-        return await admin_change(
+        port = int(port_text) if port_text.isascii() and port_text.isdigit() else 0
+        async for event in form_action(
             self,
+            "smtp",
             lambda s, a: system_settings.set_smtp(
                 s,
                 actor=a,
@@ -176,9 +187,16 @@ class AdminSettingsState(AuthState):
                 ssl=security == "ssl",
                 ip=ip,
             ),
-            self._reload,
-            rx.toast.success("Настройки почты сохранены."),
-        )
+            fields={
+                "host": "smtp_host",
+                "port": "smtp_port",
+                "from_addr": "smtp_from",
+                "ssl": "smtp_security",
+            },
+            after=self._reloaded,
+            success="Настройки почты сохранены.",
+        ):
+            yield event
 
     @rx.event
     async def clear_smtp(self) -> Any:
@@ -194,13 +212,14 @@ class AdminSettingsState(AuthState):
     async def send_test(self, form: dict[str, Any]):
         to = text_of(form, "test_to", 320)
         ip = self._client_ip()
-        self.sending = True
-        yield
-        ok, result = await admin_call(
-            self, lambda s, a: system_settings.send_test_email(s, actor=a, to=to, ip=ip)
-        )
-        self.sending = False
-        yield rx.toast.success(result or "Письмо отправлено.") if ok else result
+        async for event in form_action(
+            self,
+            "test",
+            lambda s, a: system_settings.send_test_email(s, actor=a, to=to, ip=ip),
+            fields={"to": "test_to"},
+            success=lambda message: message or "Письмо отправлено.",
+        ):
+            yield event
 
 
 # --- view ----------------------------------------------------------------------------
@@ -238,9 +257,14 @@ def _labelled(
     label: str, control: rx.Component, name: str, hint: str | rx.Var = "", **props: Any
 ) -> rx.Component:
     """A visible label above ``control`` (an input with id ``name``) and a hint under it."""
+    error = S.errors.get(name, "")
     return rx.vstack(
         rx.el.label(rx.text(label, size="2", weight="medium"), html_for=name),
         control,
+        rx.cond(
+            error != "",
+            rx.text(error, size="1", color_scheme="red", data_testid=f"error-{name}"),
+        ),
         rx.fragment()
         if isinstance(hint, str) and not hint
         else rx.text(hint, size="1", color_scheme="gray"),
@@ -301,7 +325,11 @@ def _collection_section() -> rx.Component:
                     flex="1",
                     min_width="220px",
                 ),
-                _row_button(rx.button("Сохранить", type="submit", variant="soft")),
+                _row_button(
+                    rx.button(
+                        "Сохранить", type="submit", variant="soft", loading=S.saving == "interval"
+                    )
+                ),
             ),
             on_submit=S.save_interval,
             width="100%",
@@ -378,8 +406,9 @@ def _tokens_section() -> rx.Component:
                     "Ключ сообщества — до 20 запросов в секунду, пользовательский — 3.",
                     min_width="200px",
                 ),
-                _row_button(rx.button("Добавить", type="submit")),
+                _row_button(rx.button("Добавить", type="submit", loading=S.saving == "token")),
             ),
+            form_error(S.errors.get("token", ""), testid="token-error"),
             id="vk-token-form",
             on_submit=S.add_token,
             width="100%",
@@ -457,8 +486,9 @@ def _smtp_form() -> rx.Component:
                 "smtp_security",
                 "Как указано у почтового провайдера.",
             ),
+            form_error(S.errors.get("smtp", ""), testid="smtp-error"),
             rx.hstack(
-                rx.button("Сохранить", type="submit"),
+                rx.button("Сохранить", type="submit", loading=S.saving == "smtp"),
                 rx.button(
                     "Сбросить к настройкам окружения",
                     type="button",
@@ -505,9 +535,12 @@ def _smtp_section() -> rx.Component:
                     min_width="200px",
                 ),
                 _row_button(
-                    rx.button("Отправить тестовое письмо", type="submit", loading=S.sending)
+                    rx.button(
+                        "Отправить тестовое письмо", type="submit", loading=S.saving == "test"
+                    )
                 ),
             ),
+            form_error(S.errors.get("test", ""), testid="test-email-error"),
             on_submit=S.send_test,
             width="100%",
         ),
