@@ -6,6 +6,9 @@ from typing import Any
 
 import reflex as rx
 
+# ``display`` of a table cell shown from 768 px up: the less needed columns on a phone.
+WIDE_ONLY = rx.breakpoints(initial="none", sm="table-cell")
+
 
 def option_select(
     options: rx.Var, value: rx.Var, on_change: Any, testid: str, **props: Any

@@ -13,7 +13,7 @@ from socstat.formatting import zone as user_tz
 from socstat.models.accounts import User
 from socstat.services import admin, audit
 from socstat.ui.auth import AuthState
-from socstat.ui.components.controls import option_select, pager, static_select
+from socstat.ui.components.controls import WIDE_ONLY, option_select, pager, static_select
 from socstat.ui.components.forms import form, form_error, text_of
 from socstat.ui.pages.admin.common import ALL, admin_call, user_option
 from socstat.ui.viewmodels import page_label, parse_id
@@ -200,7 +200,7 @@ def _event_row_view(event: rx.Var) -> rx.Component:
             )
         ),
         rx.table.cell(rx.tooltip(rx.text(event["target"]), content=event["target_raw"])),
-        rx.table.cell(event["ip"]),
+        rx.table.cell(event["ip"], display=WIDE_ONLY),
         rx.table.cell(
             rx.cond(
                 event["details"] != "",
@@ -217,7 +217,16 @@ def audit_tab() -> rx.Component:
         form_error(AdminAuditState.error, testid="audit-error"),
         rx.box(
             rx.table.root(
-                rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in HEADERS])),
+                rx.table.header(
+                    rx.table.row(
+                        *[
+                            rx.table.column_header_cell(
+                                h, **({"display": WIDE_ONLY} if h == "IP" else {})
+                            )
+                            for h in HEADERS
+                        ]
+                    )
+                ),
                 rx.table.body(rx.foreach(AdminAuditState.events, _event_row_view)),
                 size="1",
                 width="100%",

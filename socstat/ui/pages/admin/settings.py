@@ -334,6 +334,14 @@ def _collection_section() -> rx.Component:
             on_submit=S.save_interval,
             width="100%",
         ),
+        rx.text(
+            "Часовой пояс системы: ",
+            rx.text.strong(formatting.timezone_label(formatting.zone(None).key)),
+            ". В нём считаются дни статистики; задаётся переменной окружения SOCSTAT_TIMEZONE.",
+            size="2",
+            color_scheme="gray",
+            data_testid="system-timezone",
+        ),
     )
 
 

@@ -13,7 +13,7 @@ from socstat.models.accounts import Role, User
 from socstat.services import admin
 from socstat.ui.auth import ROLE_LABELS, AuthState
 from socstat.ui.components.checklist import checklist_dialog, id_list, toggled
-from socstat.ui.components.controls import pager, static_select
+from socstat.ui.components.controls import WIDE_ONLY, pager, static_select
 from socstat.ui.components.forms import form, section, text_of
 from socstat.ui.pages.admin.common import ALL, ROLE_ITEMS, admin_call, admin_change
 from socstat.ui.viewmodels import page_label, parse_id
@@ -323,9 +323,8 @@ def _user_actions(user: rx.Var) -> rx.Component:
     )
 
 
-# On a phone the table scrolls sideways: the less needed columns hide, and the actions
-# column stays pinned to the right edge so its menu is always reachable.
-WIDE_ONLY = rx.breakpoints(initial="none", sm="table-cell")
+# On a phone the table scrolls sideways: the less needed columns hide (WIDE_ONLY), and
+# the actions column stays pinned to the right edge so its menu is always reachable.
 _STICKY_RIGHT: dict[str, Any] = {
     "position": "sticky",
     "right": "0",
