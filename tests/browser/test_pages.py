@@ -59,6 +59,7 @@ def test_admin_tabs_readable_and_user_actions_reachable(signed_in_page, size, tm
                   "Адрес отправителя", "Шифрование"):  # fmt: skip
         expect(page.get_by_text(label, exact=True).first).to_be_visible()
     expect(page.get_by_test_id("token-kind")).to_contain_text("Пользовательский")
+    expect(page.get_by_test_id("system-timezone")).to_contain_text("Москва (UTC+3)")
     page.screenshot(path=tmp_path / f"admin-settings-{size[0]}.png", full_page=True)
 
 
