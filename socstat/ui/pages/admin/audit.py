@@ -153,7 +153,7 @@ class AdminAuditState(AuthState):
 
 # --- view ----------------------------------------------------------------------------
 
-HEADERS = ("Когда", "Кто", "Действие", "Объект", "IP", "Подробности")
+HEADERS = ("Когда", "Действие", "Объект", "Кто", "IP", "Подробности")  # on a phone: what first
 
 
 def _filters() -> rx.Component:
@@ -192,7 +192,6 @@ def _filters() -> rx.Component:
 def _event_row_view(event: rx.Var) -> rx.Component:
     return rx.table.row(
         rx.table.cell(event["when"]),
-        rx.table.cell(event["who"]),
         rx.table.cell(
             rx.tooltip(
                 rx.text(event["action_label"], data_testid="audit-action-label"),
@@ -200,6 +199,7 @@ def _event_row_view(event: rx.Var) -> rx.Component:
             )
         ),
         rx.table.cell(rx.tooltip(rx.text(event["target"]), content=event["target_raw"])),
+        rx.table.cell(event["who"]),
         rx.table.cell(event["ip"], display=WIDE_ONLY),
         rx.table.cell(
             rx.cond(
