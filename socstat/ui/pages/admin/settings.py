@@ -38,6 +38,7 @@ def _token_row(token: dict[str, Any], tz: str | None) -> dict[str, Any]:
         "masked": token["masked"],
         "invalid": token["invalid"],
         "invalid_reason": token["invalid_reason"] or "",
+        "unreadable": token["unreadable"],
         "created": format_moment(token["created_at"], tz),
     }
 
@@ -236,6 +237,13 @@ def _token_row_view(token: rx.Var) -> rx.Component:
             token["invalid"],
             rx.tooltip(
                 rx.badge("недействителен", color_scheme="red"), content=token["invalid_reason"]
+            ),
+        ),
+        rx.cond(
+            token["unreadable"],
+            rx.tooltip(
+                rx.badge("не расшифровывается", color_scheme="red", data_testid="token-unreadable"),
+                content="Ключ SOCSTAT_SECRET_KEY сменился: удалите токен и добавьте заново.",
             ),
         ),
         rx.text("добавлен ", token["created"], size="1", color_scheme="gray"),
@@ -462,9 +470,13 @@ def _smtp_form() -> rx.Component:
                     ),
                     "smtp_password",
                     rx.cond(
-                        S.smtp["password_set"].to(bool),
-                        "Пароль задан: оставьте пустым, чтобы не менять.",
-                        "Пароль не задан.",
+                        S.smtp["password_unreadable"].to(bool),
+                        "Сохранённый пароль не расшифровывается — введите заново.",
+                        rx.cond(
+                            S.smtp["password_set"].to(bool),
+                            "Пароль задан: оставьте пустым, чтобы не менять.",
+                            "Пароль не задан.",
+                        ),
                     ),
                     flex="1",
                     min_width="160px",
