@@ -68,6 +68,8 @@ ACTION_LABELS: dict[str, str] = {
     "alert.delete": "Оповещение удалено",
     "report.download": "Отчёт скачан",
     "report.delete": "Отчёт удалён",
+    "secret.unreadable": "Секрет не расшифровывается",
+    "secrets.rotated": "Ключ шифрования сменён",
 }
 ACTION_GROUPS: dict[str, str] = {
     "auth.": "Вход и безопасность",
@@ -79,6 +81,8 @@ ACTION_GROUPS: dict[str, str] = {
     "source.": "Источники",
     "alert.": "Оповещения",
     "report.": "Отчёты",
+    "secret.": "Нерасшифровываемые секреты",
+    "secrets.": "Смена ключа шифрования",
 }
 _SUBJECT_LABELS = {
     "user": "Пользователь",
@@ -90,6 +94,9 @@ _SUBJECT_LABELS = {
     "session": "Сеанс",
     "setting": "Настройка",
     "email": "Адрес",
+    "vk_token": "Токен",
+    "smtp_password": "Пароль SMTP",
+    "totp_secret": "Секрет двухфакторной защиты пользователя",
 }
 _SETTING_LABELS = {
     "collect_interval_hours": "интервал сбора, ч",
@@ -120,6 +127,7 @@ _DETAIL_LABELS = {
     "resend": "повторно",
     "demo": "демо",
     "cleared": "очищено",
+    "during": "при",
 }
 _VALUE_LABELS = {  # how one signed in / failed: details "method" and "reason"
     "password": "пароль",
