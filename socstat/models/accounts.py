@@ -1,6 +1,7 @@
 """Users, teams, sessions and the tokens of the account flows."""
 
 from datetime import datetime
+from typing import ClassVar
 
 from sqlmodel import Field, SQLModel, UniqueConstraint
 
@@ -12,6 +13,11 @@ class Role:
     DIRECTOR = "director"
     ADMIN = "admin"
     ALL = (ANALYST, DIRECTOR, ADMIN)
+    LABELS: ClassVar[dict[str, str]] = {
+        ANALYST: "Аналитик",
+        DIRECTOR: "Руководитель",
+        ADMIN: "Администратор",
+    }
 
 
 class User(SQLModel, table=True):
