@@ -1,23 +1,11 @@
 """Users, teams, sessions and the tokens of the account flows."""
 
 from datetime import datetime
-from typing import ClassVar
 
 from sqlmodel import Field, SQLModel, UniqueConstraint
 
 from socstat.models.base import UTCDateTime, utcnow
-
-
-class Role:
-    ANALYST = "analyst"
-    DIRECTOR = "director"
-    ADMIN = "admin"
-    ALL = (ANALYST, DIRECTOR, ADMIN)
-    LABELS: ClassVar[dict[str, str]] = {
-        ANALYST: "Аналитик",
-        DIRECTOR: "Руководитель",
-        ADMIN: "Администратор",
-    }
+from socstat.roles import Role as Role  # re-exported: socstat.models.Role is the usual import
 
 
 class User(SQLModel, table=True):
