@@ -222,9 +222,7 @@ def _send(
     context: dict[str, object],
     dedup_key: str | None = None,
 ) -> None:
-    delivery.enqueue_email(
-        session, to=to, template=template, context=context, dedup_key=dedup_key
-    )
+    delivery.enqueue_email(session, to=to, template=template, context=context, dedup_key=dedup_key)
 
 
 def _allowed(action: str, *, ip: str, recipient: str) -> bool:

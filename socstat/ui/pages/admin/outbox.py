@@ -110,8 +110,6 @@ def outbox_tab() -> rx.Component:
                 rx.table.body(rx.foreach(S.failed, _failed_row)),
                 width="100%",
             ),
-            rx.text(
-                "Все сообщения доставлены или ещё в очереди.", color_scheme="gray", size="2"
-            ),
+            rx.text("Все сообщения доставлены или ещё в очереди.", color_scheme="gray", size="2"),
         ),
     )
