@@ -25,6 +25,11 @@ configure_logging()
 app = rx.App(
     html_lang="ru",
     api_transformer=build_api(),
+    # assets/: /favicon.ico for every browser, the SVG logo as the sharper icon.
+    head_components=[
+        rx.el.link(rel="icon", href="/favicon.ico", sizes="any"),
+        rx.el.link(rel="icon", href="/logo.svg", type="image/svg+xml"),
+    ],
 )
 add_pages(app)
 # The demo sandbox first: the scheduler's collections talk to it in demo mode.

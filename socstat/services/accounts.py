@@ -592,7 +592,11 @@ def complete_two_factor(
         sessions.revoke(row, now=now)
         session.add(row)
         return _throttled(locked, now)
-    if not twofactor.verify_second_factor(session, user=user, code=code, now=now):
+    try:
+        verified = twofactor.verify_second_factor(session, user=user, code=code, now=now)
+    except twofactor.TwoFactorSecretUnreadable as exc:
+        return SignInResult(status="error", message=str(exc), token=token)
+    if not verified:
         until = _record_failure(session, email=user.email, ip=ip, user=user, now=now, reason="2fa")
         if until is not None:
             sessions.revoke(row, now=now)

@@ -20,7 +20,13 @@ import segno
 from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
-from socstat.crypto import decrypt_secret, encrypt_secret, hash_token
+from socstat.crypto import (
+    SecretDecryptionError,
+    decrypt_secret,
+    encrypt_secret,
+    hash_token,
+    token_hash_candidates,
+)
 from socstat.models.accounts import RecoveryCode, Role, TotpUse, User
 from socstat.models.base import utcnow
 from socstat.services import audit
@@ -36,6 +42,19 @@ class TwoFactorError(Exception):
     """A 2FA step failed; ``str(exc)`` is a Russian message for the UI."""
 
 
+MSG_SECRET_UNREADABLE = (
+    "Не удаётся проверить код двухфакторной аутентификации: обратитесь к администратору, "
+    "чтобы сбросить двухфакторную аутентификацию."
+)
+
+
+class TwoFactorSecretUnreadable(TwoFactorError):
+    """The user's TOTP secret cannot be decrypted with any configured key (audited)."""
+
+    def __init__(self) -> None:
+        super().__init__(MSG_SECRET_UNREADABLE)
+
+
 @dataclass(frozen=True)
 class TotpEnrolment:
     """What the enrolment page shows: scan ``qr_svg`` or type ``secret``."""
@@ -45,10 +64,23 @@ class TotpEnrolment:
     qr_svg: str
 
 
-def _totp(user: User) -> pyotp.TOTP | None:
+def _totp(session: Session, user: User) -> pyotp.TOTP | None:
+    """The user's TOTP; raises TwoFactorSecretUnreadable (and audits it) when no key
+    decrypts the stored secret."""
     if not user.totp_secret_enc:
         return None
-    return pyotp.TOTP(decrypt_secret(user.totp_secret_enc))
+    try:
+        return pyotp.TOTP(decrypt_secret(user.totp_secret_enc))
+    except SecretDecryptionError:
+        audit.record(
+            session,
+            actor=user,
+            action="secret.unreadable",
+            target_type="totp_secret",
+            target_id=user.id or "",
+            details={"during": "2fa"},
+        )
+        raise TwoFactorSecretUnreadable() from None
 
 
 def qr_svg(data: str) -> str:
@@ -148,7 +180,7 @@ def recovery_codes_left(session: Session, *, user: User) -> int:
 def verify_totp(session: Session, *, user: User, code: str, now: datetime | None = None) -> bool:
     """True for a valid TOTP code (±1 time step) not used before; records its step so the
     same code (or an older one) is rejected afterwards."""
-    totp = _totp(user)
+    totp = _totp(session, user)
     code = "".join(ch for ch in code if ch.isdigit())
     if totp is None or len(code) != totp.digits:
         return False
@@ -186,7 +218,7 @@ def use_recovery_code(
     row = session.exec(
         select(RecoveryCode).where(
             RecoveryCode.user_id == user.id,
-            RecoveryCode.code_hash == hash_token(normalized),
+            col(RecoveryCode.code_hash).in_(token_hash_candidates(normalized)),
             col(RecoveryCode.used_at).is_(None),
         )
     ).first()
@@ -204,8 +236,14 @@ def verify_second_factor(
     """A TOTP code or, failing that, a recovery code (spent on success)."""
     if not user.totp_enabled:
         return False
-    if verify_totp(session, user=user, code=code, now=now):
-        return True
+    try:
+        if verify_totp(session, user=user, code=code, now=now):
+            return True
+    except TwoFactorSecretUnreadable:
+        # Recovery codes do not depend on the secret: they still let the user in.
+        if use_recovery_code(session, user=user, code=code, now=now):
+            return True
+        raise
     return use_recovery_code(session, user=user, code=code, now=now)
 
 

@@ -11,7 +11,7 @@ from sqlmodel import Session
 from socstat.db import run_in_session
 from socstat.models.accounts import User
 from socstat.models.base import utcnow
-from socstat.services import accounts, sessions
+from socstat.services import accounts, demo_accounts, sessions
 from socstat.services.system_settings import self_registration_enabled
 from socstat.settings import get_settings
 from socstat.ui.auth import ENROL_PATH, AuthState, safe_next, user_view
@@ -46,6 +46,7 @@ class LoginState(AuthState):
     loading: bool = False
     registration_open: bool = False
     unconfirmed: bool = False
+    demo_logins: list[dict[str, str]] = []
     _next: str = "/"
     _email: str = ""
 
@@ -68,6 +69,12 @@ class LoginState(AuthState):
             return "signed_out", None, open_
 
         verdict, view, self.registration_open = await run_in_session(_check)
+        self.demo_logins = await run_in_session(
+            lambda session: [
+                {"email": d.email, "role": d.role, "password": d.password}
+                for d in demo_accounts.demo_logins(session)
+            ]
+        )
         if verdict == "signed_in" and view is not None:
             self._apply_identity(view)
             return rx.redirect(self._next)
@@ -248,9 +255,32 @@ def _code_form() -> rx.Component:
     )
 
 
+def _demo_logins() -> rx.Component:
+    """Demo mode only: the generated demo passwords, so a newcomer signs in in one step."""
+    return rx.cond(
+        LoginState.demo_logins.length() > 0,
+        rx.callout.root(
+            rx.callout.text("Демо-режим. Учётные записи для пробы:"),
+            rx.foreach(
+                LoginState.demo_logins,
+                lambda item: rx.text(
+                    rx.code(item["email"]), " — пароль ", rx.code(item["password"]), size="2"
+                ),
+            ),
+            color_scheme="blue",
+            width="100%",
+            data_testid="demo-logins",
+        ),
+    )
+
+
 @page(route="/login", title="Вход — socstat", on_load=LoginState.load)
 def login_page() -> rx.Component:
     return auth_frame(
         "Вход",
-        rx.cond(LoginState.step == CODE, _code_form(), _credentials_form()),
+        rx.cond(
+            LoginState.step == CODE,
+            _code_form(),
+            rx.vstack(_credentials_form(), _demo_logins(), spacing="4", width="100%"),
+        ),
     )
