@@ -27,9 +27,10 @@ from socstat.crypto import (
     hash_token,
     token_hash_candidates,
 )
+from socstat.db import KeepChanges
 from socstat.models.accounts import RecoveryCode, Role, TotpUse, User
 from socstat.models.base import utcnow
-from socstat.services import audit
+from socstat.services import audit, sessions, throttle
 from socstat.services.passwords import verify_password
 from socstat.services.system_settings import require_2fa_for_admins
 
@@ -40,6 +41,10 @@ _RECOVERY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 class TwoFactorError(Exception):
     """A 2FA step failed; ``str(exc)`` is a Russian message for the UI."""
+
+
+class WrongCode(TwoFactorError, KeepChanges):
+    """A wrong password or code: the failure stays counted (the unit of work commits)."""
 
 
 MSG_SECRET_UNREADABLE = (
@@ -104,10 +109,17 @@ def begin_enrolment(session: Session, *, user: User) -> TotpEnrolment:
 
 
 def confirm_enrolment(
-    session: Session, *, user: User, code: str, now: datetime | None = None, ip: str = ""
+    session: Session,
+    *,
+    user: User,
+    code: str,
+    now: datetime | None = None,
+    ip: str = "",
+    current_token: str | None = None,
 ) -> list[str]:
     """Enable 2FA when ``code`` matches the pending secret; returns the recovery codes
-    (show them once; only hashes are kept)."""
+    (show them once; only hashes are kept). Every other session of the user ends (they
+    were opened without the second factor); the one of ``current_token`` stays."""
     if user.totp_enabled:
         raise TwoFactorError("Двухфакторная защита уже включена.")
     if not user.totp_secret_enc:
@@ -117,12 +129,18 @@ def confirm_enrolment(
     user.totp_enabled = True
     session.add(user)
     codes = _replace_recovery_codes(session, user=user)
+    current = sessions.find_session(session, token=current_token, now=now)
+    keep = current.id if current is not None and current.user_id == user.id else None
+    ended = sessions.revoke_user_sessions(
+        session, user_id=user.id or 0, except_session_id=keep, now=now
+    )
     audit.record(
         session,
         actor=user,
         action="auth.2fa_enabled",
         target_type="user",
         target_id=user.id or "",
+        details={"sessions_ended": ended},
         ip=ip,
     )
     return codes
@@ -152,8 +170,15 @@ def regenerate_recovery_codes(
     """New recovery codes (the old ones stop working); needs a current TOTP code."""
     if not user.totp_enabled:
         raise TwoFactorError("Двухфакторная защита не включена.")
-    if not verify_totp(session, user=user, code=code, now=now):
-        raise TwoFactorError("Неверный код из приложения.")
+    if not throttle.check_secret(
+        session,
+        user=user,
+        ip=ip,
+        reason="2fa",
+        verify=lambda: verify_totp(session, user=user, code=code, now=now),
+        now=now,
+    ):
+        raise WrongCode("Неверный код из приложения.")
     codes = _replace_recovery_codes(session, user=user)
     audit.record(
         session,
@@ -266,13 +291,28 @@ def disable(
     now: datetime | None = None,
     ip: str = "",
 ) -> None:
-    """Turn 2FA off: needs the current password and a TOTP or recovery code."""
+    """Turn 2FA off: needs the current password and a TOTP or recovery code (each checked
+    in the sign-in throttle)."""
     if not user.totp_enabled:
         raise TwoFactorError("Двухфакторная защита не включена.")
-    if not verify_password(password, user.password_hash):
-        raise TwoFactorError("Неверный пароль.")
-    if not verify_second_factor(session, user=user, code=code, now=now):
-        raise TwoFactorError("Неверный код.")
+    if not throttle.check_secret(
+        session,
+        user=user,
+        ip=ip,
+        reason="current_password",
+        verify=lambda: verify_password(password, user.password_hash),
+        now=now,
+    ):
+        raise WrongCode("Неверный пароль.")
+    if not throttle.check_secret(
+        session,
+        user=user,
+        ip=ip,
+        reason="2fa",
+        verify=lambda: verify_second_factor(session, user=user, code=code, now=now),
+        now=now,
+    ):
+        raise WrongCode("Неверный код.")
     clear_two_factor(session, user=user)
     audit.record(
         session,
