@@ -22,7 +22,7 @@ from socstat import formatting
 from socstat.db import KeepChanges
 from socstat.models.accounts import LoginAttempt, User
 from socstat.models.base import utcnow
-from socstat.services import audit, notify
+from socstat.services import audit, delivery
 from socstat.services.errors import FieldError
 
 ACCOUNT_THRESHOLD = 5
@@ -148,20 +148,12 @@ def record_success(session: Session, *, email: str, ip: str, now: datetime) -> N
 
 def _notify_lockout(session: Session, *, user: User, until: datetime, ip: str) -> None:
     key = f"lockout:{user.id}:{int(until.timestamp())}"
-    greeting = f"Здравствуйте, {user.name}!" if user.name else "Здравствуйте!"
-    body = (
-        f"{greeting}\n\nБыло несколько неудачных попыток войти в вашу учётную запись "
-        f"socstat (последняя — с адреса {ip or 'неизвестно'}). Вход временно заблокирован "
-        f"до {formatting.moment(until, user.timezone)}.\n\nЕсли это были не вы, смените "
-        "пароль после разблокировки и включите двухфакторную защиту в профиле."
-    )
-    notify.enqueue_email(
+    delivery.enqueue_email(
         session,
         to=user.email,
-        subject="socstat: вход временно заблокирован",
-        body=body,
+        template="lockout",
+        context={"user": user, "ip": ip, "until": formatting.moment(until, user.timezone)},
         dedup_key=key,
-        deliver_after_commit=True,
     )
     audit.record(
         session,

@@ -10,7 +10,7 @@ from sqlmodel import Session
 from socstat import formatting
 from socstat.formatting import moment as format_moment
 from socstat.models.accounts import User
-from socstat.services import system_settings
+from socstat.services import delivery, system_settings
 from socstat.ui.auth import AuthState
 from socstat.ui.components.controls import static_select
 from socstat.ui.components.forms import form, form_action, form_error, section, text_of
@@ -216,7 +216,7 @@ class AdminSettingsState(AuthState):
         async for event in form_action(
             self,
             "test",
-            lambda s, a: system_settings.send_test_email(s, actor=a, to=to, ip=ip),
+            lambda s, a: delivery.send_test_email(s, actor=a, to=to, ip=ip),
             fields={"to": "test_to"},
             success=lambda message: message or "Письмо отправлено.",
         ):
