@@ -13,6 +13,7 @@ from socstat.ui.pages import (  # noqa: F401  (their pages register with add_pag
     home,
     invite,
     login,
+    not_found,
     profile,
     register,
     reset,

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 import httpx
@@ -18,6 +20,7 @@ from sqlmodel import select
 from socstat.db import session_scope
 from socstat.sandbox.config import SandboxConfig
 from socstat.sandbox.runner import SandboxServer
+from socstat.sandbox.world import World
 from socstat.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -29,6 +32,19 @@ DEMO_HISTORY_DAYS = 120
 
 def demo_sandbox_config() -> SandboxConfig:
     return SandboxConfig(seed=DEMO_SEED, communities=DEMO_COMMUNITIES, days=DEMO_HISTORY_DAYS)
+
+
+@cache
+def add_source_examples() -> tuple[str, ...]:
+    """Links the add-source hint suggests: in demo mode open communities of the demo
+    world that no demo user tracks (the last ones; the demo users get the first), else
+    real VK communities."""
+    if not get_settings().demo_mode:
+        return ("https://vk.com/apiclub", "club1")
+    world = World(DEMO_SEED, DEMO_COMMUNITIES, DEMO_HISTORY_DAYS, initial_now=time.time())
+    opened = [c.screen_name for c in world.communities if c.status == "open"]
+    first, *rest = opened[-3:]
+    return (f"https://vk.com/{first}", *rest)
 
 
 def start_demo_sandbox() -> SandboxServer | None:

@@ -103,7 +103,7 @@ def _seed_outbox_and_reports(session, now) -> None:
                 attempts=2,
                 created_at=now - timedelta(minutes=5),
             ),
-            Outbox(channel="email", recipient="c@x.ru", status="dead", attempts=8),
+            Outbox(channel="email", recipient="c@x.ru", status="failed", attempts=8),
             Outbox(channel="email", recipient="d@x.ru", status="sent", sent_at=now),
         ]
     )
@@ -153,7 +153,7 @@ def test_metrics_match_the_database(session, scrape):
     assert _value(metrics, "socstat_vk_token_valid", token="vk1…dead") == 0
 
     assert _value(metrics, "socstat_outbox_pending") == 2
-    assert _value(metrics, "socstat_outbox_messages", channel="email", status="dead") == 1
+    assert _value(metrics, "socstat_outbox_messages", channel="email", status="failed") == 1
     assert _value(metrics, "socstat_outbox_failing", channel="email") == 1
     oldest = _value(metrics, "socstat_outbox_oldest_pending_age_seconds", channel="email")
     assert 40 * 60 - 5 <= oldest <= 40 * 60 + 60

@@ -2,7 +2,8 @@
 throttling), sign-out, password change and reset, invitations, profile, email change.
 
 Every function takes the caller's SQLModel session and leaves committing to the caller
-(``session_scope``). Emails go through the outbox and are sent right after that commit.
+(``session_scope``). Emails are queued in the outbox (``delivery``); the outbox job sends
+them after the commit. Requests that send mail are rate-limited per IP and recipient.
 User-facing messages are Russian; ``AccountError`` carries one. Messages never reveal
 whether an email address has an account.
 """
@@ -23,7 +24,9 @@ from socstat.crypto import hash_token
 from socstat.db import KeepChanges
 from socstat.models.accounts import LoginAttempt, OneTimeToken, Role, User
 from socstat.models.base import utcnow
-from socstat.services import audit, notify, sessions, throttle, twofactor
+from socstat.services import audit, delivery, ratelimit, sessions, throttle, twofactor
+from socstat.services.delivery import links
+from socstat.services.errors import FieldError
 from socstat.services.passwords import (
     dummy_verify,
     hash_password,
@@ -32,7 +35,6 @@ from socstat.services.passwords import (
     verify_password,
 )
 from socstat.services.system_settings import self_registration_enabled
-from socstat.settings import get_settings
 
 CONFIRM = "confirm"
 RESET = "reset"
@@ -74,25 +76,13 @@ MSG_EMAIL_TAKEN = "Этот адрес уже используется друг�
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-class AccountError(Exception):
-    """A flow step failed; ``str(exc)`` is a Russian message for the UI."""
-
-
-class EmailChangeError(AccountError):
-    """An email change request was refused; ``field`` names the form input to show the
-    message under: "new_email" or "email_password"."""
-
-    def __init__(self, message: str, *, field: str) -> None:
-        super().__init__(message)
-        self.field = field
+class AccountError(FieldError):
+    """A flow step failed; ``str(exc)`` is a Russian message for the UI, ``field`` the
+    argument it concerns ("" for none in particular)."""
 
 
 class WrongSecret(AccountError, KeepChanges):
     """A wrong current password: the failure stays counted (the unit of work commits)."""
-
-
-class WrongEmailPassword(EmailChangeError, KeepChanges):
-    """A wrong current password in the email change form (counted, like WrongSecret)."""
 
 
 @dataclass(frozen=True)
@@ -135,7 +125,7 @@ def validate_email(email: str) -> str:
     """The normalized address, or AccountError when it does not look like one."""
     normalized = normalize_email(email)
     if len(normalized) > MAX_EMAIL_LENGTH or not _EMAIL_RE.match(normalized):
-        raise AccountError("Введите корректный адрес электронной почты.")
+        raise AccountError("Введите корректный адрес электронной почты.", field="email")
     return normalized
 
 
@@ -148,12 +138,12 @@ def check_new_password(password: str, *, email: str) -> None:
     """AccountError with the policy message when the password is not acceptable."""
     problem = password_problem(password, email=email)
     if problem:
-        raise AccountError(problem)
+        raise AccountError(problem, field="new_password")
 
 
 def build_link(purpose: str, token: str) -> str:
     """The absolute link for a one-time token, e.g. {base_url}/confirm?token=..."""
-    return f"{get_settings().base_url.rstrip('/')}{LINK_PATHS[purpose]}?token={token}"
+    return links.url(LINK_PATHS[purpose], token=token)
 
 
 def issue_token(
@@ -216,15 +206,27 @@ def check_link_token(
 
 
 def _send(
-    session: Session, *, to: str, subject: str, body: str, dedup_key: str | None = None
+    session: Session,
+    *,
+    to: str,
+    template: str,
+    context: dict[str, object],
+    dedup_key: str | None = None,
 ) -> None:
-    notify.enqueue_email(
-        session, to=to, subject=subject, body=body, dedup_key=dedup_key, deliver_after_commit=True
-    )
+    delivery.enqueue_email(session, to=to, template=template, context=context, dedup_key=dedup_key)
 
 
-def _greeting(user: User) -> str:
-    return f"Здравствуйте, {user.name}!" if user.name else "Здравствуйте!"
+def _allowed(action: str, *, ip: str, recipient: str) -> bool:
+    try:
+        ratelimit.hit(action, ip=ip, recipient=recipient)
+    except ratelimit.RateLimited:
+        return False
+    return True
+
+
+def _rate_limit(action: str, *, ip: str, recipient: str) -> None:
+    if not _allowed(action, ip=ip, recipient=recipient):
+        raise AccountError(ratelimit.MSG_LIMITED)
 
 
 # --- users ----------------------------------------------------------------------------
@@ -293,6 +295,7 @@ def register(session: Session, *, email: str, password: str, name: str = "", ip:
         )
     email = validate_email(email)
     check_new_password(password, email=email)
+    _rate_limit("register", ip=ip, recipient=email)
     existing = get_user_by_email(session, email=email)
     if existing is not None:
         dummy_verify(password)
@@ -302,8 +305,8 @@ def register(session: Session, *, email: str, password: str, name: str = "", ip:
             _send(
                 session,
                 to=existing.email,
-                subject="socstat: попытка регистрации",
-                body=_already_registered_body(existing),
+                template="already_registered",
+                context={"user": existing},
             )
         return MSG_CHECK_EMAIL
     user = create_user_record(
@@ -321,28 +324,15 @@ def register(session: Session, *, email: str, password: str, name: str = "", ip:
     return MSG_CHECK_EMAIL
 
 
-def _already_registered_body(user: User) -> str:
-    return (
-        f"{_greeting(user)}\n\nКто-то (возможно, вы) пытался зарегистрироваться в socstat с этим "
-        f"адресом, но учётная запись уже существует.\nЕсли вы забыли пароль, восстановите его: "
-        f"{get_settings().base_url.rstrip('/')}/forgot-password\n\n"
-        "Если это были не вы, просто проигнорируйте письмо."
-    )
-
-
 def _send_confirmation(session: Session, *, user: User) -> None:
     link = build_link(CONFIRM, issue_token(session, user=user, purpose=CONFIRM))
-    body = (
-        f"{_greeting(user)}\n\nЧтобы подтвердить адрес и войти в socstat, откройте ссылку:\n"
-        f"{link}\n\nСсылка действует 24 часа и работает один раз.\n"
-        "Если вы не регистрировались, просто проигнорируйте письмо."
-    )
-    _send(session, to=user.email, subject="socstat: подтвердите адрес почты", body=body)
+    _send(session, to=user.email, template="confirm", context={"user": user, "link": link})
 
 
-def resend_confirmation(session: Session, *, email: str) -> str:
+def resend_confirmation(session: Session, *, email: str, ip: str = "") -> str:
     """Send a new confirmation link when the address belongs to an unconfirmed account.
     Returns the same message in every case."""
+    _rate_limit("resend_confirmation", ip=ip, recipient=normalize_email(email))
     user = get_user_by_email(session, email=email)
     if user is None or user.confirmed_at is not None or user.password_hash is None:
         dummy_verify()
@@ -580,10 +570,10 @@ def change_password(
         reason="current_password",
         verify=lambda: verify_password(current_password, user.password_hash),
     ):
-        raise WrongSecret("Текущий пароль указан неверно.")
+        raise WrongSecret("Текущий пароль указан неверно.", field="current_password")
     check_new_password(new_password, email=user.email)
     if verify_password(new_password, user.password_hash):
-        raise AccountError("Новый пароль совпадает с текущим.")
+        raise AccountError("Новый пароль совпадает с текущим.", field="new_password")
     user.password_hash = hash_password(new_password)
     user.password_changed_at = utcnow()
     session.add(user)
@@ -605,37 +595,37 @@ def request_password_reset(
     session: Session, *, email: str, ip: str = "", now: datetime | None = None
 ) -> str:
     """Email a reset link (1 h, single use) when the address has an active account.
-    Returns the same message in every case; unknown addresses cost a dummy hash."""
+    Returns the same message in every case. Known and unknown addresses take the same
+    path — the same queries, the audit entry, no password hashing, the email only queued —
+    so the answer's timing does not tell them apart."""
     now = now or utcnow()
-    user = get_user_by_email(session, email=email)
-    if user is None or user.blocked_at is not None:
-        dummy_verify()
-        return MSG_RESET_SENT
+    address = normalize_email(email)
+    _rate_limit("password_reset", ip=ip, recipient=address)
+    found = get_user_by_email(session, email=address)
+    user = found if found is not None and found.blocked_at is None else None
+    user_id = user.id or 0 if user is not None else 0
     recent = session.exec(
         select(OneTimeToken).where(
-            OneTimeToken.user_id == user.id,
+            OneTimeToken.user_id == user_id,
             OneTimeToken.purpose == RESET,
             OneTimeToken.created_at > now - timedelta(minutes=1),
         )
     ).first()
-    if recent is not None:  # at most one email a minute per account
-        return MSG_RESET_SENT
-    _invalidate_tokens(session, user_id=user.id or 0, purpose=RESET, now=now)
-    link = build_link(RESET, issue_token(session, user=user, purpose=RESET, now=now))
-    body = (
-        f"{_greeting(user)}\n\nЧтобы задать новый пароль socstat, откройте ссылку:\n{link}\n\n"
-        "Ссылка действует 1 час и работает один раз.\n"
-        "Если вы не запрашивали восстановление, просто проигнорируйте письмо."
-    )
-    _send(session, to=user.email, subject="socstat: восстановление пароля", body=body)
+    sending = user is not None and recent is None  # at most one email a minute per account
+    _invalidate_tokens(session, user_id=user_id if sending else 0, purpose=RESET, now=now)
+    if user is not None and sending:
+        link = build_link(RESET, issue_token(session, user=user, purpose=RESET, now=now))
+        _send(session, to=user.email, template="reset", context={"user": user, "link": link})
     audit.record(
         session,
         actor=None,
         action="auth.password_reset_requested",
         target_type="user",
-        target_id=user.id or "",
+        target_id=user_id or "",
+        details={"email": address},
         ip=ip,
     )
+    session.flush()
     return MSG_RESET_SENT
 
 
@@ -675,13 +665,13 @@ def send_invitation(session: Session, *, user: User, invited_by: User | None = N
     """Email an invitation link (72 h) to set a password; used by admin.invite_user."""
     _invalidate_tokens(session, user_id=user.id or 0, purpose=INVITE, now=utcnow())
     link = build_link(INVITE, issue_token(session, user=user, purpose=INVITE))
-    who = f" ({invited_by.name or invited_by.email})" if invited_by is not None else ""
-    body = (
-        f"{_greeting(user)}\n\nВас пригласили{who} в socstat — систему статистики сообществ.\n"
-        f"Чтобы задать пароль и войти, откройте ссылку:\n{link}\n\n"
-        "Ссылка действует 72 часа и работает один раз."
+    who = (invited_by.name or invited_by.email) if invited_by is not None else ""
+    _send(
+        session,
+        to=user.email,
+        template="invite",
+        context={"user": user, "link": link, "invited_by": who},
     )
-    _send(session, to=user.email, subject="socstat: приглашение", body=body)
 
 
 def accept_invitation(
@@ -729,7 +719,7 @@ def update_profile(session: Session, *, user: User, name: str, timezone: str | N
         try:
             zoneinfo.ZoneInfo(timezone)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise AccountError("Неизвестный часовой пояс.") from None
+            raise AccountError("Неизвестный часовой пояс.", field="timezone") from None
     user.name = name.strip()[:200]
     user.timezone = timezone or None
     session.add(user)
@@ -796,13 +786,13 @@ def request_email_change(
     opened. A newer request supersedes older pending ones. When the new address belongs
     to another account the answer, the notice and the pending state are the same, but no
     link is sent — its owner gets an email instead (as with registration, nothing reveals
-    whether an address has an account). Raises EmailChangeError for bad input or a wrong
-    password; returns the message to show.
+    whether an address has an account). Raises AccountError (with its ``field``) for bad
+    input or a wrong password; returns the message to show.
     """
     now = now or utcnow()
     problem = new_email_problem(new_email, current_email=user.email)
     if problem:
-        raise EmailChangeError(problem, field="new_email")
+        raise AccountError(problem, field="new_email")
     if user.blocked_at is not None:
         raise AccountError(MSG_BLOCKED)
     if not throttle.check_secret(
@@ -812,42 +802,30 @@ def request_email_change(
         reason="current_password",
         verify=lambda: verify_password(current_password, user.password_hash),
     ):
-        raise WrongEmailPassword("Текущий пароль указан неверно.", field="email_password")
+        raise WrongSecret("Текущий пароль указан неверно.", field="current_password")
     address = normalize_email(new_email)
+    if not _allowed("email_change", ip=ip, recipient=address):
+        raise AccountError(ratelimit.MSG_LIMITED, field="new_email")
     owner = get_user_by_email(session, email=address)
     _invalidate_tokens(session, user_id=user.id or 0, purpose=EMAIL_CHANGE, now=now)
     # Minted in both cases so the pending state looks the same; when the address is taken
     # the link is never sent (nobody knows it) and confirming would refuse anyway.
     token = issue_token(session, user=user, purpose=EMAIL_CHANGE, now=now, new_email=address)
     if owner is None:
-        body = (
-            f"{_greeting(user)}\n\nЧтобы сделать этот адрес адресом почты вашей учётной записи "
-            f"socstat, откройте ссылку:\n{build_link(EMAIL_CHANGE, token)}\n\n"
-            "Ссылка действует 24 часа и работает один раз. До этого вход и письма — по "
-            "прежнему адресу.\nЕсли вы не меняли адрес, просто проигнорируйте письмо."
-        )
-        _send(session, to=address, subject="socstat: подтвердите новый адрес почты", body=body)
-    else:
+        link = build_link(EMAIL_CHANGE, token)
         _send(
             session,
-            to=owner.email,
-            subject="socstat: попытка указать ваш адрес",
-            body=(
-                f"{_greeting(owner)}\n\nКто-то указал этот адрес как новый адрес почты другой "
-                "учётной записи socstat. Адрес уже принадлежит вашей учётной записи, поэтому "
-                "ничего не изменено и делать ничего не нужно."
-            ),
+            to=address,
+            template="email_change_confirm",
+            context={"user": user, "link": link},
         )
+    else:
+        _send(session, to=owner.email, template="email_change_taken", context={"user": owner})
     _send(
         session,
         to=user.email,
-        subject="socstat: адрес почты меняется",
-        body=(
-            f"{_greeting(user)}\n\nПочта вашей учётной записи socstat меняется на {address}. "
-            "Адрес изменится, когда по ссылке из письма на новый адрес перейдут; до этого "
-            "всё остаётся как было.\n\nЕсли это не вы — смените пароль: "
-            f"{get_settings().base_url.rstrip('/')}/profile и завершите остальные сеансы там же."
-        ),
+        template="email_change_notice",
+        context={"user": user, "new_email": address},
     )
     audit.record(
         session,

@@ -27,6 +27,7 @@ from socstat.models import (
 )
 
 LOGIN_WINDOW = timedelta(hours=1)
+UNDELIVERED = (OutboxStatus.PENDING, OutboxStatus.SENDING)
 
 
 @dataclass
@@ -118,7 +119,9 @@ def system_figures(
     return SystemFigures(
         sources_by_status={status: count for status, count in by_status},
         users=session.exec(select(func.count()).select_from(User)).one(),
-        outbox_pending=sum(c.by_status.get(OutboxStatus.PENDING, 0) for c in outbox.values()),
+        outbox_pending=sum(
+            c.by_status.get(status, 0) for c in outbox.values() for status in UNDELIVERED
+        ),
         last_run_finished_at=session.exec(select(func.max(CollectionRun.finished_at))).one(),
         runs_by_status={status: count for status, count in runs},
         last_run=_last_run(session),
@@ -206,13 +209,13 @@ def _outbox(session: Session, *, now: datetime) -> dict[str, OutboxChannel]:
     ).all()
     pending = session.exec(
         select(Outbox.channel, func.min(Outbox.created_at), func.count())
-        .where(Outbox.status == OutboxStatus.PENDING)
+        .where(Outbox.status.in_(UNDELIVERED))  # type: ignore[attr-defined]
         .group_by(Outbox.channel)
     ).all()
     failing = dict(
         session.exec(
             select(Outbox.channel, func.count())
-            .where(Outbox.status == OutboxStatus.PENDING, Outbox.attempts > 0)
+            .where(Outbox.status.in_(UNDELIVERED), Outbox.attempts > 0)  # type: ignore[attr-defined]
             .group_by(Outbox.channel)
         ).all()
     )

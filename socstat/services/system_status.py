@@ -88,7 +88,7 @@ class SystemStatus:
     last_success: dict[str, datetime]
     last_started: dict[str, datetime]
     outbox_pending: int
-    outbox_dead: int
+    outbox_failed: int
     failed_messages: list[FailedMessage]
     backup: BackupStatus
     checked_at: datetime = field(default_factory=utcnow)
@@ -108,8 +108,9 @@ def system_status(session: Session, *, actor: User | None) -> SystemStatus:
         jobs=_jobs(session),
         last_success=_last_success(session),
         last_started=_last_started(session),
-        outbox_pending=_count(session, OutboxStatus.PENDING),
-        outbox_dead=_count(session, OutboxStatus.DEAD),
+        outbox_pending=_count(session, OutboxStatus.PENDING)
+        + _count(session, OutboxStatus.SENDING),
+        outbox_failed=_count(session, OutboxStatus.FAILED),
         failed_messages=_failed_messages(session),
         backup=_backup(),
     )
@@ -231,7 +232,7 @@ def _failed_messages(session: Session) -> list[FailedMessage]:
     rows = session.exec(
         select(Outbox)
         .where(
-            (Outbox.status == OutboxStatus.DEAD)
+            (Outbox.status == OutboxStatus.FAILED)
             | ((Outbox.status == OutboxStatus.PENDING) & (Outbox.attempts > 0))
         )
         .order_by(Outbox.id.desc())  # type: ignore[union-attr]

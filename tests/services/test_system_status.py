@@ -49,7 +49,7 @@ def test_status_reflects_tokens_jobs_outbox_and_backups(session, env, tmp_path) 
         JobRun(job="backup", status="ok", started_at=now - timedelta(seconds=75), finished_at=now)
     )
     session.add(JobRun(job="retention", status="failed", error="boom", started_at=now))
-    session.add(Outbox(channel="email", recipient="a@x.ru", status="dead", last_error="550"))
+    session.add(Outbox(channel="email", recipient="a@x.ru", status="failed", last_error="550"))
     session.add(Outbox(channel="email", recipient="b@x.ru"))
     session.commit()
     made = create_backup()
@@ -62,7 +62,7 @@ def test_status_reflects_tokens_jobs_outbox_and_backups(session, env, tmp_path) 
     assert [(j.job, j.status) for j in status.jobs] == [("retention", "failed"), ("backup", "ok")]
     assert status.jobs[1].duration_seconds == pytest.approx(75)
     assert "backup" in status.last_success and "retention" not in status.last_success
-    assert (status.outbox_pending, status.outbox_dead) == (1, 1)
+    assert (status.outbox_pending, status.outbox_failed) == (1, 1)
     assert [m.recipient for m in status.failed_messages] == ["a@x.ru"]
     assert status.backup.last_path == str(made.path) and status.backup.count == 1
     assert status.backup.size_bytes == made.path.stat().st_size

@@ -19,7 +19,7 @@ from socstat.services import accounts, throttle, twofactor
 from tests import smtp
 from tests.services.accounts_fixtures import PASSWORD, make_user
 
-smtp_server = smtp.smtp_server  # the fixture (lockout notices are delivered after commit)
+smtp_server = smtp.smtp_server  # the fixture (the outbox deliverer sends lockout notices)
 ATTEMPTS = 40
 THREADS = 16
 

@@ -31,20 +31,20 @@ from socstat.services.authz import PermissionDenied
 from socstat.services.collection import Trigger, collect_sources
 from socstat.services.collection.journal import STALE_AFTER
 from socstat.services.sources import resolve_links
+from socstat.ui import viewmodels
 from socstat.ui.auth import SignedOut
-from socstat.ui.pages import source_detail, sources
+from socstat.ui.pages import source_detail
 from socstat.ui.pages.source_detail import detail_data, parse_kind, resolve_period, table_rows
 from socstat.ui.pages.sources import (
     MAX_LINKS,
-    InputError,
     add_links,
     parse_links,
-    parse_source_id,
     refresh_plan,
     remove_source,
     run_as,
     source_rows,
 )
+from socstat.ui.viewmodels import InputError, parse_source_id
 from tests.services.conftest import open_communities
 
 
@@ -408,7 +408,7 @@ def test_director_reads_team_source_detail(session, world) -> None:
 
 
 def test_module_constants() -> None:
-    assert set(sources.STATUS_LABELS.values()) == {
+    assert set(viewmodels.STATUS_LABELS.values()) == {
         "активно",
         "закрыто",
         "частное",

@@ -5,13 +5,12 @@ from typing import Any
 import reflex as rx
 from sqlmodel import Session
 
+from socstat.formatting import integer, moment
 from socstat.models.accounts import User
 from socstat.services.authz import PermissionDenied
 from socstat.services.overview import RECENT_DAYS, overview
 from socstat.ui.auth import AuthState, protected
 from socstat.ui.components.layout import page_frame
-from socstat.ui.format import format_moment
-from socstat.ui.pages.sources import format_int
 from socstat.ui.routing import page
 
 _UNKNOWN = "—"
@@ -25,9 +24,9 @@ def load_summary(session: Session, actor: User) -> dict[str, str]:
         "sources": str(figures.sources),
         "active": str(figures.active),
         "attention": str(figures.needs_attention),
-        "last_run": format_moment(figures.last_collected_at, actor.timezone),
-        "posts": format_int(figures.recent_posts),
-        "views": format_int(figures.recent_views),
+        "last_run": moment(figures.last_collected_at, actor.timezone),
+        "posts": integer(figures.recent_posts),
+        "views": integer(figures.recent_views),
     }
 
 

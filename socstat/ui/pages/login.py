@@ -13,7 +13,14 @@ from socstat.models.base import utcnow
 from socstat.services import accounts, demo_accounts, sessions
 from socstat.services.system_settings import self_registration_enabled
 from socstat.settings import get_settings
-from socstat.ui.auth import ENROL_PATH, AuthState, SignInOutcome, safe_next, user_view, with_ticket
+from socstat.ui.auth import (
+    ENROL_PATH,
+    AuthState,
+    SignInOutcome,
+    safe_next,
+    user_view,
+    with_ticket,
+)
 from socstat.ui.components.forms import field, form, form_error, form_info, submit_button, text_of
 from socstat.ui.components.layout import auth_frame
 from socstat.ui.routing import page
@@ -170,7 +177,14 @@ class LoginState(AuthState):
         email = self._email
         if not email:
             return
-        self.info = await run_in_session(lambda s: accounts.resend_confirmation(s, email=email))
+        ip = self._client_ip()
+        try:
+            self.info = await run_in_session(
+                lambda s: accounts.resend_confirmation(s, email=email, ip=ip)
+            )
+        except accounts.AccountError as exc:
+            self.error = str(exc)
+            return
         self.unconfirmed = False
         self.error = ""
 

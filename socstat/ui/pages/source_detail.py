@@ -15,6 +15,8 @@ import plotly.graph_objects as go
 import reflex as rx
 from sqlmodel import Session
 
+from socstat.formatting import day as day_label
+from socstat.formatting import integer
 from socstat.models import ContentKind, User, utcnow
 from socstat.services import source_overview
 from socstat.services.authz import PermissionDenied
@@ -23,16 +25,8 @@ from socstat.services.stats import MAX_SPAN, StatsQueryError, daily_stats
 from socstat.ui.auth import AuthState, protected
 from socstat.ui.components.forms import form, form_error
 from socstat.ui.components.layout import page_frame
-from socstat.ui.pages.sources import (
-    STATUS_COLORS,
-    STATUS_LABELS,
-    InputError,
-    format_day,
-    format_int,
-    format_moment,
-    parse_source_id,
-)
 from socstat.ui.routing import page
+from socstat.ui.viewmodels import InputError, parse_source_id, source_header
 
 NO_ACCESS = "Нет доступа"
 PERIODS: dict[str, int] = {"7": 7, "30": 30, "90": 90}
@@ -151,20 +145,7 @@ def detail_data(
             )
         day += timedelta(days=1)
     return {
-        "header": {
-            "id": str(row.id),
-            "name": row.name or row.screen_name or row.external_id,
-            "url": row.url,
-            "photo": row.photo_url,
-            "members": format_int(row.members_count),
-            "status_label": STATUS_LABELS.get(row.status, row.status),
-            "status_color": STATUS_COLORS.get(row.status, "red"),
-            "status_reason": row.status_reason,
-            "stale": "1" if row.stale else "",
-            "stale_reason": (row.last_error or "Последний сбор не удался.") if row.stale else "",
-            "history_start": format_day(history_start),
-            "last_collected": format_moment(row.last_collected_at, user),
-        },
+        "header": source_header(row, tz_name=user.timezone, history_start=history_start),
         "date_from": first.isoformat(),
         "date_to": last.isoformat(),
         "days": days,
@@ -176,10 +157,10 @@ def table_rows(days: list[dict[str, Any]]) -> list[dict[str, str]]:
     """Newest first, as strings; unknown is "—" (never 0)."""
     return [
         {
-            "date": d["date"].strftime("%d.%m.%Y"),
+            "date": day_label(d["date"]),
             "iso": d["date"].isoformat(),
-            "count": format_int(d["count"]),
-            **{f: format_int(d[f]) for f in _FIGURES},
+            "count": integer(d["count"]),
+            **{f: integer(d[f]) for f in _FIGURES},
             "views_unknown": str(d["views_unknown"]) if d["views_unknown"] else "",
         }
         for d in reversed(days)

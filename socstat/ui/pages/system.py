@@ -10,15 +10,17 @@ import reflex as rx
 from sqlmodel import Session
 
 from socstat.db import run_in_session
+from socstat.formatting import moment as format_moment
 from socstat.models import User
 from socstat.scheduler import upcoming_jobs
+from socstat.services import delivery
 from socstat.services.authz import PermissionDenied
 from socstat.services.collection import CollectionBusy
 from socstat.services.system_status import SystemStatus, collect_everything_now, system_status
 from socstat.ui.auth import AuthState, protected, resolve_actor
 from socstat.ui.components.layout import page_frame
-from socstat.ui.format import format_moment
 from socstat.ui.routing import page
+from socstat.ui.viewmodels import parse_id
 
 log = logging.getLogger(__name__)
 
@@ -103,13 +105,16 @@ def status_view(status: SystemStatus, tz: str | None) -> dict[str, Any]:
             }
             for j in status.jobs
         ],
-        "outbox": f"Ожидают отправки: {status.outbox_pending}; не доставлены: {status.outbox_dead}",
+        "outbox": (
+            f"Ожидают отправки: {status.outbox_pending}; не доставлены: {status.outbox_failed}"
+        ),
         "failed": [
             {
                 "id": str(m.id),
                 "recipient": m.recipient,
                 "subject": m.subject or "—",
                 "attempts": str(m.attempts),
+                "retryable": m.status == "failed",
                 "error": m.last_error[:200] or "—",
             }
             for m in status.failed_messages
@@ -151,7 +156,7 @@ class SystemState(AuthState):
         return self.view.get("history", [])
 
     @rx.var
-    def failed(self) -> list[dict[str, str]]:
+    def failed(self) -> list[dict[str, Any]]:
         return self.view.get("failed", [])
 
     @rx.var
@@ -178,6 +183,23 @@ class SystemState(AuthState):
             return self._denied(exc)
         self.loaded = True
         return None
+
+    @rx.event
+    async def retry(self, outbox_id: Any) -> Any:
+        number = parse_id(outbox_id)
+        if number is None:
+            return rx.toast.error("Неизвестное сообщение.")
+        ip = self._client_ip()
+        try:
+            done = await self._as_actor(
+                lambda s, a: delivery.retry_message(s, actor=a, outbox_id=number, ip=ip)
+            )
+            self.view = await self._as_actor(_load)
+        except PermissionDenied as exc:
+            return self._denied(exc)
+        if not done:
+            return rx.toast.error("Это сообщение уже не в списке недоставленных.")
+        return rx.toast.success("Сообщение снова в очереди.")
 
     @rx.event(background=True)
     async def collect_now(self) -> Any:
@@ -300,13 +322,25 @@ def _outbox() -> rx.Component:
         rx.cond(
             SystemState.failed.length() > 0,
             _table(
-                ("Кому", "Тема", "Попыток", "Ошибка"),
+                ("Кому", "Тема", "Попыток", "Ошибка", ""),
                 SystemState.failed,
                 lambda m: (
                     rx.table.cell(m["recipient"]),
                     rx.table.cell(m["subject"]),
                     rx.table.cell(m["attempts"]),
                     rx.table.cell(m["error"]),
+                    rx.table.cell(
+                        rx.cond(
+                            m["retryable"],
+                            rx.button(
+                                "Повторить",
+                                size="1",
+                                variant="soft",
+                                on_click=SystemState.retry(m["id"]),
+                                data_testid="system-retry",
+                            ),
+                        )
+                    ),
                 ),
                 "system-failed",
             ),
