@@ -6,8 +6,8 @@ import reflex as rx
 from sqlmodel import Session
 
 from socstat.models.accounts import User
+from socstat.services.analytics import Scope, installation_today, preset_period, scope_state, totals
 from socstat.services.authz import PermissionDenied
-from socstat.services.overview import RECENT_DAYS, overview
 from socstat.ui.auth import AuthState, protected
 from socstat.ui.components.layout import page_frame
 from socstat.ui.format import format_moment
@@ -18,16 +18,21 @@ _UNKNOWN = "—"
 FIGURE_KEYS = ("sources", "active", "attention", "last_run", "posts", "views")
 
 
+RECENT_DAYS = 7
+
+
 def load_summary(session: Session, actor: User) -> dict[str, str]:
     """Display strings of the actor's overview (only sources the actor may see)."""
-    figures = overview(session, actor=actor)
+    state = scope_state(session, actor=actor, scope=Scope())
+    period = preset_period(f"{RECENT_DAYS}d", installation_today())
+    posts = totals(session, actor=actor, scope=Scope(kinds=("post",)), period=period).current
     return {
-        "sources": str(figures.sources),
-        "active": str(figures.active),
-        "attention": str(figures.needs_attention),
-        "last_run": format_moment(figures.last_collected_at, actor.timezone),
-        "posts": format_int(figures.recent_posts),
-        "views": format_int(figures.recent_views),
+        "sources": str(state.sources),
+        "active": str(state.active),
+        "attention": str(state.needs_attention),
+        "last_run": format_moment(state.last_collected_at, actor.timezone),
+        "posts": format_int(posts.posts),
+        "views": format_int(posts.views.value),
     }
 
 
