@@ -15,7 +15,15 @@ from sqlmodel import Session
 from socstat.models import ContentKind, User
 from socstat.services.analytics.coverage import Coverage, coverages, covered_per_day
 from socstat.services.analytics.periods import Granularity, Period, bucket_start
-from socstat.services.analytics.query import FIGURES, SNAPSHOT, STAT, in_period, in_scope
+from socstat.services.analytics.query import (
+    DAY_SUMS,
+    FIGURES,
+    SNAPSHOT,
+    STAT,
+    day_sums,
+    in_period,
+    in_scope,
+)
 from socstat.services.analytics.scope import ResolvedScope, Scope, SourceRef, resolve_scope
 from socstat.services.analytics.totals import Figure, er_day_sums
 
@@ -218,19 +226,6 @@ def _sum(values: list[int | None]) -> int | None:
     return sum(known) if known else None
 
 
-_DAY_SUMS = (
-    "count",
-    "likes",
-    "likes_unknown",
-    "reposts",
-    "reposts_unknown",
-    "comments",
-    "comments_unknown",
-    "views",
-    "views_unknown",
-)
-
-
 def _rows_by_day(
     session: Session, resolved: ResolvedScope, period: Period, *, per_source: bool = False
 ) -> dict[tuple[Any, ...], dict[str, Any]]:
@@ -238,17 +233,14 @@ def _rows_by_day(
     keys = [STAT.c.source_id] if per_source else []
     keys += [STAT.c.local_date, STAT.c.kind]
     query = (
-        select(*keys, *(func.sum(STAT.c[n]) for n in _DAY_SUMS))
+        select(*keys, *(func.sum(STAT.c[n]) for n in DAY_SUMS))
         .where(in_scope(STAT, resolved), in_period(STAT, period))
         .group_by(*keys)
     )
     result: dict[tuple[Any, ...], dict[str, Any]] = {}
     for row in session.execute(query).all():
         key, values = tuple(row[: len(keys)]), row[len(keys) :]
-        result[key] = {
-            name: (None if value is None else int(value)) if name in FIGURES else int(value or 0)
-            for name, value in zip(_DAY_SUMS, values, strict=True)
-        }
+        result[key] = day_sums(dict(zip(DAY_SUMS, values, strict=True)))
     return result
 
 

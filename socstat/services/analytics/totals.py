@@ -25,14 +25,17 @@ from socstat.models import ContentKind, User
 from socstat.services.analytics.coverage import Coverage, coverages
 from socstat.services.analytics.periods import Period
 from socstat.services.analytics.query import (
+    DAY_SUMS,
     FIGURES,
     SNAPSHOT,
     STAT,
+    day_sums,
     in_period,
     in_scope,
     ratio,
     reactions,
     reactions_unknown,
+    same_day,
 )
 from socstat.services.analytics.scope import ResolvedScope, Scope, SourceRef, resolve_scope
 
@@ -165,21 +168,8 @@ def compare_by_source(
 
 # --- loading -------------------------------------------------------------------------
 
-_SUMS = (
-    "count",
-    "likes",
-    "likes_unknown",
-    "reposts",
-    "reposts_unknown",
-    "comments",
-    "comments_unknown",
-    "views",
-    "views_unknown",
-    "er_view_sum",
-    "er_view_items",
-    "er_post_sum",
-    "er_post_items",
-)
+_RATIO_SUMS = ("er_view_sum", "er_post_sum")
+_SUMS = (*DAY_SUMS, "er_view_sum", "er_view_items", "er_post_sum", "er_post_items")
 
 
 class _PeriodData:
@@ -293,38 +283,26 @@ def _grouped_rows(
         select(
             STAT.c.source_id,
             STAT.c.kind,
-            func.sum(STAT.c.count),
-            *(func.sum(STAT.c[name]) for name in _SUMS[1:11]),
+            *(func.sum(STAT.c[name]) for name in (*DAY_SUMS, "er_view_sum", "er_view_items")),
             func.sum(case((members_known, ratio(reactions(STAT), SNAPSHOT.c.members)))),
             func.sum(case((members_known, STAT.c.count), else_=0)),
         )
-        .select_from(
-            STAT.outerjoin(
-                SNAPSHOT,
-                and_(
-                    SNAPSHOT.c.source_id == STAT.c.source_id,
-                    SNAPSHOT.c.local_date == STAT.c.local_date,
-                ),
-            )
-        )
+        .select_from(STAT.outerjoin(SNAPSHOT, same_day(SNAPSHOT, STAT)))
         .where(in_scope(STAT, resolved), in_period(STAT, period))
         .group_by(STAT.c.source_id, STAT.c.kind)
     )
     result: dict[tuple[int, str], dict[str, Any]] = {}
     for source_id, kind, *values in session.execute(query).all():
+        row = dict(zip(_SUMS, values, strict=True))
+        extra = {k: row.pop(k) for k in _SUMS if k not in DAY_SUMS}
         result[(source_id, kind)] = {
-            key: _number(key, value) for key, value in zip(_SUMS, values, strict=True)
+            **day_sums(row),
+            **{
+                k: (None if v is None else float(v)) if k in _RATIO_SUMS else int(v or 0)
+                for k, v in extra.items()
+            },
         }
     return result
-
-
-def _number(key: str, value: Any) -> Any:
-    """SQL sums as Python numbers: figures stay None when unknown, counts default to 0."""
-    if key in ("er_view_sum", "er_post_sum"):
-        return None if value is None else float(value)
-    if key in FIGURES:
-        return None if value is None else int(value)
-    return int(value or 0)
 
 
 def er_day_sums(
@@ -359,15 +337,7 @@ def er_day_sums(
             func.sum(ratio(func.coalesce(day.c.reactions, 0), SNAPSHOT.c.members)),
             func.count(),
         )
-        .select_from(
-            SNAPSHOT.outerjoin(
-                day,
-                and_(
-                    day.c.source_id == SNAPSHOT.c.source_id,
-                    day.c.local_date == SNAPSHOT.c.local_date,
-                ),
-            )
-        )
+        .select_from(SNAPSHOT.outerjoin(day, same_day(day, SNAPSHOT)))
         .where(
             SNAPSHOT.c.source_id.in_(readable),
             in_period(SNAPSHOT, period),
