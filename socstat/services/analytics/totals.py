@@ -131,8 +131,8 @@ def totals_by_kind(
     """The scope's totals restricted to each counted kind in turn."""
     resolved = resolve_scope(session, actor=actor, scope=scope)
     current, previous = (
-        _load(session, resolved, period),
-        _load(session, resolved, period.previous()),
+        load_period(session, resolved, period),
+        load_period(session, resolved, period.previous()),
     )
     return [
         KindTotals(
@@ -147,8 +147,8 @@ def totals_by_kind(
 
 def compare(session: Session, resolved: ResolvedScope, period: Period) -> Comparison:
     current, previous = (
-        _load(session, resolved, period),
-        _load(session, resolved, period.previous()),
+        load_period(session, resolved, period),
+        load_period(session, resolved, period.previous()),
     )
     return Comparison(current.totals(resolved.sources), previous.totals(resolved.sources))
 
@@ -157,8 +157,8 @@ def compare_by_source(
     session: Session, resolved: ResolvedScope, period: Period
 ) -> list[SourceComparison]:
     current, previous = (
-        _load(session, resolved, period),
-        _load(session, resolved, period.previous()),
+        load_period(session, resolved, period),
+        load_period(session, resolved, period.previous()),
     )
     return [
         SourceComparison(source, current.totals([source]), previous.totals([source]))
@@ -172,7 +172,7 @@ _RATIO_SUMS = ("er_view_sum", "er_post_sum")
 _SUMS = (*DAY_SUMS, "er_view_sum", "er_view_items", "er_post_sum", "er_post_items")
 
 
-class _PeriodData:
+class PeriodData:
     """What one period's totals are built from, for any subset of the scope's sources."""
 
     def __init__(
@@ -262,10 +262,10 @@ def _ratio(rows: list[dict[str, Any]], sum_key: str, items_key: str, total: int)
     return Ratio(value, items, total - items)
 
 
-def _load(session: Session, resolved: ResolvedScope, period: Period) -> _PeriodData:
+def load_period(session: Session, resolved: ResolvedScope, period: Period) -> PeriodData:
     ids = resolved.source_ids
     covs = coverages(session, ids)
-    return _PeriodData(
+    return PeriodData(
         period=period,
         rows=_grouped_rows(session, resolved, period),
         er_day=er_day_sums(session, resolved, period, covs),
