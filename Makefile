@@ -12,7 +12,7 @@ export REFLEX_USE_NPM := 1
 export REFLEX_CHECK_LATEST_VERSION := 0
 export REFLEX_TELEMETRY_ENABLED := false
 
-.PHONY: run setup dev-setup demo test lint format bench bench-collect clean
+.PHONY: run setup dev-setup demo test lint format bench bench-collect bench-dashboard clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -57,13 +57,17 @@ test: lint
 		SOCSTAT_TEST_DATABASE_URL=sqlite $(BIN)/pytest -m "db and not browser"; \
 	fi
 
-bench: bench-collect
+bench: bench-collect bench-dashboard
 
 # Collector alone, then the whole pipeline into a database; both write docs/benchmarks.md.
 bench-collect: dev-setup
 	$(BIN)/python -m bench.bench_collect
 	$(BIN)/python -m bench.bench_pipeline
 	$(BIN)/python -m bench.bench_pipeline --sqlite
+
+# The analytics call behind a whole dashboard on PostgreSQL (200 sources × 365 days).
+bench-dashboard: dev-setup
+	$(BIN)/python -m bench.bench_dashboard
 
 clean:
 	rm -rf .web .states data/*.db
