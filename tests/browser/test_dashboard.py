@@ -202,7 +202,8 @@ def test_layout_has_no_horizontal_scroll(new_page, world, tmp_path: Path, width,
     page = _signed_in(new_page, world["ann"], width, height)
     page.goto(f"/dashboard?from={world['first']}&to={world['last']}")
     expect(page.get_by_test_id("source-row")).to_have_count(2)
-    expect(page.locator(".js-plotly-plot").first).to_be_visible()
+    # plotly.js is loaded lazily (a large bundle): give it time on a busy machine
+    expect(page.locator(".js-plotly-plot .main-svg").first).to_be_visible(timeout=90_000)
     _no_horizontal_scroll(page)
     page.screenshot(path=tmp_path / f"dashboard-{width}.png", full_page=True)
     for block in ("kpis", "chart-publications", "chart-engagement", "source-table"):

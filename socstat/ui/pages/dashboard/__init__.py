@@ -11,8 +11,8 @@ import reflex as rx
 from socstat.models import ContentKind
 from socstat.services.analytics import KIND_LABELS, PRESETS, TABLE_SORTS
 from socstat.ui.auth import protected
+from socstat.ui.components.analytics import chart_card, kpi_card
 from socstat.ui.components.layout import page_frame
-from socstat.ui.pages.dashboard.charts import CONFIG
 from socstat.ui.pages.dashboard.state import DashboardState as S
 from socstat.ui.routing import page
 
@@ -152,7 +152,9 @@ def _filters() -> rx.Component:
             sources,
             tags,
             owner,
-            rx.button("Сбросить", variant="ghost", on_click=S.reset_filters, data_testid="filter-reset"),
+            rx.button(
+                "Сбросить", variant="ghost", on_click=S.reset_filters, data_testid="filter-reset"
+            ),
             spacing="3",
             wrap="wrap",
             align="center",
@@ -184,49 +186,6 @@ def _filters() -> rx.Component:
         ),
         spacing="3",
         width="100%",
-    )
-
-
-def _kpi(card: rx.Var) -> rx.Component:
-    return rx.tooltip(
-        rx.card(
-            rx.vstack(
-                rx.text(card["label"], size="2", color_scheme="gray"),
-                rx.heading(
-                    card["value"],
-                    size="6",
-                    data_metric=card["metric"],
-                    data_value=card["raw"],
-                    data_testid="kpi-value",
-                ),
-                rx.text(
-                    card["change"],
-                    size="1",
-                    color_scheme=card["color"],
-                    data_direction=card["direction"],
-                    data_testid="kpi-change",
-                ),
-                rx.cond(card["note"] != "", rx.text(card["note"], size="1", color_scheme="gray")),
-                spacing="1",
-            ),
-            width="100%",
-        ),
-        content=card["tooltip"],
-    )
-
-
-def _chart(title: str, figure: rx.Var, testid: str) -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            rx.heading(title, size="3", as_="h2"),
-            rx.box(
-                rx.plotly(data=figure, config=CONFIG, width="100%"), width="100%", min_width="0"
-            ),
-            width="100%",
-        ),
-        width="100%",
-        min_width="0",
-        data_testid=testid,
     )
 
 
@@ -461,33 +420,33 @@ def _content() -> rx.Component:
     return rx.vstack(
         _filters(),
         rx.grid(
-            rx.foreach(S.kpis, _kpi),
+            rx.foreach(S.kpis, kpi_card),
             columns=rx.breakpoints(initial="2", sm="3", lg="5"),
             spacing="3",
             width="100%",
             data_testid="kpis",
         ),
         rx.grid(
-            _chart("Публикации по дням", S.publications_figure, "chart-publications"),
-            _chart("Вовлечённость по дням", S.engagement_figure, "chart-engagement"),
+            chart_card("Публикации по дням", S.publications_figure, "chart-publications"),
+            chart_card("Вовлечённость по дням", S.engagement_figure, "chart-engagement"),
             columns=rx.breakpoints(initial="1", lg="2"),
             spacing="3",
             width="100%",
         ),
         _source_table(),
-        _chart(
+        chart_card(
             "Сравнение источников (по столбцу сортировки таблицы)",
             S.sources_figure,
             "chart-sources",
         ),
         _top(),
         rx.grid(
-            _chart(
+            chart_card(
                 "Лучшее время для публикаций: реакций в среднем на публикацию",
                 S.heatmap_figure,
                 "chart-heatmap",
             ),
-            _chart("Подписчики", S.members_figure, "chart-members"),
+            chart_card("Подписчики", S.members_figure, "chart-members"),
             columns=rx.breakpoints(initial="1", lg="2"),
             spacing="3",
             width="100%",
