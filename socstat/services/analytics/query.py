@@ -34,9 +34,13 @@ def day_sums(row: dict[str, Any]) -> dict[str, Any]:
 
 def in_scope(table: Any, scope: ResolvedScope) -> ColumnElement[bool]:
     """Rows of the scope's sources, each for the kinds counted for it."""
+    by_kind = scope.ids_by_kind()
+    lists = {tuple(ids) for ids in by_kind.values()}
+    if len(lists) == 1:  # every source counts the same kinds: one plain condition per column
+        (ids,) = lists
+        return and_(table.c.kind.in_(list(by_kind)), table.c.source_id.in_(ids))
     parts = [
-        and_(table.c.kind == kind, table.c.source_id.in_(ids))
-        for kind, ids in scope.ids_by_kind().items()
+        and_(table.c.kind == kind, table.c.source_id.in_(ids)) for kind, ids in by_kind.items()
     ]
     return or_(*parts) if parts else false()
 

@@ -216,10 +216,12 @@ def page_frame(title: str, *children: rx.Component) -> rx.Component:
                 *children,
                 width="100%",
                 max_width="1200px",
+                min_width="0",  # wide tables and charts scroll inside their boxes, not the page
                 padding=["12px", "16px", "24px"],
                 spacing="4",
             ),
             width="100%",
+            min_width="0",
             spacing="0",
         ),
         direction="row",
