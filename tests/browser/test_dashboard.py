@@ -206,7 +206,7 @@ def test_another_analysts_source_is_refused_by_url(new_page, world):
 def test_layout_has_no_horizontal_scroll(new_page, world, tmp_path: Path, width, height):
     page = _signed_in(new_page, world["ann"], width, height)
     page.goto(f"/dashboard?from={world['first']}&to={world['last']}")
-    expect(page.get_by_test_id("source-row")).to_have_count(2)
+    expect(page.get_by_test_id("source-row")).to_have_count(2, timeout=60_000)
     # plotly.js is loaded lazily (a large bundle): give it time on a busy machine
     expect(page.locator(".js-plotly-plot .main-svg").first).to_be_visible(timeout=90_000)
     page.screenshot(path=tmp_path / f"dashboard-{width}.png", full_page=True)
