@@ -299,7 +299,11 @@ def _content() -> rx.Component:
             spacing="3",
             width="100%",
         ),
-        rx.card(rx.plotly(data=SourceDetailState.figure, width="100%"), width="100%"),
+        rx.card(
+            rx.plotly(data=SourceDetailState.figure, width="100%"),
+            width="100%",
+            data_testid="chart-daily",
+        ),
         _table(),
         _publications(),
         rx.grid(
