@@ -25,7 +25,7 @@ class NavItem:
 
 
 NAV_ITEMS: list[NavItem] = [
-    NavItem("Обзор", "/", "layout-dashboard"),
+    NavItem("Обзор", "/dashboard", "layout-dashboard"),
     NavItem("Источники", "/sources", "rss"),
     NavItem("Профиль", "/profile", "user-round"),
     NavItem("Администрирование", "/admin", "shield", ADMINS),
@@ -216,10 +216,12 @@ def page_frame(title: str, *children: rx.Component) -> rx.Component:
                 *children,
                 width="100%",
                 max_width="1200px",
+                min_width="0",  # wide tables and charts scroll inside their boxes, not the page
                 padding=["12px", "16px", "24px"],
                 spacing="4",
             ),
             width="100%",
+            min_width="0",
             spacing="0",
         ),
         direction="row",
