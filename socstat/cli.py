@@ -527,9 +527,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _registrars() -> list[Callable[[argparse._SubParsersAction], None]]:
     """Command groups that live beside the code they drive."""
+    from socstat.cli_outbox import register as register_outbox
     from socstat.sandbox.cli import register as register_sandbox
 
-    return [register_sandbox, _register_collection, _register_users, _register_backup]
+    return [
+        register_sandbox,
+        _register_collection,
+        _register_users,
+        _register_backup,
+        register_outbox,
+    ]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -6,6 +6,7 @@ free port, points SOCSTAT_SMTP_HOST/PORT at it and yields an ``SmtpSink``.
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import re
@@ -22,13 +23,16 @@ from socstat.settings import reset_settings_cache
 
 
 class SmtpSink:
-    """aiosmtpd handler keeping every received message."""
+    """aiosmtpd handler keeping every received message (after ``delay`` seconds each)."""
 
-    def __init__(self) -> None:
+    def __init__(self, delay: float = 0.0) -> None:
         self.messages: list[EmailMessage] = []
+        self.delay = delay
         self._lock = threading.Lock()
 
     async def handle_DATA(self, server, session, envelope) -> str:
+        if self.delay:
+            await asyncio.sleep(self.delay)
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self._lock:
             self.messages.append(message)  # type: ignore[arg-type]
@@ -70,9 +74,9 @@ def free_port() -> int:
 class SmtpServer:
     """Start/stop an aiosmtpd server on a fixed loopback port (restartable)."""
 
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(self, port: int | None = None, delay: float = 0.0) -> None:
         self.port = port or free_port()
-        self.sink = SmtpSink()
+        self.sink = SmtpSink(delay)
         self._controller: Controller | None = None
 
     def start(self) -> None:

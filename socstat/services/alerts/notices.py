@@ -23,8 +23,9 @@ from socstat.models import (
     User,
     UserPhone,
 )
-from socstat.services import notify
+from socstat.services import delivery
 from socstat.services.delivery import sms, telegram
+from socstat.services.delivery.links import url
 from socstat.settings import get_settings
 
 from .rules import METRICS, describe
@@ -112,10 +113,6 @@ def firing_message(session: Session, rule: AlertRule, firing: AlertFiring) -> Me
     )
 
 
-def absolute(link: str) -> str:
-    return get_settings().base_url.rstrip("/") + link
-
-
 def add_notification(
     session: Session, *, user_id: int, kind: str, message: Message, dedup_key: str
 ) -> None:
@@ -146,31 +143,24 @@ def _sms_sent_today(session: Session, phone: str, now: datetime) -> int:
     ).one()
 
 
-def _queue(
-    session: Session, *, channel: str, recipient: str, subject: str, body: str, dedup_key: str
-) -> None:
-    exists = session.exec(select(Outbox.id).where(Outbox.dedup_key == dedup_key)).first()
-    if exists is None:
-        session.add(
-            Outbox(
-                channel=channel,
-                recipient=recipient,
-                subject=subject,
-                body=body,
-                dedup_key=dedup_key,
-            )
-        )
-
-
 def queue_external(
     session: Session, *, user: User, channel: str, message: Message, dedup_key: str, now: datetime
 ) -> str:
     """Queue one message on ``channel``; "" when queued, else why not (Russian)."""
-    text = f"{message.title}\n{message.body}\n{absolute(message.link)}"
+    text = f"{message.title}\n{message.body}\n{url(message.link)}"
     key = f"{dedup_key}:{channel}"
     if channel == "email":
-        notify.enqueue_email(
-            session, to=user.email, subject=f"socstat: {message.title}", body=text, dedup_key=key
+        delivery.enqueue_email(
+            session,
+            to=user.email,
+            template="alert",
+            context={
+                "user": user,
+                "title": message.title,
+                "body": message.body,
+                "link": message.link,
+            },
+            dedup_key=key,
         )
         return ""
     if channel == "sms":
@@ -180,10 +170,10 @@ def queue_external(
             return "SMS: номер не подтверждён или шлюз не настроен"
         if _sms_sent_today(session, phone.phone, now) >= config.daily_cap:
             return f"SMS: достигнут дневной лимит ({config.daily_cap})"
-        _queue(
+        delivery.enqueue(
             session,
             channel=sms.CHANNEL,
-            recipient=phone.phone,
+            to=phone.phone,
             subject="",
             body=f"{message.title}. {message.body}"[:670],
             dedup_key=key,
@@ -193,13 +183,8 @@ def queue_external(
         link = session.get(TelegramLink, user.id)
         if link is None or link.chat_id is None or telegram.bot_config(session) is None:
             return "Telegram: чат не привязан или бот не настроен"
-        _queue(
-            session,
-            channel=telegram.CHANNEL,
-            recipient=link.chat_id,
-            subject="",
-            body=text,
-            dedup_key=key,
+        delivery.enqueue(
+            session, channel=telegram.CHANNEL, to=link.chat_id, subject="", body=text, dedup_key=key
         )
         return ""
     return f"{channel}: неизвестный канал"

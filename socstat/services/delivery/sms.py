@@ -18,6 +18,7 @@ from socstat.crypto import SecretDecryptionError, decrypt_secret, encrypt_secret
 from socstat.models import SystemSetting, User, utcnow
 from socstat.services import audit
 from socstat.services.authz import require_admin
+from socstat.services.delivery.channels import DeliveryError, OutgoingMessage
 
 SETTING = "sms_gateway"
 CHANNEL = "sms"
@@ -156,3 +157,22 @@ def send_sms(config: GatewayConfig, *, phone: str, text: str) -> str:
     if result.get("status") != "OK":
         raise SmsError(f"SMS не принято: {result.get('status_text') or result.get('status_code')}")
     return str(result.get("sms_id") or "")
+
+
+class SmsChannel:
+    """Outbox channel ``sms``: the recipient is an E.164 phone number."""
+
+    name = CHANNEL
+
+    def send(self, session: Session, message: OutgoingMessage) -> str:
+        config = gateway_config(session)
+        if config is None:
+            raise DeliveryError("SMS-шлюз не настроен")
+        try:
+            sms_id = send_sms(config, phone=message.recipient, text=message.body)
+        except SmsError as exc:
+            raise DeliveryError(str(exc)) from exc
+        return f"sms_id={sms_id}" if sms_id else ""
+
+    def mask(self, recipient: str) -> str:
+        return recipient[:4] + "•••••" + recipient[-2:] if len(recipient) > 6 else "•••"

@@ -12,12 +12,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from limits import RateLimitItemPerSecond
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
 from sqlmodel import Session
 
 from socstat.crypto import SecretDecryptionError, decrypt_secret, encrypt_secret, mask_secret
 from socstat.models import SystemSetting, User, utcnow
 from socstat.services import audit
 from socstat.services.authz import require_admin
+from socstat.services.delivery.channels import DeliveryError, OutgoingMessage
 
 SETTING = "telegram_bot"
 CHANNEL = "telegram"
@@ -138,3 +142,33 @@ def call(config: BotConfig, method: str, payload: dict[str, Any]) -> Any:
 
 def send_message(config: BotConfig, *, chat_id: str, text: str) -> None:
     call(config, "sendMessage", {"chat_id": chat_id, "text": text[:4096]})
+
+
+# Telegram's limits: about one message a second to a chat, 30 a second overall. Kept per
+# process (SQLite runs one deliverer; on PostgreSQL each worker keeps its own share).
+_LIMITER = MovingWindowRateLimiter(MemoryStorage())
+_PER_CHAT = RateLimitItemPerSecond(1)
+_OVERALL = RateLimitItemPerSecond(30)
+
+
+class TelegramChannel:
+    """Outbox channel ``telegram``: the recipient is a chat id."""
+
+    name = CHANNEL
+
+    def send(self, session: Session, message: OutgoingMessage) -> str:
+        config = bot_config(session)
+        if config is None:
+            raise DeliveryError("Telegram-бот не настроен")
+        if not _LIMITER.hit(_OVERALL, "telegram") or not _LIMITER.hit(
+            _PER_CHAT, "telegram", message.recipient
+        ):
+            raise DeliveryError("лимит Telegram: сообщение отложено", retry_after=1.0)
+        try:
+            send_message(config, chat_id=message.recipient, text=message.body)
+        except TelegramError as exc:
+            raise DeliveryError(str(exc), retry_after=exc.retry_after) from exc
+        return ""
+
+    def mask(self, recipient: str) -> str:
+        return "чат ••••" + recipient[-3:]

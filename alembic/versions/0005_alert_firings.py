@@ -1,7 +1,7 @@
 """alert rules reshaped, firings, phones, telegram links
 
-Revision ID: 0004_alert_firings
-Revises: 0003
+Revision ID: 0005_alert_firings
+Revises: 0004_outbox_leases
 Create Date: 2026-12-02 00:16:08.661950
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 import socstat.models.base
 
-revision: str = "0004_alert_firings"
-down_revision: str | None = "0003"
+revision: str = "0005_alert_firings"
+down_revision: str | None = "0004_outbox_leases"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
