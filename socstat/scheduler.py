@@ -36,6 +36,10 @@ LEADER_RETRY_SECONDS = 60.0
 COLLECTION_JOB = "collection"
 OUTBOX_JOB = "outbox"
 RETENTION_JOB = "retention"
+ALERTS_JOB = "alerts"
+ALERTS_INTERVAL_MINUTES = 5
+TELEGRAM_JOB = "telegram"
+TELEGRAM_POLL_SECONDS = 30
 MISFIRE_GRACE_SECONDS = 3600
 
 
@@ -134,6 +138,43 @@ async def outbox_job() -> None:
         )
 
 
+def _evaluate_alerts(session: Session) -> dict[str, Any]:
+    from socstat.services.alerts import evaluate_due
+
+    result = evaluate_due(session, now=utcnow())
+    return {
+        "status": RunStatus.OK,
+        "fired": len(result.fired),
+        "resolved": len(result.resolved),
+        "skipped": len(result.skipped),
+        "digests": result.digests,
+    }
+
+
+async def alerts_job() -> dict[str, Any]:
+    """Evaluate alert rules for windows that closed and send digests held by quiet hours."""
+    return await asyncio.to_thread(_with_session, _evaluate_alerts)
+
+
+def _poll_telegram(session: Session) -> int:
+    from socstat.services.alerts.contacts import poll_telegram_updates
+
+    return poll_telegram_updates(session)
+
+
+async def telegram_job() -> None:
+    """Receive ``/start <code>`` messages that link users' Telegram chats (not journaled)."""
+    from socstat.services.delivery.telegram import TelegramError
+
+    try:
+        linked = await asyncio.to_thread(_with_session, _poll_telegram)
+    except TelegramError as exc:
+        log.warning("telegram getUpdates failed: %s", exc)
+        return
+    if linked:
+        log.info("telegram: %d chat(s) linked", linked)
+
+
 def _purge(session: Session) -> dict[str, Any]:
     from socstat.services.accounts import purge_login_attempts
     from socstat.services.sessions import purge_expired
@@ -171,6 +212,7 @@ def build_scheduler(settings: Settings | None = None) -> AsyncIOScheduler:
 
     async def _collection() -> None:
         await run_job(COLLECTION_JOB, collection_job)
+        await run_job(ALERTS_JOB, alerts_job)
         wanted = await asyncio.to_thread(current_interval, settings)
         _follow_interval(scheduler, settings, wanted)
 
@@ -191,6 +233,21 @@ def build_scheduler(settings: Settings | None = None) -> AsyncIOScheduler:
         id=OUTBOX_JOB,
         name="Доставка писем",
         next_run_time=utcnow() + timedelta(seconds=10),
+        replace_existing=True,
+    )
+    scheduler.add_job(
+        run_job,
+        IntervalTrigger(minutes=ALERTS_INTERVAL_MINUTES, timezone=settings.tz),
+        args=[ALERTS_JOB, alerts_job],
+        id=ALERTS_JOB,
+        name="Проверка правил оповещений",
+        replace_existing=True,
+    )
+    scheduler.add_job(
+        telegram_job,
+        IntervalTrigger(seconds=TELEGRAM_POLL_SECONDS, timezone=settings.tz),
+        id=TELEGRAM_JOB,
+        name="Привязка чатов Telegram",
         replace_existing=True,
     )
     scheduler.add_job(

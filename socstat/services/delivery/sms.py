@@ -169,10 +169,10 @@ class SmsChannel:
         if config is None:
             raise DeliveryError("SMS-шлюз не настроен")
         try:
-            sms_id = send_sms(config, phone=message.recipient, text=message.body)
+            send_sms(config, phone=message.recipient, text=message.body)
         except SmsError as exc:
             raise DeliveryError(str(exc)) from exc
-        return f"sms_id={sms_id}" if sms_id else ""
+        return ""
 
     def mask(self, recipient: str) -> str:
         return recipient[:4] + "•••••" + recipient[-2:] if len(recipient) > 6 else "•••"
