@@ -140,10 +140,13 @@ async def outbox_job() -> None:
 
 def _evaluate_alerts(session: Session) -> dict[str, Any]:
     from socstat.services.alerts import evaluate_due
+    from socstat.services.alerts.system import check_system
 
-    result = evaluate_due(session, now=utcnow())
+    now = utcnow()
+    result = evaluate_due(session, now=now)
     return {
         "status": RunStatus.OK,
+        "system": check_system(session, now=now),
         "fired": len(result.fired),
         "resolved": len(result.resolved),
         "skipped": len(result.skipped),
