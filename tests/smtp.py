@@ -1,7 +1,8 @@
 """A real SMTP server on loopback (aiosmtpd) that collects messages, for email tests.
 
 Use the ``smtp_server`` fixture (import it into the test module): it starts a server on a
-free port, points SOCSTAT_SMTP_HOST/PORT at it and yields an ``SmtpSink``.
+free port, points SOCSTAT_SMTP_HOST/PORT at it and yields an ``SmtpSink``. Nothing is sent
+inline: ``SmtpSink.wait_for`` runs the outbox deliverer first (as the scheduler would).
 """
 
 from __future__ import annotations
@@ -42,7 +43,15 @@ class SmtpSink:
         """Messages addressed to ``address``."""
         return [m for m in self.messages if address.lower() in str(m["To"]).lower()]
 
-    def wait_for(self, count: int, timeout: float = 5.0) -> list[EmailMessage]:
+    def wait_for(
+        self, count: int, timeout: float = 5.0, *, deliver: bool = True
+    ) -> list[EmailMessage]:
+        """The messages once ``count`` have arrived (or at ``timeout``). With ``deliver``
+        the outbox is drained first, as the scheduler's outbox job would do."""
+        if deliver:
+            from socstat.services.delivery import deliver_due
+
+            deliver_due()
         deadline = time.monotonic() + timeout
         while len(self.messages) < count and time.monotonic() < deadline:
             time.sleep(0.02)

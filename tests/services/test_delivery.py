@@ -59,7 +59,7 @@ def test_enqueue_renders_templates_and_only_the_deliverer_sends(session, smtp_se
     assert row.id == outbox_id and row.status == OutboxStatus.PENDING and row.message_id
     report = delivery.deliver_due()
     assert report.sent == [outbox_id]
-    [message] = smtp_server.wait_for(1)
+    [message] = smtp_server.wait_for(1, deliver=False)
     assert message["Subject"] == "socstat: восстановление пароля"
     assert message["Message-ID"] == row.message_id
     assert "reset-password?token=abc" in SmtpSink.body(message)
@@ -151,7 +151,7 @@ def test_smtp_down_three_attempts_then_up_delivers_everything_once(
     smtp_controller.start()
     assert len(delivery.deliver_due(now=moment).sent) == 5
     assert delivery.deliver_due(now=moment + timedelta(days=1)).sent == []
-    received = Counter(str(m["To"]) for m in smtp_controller.sink.wait_for(5))
+    received = Counter(str(m["To"]) for m in smtp_controller.sink.wait_for(5, deliver=False))
     assert received == Counter(recipients)
     assert all(r.status == OutboxStatus.SENT and r.last_error == "" for r in rows(session))
 
@@ -270,7 +270,7 @@ def test_kill_minus_9_mid_batch_loses_nothing_and_repeats_at_most_one(
     assert 8 <= received_before < 20
     # the in-flight message keeps its lease until it runs out; then it goes again
     delivery.deliver_due(now=utcnow() + outbox.LEASE + timedelta(seconds=1))
-    messages = slow_smtp.sink.wait_for(20)
+    slow_smtp.sink.wait_for(20, deliver=False)
     time.sleep(0.3)
     messages = list(slow_smtp.sink.messages)
     per_recipient = Counter(str(m["To"]) for m in messages)

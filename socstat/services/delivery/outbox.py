@@ -122,12 +122,16 @@ def enqueue(
         max_attempts=max_attempts,
         next_attempt_at=utcnow(),
     )
+    if not dedup_key:
+        session.add(row)
+        session.flush()
+        return row.id or 0
     try:
-        with session.begin_nested():
+        with session.begin_nested():  # a concurrent insert of the same key must not abort us
             session.add(row)
             session.flush()
     except IntegrityError:
-        existing = _by_dedup_key(session, dedup_key) if dedup_key else None
+        existing = _by_dedup_key(session, dedup_key)
         if existing is None:
             raise
         return existing
