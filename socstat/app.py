@@ -8,10 +8,12 @@ from socstat.logging_setup import configure_logging
 from socstat.scheduler import scheduler_lifespan
 from socstat.ui.pages import (  # noqa: F401  (their pages register with add_pages)
     admin,
+    alerts,
     confirm,
     home,
     invite,
     login,
+    notifications,
     profile,
     register,
     reset,

@@ -527,6 +527,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _registrars() -> list[Callable[[argparse._SubParsersAction], None]]:
     """Command groups that live beside the code they drive."""
+    from socstat.cli_alerts import register as register_alerts
     from socstat.cli_outbox import register as register_outbox
     from socstat.sandbox.cli import register as register_sandbox
 
@@ -536,6 +537,7 @@ def _registrars() -> list[Callable[[argparse._SubParsersAction], None]]:
         _register_users,
         _register_backup,
         register_outbox,
+        register_alerts,
     ]
 
 

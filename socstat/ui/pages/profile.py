@@ -13,6 +13,7 @@ from socstat.services import accounts, sessions, twofactor
 from socstat.services.authz import PermissionDenied
 from socstat.settings import get_settings
 from socstat.ui.auth import AuthState, protected
+from socstat.ui.components.contacts import contacts_section
 from socstat.ui.components.forms import (
     field,
     form,
@@ -852,6 +853,7 @@ def profile_page() -> rx.Component:
                 _profile_section(),
                 _email_section(),
                 _password_section(),
+                contacts_section(),
                 rx.cond(~ProfileState.must_enrol, _two_factor_section()),
                 _sessions_section(),
                 spacing="4",
