@@ -12,6 +12,8 @@ import pytest
 from playwright.sync_api import expect
 
 PASSWORD = "Qw7!alerts-Browser"
+# the first browser test of a session also waits for the app to build
+pytestmark = pytest.mark.timeout(900)
 
 
 def _sandbox(running_app) -> str:
