@@ -10,6 +10,7 @@ from socstat.ui.pages import (  # noqa: F401  (their pages register with add_pag
     admin,
     alerts,
     confirm,
+    dashboard,
     home,
     invite,
     login,

@@ -1,7 +1,7 @@
 """alert rules reshaped, firings, phones, telegram links
 
 Revision ID: 0005_alert_firings
-Revises: 0004_outbox_leases
+Revises: 0004_outbox_leases, 0004_daily_stat_unknowns_er_view (joins both heads)
 Create Date: 2026-12-02 00:16:08.661950
 """
 
@@ -14,7 +14,10 @@ from alembic import op
 import socstat.models.base
 
 revision: str = "0005_alert_firings"
-down_revision: str | None = "0004_outbox_leases"
+down_revision: str | tuple[str, ...] | None = (
+    "0004_outbox_leases",
+    "0004_daily_stat_unknowns_er_view",
+)
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -26,7 +26,7 @@ class NavItem:
 
 
 NAV_ITEMS: list[NavItem] = [
-    NavItem("Обзор", "/", "layout-dashboard"),
+    NavItem("Обзор", "/dashboard", "layout-dashboard"),
     NavItem("Источники", "/sources", "rss"),
     NavItem("Оповещения", "/alerts", "bell-ring"),
     NavItem("Профиль", "/profile", "user-round"),
