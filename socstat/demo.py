@@ -99,7 +99,7 @@ async def _subscribe_demo_users(plan: dict[str, list[str]]) -> tuple[int, list[i
     from socstat.models import Subscription
     from socstat.services import accounts
     from socstat.services.collection import make_collector
-    from socstat.services.sources import AddOutcome, add_sources
+    from socstat.services.sources import AddOutcome, resolve_links, subscribe
 
     added, source_ids = 0, []
     collector = make_collector()
@@ -115,7 +115,10 @@ async def _subscribe_demo_users(plan: dict[str, list[str]]) -> tuple[int, list[i
                 if tracked:
                     source_ids += list(tracked)
                     continue
-                results = await add_sources(session, actor=user, links=links, collector=collector)
+            resolved = await resolve_links(collector, links)
+            with session_scope() as session:
+                user = accounts.get_user_by_email(session, email=email)
+                results = subscribe(session, actor=user, resolved=resolved)
             added += sum(r.outcome == AddOutcome.ADDED for r in results)
             source_ids += [r.source_id for r in results if r.source_id is not None]
     finally:
@@ -125,7 +128,12 @@ async def _subscribe_demo_users(plan: dict[str, list[str]]) -> tuple[int, list[i
 
 async def _collect_new(source_ids: list[int]) -> int:
     from socstat.models import Source
-    from socstat.services.collection import Trigger, collect_sources, make_collector
+    from socstat.services.collection import (
+        CollectionBusy,
+        Trigger,
+        collect_sources,
+        make_collector,
+    )
 
     with session_scope() as session:
         fresh = [sid for sid in source_ids if session.get(Source, sid).last_collected_at is None]
@@ -136,6 +144,8 @@ async def _collect_new(source_ids: list[int]) -> int:
         summary = await collect_sources(
             source_ids=fresh, collector=collector, trigger=Trigger.MANUAL
         )
+    except CollectionBusy:  # the scheduler is collecting them already
+        return 0
     finally:
         await collector.aclose()
     return summary.sources_ok + summary.sources_partial

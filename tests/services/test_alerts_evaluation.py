@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import statistics
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import Session, select
@@ -23,10 +24,15 @@ from socstat.models import (
 )
 from socstat.sandbox import SandboxServer
 from socstat.services import alerts
-from socstat.services.collection import collect_sources
-from socstat.services.sources import add_sources
+from socstat.services.alerts import hooks
+from socstat.services.collection import collect_sources, unregister_post_run_hook
 from tests.services.accounts_fixtures import make_user
-from tests.services.conftest import SANDBOX_NOW, open_communities
+from tests.services.conftest import (
+    SANDBOX_NOW,
+    add_sources,
+    open_communities,
+    sandbox_collector,
+)
 
 DAY = "2026-03-10"  # the last closed installation day at SANDBOX_NOW (12:00 MSK, 11.03)
 KINDS = ("posts", "videos", "clips")
@@ -304,3 +310,33 @@ async def test_back_to_normal_after_the_condition_stops(session, vk_sandbox, vk_
         assert fired.state == FiringState.RESOLVED
         titles = [n.title for n in session.exec(select(Notification)).all()]
         assert any(t.startswith("Снова в норме") for t in titles)
+
+
+async def test_the_post_run_hook_evaluates_after_each_collection(db, session, sandbox_factory):
+    """Installed hook, a real-time sandbox clock: a collection alone fires the rule."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    server = sandbox_factory(now=now, communities=4)
+    collector = sandbox_collector(server)
+    user = make_user(session, "hook@example.com")
+    links = [f"https://vk.com/{c['screen_name']}" for c in open_communities(server)]
+    await add_sources(session, actor=user, links=links, collector=collector)
+    rule = _rule(session, user, scope="mine", metric="posts", threshold=1)
+    hooks.install()
+    try:
+        ids = [s.id for s in session.exec(select(Source)).all()]
+        await collect_sources(source_ids=ids, collector=collector)
+    finally:
+        unregister_post_run_hook(hooks.after_collection)
+        await collector.aclose()
+    session.expire_all()
+    by_name = {s.screen_name: s.id for s in session.exec(select(Source)).all()}
+    yesterday = (now.astimezone(ZoneInfo("Europe/Moscow")).date() - timedelta(days=1)).isoformat()
+    expected = {
+        by_name[c["screen_name"]]
+        for c in open_communities(server)
+        if _truth_day(server, c["screen_name"], yesterday)["posts"]["count"] >= 1
+    }
+    fired = {
+        f.source_id for f in _firings(session, rule.id) if f.window_start.isoformat() == yesterday
+    }
+    assert fired == expected and fired

@@ -18,6 +18,7 @@ from socstat.models import DailyStat, Role, Source, Subscription, Team, TeamMemb
 from socstat.sandbox import SandboxServer
 from socstat.services.authz import PermissionDenied
 from socstat.services.collection import collect_sources
+from socstat.services.sources import resolve_links
 from socstat.ui.auth import SignedOut
 from socstat.ui.pages import source_detail, sources
 from socstat.ui.pages.source_detail import detail_data, parse_kind, resolve_period, table_rows
@@ -266,12 +267,10 @@ async def test_add_links_reports_each_link(
     anns.external_id = str(tracked["id"])
     session.add(anns)
     session.commit()
-    results = await add_links(
-        session,
-        world["ann"],
-        [f"club{tracked['id']}", f"https://vk.com/{new['screen_name']}", "vk.com/nope"],
-        collector=vk_collector,
-    )
+    links = [f"club{tracked['id']}", f"https://vk.com/{new['screen_name']}", "vk.com/nope"]
+    resolved = await resolve_links(vk_collector, links)
+    results = add_links(session, world["ann"], resolved)
+    session.commit()
     assert [(r["outcome"], r["label"]) for r in results] == [
         ("already", "уже отслеживается"),
         ("added", "добавлено"),

@@ -3,7 +3,8 @@
 Authorization (re-checked in every handler, from the session token):
 * the list is ``sources.list_sources`` (analyst: own; director: own + team, read-only;
   admin: everything) with the other subscribers the actor may know about;
-* adding subscribes the actor only (``add_sources`` without ``user_id``);
+* adding resolves the links with no DB session open, then subscribes the actor only
+  (``resolve_links`` → ``subscribe`` without ``user_id``);
 * removing removes the actor's OWN subscription only (``remove_subscription`` without
   ``user_id``), also for admins — the source and its data stay;
 * "Обновить сейчас" collects the sources the actor subscribes to (for every role; a
@@ -32,8 +33,23 @@ from socstat.db import run_in_session
 from socstat.models import SourceStatus, User
 from socstat.services import source_overview
 from socstat.services.authz import PermissionDenied
-from socstat.services.collection import RunSummary, Trigger, collect_sources, make_collector
-from socstat.services.sources import AddOutcome, add_sources, list_sources, remove_subscription
+from socstat.services.collection import (
+    CollectionBusy,
+    RunSummary,
+    Trigger,
+    collect_sources,
+    make_collector,
+    mark_interrupted_runs,
+)
+from socstat.services.sources import (
+    AddOutcome,
+    ResolvedLink,
+    check_can_subscribe,
+    list_sources,
+    remove_subscription,
+    resolve_links,
+    subscribe,
+)
 from socstat.ui.auth import AuthState, protected, resolve_actor
 from socstat.ui.components.forms import form, form_error
 from socstat.ui.components.layout import page_frame
@@ -166,11 +182,11 @@ def source_rows(session: Session, user: User) -> list[dict[str, str]]:
     return out
 
 
-async def add_links(
-    session: Session, user: User, links: list[str], *, collector: Any, ip: str = ""
+def add_links(
+    session: Session, user: User, resolved: list[ResolvedLink], ip: str = ""
 ) -> list[dict[str, str]]:
-    """Subscribe the user to each link's community; one result dict per link."""
-    results = await add_sources(session, actor=user, links=links, collector=collector, ip=ip)
+    """Subscribe the user to each resolved link's community; one result dict per link."""
+    results = subscribe(session, actor=user, resolved=resolved, ip=ip)
     return [
         {
             "link": r.link,
@@ -184,17 +200,13 @@ async def add_links(
     ]
 
 
-def add_links_blocking(session: Session, user: User, links: list[str], ip: str) -> list[dict]:
-    """`add_links` with a collector of its own, for a worker thread (own event loop)."""
-
-    async def _go() -> list[dict[str, str]]:
-        collector = make_collector(session)
-        try:
-            return await add_links(session, user, links, collector=collector, ip=ip)
-        finally:
-            await collector.aclose()
-
-    return asyncio.run(_go())
+async def resolve(links: list[str]) -> list[ResolvedLink]:
+    """Ask the platform about the links with a collector of our own (no DB session held)."""
+    collector = await asyncio.to_thread(make_collector)
+    try:
+        return await resolve_links(collector, links)
+    finally:
+        await collector.aclose()
 
 
 def remove_source(session: Session, user: User, raw_id: Any, ip: str = "") -> str:
@@ -208,7 +220,11 @@ def remove_source(session: Session, user: User, raw_id: Any, ip: str = "") -> st
 
 
 def refresh_plan(session: Session, user: User) -> tuple[User, list[int], bool]:
-    """(the actor, the source ids to refresh, whether a manual run of theirs is running)."""
+    """(the actor, the source ids to refresh, whether a manual run of theirs is running).
+
+    Runs whose process died (no heartbeat) are marked interrupted first, so a dead run
+    never makes the button answer "already running"."""
+    mark_interrupted_runs(session)
     ids = source_overview.own_source_ids(session, actor=user)
     busy = source_overview.running_manual_run(session, actor=user) is not None
     return user, ids, busy
@@ -294,7 +310,9 @@ class SourcesState(AuthState):
             self.adding = True
             token, ip = self.session_token, self._client_ip()
         try:
-            results = await run_as(token, lambda s, u: add_links_blocking(s, u, links, ip))
+            await run_as(token, lambda s, u: check_can_subscribe(s, actor=u))
+            resolved = await resolve(links)
+            results = await run_as(token, lambda s, u: add_links(s, u, resolved, ip))
             rows = await run_as(token, source_rows)
         except PermissionDenied as exc:
             async with self:
@@ -409,7 +427,7 @@ class SourcesState(AuthState):
                     async with self:
                         self.refresh_done = min(progress.done, len(ids))
             return task.result(), ""
-        except PermissionDenied as exc:
+        except (PermissionDenied, CollectionBusy) as exc:
             return None, str(exc)
         except Exception:
             log.exception("manual refresh failed")

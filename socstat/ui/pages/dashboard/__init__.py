@@ -152,7 +152,9 @@ def _filters() -> rx.Component:
             sources,
             tags,
             owner,
-            rx.button("Сбросить", variant="ghost", on_click=S.reset_filters, data_testid="filter-reset"),
+            rx.button(
+                "Сбросить", variant="ghost", on_click=S.reset_filters, data_testid="filter-reset"
+            ),
             spacing="3",
             wrap="wrap",
             align="center",
