@@ -159,7 +159,7 @@ async def test_unknown_members_never_fire_as_zero(session, vk_sandbox, world) ->
     _evaluate(session, sources, SANDBOX_NOW)
     assert _firings(session, rule.id) == []
     [skip] = _firings(session, rule.id, FiringState.SKIPPED)
-    assert "нет снимка числа подписчиков за 10.03.2026" in skip.reason
+    assert "нет снимка числа подписчиков за период" in skip.reason
     history = alerts.rule_history(session, actor=user, rule_id=rule.id)
     assert [h.state for h in history] == [FiringState.SKIPPED]
 
@@ -340,3 +340,33 @@ async def test_the_post_run_hook_evaluates_after_each_collection(db, session, sa
         f.source_id for f in _firings(session, rule.id) if f.window_start.isoformat() == yesterday
     }
     assert fired == expected and fired
+
+
+async def test_preview_replays_the_last_30_days(session, vk_sandbox, world) -> None:
+    user, sources = world
+    name = open_communities(vk_sandbox)[0]["screen_name"]
+    community = next(c for c in vk_sandbox.truth()["communities"] if c["screen_name"] == name)
+    expected = [
+        datetime.fromisoformat(d["date"]).strftime("%d.%m.%Y")
+        for d in community["days"]
+        if d["posts"]["count"] >= 2 and d["date"] < "2026-03-11"
+    ]
+    preview = alerts.preview_rule(
+        session,
+        actor=user,
+        now=SANDBOX_NOW,
+        name="",
+        scope="source",
+        source_id=sources[name].id,
+        metric="posts",
+        comparison="ge",
+        threshold=2,
+        window="day",
+        channels=["inapp"],
+    )
+    assert [h.label for h in preview.hits] == expected
+    assert preview.checked == 30
+    history_start = sources[name].history_start
+    before = (history_start - (SANDBOX_NOW.date() - timedelta(days=30))).days
+    assert preview.skipped == max(0, before)
+    assert session.exec(select(AlertFiring)).all() == []  # a preview stores nothing

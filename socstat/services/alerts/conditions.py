@@ -1,4 +1,4 @@
-"""Whether a rule's condition holds for one source and window, or one publication.
+"""Whether a rule's condition holds for one source's window figures, or one publication.
 
 Shared by evaluation and the 30-day preview. ``holds`` None ⇒ the figures are unknown
 and ``reason`` says why: such a window never fires as if its figure were 0.
@@ -11,15 +11,13 @@ from dataclasses import dataclass
 from sqlmodel import Session
 
 from socstat.models import AlertRule
-from socstat.services.analytics.alert_figures import (
+from socstat.services.analytics.alerting import (
     COUNT_METRICS,
     SUM_METRICS,
     Publication,
+    WindowFigures,
     baseline_median,
-    window_figure,
 )
-
-from .windows import Window
 
 MIN_BASELINE_SAMPLE = 5
 # sums only grow while a window is open: "≥" on them may fire before the window closes
@@ -38,31 +36,16 @@ def evaluable_open(rule: AlertRule) -> bool:
     return rule.comparison == "ge" and rule.metric in OPEN_WINDOW_METRICS
 
 
-def threshold_outcome(session: Session, rule: AlertRule, source_id: int, window: Window) -> Outcome:
-    figure = window_figure(
-        session,
-        source_id=source_id,
-        metric=rule.metric,
-        kind=rule.kind,
-        start=window.start,
-        end=window.end,
-    )
-    if figure.value is None:
-        return Outcome(None, None, reason=figure.unknown)
-    value = figure.value
+def threshold_outcome(rule: AlertRule, figures: WindowFigures) -> Outcome:
+    current = figures.current
+    if current.value is None:
+        return Outcome(None, None, reason=current.unknown)
+    value = current.value
     if rule.comparison == "ge":
         return Outcome(value >= rule.threshold, value, rule.threshold)
     if rule.comparison == "le":
         return Outcome(value <= rule.threshold, value, rule.threshold)
-    previous_window = window.previous()
-    previous = window_figure(
-        session,
-        source_id=source_id,
-        metric=rule.metric,
-        kind=rule.kind,
-        start=previous_window.start,
-        end=previous_window.end,
-    )
+    previous = figures.previous
     if previous.value is None:
         return Outcome(None, value, reason=f"прошлый период: {previous.unknown}")
     if previous.value == 0:

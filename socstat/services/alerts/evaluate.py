@@ -17,13 +17,20 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from socstat.models import AlertFiring, AlertRule, FiringState, Source, User
-from socstat.services.analytics.alert_figures import recent_publications
+from socstat.services.analytics import Period, ResolvedScope
+from socstat.services.analytics.alerting import (
+    WindowFigures,
+    recent_publications,
+    window_figures,
+)
 from socstat.settings import get_settings
 
 from .conditions import Outcome, baseline_outcome, evaluable_open, threshold_outcome
 from .notices import announce, send_digests
-from .scope import rule_source_ids
+from .scope import narrowed, rule_scope
 from .windows import Window, local_day, window_containing
+
+PERIODS = {"day": Period.day, "week": Period.week, "month": Period.month}
 
 BASELINE_LOOKBACK_DAYS = 7
 
@@ -151,40 +158,66 @@ def _resolve(
         announce(session, rule, open_firings[-1], now)
 
 
+def _figures(
+    session: Session,
+    rule: AlertRule,
+    resolved: ResolvedScope,
+    sources: dict[int, Source],
+    window: Window,
+    now: datetime,
+    *,
+    closed: bool,
+) -> list[WindowFigures]:
+    ready = [
+        s.id
+        for s in resolved.sources
+        if _collected_through(sources[s.id], window, now, closed=closed)
+    ]
+    if not ready:
+        return []
+    return window_figures(
+        session,
+        narrowed(resolved, ready),
+        metric=rule.metric,
+        period=PERIODS[rule.window](window.start),
+        through=local_day(now, get_settings().tz),
+    )
+
+
 def _evaluate_threshold(
     session: Session,
     rule: AlertRule,
-    sources: list[Source],
+    resolved: ResolvedScope,
+    sources: dict[int, Source],
     now: datetime,
     result: EvaluationResult,
 ) -> None:
     current = window_containing(rule.window, local_day(now, get_settings().tz))
     closed = current.previous()
-    for source in sources:
-        source_id = source.id or 0
-        if _collected_through(source, closed, now, closed=True):
-            outcome = threshold_outcome(session, rule, source_id, closed)
-            _record(session, rule, source_id, closed, outcome, now, result)
-            if outcome.holds is False:
-                _resolve(session, rule, source_id, closed, now, result)
-        if evaluable_open(rule) and _collected_through(source, current, now, closed=False):
-            outcome = threshold_outcome(session, rule, source_id, current)
+    for figures in _figures(session, rule, resolved, sources, closed, now, closed=True):
+        outcome = threshold_outcome(rule, figures)
+        _record(session, rule, figures.source.id, closed, outcome, now, result)
+        if outcome.holds is False:
+            _resolve(session, rule, figures.source.id, closed, now, result)
+    if evaluable_open(rule):
+        for figures in _figures(session, rule, resolved, sources, current, now, closed=False):
+            outcome = threshold_outcome(rule, figures)
             if outcome.holds:
-                _record(session, rule, source_id, current, outcome, now, result)
+                _record(session, rule, figures.source.id, current, outcome, now, result)
 
 
 def _evaluate_baseline(
     session: Session,
     rule: AlertRule,
-    sources: list[Source],
+    resolved: ResolvedScope,
     now: datetime,
     result: EvaluationResult,
 ) -> None:
     since = local_day(now, get_settings().tz) - timedelta(days=BASELINE_LOOKBACK_DAYS)
-    for source in sources:
+    for source in resolved.sources:
         for publication in recent_publications(
             session,
-            source_id=source.id or 0,
+            source_id=source.id,
             kind=rule.kind or "post",
             metric=rule.metric,
             since=since,
@@ -227,16 +260,15 @@ def evaluate_rule(
     owner = session.get(User, rule.owner_id)
     if owner is None or owner.blocked_at is not None:
         return result
-    ids = rule_source_ids(session, rule, owner)
-    if only_sources is not None:
-        ids = [i for i in ids if i in only_sources]
-    if not ids:
+    resolved = rule_scope(session, rule, owner, only_sources)
+    if not resolved.sources:
         return result
-    sources = list(session.exec(select(Source).where(col(Source.id).in_(ids))).all())
     if rule.rule_type == "baseline":
-        _evaluate_baseline(session, rule, sources, now, result)
-    else:
-        _evaluate_threshold(session, rule, sources, now, result)
+        _evaluate_baseline(session, rule, resolved, now, result)
+        return result
+    rows = session.exec(select(Source).where(col(Source.id).in_(resolved.source_ids))).all()
+    sources = {s.id: s for s in rows if s.id is not None}
+    _evaluate_threshold(session, rule, resolved, sources, now, result)
     return result
 
 

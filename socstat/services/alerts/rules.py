@@ -19,6 +19,7 @@ from socstat.models import (
     AlertRule,
     ContentKind,
     Role,
+    Source,
     Subscription,
     TelegramLink,
     User,
@@ -26,12 +27,14 @@ from socstat.models import (
     utcnow,
 )
 from socstat.services import audit
-from socstat.services.analytics.alert_figures import (
+from socstat.services.analytics import Scope, resolve_scope
+from socstat.services.analytics.alerting import (
     BASELINE_METRICS,
     COUNT_METRICS,
     ER_METRICS,
     WINDOW_METRICS,
 )
+from socstat.services.analytics.scope import source_name
 from socstat.services.authz import (
     PermissionDenied,
     ensure_can_read_user_data,
@@ -122,6 +125,13 @@ class FiringView:
     reason: str
     created_at: datetime
     resolved_at: datetime | None
+    source_name: str = ""
+
+
+@dataclass(frozen=True)
+class SourceChoice:
+    id: int
+    name: str
 
 
 def describe(rule: AlertRule) -> str:
@@ -176,6 +186,13 @@ def list_alert_rules(
     if owners is not None:
         query = query.where(col(AlertRule.owner_id).in_(sorted(owners)))
     return [rule_view(r) for r in session.exec(query).all()]
+
+
+def source_choices(session: Session, *, actor: User | None) -> list[SourceChoice]:
+    """The sources the actor tracks, for the rule form (ordered by name)."""
+    user = require_active(actor)
+    resolved = resolve_scope(session, actor=user, scope=Scope(user_id=user.id))
+    return [SourceChoice(s.id, s.name) for s in resolved.sources]
 
 
 def user_tags(session: Session, *, user_id: int) -> list[str]:
@@ -416,7 +433,7 @@ def delete_alert_rule(session: Session, *, actor: User | None, rule_id: int, ip:
     session.flush()
 
 
-def firing_view(firing: AlertFiring) -> FiringView:
+def firing_view(firing: AlertFiring, source_name: str = "") -> FiringView:
     label = ""
     if firing.window_start is not None and firing.window_end is not None:
         start, end = firing.window_start, firing.window_end
@@ -437,6 +454,7 @@ def firing_view(firing: AlertFiring) -> FiringView:
         reason=firing.reason,
         created_at=firing.created_at,
         resolved_at=firing.resolved_at,
+        source_name=source_name,
     )
 
 
@@ -446,9 +464,10 @@ def rule_history(
     """The rule's firings, back-to-normal and skipped entries, newest first."""
     rule = _rule(session, actor, rule_id)
     rows = session.exec(
-        select(AlertFiring)
+        select(AlertFiring, Source)
+        .outerjoin(Source, col(Source.id) == AlertFiring.source_id)
         .where(AlertFiring.rule_id == rule.id)
         .order_by(col(AlertFiring.created_at).desc(), col(AlertFiring.id).desc())
         .limit(max(1, min(limit, 500)))
     ).all()
-    return [firing_view(f) for f in rows]
+    return [firing_view(f, source_name(s) if s is not None else "") for f, s in rows]

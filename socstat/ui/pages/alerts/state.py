@@ -15,9 +15,7 @@ from sqlmodel import Session
 
 from socstat.models import User, utcnow
 from socstat.services import alerts
-from socstat.services.alerts.scope import source_names
 from socstat.services.authz import PermissionDenied
-from socstat.services.source_overview import own_source_ids
 from socstat.ui.auth import AuthState
 from socstat.ui.format import format_moment
 
@@ -83,7 +81,6 @@ def _number(value: float | None) -> str:
 
 def _page_data(session: Session, user: User) -> dict[str, Any]:
     rules = alerts.list_alert_rules(session, actor=user, own_only=True)
-    names = source_names(session, own_source_ids(session, actor=user))
     return {
         "rules": [
             {
@@ -97,7 +94,7 @@ def _page_data(session: Session, user: User) -> dict[str, Any]:
             for r in rules
         ],
         "sources": [
-            {"id": str(sid), "name": s.name or s.screen_name} for sid, s in sorted(names.items())
+            {"id": str(c.id), "name": c.name} for c in alerts.source_choices(session, actor=user)
         ],
         "tags": alerts.user_tags(session, user_id=user.id or 0),
     }
@@ -129,16 +126,13 @@ def _history(session: Session, user: User, rule_id: int) -> list[dict[str, str]]
     if rule.owner_id != user.id:
         raise LookupError("Правило не найдено.")
     entries = alerts.rule_history(session, actor=user, rule_id=rule_id)
-    names = source_names(session, sorted({e.source_id for e in entries if e.source_id}))
     return [
         {
             "state": STATES.get(e.state, e.state),
             "color": {"fired": "red", "resolved": "green"}.get(e.state, "gray"),
             "when": format_moment(e.created_at, user.timezone),
             "window": e.window_label,
-            "source": (names[e.source_id].name or names[e.source_id].screen_name)
-            if e.source_id in names
-            else "",
+            "source": e.source_name,
             "value": _number(e.value),
             "reason": e.reason,
         }
