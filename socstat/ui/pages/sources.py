@@ -308,7 +308,7 @@ class SourcesState(AuthState):
                 return None
             self.add_error = ""
             self.adding = True
-            token, ip = self.session_token, self._client_ip()
+            token, ip = self._session_token(), self._client_ip()
         try:
             await run_as(token, lambda s, u: check_can_subscribe(s, actor=u))
             resolved = await resolve(links)
@@ -367,7 +367,7 @@ class SourcesState(AuthState):
         async with self:
             if self.refreshing:
                 return None
-            token = self.session_token
+            token = self._session_token()
         try:
             user, ids, busy = await run_as(token, refresh_plan)
         except PermissionDenied as exc:
