@@ -8,8 +8,6 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import NoReturn
 
-from sqlalchemy.exc import InterfaceError, OperationalError
-
 Handler = Callable[[argparse.Namespace], int]
 
 
@@ -600,7 +598,10 @@ def _registrars() -> list[Callable[[argparse._SubParsersAction], None]]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    from socstat.settings import SettingsError, get_settings  # not needed for --help
+    # not needed for --help, so imported only now
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    from socstat.settings import SettingsError, get_settings
 
     try:
         get_settings()

@@ -7,6 +7,7 @@ their team's sources, admins see and manage everything (see `socstat.services.au
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -119,24 +120,22 @@ class ResolvedLink:
 async def resolve_links(collector: Collector, links: list[str]) -> list[ResolvedLink]:
     """Ask the platform about each link (no database: hold no session while waiting).
 
-    Blank links are skipped; a bad link yields an error entry and does not stop the others.
+    All links are asked at once (the collector batches the calls); results keep the links'
+    order. Blank links are skipped; a bad link yields an error entry, not an exception.
     """
-    resolved: list[ResolvedLink] = []
-    for raw in links:
-        link = raw.strip()
-        if not link:
-            continue
+
+    async def _one(link: str) -> ResolvedLink:
         try:
             info = await collector.resolve(link)
         except LinkError as exc:
-            resolved.append(ResolvedLink(link, collector.platform, error=str(exc)))
-            continue
+            return ResolvedLink(link, collector.platform, error=str(exc))
         except CollectorError as exc:
             error = f"Не удалось проверить ссылку: {exc}"
-            resolved.append(ResolvedLink(link, collector.platform, error=error))
-            continue
-        resolved.append(ResolvedLink(link, collector.platform, info=info))
-    return resolved
+            return ResolvedLink(link, collector.platform, error=error)
+        return ResolvedLink(link, collector.platform, info=info)
+
+    wanted = [link.strip() for link in links if link.strip()]
+    return list(await asyncio.gather(*(_one(link) for link in wanted)))
 
 
 def check_can_subscribe(session: Session, *, actor: User, user_id: int | None = None) -> int:

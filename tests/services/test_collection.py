@@ -36,12 +36,15 @@ from socstat.sandbox import SandboxServer
 from socstat.services.authz import PermissionDenied
 from socstat.services.collection import (
     CollectionBusy,
+    RunSummary,
     collect_due_sources,
     collect_sources,
     due_source_ids,
     local_date,
     local_midnight,
     persist_result,
+    register_post_run_hook,
+    unregister_post_run_hook,
 )
 from socstat.services.collection.journal import STALE_AFTER
 from socstat.settings import get_settings, reset_settings_cache
@@ -468,3 +471,31 @@ async def test_a_run_finding_everything_claimed_is_busy_and_changes_nothing(
     assert session.exec(select(func.count()).select_from(CollectionRun)).one() == 1
     stored = session.get(Source, source.id)
     assert not stored.stale and stored.last_error == "" and stored.last_attempt_at is None
+
+
+async def test_post_run_hooks_receive_the_sources_and_days_stored(
+    session, vk_sandbox, vk_collector
+) -> None:
+    user = _user(session)
+    source = _source(session, str(open_communities(vk_sandbox)[0]["id"]), user)
+    seen: list[RunSummary] = []
+
+    async def hook(summary: RunSummary) -> None:
+        seen.append(summary)
+
+    async def broken(summary: RunSummary) -> None:
+        raise RuntimeError("a hook's bug must not fail the run")
+
+    register_post_run_hook(broken)
+    register_post_run_hook(hook)
+    try:
+        summary = await collect_sources(
+            source_ids=[source.id], collector=vk_collector, now=world_now(vk_sandbox)
+        )
+    finally:
+        unregister_post_run_hook(hook)
+        unregister_post_run_hook(broken)
+    assert seen == [summary] and summary.status == RunStatus.OK
+    assert summary.source_ids == [source.id]
+    stored_days = set(session.exec(select(DailyStat.local_date).distinct()).all())
+    assert summary.source_days[source.id] == stored_days != set()

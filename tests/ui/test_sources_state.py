@@ -14,10 +14,22 @@ import pytest
 from sqlmodel import Session, select
 
 from socstat.collectors.vk import VKCollector
-from socstat.models import DailyStat, Role, Source, Subscription, Team, TeamMember, User
+from socstat.models import (
+    CollectionRun,
+    DailyStat,
+    Role,
+    RunStatus,
+    Source,
+    Subscription,
+    Team,
+    TeamMember,
+    User,
+    utcnow,
+)
 from socstat.sandbox import SandboxServer
 from socstat.services.authz import PermissionDenied
-from socstat.services.collection import collect_sources
+from socstat.services.collection import Trigger, collect_sources
+from socstat.services.collection.journal import STALE_AFTER
 from socstat.services.sources import resolve_links
 from socstat.ui.auth import SignedOut
 from socstat.ui.pages import source_detail, sources
@@ -295,6 +307,24 @@ def test_refresh_plan_is_own_subscriptions_only(session, world) -> None:
         assert ids == [world[source].id]
         assert busy is False
     assert refresh_plan(session, world["admin"])[1] == []
+
+
+def test_a_dead_manual_run_never_makes_refresh_busy(session, world) -> None:
+    ann = world["ann"]
+    long_ago = utcnow() - STALE_AFTER - timedelta(seconds=5)
+    dead = CollectionRun(
+        trigger=Trigger.MANUAL, started_by=ann.id, started_at=long_ago, heartbeat_at=long_ago
+    )
+    session.add(dead)
+    session.commit()
+    assert refresh_plan(session, ann)[2] is False
+    session.commit()
+    session.refresh(dead)
+    assert dead.status == RunStatus.INTERRUPTED
+    alive = CollectionRun(trigger=Trigger.MANUAL, started_by=ann.id, heartbeat_at=utcnow())
+    session.add(alive)
+    session.commit()
+    assert refresh_plan(session, ann)[2] is True
 
 
 async def test_collecting_foreign_sources_is_refused(

@@ -1,7 +1,7 @@
 """collection claims: a source's claim by one run with a lease; run heartbeats
 
-Revision ID: 0004_collection_claims
-Revises: 0003
+Revision ID: 0005_collection_claims
+Revises: 0004_session_login_tickets
 Create Date: 2026-12-02 00:40:00
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import socstat.models.base
 
-revision: str = "0004_collection_claims"
-down_revision: str | None = "0003"
+revision: str = "0005_collection_claims"
+down_revision: str | None = "0004_session_login_tickets"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
