@@ -355,3 +355,26 @@ def _day_index(session: Session, column: Any, period: Period) -> Any:
         return cast(column - literal(period.start), Integer)
     start = literal(period.start.isoformat())
     return cast(func.julianday(column) - func.julianday(start), Integer)
+
+
+@dataclass(frozen=True)
+class CounterRow:
+    """A source's counters as read on one day (None: not read or not given)."""
+
+    day: date
+    members: int | None
+    videos: int | None
+    clips: int | None
+
+
+def counters_history(
+    session: Session, *, actor: User | None, source_id: int, period: Period
+) -> tuple[CounterRow, ...]:
+    """The counter readings of one source within the period, newest first."""
+    resolve_scope(session, actor=actor, scope=Scope(source_ids=(source_id,)))
+    query = (
+        select(SNAPSHOT.c.local_date, SNAPSHOT.c.members, SNAPSHOT.c.videos, SNAPSHOT.c.clips)
+        .where(SNAPSHOT.c.source_id == source_id, in_period(SNAPSHOT, period))
+        .order_by(SNAPSHOT.c.local_date.desc())
+    )
+    return tuple(CounterRow(*row) for row in session.execute(query).all())

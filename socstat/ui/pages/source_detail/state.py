@@ -1,16 +1,19 @@
-"""Источник: one community's header and daily figures for a period, with a chart.
+"""Источник: the data and the substate of one community's page.
 
 Authorization: ``sources.get_source`` (LookupError for a source the actor may not see,
 the same answer as for a missing one — "Нет доступа", nothing about it leaks) and the
 analytics scope of that one source. Days are the installation's days; known zero vs
-unknown is decided by ``services.analytics``. The id comes from the URL (``/sources/<id>``), the
-period and content type from the controls: all are validated here before any query.
+unknown is decided by ``services.analytics``. The id comes from the path, the period and
+content type from the URL (``?period=30&type=post``) and the controls: all are validated
+here before any query, and the URL follows the controls.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 import plotly.graph_objects as go
 import reflex as rx
@@ -20,16 +23,18 @@ from socstat.models import ContentKind, User
 from socstat.services.analytics import (
     AnalyticsError,
     Period,
+    PublicationSort,
     Scope,
-    day_series,
+    counters_history,
+    dashboard,
     installation_today,
     parse_period,
 )
 from socstat.services.authz import PermissionDenied
 from socstat.services.sources import get_source
-from socstat.ui.auth import AuthState, protected
-from socstat.ui.components.forms import form, form_error
-from socstat.ui.components.layout import page_frame
+from socstat.ui.auth import AuthState
+from socstat.ui.components.analytics import charts, model
+from socstat.ui.format import format_count
 from socstat.ui.pages.sources import (
     STATUS_COLORS,
     STATUS_LABELS,
@@ -39,9 +44,9 @@ from socstat.ui.pages.sources import (
     format_moment,
     parse_source_id,
 )
-from socstat.ui.routing import page
 
 NO_ACCESS = "Нет доступа"
+PUBLICATIONS_SHOWN = 50
 PERIODS: dict[str, int] = {"7": 7, "30": 30, "90": 90}
 CUSTOM = "custom"
 DEFAULT_PERIOD = "30"
@@ -92,7 +97,7 @@ def detail_data(
     row = get_source(session, actor=user, source_id=source_id)  # LookupError: no access
     chosen = resolve_period(period, raw_from, raw_to, installation_today())
     try:
-        series = day_series(
+        board = dashboard(
             session,
             actor=user,
             scope=Scope(
@@ -100,9 +105,13 @@ def detail_data(
                 kinds=ContentKind.ALL if kind == ALL_KINDS else (kind,),
             ),
             period=chosen,
+            top_sort=PublicationSort.PUBLISHED,
+            top_page_size=PUBLICATIONS_SHOWN,
         )
+        counters = counters_history(session, actor=user, source_id=source_id, period=chosen)
     except AnalyticsError as exc:
         raise InputError(str(exc)) from None
+    series = board.series
     days = [
         {
             "date": point.start,
@@ -131,6 +140,24 @@ def detail_data(
         "date_to": chosen.end.isoformat(),
         "days": days,
         "views_unknown": sum(d["views_unknown"] for d in days),
+        "kpis": model.kpis(board),
+        "figures": {
+            "publications": charts.publications_figure(series),
+            "engagement": charts.engagement_figure(series),
+            "members": charts.members_figure(board.members),
+        },
+        "publications": [model.publication_row(p) for p in board.top.items],
+        "publications_total": board.top.total,
+        "counters": [
+            {
+                "date": row.day.strftime("%d.%m.%Y"),
+                "members": format_count(row.members),
+                "videos": format_count(row.videos),
+                "clips": format_count(row.clips),
+            }
+            for row in counters
+        ],
+        "timezone": board.timezone,
     }
 
 
@@ -192,6 +219,14 @@ class SourceDetailState(AuthState):
     date_from: str = ""
     date_to: str = ""
     views_note: str = ""
+    timezone_note: str = ""
+    kpis: list[dict[str, str]] = []
+    publications: list[dict[str, str]] = []
+    publications_note: str = ""
+    counters: list[dict[str, str]] = []
+    publications_figure: go.Figure = go.Figure()
+    engagement_figure: go.Figure = go.Figure()
+    members_figure: go.Figure = go.Figure()
     error: str = ""
     denied: bool = False
     loaded: bool = False
@@ -233,8 +268,36 @@ class SourceDetailState(AuthState):
         self.figure = build_figure(data["days"])
         unknown = data["views_unknown"]
         self.views_note = f"нет данных о просмотрах для {unknown} публикаций" if unknown else ""
+        self.kpis = data["kpis"]
+        self.publications = data["publications"]
+        total = data["publications_total"]
+        shown = len(self.publications)
+        self.publications_note = f"показаны {shown} новых из {total}" if total > shown else ""
+        self.counters = data["counters"]
+        self.publications_figure = data["figures"]["publications"]
+        self.engagement_figure = data["figures"]["engagement"]
+        self.members_figure = data["figures"]["members"]
+        self.timezone_note = f"Сутки считаются по часовому поясу {data['timezone']}."
         self.loaded = True
-        return None
+        return self._sync_url()
+
+    def _sync_url(self) -> Any:
+        """The period and type in the URL (bookmarkable), the community's name as the title."""
+        params = {"period": self.period}
+        if self.period == CUSTOM:
+            params.update({"from": self.date_from, "to": self.date_to})
+        if self.kind != ALL_KINDS:
+            params["type"] = self.kind
+        url = f"/sources/{self.header['id']}?{urlencode(params)}"
+        title = f"{self.header['name']} — socstat"
+        return rx.call_script(
+            f"window.history.replaceState(null, '', {json.dumps(url)});"
+            f"document.title = {json.dumps(title)};"
+        )
+
+    def _url_param(self, name: str, default: str) -> str:
+        value = self._query_param(name)
+        return value or default
 
     def _deny(self) -> None:
         self.denied = True
@@ -243,13 +306,24 @@ class SourceDetailState(AuthState):
         self.rows = []
         self.figure = go.Figure()
         self.views_note = ""
+        self.kpis = []
+        self.publications = []
+        self.counters = []
 
     @rx.event
     async def load(self) -> Any:
         self.loaded = False
         self.denied = False
         self.error = ""
-        return await self._show(DEFAULT_PERIOD, "", "", ALL_KINDS)
+        period = self._url_param("period", DEFAULT_PERIOD)
+        kind = self._url_param("type", ALL_KINDS)
+        first, last = self._url_param("from", ""), self._url_param("to", "")
+        result = await self._show(period, first, last, kind)
+        if not self.loaded:  # a bad period or type in the URL: say so, show the default
+            message = self.error
+            result = await self._show(DEFAULT_PERIOD, "", "", ALL_KINDS)
+            self.error = message
+        return result
 
     @rx.event
     async def choose_period(self, value: Any) -> Any:
@@ -273,206 +347,3 @@ class SourceDetailState(AuthState):
         if not isinstance(form, dict):
             return None
         return await self._show(CUSTOM, form.get("date_from"), form.get("date_to"), self.kind)
-
-
-# --- page ----------------------------------------------------------------------------
-
-
-def _header() -> rx.Component:
-    h = SourceDetailState.header
-    return rx.card(
-        rx.vstack(
-            rx.hstack(
-                rx.avatar(src=h["photo"], fallback="VK", size="5", radius="full"),
-                rx.vstack(
-                    rx.heading(h["name"], size="5", as_="h2", data_testid="detail-name"),
-                    rx.link(h["url"], href=h["url"], is_external=True, size="2"),
-                    rx.hstack(
-                        rx.badge(h["status_label"], color_scheme=h["status_color"]),
-                        rx.text(h["status_reason"], size="1", color_scheme="gray"),
-                        spacing="2",
-                        wrap="wrap",
-                    ),
-                    spacing="1",
-                    min_width="0",
-                ),
-                spacing="3",
-                align="start",
-            ),
-            rx.cond(
-                h["stale"] == "1",
-                rx.callout(
-                    "Данные устарели: " + h["stale_reason"].to(str),
-                    icon="triangle-alert",
-                    color_scheme="amber",
-                    size="1",
-                    width="100%",
-                ),
-            ),
-            rx.flex(
-                rx.text("Участники: ", rx.text.strong(h["members"]), size="2"),
-                rx.text("История с: ", rx.text.strong(h["history_start"]), size="2"),
-                rx.text("Последний сбор: ", rx.text.strong(h["last_collected"]), size="2"),
-                wrap="wrap",
-                spacing="4",
-            ),
-            spacing="3",
-            width="100%",
-        ),
-        width="100%",
-    )
-
-
-def _controls() -> rx.Component:
-    return rx.vstack(
-        rx.flex(
-            rx.segmented_control.root(
-                rx.segmented_control.item("7 дней", value="7"),
-                rx.segmented_control.item("30 дней", value="30"),
-                rx.segmented_control.item("90 дней", value="90"),
-                rx.segmented_control.item("Период…", value=CUSTOM),
-                value=SourceDetailState.period,
-                on_change=SourceDetailState.choose_period,
-                size=rx.breakpoints(initial="1", sm="2"),  # fits a 360 px phone
-                data_testid="period",
-            ),
-            rx.select.root(
-                rx.select.trigger(aria_label="Тип публикаций", data_testid="kind"),
-                rx.select.content(
-                    *[rx.select.item(label, value=key) for key, label in KIND_OPTIONS.items()]
-                ),
-                value=SourceDetailState.kind,
-                on_change=SourceDetailState.choose_kind,
-            ),
-            wrap="wrap",
-            spacing="3",
-            align="center",
-        ),
-        rx.cond(
-            SourceDetailState.period == CUSTOM,
-            form(
-                rx.flex(
-                    rx.el.label("С", html_for="date_from"),
-                    rx.input(
-                        type="date",
-                        name="date_from",
-                        id="date_from",
-                        default_value=SourceDetailState.date_from,
-                        data_testid="date-from",
-                    ),
-                    rx.el.label("по", html_for="date_to"),
-                    rx.input(
-                        type="date",
-                        name="date_to",
-                        id="date_to",
-                        default_value=SourceDetailState.date_to,
-                        data_testid="date-to",
-                    ),
-                    rx.button("Показать", type="submit", data_testid="custom-apply"),
-                    wrap="wrap",
-                    spacing="2",
-                    align="center",
-                ),
-                on_submit=SourceDetailState.apply_custom,
-            ),
-        ),
-        rx.cond(
-            SourceDetailState.kind == ALL_KINDS,
-            rx.text(ALL_KINDS_NOTE, size="1", color_scheme="gray", data_testid="all-kinds-note"),
-        ),
-        form_error(SourceDetailState.error, testid="detail-error"),
-        spacing="3",
-        width="100%",
-    )
-
-
-def _cell(value: rx.Var, testid: str) -> rx.Component:
-    return rx.table.cell(value, data_testid=testid, text_align="right")
-
-
-def _table() -> rx.Component:
-    return rx.box(
-        rx.table.root(
-            rx.table.header(
-                rx.table.row(
-                    rx.table.column_header_cell("Дата"),
-                    rx.table.column_header_cell(SourceDetailState.count_label, text_align="right"),
-                    rx.table.column_header_cell("Лайки", text_align="right"),
-                    rx.table.column_header_cell("Репосты", text_align="right"),
-                    rx.table.column_header_cell("Комментарии", text_align="right"),
-                    rx.table.column_header_cell("Просмотры", text_align="right"),
-                )
-            ),
-            rx.table.body(
-                rx.foreach(
-                    SourceDetailState.rows,
-                    lambda r: rx.table.row(
-                        rx.table.cell(r["date"], data_testid="day-date"),
-                        _cell(r["count"], "day-count"),
-                        _cell(r["likes"], "day-likes"),
-                        _cell(r["reposts"], "day-reposts"),
-                        _cell(r["comments"], "day-comments"),
-                        _cell(
-                            rx.cond(
-                                r["views_unknown"] != "",
-                                r["views"].to(str) + "*",
-                                r["views"],
-                            ),
-                            "day-views",
-                        ),
-                        data_testid="day-row",
-                        data_date=r["iso"],
-                    ),
-                ),
-            ),
-            variant="surface",
-            size="1",
-            width="100%",
-        ),
-        overflow_x="auto",
-        width="100%",
-    )
-
-
-def _content() -> rx.Component:
-    return rx.vstack(
-        _header(),
-        _controls(),
-        rx.cond(
-            SourceDetailState.views_note != "",
-            rx.callout(
-                "* " + SourceDetailState.views_note + " — просмотры за такие дни неполные.",
-                icon="info",
-                size="1",
-                width="100%",
-                data_testid="views-note",
-            ),
-        ),
-        rx.card(rx.plotly(data=SourceDetailState.figure, width="100%"), width="100%"),
-        _table(),
-        spacing="4",
-        width="100%",
-    )
-
-
-@page(
-    route="/sources/[source_id]",
-    title="Источник — socstat",
-    on_load=protected(SourceDetailState.load),
-)
-def source_detail_page() -> rx.Component:
-    return page_frame(
-        "Источник",
-        rx.link("← Все источники", href="/sources", size="2"),
-        rx.cond(
-            SourceDetailState.denied,
-            rx.callout(
-                NO_ACCESS + ": источник не найден или не входит в ваши источники.",
-                icon="lock",
-                color_scheme="red",
-                width="100%",
-                data_testid="no-access",
-            ),
-            rx.cond(SourceDetailState.loaded, _content(), rx.spinner()),
-        ),
-    )
