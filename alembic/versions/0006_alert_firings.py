@@ -1,8 +1,8 @@
 """alert rules reshaped, firings, phones, telegram links
 
-Revision ID: 0005_alert_firings
-Revises: 0004_outbox_leases, 0004_daily_stat_unknowns_er_view, 0004_collection_claims
-(joins the three heads of this round)
+Revision ID: 0006_alert_firings
+Revises: 0004_outbox_leases, 0004_daily_stat_unknowns_er_view, 0005_collection_claims
+(joins the heads of this round)
 Create Date: 2026-12-02 00:16:08.661950
 """
 
@@ -14,11 +14,11 @@ from alembic import op
 
 import socstat.models.base
 
-revision: str = "0005_alert_firings"
+revision: str = "0006_alert_firings"
 down_revision: str | tuple[str, ...] | None = (
     "0004_outbox_leases",
     "0004_daily_stat_unknowns_er_view",
-    "0004_collection_claims",
+    "0005_collection_claims",
 )
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
