@@ -16,6 +16,7 @@ from socstat.ui.auth import AuthState
 from socstat.ui.components.bell import BellState
 from socstat.ui.pages.alerts import AlertsState
 from socstat.ui.pages.notifications import NotificationsState
+from tests.ui.cookies import set_session_cookie
 
 PASSWORD = "Kx9#mQ2!vLp7-zR"
 
@@ -23,7 +24,7 @@ PASSWORD = "Kx9#mQ2!vLp7-zR"
 def _state(cls: type[AuthState], token: str) -> Any:
     root = rx.State(_reflex_internal_init=True)
     state = root.get_substate(cls.get_full_name().split("."))
-    state.session_token = token
+    set_session_cookie(state, token)
     return state
 
 

@@ -21,7 +21,7 @@ class BellState(AuthState):
     @rx.event
     async def refresh(self) -> Any:
         """Re-read the actor's unread count (the bell mounts with every page)."""
-        if not self.session_token:
+        if not self._session_token():
             self.unread = 0
             return None
         try:
