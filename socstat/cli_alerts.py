@@ -6,10 +6,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from socstat.db import session_scope
-
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from socstat.db import session_scope
     from socstat.models import utcnow
     from socstat.services.alerts import evaluate_due
     from socstat.services.alerts.system import check_system
@@ -40,6 +39,7 @@ def _secret(args: argparse.Namespace, what: str) -> str | None:
 
 def _cmd_sms_gateway(args: argparse.Namespace) -> int:
     from socstat.cli import CliError, _cli_actor
+    from socstat.db import session_scope
     from socstat.services.authz import PermissionDenied
     from socstat.services.delivery import sms
 
@@ -62,6 +62,7 @@ def _cmd_sms_gateway(args: argparse.Namespace) -> int:
 
 def _cmd_telegram_bot(args: argparse.Namespace) -> int:
     from socstat.cli import CliError, _cli_actor
+    from socstat.db import session_scope
     from socstat.services.authz import PermissionDenied
     from socstat.services.delivery import telegram
 
