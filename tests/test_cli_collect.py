@@ -123,6 +123,8 @@ def test_sources_add_list_collect_and_stats_csv(db, session, sandbox, capsys) ->
             assert figures == ["0"] * 5, row
     assert not stored, "every DailyStat row is in the CSV"
     assert {r[4] for r in rows[1:]} >= {"", "0"}, "unknown days stay empty, quiet days are 0"
+    old_posts = [r for r in rows[1:] if r[1] == old and r[3] == "post" and r[4] not in ("", "0")]
+    assert any(r[8] == "" for r in old_posts), "old posts without views must stay empty"
 
     source_id = str(stats[0].source_id)
     assert main([*args, "--source", source_id, "--as", "ann@example.com"]) == 0
