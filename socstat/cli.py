@@ -224,6 +224,7 @@ def _cmd_sources_list(args: argparse.Namespace) -> int:
 
 def _cmd_collect(args: argparse.Namespace) -> int:
     from socstat.db import session_scope
+    from socstat.services.alerts.hooks import install as install_alerts_hook
     from socstat.services.collection import (
         CollectionBusy,
         Trigger,
@@ -232,6 +233,8 @@ def _cmd_collect(args: argparse.Namespace) -> int:
         make_collector,
         tracked_source_ids,
     )
+
+    install_alerts_hook()
 
     async def _collect():  # type: ignore[no-untyped-def]
         collector = make_collector()
@@ -578,6 +581,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _registrars() -> list[Callable[[argparse._SubParsersAction], None]]:
     """Command groups that live beside the code they drive."""
+    from socstat.cli_alerts import register as register_alerts
     from socstat.cli_outbox import register as register_outbox
     from socstat.sandbox.cli import register as register_sandbox
 
@@ -587,6 +591,7 @@ def _registrars() -> list[Callable[[argparse._SubParsersAction], None]]:
         _register_users,
         _register_backup,
         register_outbox,
+        register_alerts,
     ]
 
 

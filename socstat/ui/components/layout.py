@@ -5,6 +5,7 @@ from dataclasses import dataclass
 import reflex as rx
 
 from socstat.ui.auth import AuthState
+from socstat.ui.components.bell import bell
 from socstat.ui.state import AppState
 
 EVERYONE = "everyone"
@@ -27,6 +28,7 @@ class NavItem:
 NAV_ITEMS: list[NavItem] = [
     NavItem("Обзор", "/dashboard", "layout-dashboard"),
     NavItem("Источники", "/sources", "rss"),
+    NavItem("Оповещения", "/alerts", "bell-ring"),
     NavItem("Профиль", "/profile", "user-round"),
     NavItem("Администрирование", "/admin", "shield", ADMINS),
 ]
@@ -71,7 +73,7 @@ def _brand() -> rx.Component:
 def _sidebar() -> rx.Component:
     return rx.desktop_only(
         rx.vstack(
-            _brand(),
+            rx.hstack(_brand(), rx.spacer(), bell("bell"), width="100%", align="center"),
             rx.divider(),
             _nav_links(),
             rx.spacer(),
@@ -129,6 +131,7 @@ def _mobile_bar() -> rx.Component:
             ),
             _brand(),
             rx.spacer(),
+            bell("bell-mobile"),
             rx.color_mode.button(),
             user_menu("user-menu-mobile", compact=True),
             width="100%",
