@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import NoReturn
 
 from socstat.settings import SettingsError, get_settings
 
@@ -451,8 +452,113 @@ def _register_users(commands: argparse._SubParsersAction) -> None:
     ).set_defaults(handler=_cmd_demo_users)
 
 
+# --- reports --------------------------------------------------------------------------
+
+
+def _id_list(text: str) -> list[int]:
+    try:
+        ids = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"неверный список id {text!r}, нужно 12,15") from None
+    if not ids:
+        raise argparse.ArgumentTypeError("пустой список id")
+    return ids
+
+
+def _iso_moment(text: str) -> datetime:
+    from datetime import UTC
+
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"неверный момент {text!r}, нужен ISO 8601, например 2026-12-01T07:00:00+00:00"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=get_settings().tz).astimezone(UTC)
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from socstat.db import session_scope
+    from socstat.services.authz import PermissionDenied
+    from socstat.services.reports.builder import ReportRequest, build_request_data
+    from socstat.services.reports.generation import ReportError, make_scope, render
+
+    out = Path(args.out)
+    if not out.parent.is_dir():
+        raise CliError(f"папка {out.parent} не существует")
+    try:
+        with session_scope() as session:
+            user = _find_user(session, args.user)
+            data = build_request_data(
+                session,
+                actor=user,
+                request=ReportRequest(
+                    kind=args.kind,
+                    start=args.date_from,
+                    end=args.date_to,
+                    scope=make_scope(source_ids=args.sources, tags=args.tags or ()),
+                ),
+            )
+    except (PermissionDenied, ReportError, LookupError, ValueError) as exc:
+        raise CliError(str(exc)) from None
+    content = render(data, args.format)
+    out.write_bytes(content)
+    print(f"Отчёт {data.period_label} ({args.format}, {len(content)} байт): {out}")
+    return 0
+
+
+def _cmd_reports_run_due(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from socstat.services.reports.schedule import run_due
+
+    result = run_due(now=args.at, window=timedelta(days=args.window_days))
+    print(
+        f"Отчётов по расписанию создано: {len(result.created)}, "
+        f"сформировано: {len(result.generated)}"
+    )
+    return 0
+
+
+def _register_reports(commands: argparse._SubParsersAction) -> None:
+    from socstat.models import ReportKind
+
+    report = commands.add_parser("report", help="сформировать отчёт в файл")
+    report.add_argument("--user", required=True, metavar="EMAIL", help="чей отчёт")
+    report.add_argument("--kind", required=True, choices=ReportKind.ALL)
+    report.add_argument("--from", dest="date_from", type=_parse_date, metavar="ГГГГ-ММ-ДД")
+    report.add_argument("--to", dest="date_to", type=_parse_date, metavar="ГГГГ-ММ-ДД")
+    report.add_argument("--sources", type=_id_list, metavar="ID,ID")
+    report.add_argument(
+        "--tags", type=lambda text: [t for t in text.split(",") if t.strip()], metavar="T,T"
+    )
+    report.add_argument("--format", required=True, choices=("xlsx", "csv", "pdf"))
+    report.add_argument("--out", required=True, metavar="FILE")
+    report.set_defaults(handler=_cmd_report)
+
+    reports = commands.add_parser("reports", help="отчёты по расписанию")
+    sub = reports.add_subparsers(dest="reports_command", required=True, metavar="ACTION")
+    due = sub.add_parser("run-due", help="сформировать отчёты, время которых пришло")
+    due.add_argument(
+        "--at", type=_iso_moment, metavar="ISO-8601", help="момент (по умолчанию — сейчас)"
+    )
+    due.add_argument(
+        "--window-days", type=float, default=3.0, help="за сколько дней догонять пропущенные"
+    )
+    due.set_defaults(handler=_cmd_reports_run_due)
+
+
+class _Parser(argparse.ArgumentParser):
+    """Bad arguments: one clear line and exit code 2 (no usage dump)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"Ошибка: {message} (справка: {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="socstat", description="socstat — статистика сообществ")
+    parser = _Parser(prog="socstat", description="socstat — статистика сообществ")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser("migrate", help="применить миграции базы данных").set_defaults(
         handler=_cmd_migrate
@@ -472,7 +578,7 @@ def _registrars() -> list[Callable[[argparse._SubParsersAction], None]]:
     """Command groups that live beside the code they drive."""
     from socstat.sandbox.cli import register as register_sandbox
 
-    return [register_sandbox, _register_collection, _register_users]
+    return [register_sandbox, _register_collection, _register_users, _register_reports]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -37,6 +37,8 @@ COLLECTION_JOB = "collection"
 OUTBOX_JOB = "outbox"
 RETENTION_JOB = "retention"
 OUTBOX_INTERVAL_SECONDS = 60
+REPORTS_JOB = "reports"
+REPORTS_INTERVAL_SECONDS = 300
 MISFIRE_GRACE_SECONDS = 3600
 
 
@@ -135,6 +137,17 @@ async def outbox_job() -> None:
         )
 
 
+async def reports_job() -> None:
+    """Make the scheduled reports whose time has come (the same code as
+    `socstat reports run-due`; catching up after downtime is part of it). Runs every few
+    minutes, so it is logged when it did something rather than journaled."""
+    from socstat.services.reports.schedule import run_due
+
+    result = await asyncio.to_thread(run_due)
+    if result.created or result.generated:
+        log.info("reports: created %d, generated %d", len(result.created), len(result.generated))
+
+
 def _purge(session: Session) -> dict[str, Any]:
     from socstat.services.accounts import purge_login_attempts
     from socstat.services.sessions import purge_expired
@@ -192,6 +205,14 @@ def build_scheduler(settings: Settings | None = None) -> AsyncIOScheduler:
         id=OUTBOX_JOB,
         name="Доставка писем",
         next_run_time=utcnow() + timedelta(seconds=10),
+        replace_existing=True,
+    )
+    scheduler.add_job(
+        reports_job,
+        IntervalTrigger(seconds=REPORTS_INTERVAL_SECONDS, timezone=settings.tz),
+        id=REPORTS_JOB,
+        name="Отчёты по расписанию",
+        next_run_time=utcnow() + timedelta(seconds=30),
         replace_existing=True,
     )
     scheduler.add_job(

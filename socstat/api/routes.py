@@ -12,6 +12,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from socstat.api.reports import router as reports_router
 from socstat.db import session_scope
 from socstat.logging_setup import log_context
 from socstat.services.health import check_health, system_figures
@@ -86,4 +87,5 @@ def build_api() -> FastAPI:
         payload = await asyncio.to_thread(generate_latest, registry)
         return Response(payload, media_type=CONTENT_TYPE_LATEST)
 
+    api.include_router(reports_router)
     return api

@@ -1,0 +1,104 @@
+"""One HTML rendering of a report (Jinja2) for the PDF (WeasyPrint) and the email body."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from babel.numbers import format_decimal, format_percent
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from socstat.services.reports.charts import chart_svg
+from socstat.services.reports.data import Number, ReportData, SummaryRow
+
+CHART_CID = "report-chart"
+_TEMPLATES = Path(__file__).parent / "templates"
+_SOURCE_COLUMNS = (
+    "Источник",
+    "Посты",
+    "Видео",
+    "Клипы",
+    "Лайки",
+    "Репосты",
+    "Комм.",
+    "Просмотры",
+    "ERpost",
+    "ERview",
+    "Подписчики",
+    "Δ подп.",
+)
+
+
+@cache
+def _env() -> Environment:
+    return Environment(
+        loader=FileSystemLoader(_TEMPLATES), autoescape=select_autoescape(["j2", "html"])
+    )
+
+
+def fmt_number(value: Number, *, ratio: bool = False) -> str:
+    """Russian formatting; «—» for an unknown figure."""
+    if value is None:
+        return "—"
+    if ratio:
+        return format_percent(value, "#,##0.00%", locale="ru")
+    return format_decimal(value, locale="ru")
+
+
+def fmt_change(row: SummaryRow) -> tuple[str, str]:
+    """The change against the previous period and its colour."""
+    change = row.change
+    if change is None:
+        return "—", "#666"
+    arrow = "▲" if change > 0 else "▼" if change < 0 else "="
+    color = "#1a7f37" if change > 0 else "#b42318" if change < 0 else "#666"
+    return f"{arrow} {format_percent(abs(change), '#,##0.0%', locale='ru')}", color
+
+
+def render_html(data: ReportData, *, pdf: bool, link: str = "", fragment: bool = False) -> str:
+    """The whole page (PDF), or only the body block (``fragment``: inside an email)."""
+    summary = []
+    for row in data.summary:
+        change, color = fmt_change(row)
+        summary.append(
+            {
+                "label": row.label,
+                "value": fmt_number(row.value, ratio=row.is_ratio),
+                "change": change,
+                "color": color,
+            }
+        )
+    sources = [
+        (
+            s.name,
+            *(fmt_number(v) for v in (s.posts, s.videos, s.clips, s.likes, s.reposts)),
+            *(fmt_number(v) for v in (s.comments, s.views)),
+            fmt_number(s.er_post, ratio=True),
+            fmt_number(s.er_view, ratio=True),
+            fmt_number(s.members),
+            fmt_number(s.members_delta),
+        )
+        for s in data.sources
+    ]
+    template = "report_body.html.j2" if fragment else "report.html.j2"
+    return (
+        _env()
+        .get_template(template)
+        .render(
+            data=data,
+            pdf=pdf,
+            link=link,
+            summary=summary,
+            sources=sources,
+            source_columns=_SOURCE_COLUMNS,
+            chart_svg=chart_svg(data.chart) if pdf else "",
+            chart_cid=CHART_CID,
+            generated=f"{data.generated_at:%d.%m.%Y %H:%M} ({data.timezone})",
+        )
+    )
+
+
+def write_pdf(data: ReportData) -> bytes:
+    from weasyprint import HTML  # heavy import: only where a PDF is made
+
+    return HTML(string=render_html(data, pdf=True)).write_pdf()
