@@ -14,6 +14,7 @@ from socstat.ui.pages import (  # noqa: F401  (their pages register with add_pag
     login,
     profile,
     register,
+    reports,
     reset,
     source_detail,
     sources,

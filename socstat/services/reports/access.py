@@ -98,7 +98,7 @@ def download_token(
     minutes."""
     report = readable_report(session, actor, report_id)
     _file_entry(report, fmt)
-    expires = int((now or time.time()) + TOKEN_LIFETIME_SECONDS)
+    expires = int((time.time() if now is None else now) + TOKEN_LIFETIME_SECONDS)
     payload = f"{report_id}.{fmt}.{actor.id if actor else 0}.{expires}"
     return f"{payload}.{_sign(payload)}"
 
@@ -136,7 +136,7 @@ def open_download(
         or token_fmt != fmt
         or actor is None
         or token_user != str(actor.id)
-        or int(expires) < (now or time.time())
+        or int(expires) < (time.time() if now is None else now)
     ):
         raise LookupError(NOT_FOUND)
     report = readable_report(session, actor, report_id)
