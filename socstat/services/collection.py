@@ -16,7 +16,19 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, bindparam, delete, func, insert, literal, or_, update
+from sqlalchemy import (
+    Float,
+    and_,
+    bindparam,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    update,
+)
 from sqlmodel import Session, select
 
 from socstat.collectors.base import (
@@ -887,6 +899,17 @@ def _rebuild(
             )
         )
     )
+    er_view = case(
+        (
+            and_(
+                item.c.likes.is_not(None),
+                item.c.reposts.is_not(None),
+                item.c.comments.is_not(None),
+                item.c.views > 0,
+            ),
+            cast(item.c.likes + item.c.reposts + item.c.comments, Float) / item.c.views,
+        )
+    )
     grouped = (
         select(
             item.c.source_id,
@@ -897,7 +920,12 @@ def _rebuild(
             func.sum(item.c.reposts),
             func.sum(item.c.comments),
             func.sum(item.c.views),
+            func.count() - func.count(item.c.likes),
+            func.count() - func.count(item.c.reposts),
+            func.count() - func.count(item.c.comments),
             func.count() - func.count(item.c.views),
+            func.sum(er_view),
+            func.count(er_view),
             literal(now, DailyStat.__table__.c.updated_at.type),  # type: ignore[attr-defined]
         )
         .where(
@@ -917,7 +945,12 @@ def _rebuild(
         "reposts",
         "comments",
         "views",
+        "likes_unknown",
+        "reposts_unknown",
+        "comments_unknown",
         "views_unknown",
+        "er_view_sum",
+        "er_view_items",
         "updated_at",
     ]
     session.execute(insert(stat).from_select(columns, grouped))

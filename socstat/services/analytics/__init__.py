@@ -1,0 +1,114 @@
+"""The read side: every number a user sees (pages, exports, emails, alerts, API) comes
+from here.
+
+- ``periods``: the period type, presets and the one set of validation messages;
+- ``scope``: whose sources a figure covers, with authorization checked on resolving;
+- ``coverage``: the one rule for a known zero vs an unknown day;
+- ``totals``: a period's totals beside the previous period, per source, per kind, ER;
+- ``series``: every day (or week / month / quarter) of a period, members over time;
+- ``state``: the collection state of a scope's sources (counts, freshness);
+- ``items``: top publications and the hour × weekday heatmap (the only readers of items).
+
+Days are the installation's days (``SOCSTAT_TIMEZONE``, the zone DailyStat is kept in).
+"""
+
+from socstat.services.analytics.coverage import Coverage
+from socstat.services.analytics.items import (
+    HeatCell,
+    Heatmap,
+    Publication,
+    PublicationPage,
+    PublicationSort,
+    heatmap,
+    top_publications,
+)
+from socstat.services.analytics.periods import (
+    PRESETS,
+    AnalyticsError,
+    Granularity,
+    Period,
+    PeriodKind,
+    installation_today,
+    parse_day,
+    parse_period,
+    preset_period,
+)
+from socstat.services.analytics.scope import (
+    KIND_LABELS,
+    ResolvedScope,
+    Scope,
+    SourceRef,
+    parse_tags,
+    resolve_scope,
+    validate_kinds,
+)
+from socstat.services.analytics.series import (
+    MembersPoint,
+    MembersSeries,
+    Point,
+    Series,
+    SourceSeries,
+    day_series,
+    members_series,
+    source_series,
+)
+from socstat.services.analytics.state import ScopeState, scope_state
+from socstat.services.analytics.totals import (
+    Comparison,
+    Figure,
+    KindTotals,
+    Ratio,
+    SourceComparison,
+    Totals,
+    percent_change,
+    totals,
+    totals_by_kind,
+    totals_by_source,
+)
+
+__all__ = [
+    "KIND_LABELS",
+    "PRESETS",
+    "AnalyticsError",
+    "Comparison",
+    "Coverage",
+    "Figure",
+    "Granularity",
+    "HeatCell",
+    "Heatmap",
+    "KindTotals",
+    "MembersPoint",
+    "MembersSeries",
+    "Period",
+    "PeriodKind",
+    "Point",
+    "Publication",
+    "PublicationPage",
+    "PublicationSort",
+    "Ratio",
+    "ResolvedScope",
+    "Scope",
+    "ScopeState",
+    "Series",
+    "SourceComparison",
+    "SourceRef",
+    "SourceSeries",
+    "Totals",
+    "day_series",
+    "heatmap",
+    "installation_today",
+    "members_series",
+    "parse_day",
+    "parse_period",
+    "parse_tags",
+    "percent_change",
+    "preset_period",
+    "resolve_scope",
+    "scope_state",
+    "source_series",
+    "top_publications",
+    "totals",
+    "totals_by_kind",
+    "totals_by_source",
+    "validate_kinds",
+]

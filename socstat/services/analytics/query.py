@@ -1,0 +1,47 @@
+"""SQL building blocks over DailyStat and CounterSnapshot shared by the analytics modules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Float, and_, cast, false, func, or_
+from sqlalchemy.sql.elements import ColumnElement
+
+from socstat.models import CounterSnapshot, DailyStat
+from socstat.services.analytics.periods import Period
+from socstat.services.analytics.scope import ResolvedScope
+
+STAT: Any = DailyStat.__table__  # type: ignore[attr-defined]
+SNAPSHOT: Any = CounterSnapshot.__table__  # type: ignore[attr-defined]
+
+FIGURES = ("likes", "reposts", "comments", "views")
+
+
+def in_scope(table: Any, scope: ResolvedScope) -> ColumnElement[bool]:
+    """Rows of the scope's sources, each for the kinds counted for it."""
+    parts = [
+        and_(table.c.kind == kind, table.c.source_id.in_(ids))
+        for kind, ids in scope.ids_by_kind().items()
+    ]
+    return or_(*parts) if parts else false()
+
+
+def in_period(table: Any, period: Period) -> ColumnElement[bool]:
+    return and_(table.c.local_date >= period.start, table.c.local_date <= period.end)
+
+
+def reactions(table: Any) -> ColumnElement[Any]:
+    """likes + reposts + comments of a DailyStat row (the known ones)."""
+    return (
+        func.coalesce(table.c.likes, 0)
+        + func.coalesce(table.c.reposts, 0)
+        + func.coalesce(table.c.comments, 0)
+    )
+
+
+def reactions_unknown(table: Any) -> ColumnElement[Any]:
+    return table.c.likes_unknown + table.c.reposts_unknown + table.c.comments_unknown
+
+
+def ratio(numerator: ColumnElement[Any], denominator: ColumnElement[Any]) -> ColumnElement[Any]:
+    return cast(numerator, Float) / denominator
