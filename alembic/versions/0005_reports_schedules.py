@@ -3,8 +3,8 @@
 The old ``report`` and ``reportsubscription`` tables were never written by any feature
 (reports were not generated yet), so they are replaced rather than altered.
 
-Revision ID: 0004_reports_schedules
-Revises: 0003
+Revision ID: 0005_reports_schedules
+Revises: 0004_daily_stat_unknowns_er_view
 Create Date: 2026-12-02 00:20:00
 """
 
@@ -16,8 +16,8 @@ from alembic import op
 
 import socstat.models.base
 
-revision: str = "0004_reports_schedules"
-down_revision: str | None = "0003"
+revision: str = "0005_reports_schedules"
+down_revision: str | None = "0004_daily_stat_unknowns_er_view"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
