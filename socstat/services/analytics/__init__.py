@@ -7,6 +7,7 @@ from here.
 - ``totals``: a period's totals beside the previous period, per source, per kind, ER;
 - ``series``: every day (or week / month / quarter) of a period, members over time;
 - ``state``: the collection state of a scope's sources (counts, freshness);
+- ``rows``: one row per source × day × content kind (report day sheets);
 - ``items``: top publications and the hour × weekday heatmap (the only readers of items).
 
 Days are the installation's days (``SOCSTAT_TIMEZONE``, the zone DailyStat is kept in).
