@@ -23,8 +23,10 @@ ENV PATH=/opt/venv/bin:$PATH \
     SOCSTAT_DATA_DIR=/data \
     SOCSTAT_LOG_FORMAT=json \
     SOCSTAT_ENV=prod
+# WeasyPrint (PDF reports) needs Pango and HarfBuzz; DejaVu fonts give Cyrillic in PDFs and charts.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends curl \
+        libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --create-home --uid 1000 socstat \
     && mkdir -p /data \

@@ -23,6 +23,10 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip uninstall --quiet --yes passlib 2>/dev/null || true
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	$(BIN)/python -m pip install --quiet --no-deps -e .
+	@# PDF reports (WeasyPrint) need Pango/HarfBuzz from the system; say how to get them.
+	@$(BIN)/python -c 'import weasyprint' 2>/dev/null || echo "ВНИМАНИЕ: для PDF-отчётов \
+	установите системные библиотеки: sudo apt-get install libpango-1.0-0 libpangoft2-1.0-0 \
+	libharfbuzz-subset0 fonts-dejavu-core"
 	touch $(STAMP)
 
 setup: $(STAMP)

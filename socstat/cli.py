@@ -511,7 +511,8 @@ def _cmd_reports_run_due(args: argparse.Namespace) -> int:
 
     from socstat.services.reports.schedule import run_due
 
-    result = run_due(now=args.at, window=timedelta(days=args.window_days))
+    window = None if args.window_days is None else timedelta(days=args.window_days)
+    result = run_due(now=args.at, window=window)
     print(
         f"Отчётов по расписанию создано: {len(result.created)}, "
         f"сформировано: {len(result.generated)}"
@@ -542,7 +543,10 @@ def _register_reports(commands: argparse._SubParsersAction) -> None:
         "--at", type=_iso_moment, metavar="ISO-8601", help="момент (по умолчанию — сейчас)"
     )
     due.add_argument(
-        "--window-days", type=float, default=3.0, help="за сколько дней догонять пропущенные"
+        "--window-days",
+        type=float,
+        metavar="ДНИ",
+        help="за сколько дней догонять пропущенные (по умолчанию SOCSTAT_REPORTS_CATCH_UP_DAYS)",
     )
     due.set_defaults(handler=_cmd_reports_run_due)
 

@@ -82,12 +82,18 @@ def chart_svg(points: list[ChartPoint]) -> str:
     return "".join(parts)
 
 
+def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    try:
+        return ImageFont.truetype(_FONT, size)
+    except OSError:  # DejaVu not installed: Pillow's own font (it has Cyrillic since 10.1)
+        return ImageFont.load_default(size)
+
+
 def chart_png(points: list[ChartPoint]) -> bytes:
     bars, top = _layout(points)
     image = Image.new("RGB", (WIDTH, HEIGHT), "white")
     draw = ImageDraw.Draw(image)
-    font = ImageFont.truetype(_FONT, 12)
-    title = ImageFont.truetype(_FONT, 14)
+    font, title = _font(12), _font(14)
     base = HEIGHT - _BOTTOM
     draw.text((_LEFT, 6), TITLE, fill="black", font=title)
     draw.line((_LEFT, base, WIDTH - _RIGHT, base), fill="#999999")

@@ -39,7 +39,6 @@ from socstat.services.reports.generation import (
 from socstat.services.reports.periods import due_reports, schedule_key
 from socstat.settings import get_settings
 
-CATCH_UP = timedelta(days=3)
 MAX_RECIPIENTS = 10
 
 
@@ -89,9 +88,10 @@ def _tracking_user_ids(session: Session) -> set[int]:
     return set(session.exec(select(Subscription.user_id).distinct()).all())
 
 
-def create_due(session: Session, *, now: datetime, window: timedelta = CATCH_UP) -> list[int]:
+def create_due(session: Session, *, now: datetime, window: timedelta | None = None) -> list[int]:
     """Pending reports for every due moment in (now - window, now] not made yet, for every
     active user tracking a source (not before the user existed). Caller commits."""
+    window = catch_up_window() if window is None else window
     tracking = _tracking_user_ids(session)
     if not tracking:
         return []
@@ -146,7 +146,7 @@ def _insert_once(
     return report.id
 
 
-def run_due(*, now: datetime | None = None, window: timedelta = CATCH_UP) -> RunDueResult:
+def run_due(*, now: datetime | None = None, window: timedelta | None = None) -> RunDueResult:
     """Create the due scheduled reports, then generate every claimable report."""
     now = now or utcnow()
     result = RunDueResult()
