@@ -88,6 +88,11 @@ def _tracking_user_ids(session: Session) -> set[int]:
     return set(session.exec(select(Subscription.user_id).distinct()).all())
 
 
+def catch_up_window() -> timedelta:
+    """How far back missed scheduled reports are still made (SOCSTAT_REPORTS_CATCH_UP_DAYS)."""
+    return timedelta(days=get_settings().reports_catch_up_days)
+
+
 def create_due(session: Session, *, now: datetime, window: timedelta | None = None) -> list[int]:
     """Pending reports for every due moment in (now - window, now] not made yet, for every
     active user tracking a source (not before the user existed). Caller commits."""
