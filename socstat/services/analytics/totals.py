@@ -163,6 +163,21 @@ def compare_by_source(
     ]
 
 
+def compare_with_sources(
+    session: Session, resolved: ResolvedScope, period: Period
+) -> tuple[Comparison, list[SourceComparison]]:
+    """``compare`` and ``compare_by_source`` together, loading each period once (reports)."""
+    current, previous = (
+        _load(session, resolved, period),
+        _load(session, resolved, period.previous()),
+    )
+    overall = Comparison(current.totals(resolved.sources), previous.totals(resolved.sources))
+    return overall, [
+        SourceComparison(source, current.totals([source]), previous.totals([source]))
+        for source in resolved.sources
+    ]
+
+
 # --- loading -------------------------------------------------------------------------
 
 _SUMS = (
