@@ -12,7 +12,7 @@ export REFLEX_USE_NPM := 1
 export REFLEX_CHECK_LATEST_VERSION := 0
 export REFLEX_TELEMETRY_ENABLED := false
 
-.PHONY: run setup dev-setup demo test lint format bench bench-collect clean
+.PHONY: run setup dev-setup demo test lint format bench bench-collect bench-reports clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -68,6 +68,10 @@ bench-collect: dev-setup
 	$(BIN)/python -m bench.bench_collect
 	$(BIN)/python -m bench.bench_pipeline
 	$(BIN)/python -m bench.bench_pipeline --sqlite
+
+# 200 sources × a year on PostgreSQL: daily and monthly reports in each format.
+bench-reports: dev-setup
+	$(BIN)/python -m bench.bench_reports
 
 clean:
 	rm -rf .web .states data/*.db

@@ -28,7 +28,7 @@ from socstat.services.analytics import (
 from socstat.services.analytics.items import publications_page
 from socstat.services.analytics.rows import SourceDay, source_days
 from socstat.services.analytics.series import series
-from socstat.services.analytics.totals import compare, compare_by_source
+from socstat.services.analytics.totals import compare_with_sources
 from socstat.services.authz import require_active
 from socstat.services.reports.data import (
     KIND_LABELS,
@@ -148,8 +148,7 @@ def build_data(
     except AnalyticsError as exc:
         raise ReportError(str(exc)) from None
     previous = period.previous()
-    overall = compare(session, resolved, period)
-    per_source = compare_by_source(session, resolved, period)
+    overall, per_source = compare_with_sources(session, resolved, period)
     days = source_days(session, resolved, period)
     page = publications_page(
         session, resolved, period, sort=PublicationSort.LIKES, page_size=TOP_PUBLICATIONS

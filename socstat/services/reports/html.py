@@ -12,6 +12,7 @@ from socstat.services.reports.charts import chart_svg
 from socstat.services.reports.data import Number, ReportData, SummaryRow
 
 CHART_CID = "report-chart"
+_UP, _DOWN = "#1a7f37", "#b42318"
 _TEMPLATES = Path(__file__).parent / "templates"
 _SOURCE_COLUMNS = (
     "Источник",
@@ -51,7 +52,7 @@ def fmt_change(row: SummaryRow) -> tuple[str, str]:
     if change is None:
         return "—", "#666"
     arrow = "▲" if change > 0 else "▼" if change < 0 else "="
-    color = "#1a7f37" if change > 0 else "#b42318" if change < 0 else "#666"
+    color = _UP if change > 0 else _DOWN if change < 0 else "#666"
     return f"{arrow} {format_percent(abs(change), '#,##0.0%', locale='ru')}", color
 
 
@@ -66,6 +67,7 @@ def render_html(data: ReportData, *, pdf: bool, link: str = "", fragment: bool =
                 "value": fmt_number(row.value, ratio=row.is_ratio),
                 "change": change,
                 "color": color,
+                "css": "up" if color == _UP else "down" if color == _DOWN else "",
             }
         )
     sources = [
