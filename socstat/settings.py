@@ -50,6 +50,12 @@ class Settings(BaseSettings):
     smtp_starttls: bool = False
     smtp_ssl: bool = False
 
+    backup_dir: Path | None = None
+    backup_time: str = Field(default="03:30", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    backup_keep_daily: int = Field(default=7, ge=1, le=366)
+    backup_keep_weekly: int = Field(default=4, ge=0, le=520)
+    backup_keep_monthly: int = Field(default=6, ge=0, le=240)
+
     log_format: Literal["text", "json"] = "text"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
