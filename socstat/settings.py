@@ -56,6 +56,11 @@ class Settings(BaseSettings):
     backup_keep_weekly: int = Field(default=4, ge=0, le=520)
     backup_keep_monthly: int = Field(default=6, ge=0, le=240)
 
+    outbox_interval_seconds: float = Field(default=30.0, gt=0, le=3600)
+    # Requests that send mail (register, password reset, resend, email change), per action.
+    rate_limit_ip: str = "20/hour"
+    rate_limit_recipient: str = "3/hour"
+
     log_format: Literal["text", "json"] = "text"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
@@ -66,6 +71,17 @@ class Settings(BaseSettings):
             zoneinfo.ZoneInfo(value)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("rate_limit_ip", "rate_limit_recipient")
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        from limits import parse
+
+        try:
+            parse(value)
+        except ValueError as exc:
+            raise ValueError(f"expected a limit like '5/hour', got {value!r}") from exc
         return value
 
     @field_validator("database_url")

@@ -96,3 +96,13 @@ def db(db_engine: Engine) -> Iterator[Engine]:
 def session(db: Engine) -> Iterator[Session]:
     with Session(db, expire_on_commit=False) as s:
         yield s
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits() -> Iterator[None]:
+    """Rate-limit counts live in process memory: every test starts from zero."""
+    from socstat.services import ratelimit
+
+    ratelimit.reset()
+    yield
+    ratelimit.reset()

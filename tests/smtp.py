@@ -1,11 +1,13 @@
 """A real SMTP server on loopback (aiosmtpd) that collects messages, for email tests.
 
 Use the ``smtp_server`` fixture (import it into the test module): it starts a server on a
-free port, points SOCSTAT_SMTP_HOST/PORT at it and yields an ``SmtpSink``.
+free port, points SOCSTAT_SMTP_HOST/PORT at it and yields an ``SmtpSink``. Nothing is sent
+inline: ``SmtpSink.wait_for`` runs the outbox deliverer first (as the scheduler would).
 """
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import re
@@ -22,13 +24,16 @@ from socstat.settings import reset_settings_cache
 
 
 class SmtpSink:
-    """aiosmtpd handler keeping every received message."""
+    """aiosmtpd handler keeping every received message (after ``delay`` seconds each)."""
 
-    def __init__(self) -> None:
+    def __init__(self, delay: float = 0.0) -> None:
         self.messages: list[EmailMessage] = []
+        self.delay = delay
         self._lock = threading.Lock()
 
     async def handle_DATA(self, server, session, envelope) -> str:
+        if self.delay:
+            await asyncio.sleep(self.delay)
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self._lock:
             self.messages.append(message)  # type: ignore[arg-type]
@@ -38,7 +43,15 @@ class SmtpSink:
         """Messages addressed to ``address``."""
         return [m for m in self.messages if address.lower() in str(m["To"]).lower()]
 
-    def wait_for(self, count: int, timeout: float = 5.0) -> list[EmailMessage]:
+    def wait_for(
+        self, count: int, timeout: float = 5.0, *, deliver: bool = True
+    ) -> list[EmailMessage]:
+        """The messages once ``count`` have arrived (or at ``timeout``). With ``deliver``
+        the outbox is drained first, as the scheduler's outbox job would do."""
+        if deliver:
+            from socstat.services.delivery import deliver_due
+
+            deliver_due()
         deadline = time.monotonic() + timeout
         while len(self.messages) < count and time.monotonic() < deadline:
             time.sleep(0.02)
@@ -70,9 +83,9 @@ def free_port() -> int:
 class SmtpServer:
     """Start/stop an aiosmtpd server on a fixed loopback port (restartable)."""
 
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(self, port: int | None = None, delay: float = 0.0) -> None:
         self.port = port or free_port()
-        self.sink = SmtpSink()
+        self.sink = SmtpSink(delay)
         self._controller: Controller | None = None
 
     def start(self) -> None:

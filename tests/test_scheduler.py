@@ -30,7 +30,7 @@ from socstat.scheduler import (
     retention_job,
     run_job,
 )
-from socstat.services.notify import enqueue_email
+from socstat.services.delivery import enqueue_email
 from socstat.settings import get_settings
 from tests.smtp import smtp_server  # noqa: F401  (fixture)
 
@@ -161,10 +161,11 @@ def test_scheduler_has_outbox_and_retention_jobs(db) -> None:
 
 
 async def test_outbox_job_delivers_pending_email(smtp_server, session) -> None:  # noqa: F811
-    enqueue_email(session, to="someone@example.org", subject="Проверка", body="Текст")
+    enqueue_email(session, to="someone@example.org", template="test", context={})
     session.commit()
     await outbox_job()
-    assert [m["Subject"] for m in smtp_server.wait_for(1)] == ["Проверка"]
+    messages = smtp_server.wait_for(1, deliver=False)
+    assert [m["Subject"] for m in messages] == ["socstat: проверка почты"]
     session.expire_all()
     assert session.exec(select(Outbox)).one().status == OutboxStatus.SENT
 

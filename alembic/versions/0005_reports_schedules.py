@@ -4,7 +4,7 @@ The old ``report`` and ``reportsubscription`` tables were never written by any f
 (reports were not generated yet), so they are replaced rather than altered.
 
 Revision ID: 0005_reports_schedules
-Revises: 0004_daily_stat_unknowns_er_view
+Revises: 0004_daily_stat_unknowns_er_view, 0004_outbox_leases (joins both heads)
 Create Date: 2026-12-02 00:20:00
 """
 
@@ -17,7 +17,10 @@ from alembic import op
 import socstat.models.base
 
 revision: str = "0005_reports_schedules"
-down_revision: str | None = "0004_daily_stat_unknowns_er_view"
+down_revision: str | tuple[str, ...] | None = (
+    "0004_daily_stat_unknowns_er_view",
+    "0004_outbox_leases",
+)
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -39,8 +39,9 @@ class Notification(SQLModel, table=True):
 
 class OutboxStatus:
     PENDING = "pending"
+    SENDING = "sending"  # claimed by a deliverer until ``leased_until``
     SENT = "sent"
-    DEAD = "dead"
+    FAILED = "failed"  # gave up after the last attempt; an admin can re-queue it
 
 
 class Outbox(SQLModel, table=True):
@@ -53,9 +54,14 @@ class Outbox(SQLModel, table=True):
     body: str = Field(default="")
     payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     dedup_key: str | None = Field(default=None, max_length=200, unique=True)
+    # Stable across retries, so a message re-sent after a crash is recognisably the same one.
+    message_id: str = Field(default="", max_length=255)
     status: str = Field(default=OutboxStatus.PENDING, max_length=16, index=True)
     attempts: int = 0
+    max_attempts: int = 8
     next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    leased_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    claimed_by: str = Field(default="", max_length=100)
     last_error: str = Field(default="", max_length=2000)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -2,7 +2,8 @@
 throttling), sign-out, password change and reset, invitations, profile, email change.
 
 Every function takes the caller's SQLModel session and leaves committing to the caller
-(``session_scope``). Emails go through the outbox and are sent right after that commit.
+(``session_scope``). Emails are queued in the outbox (``delivery``); the outbox job sends
+them after the commit. Requests that send mail are rate-limited per IP and recipient.
 User-facing messages are Russian; ``AccountError`` carries one. Messages never reveal
 whether an email address has an account.
 """
@@ -23,7 +24,8 @@ from sqlmodel import Session, col, func, select
 from socstat.crypto import hash_token
 from socstat.models.accounts import LoginAttempt, OneTimeToken, Role, User
 from socstat.models.base import utcnow
-from socstat.services import audit, notify, sessions, twofactor
+from socstat.services import audit, delivery, ratelimit, sessions, twofactor
+from socstat.services.delivery import links
 from socstat.services.passwords import (
     dummy_verify,
     hash_password,
@@ -150,7 +152,7 @@ def check_new_password(password: str, *, email: str) -> None:
 
 def build_link(purpose: str, token: str) -> str:
     """The absolute link for a one-time token, e.g. {base_url}/confirm?token=..."""
-    return f"{get_settings().base_url.rstrip('/')}{LINK_PATHS[purpose]}?token={token}"
+    return links.url(LINK_PATHS[purpose], token=token)
 
 
 def issue_token(
@@ -213,15 +215,27 @@ def check_link_token(
 
 
 def _send(
-    session: Session, *, to: str, subject: str, body: str, dedup_key: str | None = None
+    session: Session,
+    *,
+    to: str,
+    template: str,
+    context: dict[str, object],
+    dedup_key: str | None = None,
 ) -> None:
-    notify.enqueue_email(
-        session, to=to, subject=subject, body=body, dedup_key=dedup_key, deliver_after_commit=True
-    )
+    delivery.enqueue_email(session, to=to, template=template, context=context, dedup_key=dedup_key)
 
 
-def _greeting(user: User) -> str:
-    return f"Здравствуйте, {user.name}!" if user.name else "Здравствуйте!"
+def _allowed(action: str, *, ip: str, recipient: str) -> bool:
+    try:
+        ratelimit.hit(action, ip=ip, recipient=recipient)
+    except ratelimit.RateLimited:
+        return False
+    return True
+
+
+def _rate_limit(action: str, *, ip: str, recipient: str) -> None:
+    if not _allowed(action, ip=ip, recipient=recipient):
+        raise AccountError(ratelimit.MSG_LIMITED)
 
 
 # --- users ----------------------------------------------------------------------------
@@ -290,6 +304,7 @@ def register(session: Session, *, email: str, password: str, name: str = "", ip:
         )
     email = validate_email(email)
     check_new_password(password, email=email)
+    _rate_limit("register", ip=ip, recipient=email)
     existing = get_user_by_email(session, email=email)
     if existing is not None:
         dummy_verify(password)
@@ -299,8 +314,8 @@ def register(session: Session, *, email: str, password: str, name: str = "", ip:
             _send(
                 session,
                 to=existing.email,
-                subject="socstat: попытка регистрации",
-                body=_already_registered_body(existing),
+                template="already_registered",
+                context={"user": existing},
             )
         return MSG_CHECK_EMAIL
     user = create_user_record(
@@ -318,28 +333,15 @@ def register(session: Session, *, email: str, password: str, name: str = "", ip:
     return MSG_CHECK_EMAIL
 
 
-def _already_registered_body(user: User) -> str:
-    return (
-        f"{_greeting(user)}\n\nКто-то (возможно, вы) пытался зарегистрироваться в socstat с этим "
-        f"адресом, но учётная запись уже существует.\nЕсли вы забыли пароль, восстановите его: "
-        f"{get_settings().base_url.rstrip('/')}/forgot-password\n\n"
-        "Если это были не вы, просто проигнорируйте письмо."
-    )
-
-
 def _send_confirmation(session: Session, *, user: User) -> None:
     link = build_link(CONFIRM, issue_token(session, user=user, purpose=CONFIRM))
-    body = (
-        f"{_greeting(user)}\n\nЧтобы подтвердить адрес и войти в socstat, откройте ссылку:\n"
-        f"{link}\n\nСсылка действует 24 часа и работает один раз.\n"
-        "Если вы не регистрировались, просто проигнорируйте письмо."
-    )
-    _send(session, to=user.email, subject="socstat: подтвердите адрес почты", body=body)
+    _send(session, to=user.email, template="confirm", context={"user": user, "link": link})
 
 
-def resend_confirmation(session: Session, *, email: str) -> str:
+def resend_confirmation(session: Session, *, email: str, ip: str = "") -> str:
     """Send a new confirmation link when the address belongs to an unconfirmed account.
     Returns the same message in every case."""
+    _rate_limit("resend_confirmation", ip=ip, recipient=normalize_email(email))
     user = get_user_by_email(session, email=email)
     if user is None or user.confirmed_at is not None or user.password_hash is None:
         dummy_verify()
@@ -459,19 +461,12 @@ def _record_failure(
 def _notify_lockout(session: Session, *, user: User, until: datetime, ip: str) -> None:
     key = f"lockout:{user.id}:{int(until.timestamp())}"
     local = until.astimezone(zoneinfo.ZoneInfo(user.timezone or get_settings().timezone))
-    body = (
-        f"{_greeting(user)}\n\nБыло несколько неудачных попыток войти в вашу учётную запись "
-        f"socstat (последняя — с адреса {ip or 'неизвестно'}). Вход временно заблокирован "
-        f"до {local:%H:%M %d.%m.%Y}.\n\nЕсли это были не вы, смените пароль после разблокировки "
-        "и включите двухфакторную защиту в профиле."
-    )
-    notify.enqueue_email(
+    _send(
         session,
         to=user.email,
-        subject="socstat: вход временно заблокирован",
-        body=body,
+        template="lockout",
+        context={"user": user, "ip": ip, "until": f"{local:%H:%M %d.%m.%Y}"},
         dedup_key=key,
-        deliver_after_commit=True,
     )
     audit.record(
         session,
@@ -695,37 +690,37 @@ def request_password_reset(
     session: Session, *, email: str, ip: str = "", now: datetime | None = None
 ) -> str:
     """Email a reset link (1 h, single use) when the address has an active account.
-    Returns the same message in every case; unknown addresses cost a dummy hash."""
+    Returns the same message in every case. Known and unknown addresses take the same
+    path — the same queries, the audit entry, no password hashing, the email only queued —
+    so the answer's timing does not tell them apart."""
     now = now or utcnow()
-    user = get_user_by_email(session, email=email)
-    if user is None or user.blocked_at is not None:
-        dummy_verify()
-        return MSG_RESET_SENT
+    address = normalize_email(email)
+    _rate_limit("password_reset", ip=ip, recipient=address)
+    found = get_user_by_email(session, email=address)
+    user = found if found is not None and found.blocked_at is None else None
+    user_id = user.id or 0 if user is not None else 0
     recent = session.exec(
         select(OneTimeToken).where(
-            OneTimeToken.user_id == user.id,
+            OneTimeToken.user_id == user_id,
             OneTimeToken.purpose == RESET,
             OneTimeToken.created_at > now - timedelta(minutes=1),
         )
     ).first()
-    if recent is not None:  # at most one email a minute per account
-        return MSG_RESET_SENT
-    _invalidate_tokens(session, user_id=user.id or 0, purpose=RESET, now=now)
-    link = build_link(RESET, issue_token(session, user=user, purpose=RESET, now=now))
-    body = (
-        f"{_greeting(user)}\n\nЧтобы задать новый пароль socstat, откройте ссылку:\n{link}\n\n"
-        "Ссылка действует 1 час и работает один раз.\n"
-        "Если вы не запрашивали восстановление, просто проигнорируйте письмо."
-    )
-    _send(session, to=user.email, subject="socstat: восстановление пароля", body=body)
+    sending = user is not None and recent is None  # at most one email a minute per account
+    _invalidate_tokens(session, user_id=user_id if sending else 0, purpose=RESET, now=now)
+    if user is not None and sending:
+        link = build_link(RESET, issue_token(session, user=user, purpose=RESET, now=now))
+        _send(session, to=user.email, template="reset", context={"user": user, "link": link})
     audit.record(
         session,
         actor=None,
         action="auth.password_reset_requested",
         target_type="user",
-        target_id=user.id or "",
+        target_id=user_id or "",
+        details={"email": address},
         ip=ip,
     )
+    session.flush()
     return MSG_RESET_SENT
 
 
@@ -765,13 +760,13 @@ def send_invitation(session: Session, *, user: User, invited_by: User | None = N
     """Email an invitation link (72 h) to set a password; used by admin.invite_user."""
     _invalidate_tokens(session, user_id=user.id or 0, purpose=INVITE, now=utcnow())
     link = build_link(INVITE, issue_token(session, user=user, purpose=INVITE))
-    who = f" ({invited_by.name or invited_by.email})" if invited_by is not None else ""
-    body = (
-        f"{_greeting(user)}\n\nВас пригласили{who} в socstat — систему статистики сообществ.\n"
-        f"Чтобы задать пароль и войти, откройте ссылку:\n{link}\n\n"
-        "Ссылка действует 72 часа и работает один раз."
+    who = (invited_by.name or invited_by.email) if invited_by is not None else ""
+    _send(
+        session,
+        to=user.email,
+        template="invite",
+        context={"user": user, "link": link, "invited_by": who},
     )
-    _send(session, to=user.email, subject="socstat: приглашение", body=body)
 
 
 def accept_invitation(
@@ -898,40 +893,28 @@ def request_email_change(
     if not verify_password(current_password, user.password_hash):
         raise EmailChangeError("Текущий пароль указан неверно.", field="email_password")
     address = normalize_email(new_email)
+    if not _allowed("email_change", ip=ip, recipient=address):
+        raise EmailChangeError(ratelimit.MSG_LIMITED, field="new_email")
     owner = get_user_by_email(session, email=address)
     _invalidate_tokens(session, user_id=user.id or 0, purpose=EMAIL_CHANGE, now=now)
     # Minted in both cases so the pending state looks the same; when the address is taken
     # the link is never sent (nobody knows it) and confirming would refuse anyway.
     token = issue_token(session, user=user, purpose=EMAIL_CHANGE, now=now, new_email=address)
     if owner is None:
-        body = (
-            f"{_greeting(user)}\n\nЧтобы сделать этот адрес адресом почты вашей учётной записи "
-            f"socstat, откройте ссылку:\n{build_link(EMAIL_CHANGE, token)}\n\n"
-            "Ссылка действует 24 часа и работает один раз. До этого вход и письма — по "
-            "прежнему адресу.\nЕсли вы не меняли адрес, просто проигнорируйте письмо."
-        )
-        _send(session, to=address, subject="socstat: подтвердите новый адрес почты", body=body)
-    else:
+        link = build_link(EMAIL_CHANGE, token)
         _send(
             session,
-            to=owner.email,
-            subject="socstat: попытка указать ваш адрес",
-            body=(
-                f"{_greeting(owner)}\n\nКто-то указал этот адрес как новый адрес почты другой "
-                "учётной записи socstat. Адрес уже принадлежит вашей учётной записи, поэтому "
-                "ничего не изменено и делать ничего не нужно."
-            ),
+            to=address,
+            template="email_change_confirm",
+            context={"user": user, "link": link},
         )
+    else:
+        _send(session, to=owner.email, template="email_change_taken", context={"user": owner})
     _send(
         session,
         to=user.email,
-        subject="socstat: адрес почты меняется",
-        body=(
-            f"{_greeting(user)}\n\nПочта вашей учётной записи socstat меняется на {address}. "
-            "Адрес изменится, когда по ссылке из письма на новый адрес перейдут; до этого "
-            "всё остаётся как было.\n\nЕсли это не вы — смените пароль: "
-            f"{get_settings().base_url.rstrip('/')}/profile и завершите остальные сеансы там же."
-        ),
+        template="email_change_notice",
+        context={"user": user, "new_email": address},
     )
     audit.record(
         session,

@@ -303,25 +303,6 @@ def clear_smtp(session: Session, *, actor: User | None, ip: str = "") -> None:
     )
 
 
-def send_test_email(session: Session, *, actor: User | None, to: str, ip: str = "") -> str:
-    """Admin only: send a test email now (through the outbox). Returns a Russian status
-    message; raises SettingsValidationError with the SMTP error when sending failed.
-    The caller's transaction is committed first (the outbox row must exist)."""
-    from socstat.services import notify
-
-    require_admin(actor)
-    to = to.strip()
-    if "@" not in to:
-        raise SettingsValidationError("Укажите адрес получателя.")
-    audit.record(
-        session, actor=actor, action="email.test", target_type="email", target_id=to, ip=ip
-    )
-    result = notify.send_test_email(session, to=to)
-    if not result.ok:
-        raise SettingsValidationError(f"Письмо не отправлено: {result.error}")
-    return result.message
-
-
 # --- VK tokens ------------------------------------------------------------------------
 
 

@@ -158,6 +158,7 @@ def _app_env(database_url: str, data_dir: Path) -> dict[str, str]:
         SOCSTAT_DATA_DIR=str(data_dir),
         SOCSTAT_SANDBOX_PORT=str(free_port()),
         SOCSTAT_ENV="test",
+        SOCSTAT_OUTBOX_INTERVAL_SECONDS="1",  # the outbox job delivers the emails tests read
     )
     return env
 

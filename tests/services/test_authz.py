@@ -6,7 +6,7 @@ import pytest
 
 from socstat.models.accounts import Role
 from socstat.models.base import utcnow
-from socstat.services import admin, audit, authz, system_settings
+from socstat.services import admin, audit, authz, delivery, system_settings
 from socstat.services.authz import PermissionDenied
 from tests.services.accounts_fixtures import make_team, make_user
 
@@ -122,10 +122,10 @@ NON_ADMIN_CALLS = {
     "add_vk_token": lambda s, actor, p: system_settings.add_vk_token(
         s, actor=actor, token="x" * 40
     ),
-    "send_test_email": lambda s, actor, p: system_settings.send_test_email(
-        s, actor=actor, to="a@b.c"
-    ),
+    "send_test_email": lambda s, actor, p: delivery.send_test_email(s, actor=actor, to="a@b.c"),
     "list_events": lambda s, actor, p: audit.list_events(s, actor=actor),
+    "list_outbox": lambda s, actor, p: delivery.list_messages(s, actor=actor),
+    "retry_outbox": lambda s, actor, p: delivery.retry_message(s, actor=actor, outbox_id=1),
 }
 
 

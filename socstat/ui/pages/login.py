@@ -167,7 +167,14 @@ class LoginState(AuthState):
         email = self._email
         if not email:
             return
-        self.info = await run_in_session(lambda s: accounts.resend_confirmation(s, email=email))
+        ip = self._client_ip()
+        try:
+            self.info = await run_in_session(
+                lambda s: accounts.resend_confirmation(s, email=email, ip=ip)
+            )
+        except accounts.AccountError as exc:
+            self.error = str(exc)
+            return
         self.unconfirmed = False
         self.error = ""
 

@@ -65,6 +65,8 @@ class ResetState(AuthState):
             self.message = await run_in_session(
                 lambda s: accounts.request_password_reset(s, email=email, ip=ip)
             )
+        except accounts.AccountError as exc:
+            self.errors = {"email": str(exc)}
         finally:
             self.loading = False
 

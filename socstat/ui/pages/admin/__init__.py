@@ -13,6 +13,7 @@ import reflex as rx
 from socstat.ui.auth import AuthState, protected
 from socstat.ui.components.layout import page_frame
 from socstat.ui.pages.admin.audit import AdminAuditState, audit_tab
+from socstat.ui.pages.admin.outbox import AdminOutboxState, outbox_tab
 from socstat.ui.pages.admin.settings import AdminSettingsState, settings_tab
 from socstat.ui.pages.admin.teams import AdminTeamsState, teams_tab
 from socstat.ui.pages.admin.users import AdminUsersState, users_tab
@@ -47,12 +48,14 @@ def admin_page() -> rx.Component:
                     rx.tabs.trigger("Пользователи", value="users"),
                     rx.tabs.trigger("Команды", value="teams", on_click=AdminTeamsState.load),
                     rx.tabs.trigger("Настройки", value="settings"),
+                    rx.tabs.trigger("Исходящие", value="outbox", on_click=AdminOutboxState.load),
                     rx.tabs.trigger("Журнал аудита", value="audit", on_click=AdminAuditState.load),
                     overflow_x="auto",
                 ),
                 rx.tabs.content(users_tab(), value="users", padding_top="16px"),
                 rx.tabs.content(teams_tab(), value="teams", padding_top="16px"),
                 rx.tabs.content(settings_tab(), value="settings", padding_top="16px"),
+                rx.tabs.content(outbox_tab(), value="outbox", padding_top="16px"),
                 rx.tabs.content(audit_tab(), value="audit", padding_top="16px"),
                 default_value="users",
                 width="100%",

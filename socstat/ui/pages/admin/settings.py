@@ -8,7 +8,7 @@ import reflex as rx
 from sqlmodel import Session
 
 from socstat.models.accounts import User
-from socstat.services import system_settings
+from socstat.services import delivery, system_settings
 from socstat.ui.auth import AuthState
 from socstat.ui.components.controls import static_select
 from socstat.ui.components.forms import form, section, text_of
@@ -184,10 +184,10 @@ class AdminSettingsState(AuthState):
         self.sending = True
         yield
         ok, result = await admin_call(
-            self, lambda s, a: system_settings.send_test_email(s, actor=a, to=to, ip=ip)
+            self, lambda s, a: delivery.send_test_email(s, actor=a, to=to, ip=ip)
         )
         self.sending = False
-        yield rx.toast.success(result or "Письмо отправлено.") if ok else result
+        yield rx.toast.success(result) if ok else result
 
 
 # --- view ----------------------------------------------------------------------------
