@@ -7,25 +7,24 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from socstat.models import Report, User
+from socstat.services.delivery import links
+from socstat.services.delivery.channels import Attachment, save_attachment
+from socstat.services.delivery.outbox import enqueue_email
 from socstat.services.reports.charts import chart_png
 from socstat.services.reports.data import ReportData
 from socstat.services.reports.generation import report_dir
-from socstat.services.reports.html import CHART_CID, render_html
+from socstat.services.reports.html import CHART_CID, fmt_change, fmt_number, render_html
 
 REPORT_TEMPLATE = "report"
 CONFIRM_TEMPLATE = "report_recipient_confirm"
 
 
 def report_link(report_id: int) -> str:
-    from socstat.services.delivery import links
-
     return links.url("/reports", report=str(report_id))
 
 
 def queue_report_emails(session: Session, *, report: Report, data: ReportData) -> list[int]:
     """Queue the report's email to its owner and their confirmed extra addresses."""
-    from socstat.services.delivery.channels import Attachment, save_attachment
-    from socstat.services.delivery.outbox import enqueue_email
     from socstat.services.reports.access import CONTENT_TYPES
     from socstat.services.reports.schedule import confirmed_recipients
 
@@ -46,8 +45,17 @@ def queue_report_emails(session: Session, *, report: Report, data: ReportData) -
         "user": {"name": owner.name},
         "title": data.title,
         "period": data.period_label,
-        "report_html": render_html(data, pdf=False, link=link, fragment=True),
-        "summary": [(row.label, row.value, row.previous) for row in data.summary],
+        "scope": data.scope_label,
+        "report_html": render_html(data, pdf=False, link=link),
+        "summary": [
+            {
+                "label": row.label,
+                "value": fmt_number(row.value, ratio=row.is_ratio),
+                "change": fmt_change(row)[0],
+            }
+            for row in data.summary
+        ],
+        "notes": data.notes,
         "link": link,
     }
     ids = []
@@ -67,9 +75,6 @@ def queue_report_emails(session: Session, *, report: Report, data: ReportData) -
 
 
 def queue_recipient_confirmation(session: Session, *, owner: User, address: str, token: str) -> int:
-    from socstat.services.delivery import links
-    from socstat.services.delivery.outbox import enqueue_email
-
     return enqueue_email(
         session,
         to=address,

@@ -56,8 +56,9 @@ def fmt_change(row: SummaryRow) -> tuple[str, str]:
     return f"{arrow} {format_percent(abs(change), '#,##0.0%', locale='ru')}", color
 
 
-def render_html(data: ReportData, *, pdf: bool, link: str = "", fragment: bool = False) -> str:
-    """The whole page (PDF), or only the body block (``fragment``: inside an email)."""
+def render_html(data: ReportData, *, pdf: bool, link: str = "") -> str:
+    """The whole A4 page for the PDF, or the email's body block (inline styles, the chart
+    as ``cid:`` image, a link to the report)."""
     summary = []
     for row in data.summary:
         change, color = fmt_change(row)
@@ -82,7 +83,7 @@ def render_html(data: ReportData, *, pdf: bool, link: str = "", fragment: bool =
         )
         for s in data.sources
     ]
-    template = "report_body.html.j2" if fragment else "report.html.j2"
+    template = "report.html.j2" if pdf else "report_body.html.j2"
     return (
         _env()
         .get_template(template)
