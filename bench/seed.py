@@ -149,7 +149,18 @@ def seed(
         _copy_items(items)
         total += len(items)
         _snapshots_and_stats(source_id, all_days, {(r[4], r[1]) for r in items}, rng, collected)
+    _analyze()
     return SeedResult(email, ids, total, first, end)
+
+
+def _analyze() -> None:
+    """Fresh planner statistics, as autovacuum would gather them on a live database."""
+    from sqlalchemy import text
+
+    engine = get_engine()
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE"))
 
 
 def _snapshots_and_stats(

@@ -9,6 +9,7 @@ from socstat.scheduler import scheduler_lifespan
 from socstat.ui.pages import (  # noqa: F401  (their pages register with add_pages)
     admin,
     confirm,
+    dashboard,
     home,
     invite,
     login,

@@ -7,6 +7,8 @@ from here.
 - ``totals``: a period's totals beside the previous period, per source, per kind, ER;
 - ``series``: every day (or week / month / quarter) of a period, members over time;
 - ``state``: the collection state of a scope's sources (counts, freshness);
+- ``dashboard``: every block of the dashboard in one call; ``filters``: its URL filters;
+  ``export``: the per-source table sorted and as CSV;
 - ``rows``: one row per source × day × content kind (report day sheets);
 - ``items``: top publications and the hour × weekday heatmap (the only readers of items).
 
@@ -14,6 +16,15 @@ Days are the installation's days (``SOCSTAT_TIMEZONE``, the zone DailyStat is ke
 """
 
 from socstat.services.analytics.coverage import Coverage
+from socstat.services.analytics.dashboard import (
+    Dashboard,
+    OwnerRollup,
+    SourceLine,
+    dashboard,
+    dashboard_for,
+)
+from socstat.services.analytics.export import sorted_lines, source_table_csv
+from socstat.services.analytics.filters import TABLE_SORTS, DashboardFilters, parse_filters
 from socstat.services.analytics.items import (
     HeatCell,
     Heatmap,
@@ -38,9 +49,11 @@ from socstat.services.analytics.scope import (
     KIND_LABELS,
     ResolvedScope,
     Scope,
+    ScopeChoices,
     SourceRef,
     parse_tags,
     resolve_scope,
+    scope_choices,
     validate_kinds,
 )
 from socstat.services.analytics.series import (
@@ -70,9 +83,12 @@ from socstat.services.analytics.totals import (
 __all__ = [
     "KIND_LABELS",
     "PRESETS",
+    "TABLE_SORTS",
     "AnalyticsError",
     "Comparison",
     "Coverage",
+    "Dashboard",
+    "DashboardFilters",
     "Figure",
     "Granularity",
     "HeatCell",
@@ -80,6 +96,7 @@ __all__ = [
     "KindTotals",
     "MembersPoint",
     "MembersSeries",
+    "OwnerRollup",
     "Period",
     "PeriodKind",
     "Point",
@@ -89,24 +106,32 @@ __all__ = [
     "Ratio",
     "ResolvedScope",
     "Scope",
+    "ScopeChoices",
     "ScopeState",
     "Series",
     "SourceComparison",
+    "SourceLine",
     "SourceRef",
     "SourceSeries",
     "Totals",
+    "dashboard",
+    "dashboard_for",
     "day_series",
     "heatmap",
     "installation_today",
     "members_series",
     "parse_day",
+    "parse_filters",
     "parse_period",
     "parse_tags",
     "percent_change",
     "preset_period",
     "resolve_scope",
+    "scope_choices",
     "scope_state",
+    "sorted_lines",
     "source_series",
+    "source_table_csv",
     "top_publications",
     "totals",
     "totals_by_kind",

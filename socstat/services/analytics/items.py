@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from socstat.models import ContentItem, ContentKind, Source, User
 from socstat.services.analytics.periods import AnalyticsError, Period
-from socstat.services.analytics.query import SNAPSHOT, in_period, in_scope
+from socstat.services.analytics.query import SNAPSHOT, in_period, in_scope, same_day
 from socstat.services.analytics.scope import ResolvedScope, Scope, resolve_scope, source_name
 from socstat.settings import get_settings
 
@@ -108,8 +108,7 @@ def _live_items(resolved: ResolvedScope, period: Period) -> Any:
 
 def _with_source_and_members() -> Any:
     return ITEM.join(SOURCE, SOURCE.c.id == ITEM.c.source_id).outerjoin(
-        SNAPSHOT,
-        and_(SNAPSHOT.c.source_id == ITEM.c.source_id, SNAPSHOT.c.local_date == ITEM.c.local_date),
+        SNAPSHOT, same_day(SNAPSHOT, ITEM)
     )
 
 

@@ -168,6 +168,12 @@ def parse_day(raw: Any, label: str) -> date:
         raise AnalyticsError(f"Неверная дата: {label}.") from None
 
 
-def parse_period(raw_from: Any, raw_to: Any) -> Period:
-    """A custom period from user input (strings), validated."""
-    return Period.custom(parse_day(raw_from, "начало периода"), parse_day(raw_to, "конец периода"))
+def parse_period(raw_from: Any, raw_to: Any, *, today: date | None = None) -> Period:
+    """A custom period from user input (strings), validated; with ``today``, a period that
+    has not begun yet is refused too."""
+    period = Period.custom(
+        parse_day(raw_from, "начало периода"), parse_day(raw_to, "конец периода")
+    )
+    if today is not None and period.start > today:
+        raise AnalyticsError("Период ещё не начался.")
+    return period

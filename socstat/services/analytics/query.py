@@ -15,6 +15,21 @@ STAT: Any = DailyStat.__table__  # type: ignore[attr-defined]
 SNAPSHOT: Any = CounterSnapshot.__table__  # type: ignore[attr-defined]
 
 FIGURES = ("likes", "reposts", "comments", "views")
+# DailyStat columns summed over days: the count, then each figure with its unknown count
+DAY_SUMS = ("count", *(name for f in FIGURES for name in (f, f"{f}_unknown")))
+
+
+def same_day(left: Any, right: Any) -> ColumnElement[bool]:
+    """Rows of the same source and installation day (to join stats with snapshots)."""
+    return and_(left.c.source_id == right.c.source_id, left.c.local_date == right.c.local_date)
+
+
+def day_sums(row: dict[str, Any]) -> dict[str, Any]:
+    """SQL sums of DAY_SUMS as Python ints; a figure stays None when nothing was known."""
+    return {
+        name: (None if value is None else int(value)) if name in FIGURES else int(value or 0)
+        for name, value in row.items()
+    }
 
 
 def in_scope(table: Any, scope: ResolvedScope) -> ColumnElement[bool]:

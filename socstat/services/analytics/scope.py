@@ -189,3 +189,37 @@ def _ref(source: Source, kinds: frozenset[str]) -> SourceRef:
         status=source.status,
         kinds=kinds,
     )
+
+
+@dataclass(frozen=True)
+class ScopeChoices:
+    """What the actor may pick as a scope besides their default: users, teams, tags."""
+
+    users: tuple[tuple[int, str], ...]
+    teams: tuple[tuple[int, str], ...]
+    tags: tuple[str, ...]
+
+
+def scope_choices(session: Session, *, actor: User | None) -> ScopeChoices:
+    """Admin: every user and team; director: the team's members and own teams; analyst:
+    none. Tags: those on subscriptions the actor may read."""
+    actor = require_active(actor)
+    visible = visible_user_ids(session, actor)
+    users: tuple[tuple[int, str], ...] = ()
+    teams: tuple[tuple[int, str], ...] = ()
+    if actor.role in (Role.ADMIN, Role.DIRECTOR):
+        user_query = select(User).order_by(User.email)
+        team_query = select(Team).order_by(Team.name)
+        if visible is not None:
+            user_query = user_query.where(User.id.in_(sorted(visible)))
+            team_query = team_query.where(Team.director_id == actor.id)
+        users = tuple((u.id, u.name or u.email) for u in session.exec(user_query).all())
+        teams = tuple((t.id, t.name) for t in session.exec(team_query).all())
+    tag_query = select(Subscription.tags).where(Subscription.tags != "")
+    if visible is not None:
+        tag_query = tag_query.where(Subscription.user_id.in_(sorted(visible) or [-1]))
+    found: dict[str, str] = {}
+    for text in session.exec(tag_query).all():
+        for tag in parse_tags(text):
+            found.setdefault(tag.casefold(), tag)
+    return ScopeChoices(users, teams, tuple(sorted(found.values(), key=str.casefold)))

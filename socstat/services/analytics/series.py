@@ -9,13 +9,21 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, cast, func, literal, select
 from sqlmodel import Session
 
 from socstat.models import ContentKind, User
 from socstat.services.analytics.coverage import Coverage, coverages, covered_per_day
 from socstat.services.analytics.periods import Granularity, Period, bucket_start
-from socstat.services.analytics.query import FIGURES, SNAPSHOT, STAT, in_period, in_scope
+from socstat.services.analytics.query import (
+    DAY_SUMS,
+    FIGURES,
+    SNAPSHOT,
+    STAT,
+    day_sums,
+    in_period,
+    in_scope,
+)
 from socstat.services.analytics.scope import ResolvedScope, Scope, SourceRef, resolve_scope
 from socstat.services.analytics.totals import Figure, er_day_sums
 
@@ -218,19 +226,6 @@ def _sum(values: list[int | None]) -> int | None:
     return sum(known) if known else None
 
 
-_DAY_SUMS = (
-    "count",
-    "likes",
-    "likes_unknown",
-    "reposts",
-    "reposts_unknown",
-    "comments",
-    "comments_unknown",
-    "views",
-    "views_unknown",
-)
-
-
 def _rows_by_day(
     session: Session, resolved: ResolvedScope, period: Period, *, per_source: bool = False
 ) -> dict[tuple[Any, ...], dict[str, Any]]:
@@ -238,17 +233,14 @@ def _rows_by_day(
     keys = [STAT.c.source_id] if per_source else []
     keys += [STAT.c.local_date, STAT.c.kind]
     query = (
-        select(*keys, *(func.sum(STAT.c[n]) for n in _DAY_SUMS))
+        select(*keys, *(func.sum(STAT.c[n]) for n in DAY_SUMS))
         .where(in_scope(STAT, resolved), in_period(STAT, period))
         .group_by(*keys)
     )
     result: dict[tuple[Any, ...], dict[str, Any]] = {}
     for row in session.execute(query).all():
         key, values = tuple(row[: len(keys)]), row[len(keys) :]
-        result[key] = {
-            name: (None if value is None else int(value)) if name in FIGURES else int(value or 0)
-            for name, value in zip(_DAY_SUMS, values, strict=True)
-        }
+        result[key] = day_sums(dict(zip(DAY_SUMS, values, strict=True)))
     return result
 
 
@@ -291,14 +283,19 @@ def members_series(
     return members_over_time(session, resolved, period)
 
 
+def members_total(session: Session, resolved: ResolvedScope, period: Period) -> MembersSeries:
+    """The scope's members summed on each day of the period (None unless all were read)."""
+    total = _members_by_day(session, resolved.source_ids, period)
+    return MembersSeries(None, tuple(MembersPoint(d, total.get(d)) for d in period.dates()))
+
+
 def members_over_time(
     session: Session, resolved: ResolvedScope, period: Period
 ) -> list[MembersSeries]:
     ids = resolved.source_ids
     readings = _readings(session, ids, period)
     days = list(period.dates())
-    total = _members_by_day(session, ids, period)
-    result = [MembersSeries(None, tuple(MembersPoint(d, total.get(d)) for d in days))]
+    result = [members_total(session, resolved, period)]
     for source_id in ids:
         mine = readings.get(source_id, {})
         result.append(MembersSeries(source_id, tuple(MembersPoint(d, mine.get(d)) for d in days)))
@@ -318,3 +315,43 @@ def _readings(session: Session, ids: list[int], period: Period) -> dict[int, dic
     for source_id, day, members in session.execute(query).all():
         readings.setdefault(source_id, {})[day] = int(members)
     return readings
+
+
+SPARK_POINTS = 30
+
+
+def sparklines(
+    session: Session, resolved: ResolvedScope, period: Period
+) -> dict[int, tuple[int | None, ...]]:
+    """Per source: publications in up to SPARK_POINTS equal runs of days of the period
+    (one day each for a month or less); None for a run outside the collected history."""
+    step = -(-period.days // SPARK_POINTS)
+    runs = -(-period.days // step)
+    index = _day_index(session, STAT.c.local_date, period) // step
+    query = (
+        select(STAT.c.source_id, index.label("run"), func.sum(STAT.c.count))
+        .where(in_scope(STAT, resolved), in_period(STAT, period))
+        .group_by(STAT.c.source_id, "run")
+    )
+    counts: dict[tuple[int, int], int] = {
+        (source_id, int(run)): int(n) for source_id, run, n in session.execute(query).all()
+    }
+    covs = coverages(session, resolved.source_ids)
+    result = {}
+    for source in resolved.sources:
+        covered = covered_per_day([covs[source.id]], period)
+        result[source.id] = tuple(
+            counts.get((source.id, run))
+            if (source.id, run) in counts
+            else (0 if any(covered[run * step : (run + 1) * step]) else None)
+            for run in range(runs)
+        )
+    return result
+
+
+def _day_index(session: Session, column: Any, period: Period) -> Any:
+    """Days from the period's start to ``column`` (a date), as an SQL integer."""
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(column - literal(period.start), Integer)
+    start = literal(period.start.isoformat())
+    return cast(func.julianday(column) - func.julianday(start), Integer)

@@ -25,14 +25,17 @@ from socstat.models import ContentKind, User
 from socstat.services.analytics.coverage import Coverage, coverages
 from socstat.services.analytics.periods import Period
 from socstat.services.analytics.query import (
+    DAY_SUMS,
     FIGURES,
     SNAPSHOT,
     STAT,
+    day_sums,
     in_period,
     in_scope,
     ratio,
     reactions,
     reactions_unknown,
+    same_day,
 )
 from socstat.services.analytics.scope import ResolvedScope, Scope, SourceRef, resolve_scope
 
@@ -128,8 +131,8 @@ def totals_by_kind(
     """The scope's totals restricted to each counted kind in turn."""
     resolved = resolve_scope(session, actor=actor, scope=scope)
     current, previous = (
-        _load(session, resolved, period),
-        _load(session, resolved, period.previous()),
+        load_period(session, resolved, period),
+        load_period(session, resolved, period.previous()),
     )
     return [
         KindTotals(
@@ -144,8 +147,8 @@ def totals_by_kind(
 
 def compare(session: Session, resolved: ResolvedScope, period: Period) -> Comparison:
     current, previous = (
-        _load(session, resolved, period),
-        _load(session, resolved, period.previous()),
+        load_period(session, resolved, period),
+        load_period(session, resolved, period.previous()),
     )
     return Comparison(current.totals(resolved.sources), previous.totals(resolved.sources))
 
@@ -154,8 +157,8 @@ def compare_by_source(
     session: Session, resolved: ResolvedScope, period: Period
 ) -> list[SourceComparison]:
     current, previous = (
-        _load(session, resolved, period),
-        _load(session, resolved, period.previous()),
+        load_period(session, resolved, period),
+        load_period(session, resolved, period.previous()),
     )
     return [
         SourceComparison(source, current.totals([source]), previous.totals([source]))
@@ -168,8 +171,8 @@ def compare_with_sources(
 ) -> tuple[Comparison, list[SourceComparison]]:
     """``compare`` and ``compare_by_source`` together, loading each period once (reports)."""
     current, previous = (
-        _load(session, resolved, period),
-        _load(session, resolved, period.previous()),
+        load_period(session, resolved, period),
+        load_period(session, resolved, period.previous()),
     )
     overall = Comparison(current.totals(resolved.sources), previous.totals(resolved.sources))
     return overall, [
@@ -180,24 +183,11 @@ def compare_with_sources(
 
 # --- loading -------------------------------------------------------------------------
 
-_SUMS = (
-    "count",
-    "likes",
-    "likes_unknown",
-    "reposts",
-    "reposts_unknown",
-    "comments",
-    "comments_unknown",
-    "views",
-    "views_unknown",
-    "er_view_sum",
-    "er_view_items",
-    "er_post_sum",
-    "er_post_items",
-)
+_RATIO_SUMS = ("er_view_sum", "er_post_sum")
+_SUMS = (*DAY_SUMS, "er_view_sum", "er_view_items", "er_post_sum", "er_post_items")
 
 
-class _PeriodData:
+class PeriodData:
     """What one period's totals are built from, for any subset of the scope's sources."""
 
     def __init__(
@@ -287,10 +277,10 @@ def _ratio(rows: list[dict[str, Any]], sum_key: str, items_key: str, total: int)
     return Ratio(value, items, total - items)
 
 
-def _load(session: Session, resolved: ResolvedScope, period: Period) -> _PeriodData:
+def load_period(session: Session, resolved: ResolvedScope, period: Period) -> PeriodData:
     ids = resolved.source_ids
     covs = coverages(session, ids)
-    return _PeriodData(
+    return PeriodData(
         period=period,
         rows=_grouped_rows(session, resolved, period),
         er_day=er_day_sums(session, resolved, period, covs),
@@ -308,38 +298,26 @@ def _grouped_rows(
         select(
             STAT.c.source_id,
             STAT.c.kind,
-            func.sum(STAT.c.count),
-            *(func.sum(STAT.c[name]) for name in _SUMS[1:11]),
+            *(func.sum(STAT.c[name]) for name in (*DAY_SUMS, "er_view_sum", "er_view_items")),
             func.sum(case((members_known, ratio(reactions(STAT), SNAPSHOT.c.members)))),
             func.sum(case((members_known, STAT.c.count), else_=0)),
         )
-        .select_from(
-            STAT.outerjoin(
-                SNAPSHOT,
-                and_(
-                    SNAPSHOT.c.source_id == STAT.c.source_id,
-                    SNAPSHOT.c.local_date == STAT.c.local_date,
-                ),
-            )
-        )
+        .select_from(STAT.outerjoin(SNAPSHOT, same_day(SNAPSHOT, STAT)))
         .where(in_scope(STAT, resolved), in_period(STAT, period))
         .group_by(STAT.c.source_id, STAT.c.kind)
     )
     result: dict[tuple[int, str], dict[str, Any]] = {}
     for source_id, kind, *values in session.execute(query).all():
+        row = dict(zip(_SUMS, values, strict=True))
+        extra = {k: row.pop(k) for k in _SUMS if k not in DAY_SUMS}
         result[(source_id, kind)] = {
-            key: _number(key, value) for key, value in zip(_SUMS, values, strict=True)
+            **day_sums(row),
+            **{
+                k: (None if v is None else float(v)) if k in _RATIO_SUMS else int(v or 0)
+                for k, v in extra.items()
+            },
         }
     return result
-
-
-def _number(key: str, value: Any) -> Any:
-    """SQL sums as Python numbers: figures stay None when unknown, counts default to 0."""
-    if key in ("er_view_sum", "er_post_sum"):
-        return None if value is None else float(value)
-    if key in FIGURES:
-        return None if value is None else int(value)
-    return int(value or 0)
 
 
 def er_day_sums(
@@ -374,15 +352,7 @@ def er_day_sums(
             func.sum(ratio(func.coalesce(day.c.reactions, 0), SNAPSHOT.c.members)),
             func.count(),
         )
-        .select_from(
-            SNAPSHOT.outerjoin(
-                day,
-                and_(
-                    day.c.source_id == SNAPSHOT.c.source_id,
-                    day.c.local_date == SNAPSHOT.c.local_date,
-                ),
-            )
-        )
+        .select_from(SNAPSHOT.outerjoin(day, same_day(day, SNAPSHOT)))
         .where(
             SNAPSHOT.c.source_id.in_(readable),
             in_period(SNAPSHOT, period),

@@ -25,7 +25,7 @@ class NavItem:
 
 
 NAV_ITEMS: list[NavItem] = [
-    NavItem("Обзор", "/", "layout-dashboard"),
+    NavItem("Обзор", "/dashboard", "layout-dashboard"),
     NavItem("Источники", "/sources", "rss"),
     NavItem("Отчёты", "/reports", "file-spreadsheet"),
     NavItem("Профиль", "/profile", "user-round"),

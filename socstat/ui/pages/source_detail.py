@@ -1,8 +1,9 @@
 """Источник: one community's header and daily figures for a period, with a chart.
 
 Authorization: ``sources.get_source`` (LookupError for a source the actor may not see,
-the same answer as for a missing one — "Нет доступа", nothing about it leaks) and
-``stats.daily_stats`` with the actor. The id comes from the URL (``/sources/<id>``), the
+the same answer as for a missing one — "Нет доступа", nothing about it leaks) and the
+analytics scope of that one source. Days are the installation's days; known zero vs
+unknown is decided by ``services.analytics``. The id comes from the URL (``/sources/<id>``), the
 period and content type from the controls: all are validated here before any query.
 """
 
@@ -15,11 +16,17 @@ import plotly.graph_objects as go
 import reflex as rx
 from sqlmodel import Session
 
-from socstat.models import ContentKind, User, utcnow
-from socstat.services import source_overview
+from socstat.models import ContentKind, User
+from socstat.services.analytics import (
+    AnalyticsError,
+    Period,
+    Scope,
+    day_series,
+    installation_today,
+    parse_period,
+)
 from socstat.services.authz import PermissionDenied
 from socstat.services.sources import get_source
-from socstat.services.stats import MAX_SPAN, StatsQueryError, daily_stats
 from socstat.ui.auth import AuthState, protected
 from socstat.ui.components.forms import form, form_error
 from socstat.ui.components.layout import page_frame
@@ -52,41 +59,22 @@ ALL_KINDS_NOTE = (
 )
 
 
-def parse_iso_day(raw: Any, label: str) -> date:
-    if not isinstance(raw, str) or len(raw.strip()) != 10:
-        raise InputError(f"Укажите {label} в формате ГГГГ-ММ-ДД.")
+def resolve_period(period: Any, raw_from: Any, raw_to: Any, today: date) -> Period:
+    """A preset ("7"/"30"/"90": ending today) or a custom period, validated by analytics."""
     try:
-        return date.fromisoformat(raw.strip())
-    except ValueError:
-        raise InputError(f"Неверная дата: {label}.") from None
-
-
-def resolve_period(period: Any, raw_from: Any, raw_to: Any, today: date) -> tuple[date, date]:
-    """The (from, to) days of a preset ("7"/"30"/"90": ending today) or a custom period."""
-    if isinstance(period, str) and period in PERIODS:
-        return today - timedelta(days=PERIODS[period] - 1), today
-    if period != CUSTOM:
-        raise InputError("Неизвестный период.")
-    first = parse_iso_day(raw_from, "начало периода")
-    last = parse_iso_day(raw_to, "конец периода")
-    if first > last:
-        raise InputError("Начало периода позже его конца.")
-    if last - first >= MAX_SPAN:
-        raise InputError("Период не может быть длиннее года.")
-    if first > today + timedelta(days=1):
-        raise InputError("Период ещё не начался.")
-    return first, last
+        if isinstance(period, str) and period in PERIODS:
+            return Period.custom(today - timedelta(days=PERIODS[period] - 1), today)
+        if period != CUSTOM:
+            raise AnalyticsError("Неизвестный период.")
+        return parse_period(raw_from, raw_to, today=today)
+    except AnalyticsError as exc:
+        raise InputError(str(exc)) from None
 
 
 def parse_kind(raw: Any) -> str:
     if isinstance(raw, str) and raw in KIND_OPTIONS:
         return raw
     raise InputError("Неизвестный тип публикаций.")
-
-
-def _sum(values: list[int | None]) -> int | None:
-    known = [v for v in values if v is not None]
-    return sum(known) if known else None
 
 
 def detail_data(
@@ -102,54 +90,28 @@ def detail_data(
     source_id = parse_source_id(raw_id)
     kind = parse_kind(raw_kind)
     row = get_source(session, actor=user, source_id=source_id)  # LookupError: no access
-    tz = source_overview.actor_timezone(user)
-    today = utcnow().astimezone(tz).date()
-    first, last = resolve_period(period, raw_from, raw_to, today)
+    chosen = resolve_period(period, raw_from, raw_to, installation_today())
     try:
-        stats = daily_stats(
+        series = day_series(
             session,
             actor=user,
-            date_from=first,
-            date_to=last,
-            source_ids=[source_id],
-            kinds=None if kind == ALL_KINDS else [kind],
+            scope=Scope(
+                source_ids=(source_id,),
+                kinds=ContentKind.ALL if kind == ALL_KINDS else (kind,),
+            ),
+            period=chosen,
         )
-    except StatsQueryError as exc:
+    except AnalyticsError as exc:
         raise InputError(str(exc)) from None
-    facts = source_overview.source_facts(session, actor=user, source_ids=[source_id])
-    fact = facts.get(source_id)
-    history_start = fact.history_start if fact else None
-    collected_until = row.last_collected_at.astimezone(tz).date() if row.last_collected_at else None
-    by_day: dict[date, list] = {}
-    for stat in stats:
-        by_day.setdefault(stat.date, []).append(stat)
-    days = []
-    views_unknown_total = 0
-    day = first
-    while day <= last:
-        entries = by_day.get(day, [])
-        collected = (
-            history_start is not None
-            and collected_until is not None
-            and history_start <= day <= collected_until
-        )
-        if entries:
-            unknown = sum(e.views_unknown for e in entries)
-            views_unknown_total += unknown
-            days.append(
-                {
-                    "date": day,
-                    "count": sum(e.count for e in entries),
-                    **{f: _sum([getattr(e, f) for e in entries]) for f in _FIGURES},
-                    "views_unknown": unknown,
-                }
-            )
-        else:  # nothing published that day (known zeros), or the day was not collected
-            known = 0 if collected else None
-            days.append(
-                {"date": day, "count": known, **dict.fromkeys(_FIGURES, known), "views_unknown": 0}
-            )
-        day += timedelta(days=1)
+    days = [
+        {
+            "date": point.start,
+            "count": point.publications,
+            **{f: getattr(point, f).value for f in _FIGURES},
+            "views_unknown": point.views.unknown,
+        }
+        for point in series.points
+    ]
     return {
         "header": {
             "id": str(row.id),
@@ -162,13 +124,13 @@ def detail_data(
             "status_reason": row.status_reason,
             "stale": "1" if row.stale else "",
             "stale_reason": (row.last_error or "Последний сбор не удался.") if row.stale else "",
-            "history_start": format_day(history_start),
+            "history_start": format_day(series.first_day),
             "last_collected": format_moment(row.last_collected_at, user),
         },
-        "date_from": first.isoformat(),
-        "date_to": last.isoformat(),
+        "date_from": chosen.start.isoformat(),
+        "date_to": chosen.end.isoformat(),
         "days": days,
-        "views_unknown": views_unknown_total,
+        "views_unknown": sum(d["views_unknown"] for d in days),
     }
 
 
