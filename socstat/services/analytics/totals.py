@@ -166,21 +166,6 @@ def compare_by_source(
     ]
 
 
-def compare_with_sources(
-    session: Session, resolved: ResolvedScope, period: Period
-) -> tuple[Comparison, list[SourceComparison]]:
-    """``compare`` and ``compare_by_source`` together, loading each period once (reports)."""
-    current, previous = (
-        load_period(session, resolved, period),
-        load_period(session, resolved, period.previous()),
-    )
-    overall = Comparison(current.totals(resolved.sources), previous.totals(resolved.sources))
-    return overall, [
-        SourceComparison(source, current.totals([source]), previous.totals([source]))
-        for source in resolved.sources
-    ]
-
-
 # --- loading -------------------------------------------------------------------------
 
 _RATIO_SUMS = ("er_view_sum", "er_post_sum")

@@ -11,16 +11,18 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from socstat.models import Report, Role, User, utcnow
 from socstat.services.analytics import (
     AnalyticsError,
+    Comparison,
     Period,
     PeriodKind,
     PublicationSort,
     ResolvedScope,
     Scope,
+    SourceComparison,
     SourceRef,
     Totals,
     resolve_scope,
@@ -28,7 +30,7 @@ from socstat.services.analytics import (
 from socstat.services.analytics.items import publications_page
 from socstat.services.analytics.rows import SourceDay, source_days
 from socstat.services.analytics.series import series
-from socstat.services.analytics.totals import compare_with_sources
+from socstat.services.analytics.totals import PeriodData, load_period
 from socstat.services.authz import require_active
 from socstat.services.reports.data import (
     KIND_LABELS,
@@ -38,6 +40,7 @@ from socstat.services.reports.data import (
     DayRow,
     PublicationRow,
     ReportData,
+    RollupRow,
     SourceRow,
     SummaryRow,
 )
@@ -148,7 +151,14 @@ def build_data(
     except AnalyticsError as exc:
         raise ReportError(str(exc)) from None
     previous = period.previous()
-    overall, per_source = compare_with_sources(session, resolved, period)
+    current, before = (
+        load_period(session, resolved, period),
+        load_period(session, resolved, previous),
+    )
+    overall = Comparison(current.totals(resolved.sources), before.totals(resolved.sources))
+    per_source = [
+        SourceComparison(s, current.totals([s]), before.totals([s])) for s in resolved.sources
+    ]
     days = source_days(session, resolved, period)
     page = publications_page(
         session, resolved, period, sort=PublicationSort.LIKES, page_size=TOP_PUBLICATIONS
@@ -199,6 +209,7 @@ def build_data(
             for point in series(session, resolved, period).points
         ],
         notes=notes,
+        rollup=_rollup(session, owner, resolved, current, before),
         definitions=definitions(
             period_label=f"{period.start:%d.%m.%Y} — {period.end:%d.%m.%Y}",
             previous_label=f"{previous.start:%d.%m.%Y} — {previous.end:%d.%m.%Y}",
@@ -209,6 +220,41 @@ def build_data(
             notes=notes,
         ),
     )
+
+
+def _rollup(
+    session: Session, owner: User, resolved: ResolvedScope, current: PeriodData, before: PeriodData
+) -> list[RollupRow]:
+    """Per analyst (a director's or admin's report over several people's sources)."""
+    if owner.role not in (Role.DIRECTOR, Role.ADMIN):
+        return []
+    by_owner: dict[int, list[SourceRef]] = {}
+    for source in resolved.sources:
+        for user_id in resolved.owners.get(source.id, ()):
+            by_owner.setdefault(user_id, []).append(source)
+    if len(by_owner) < 2:
+        return []
+    users = session.exec(select(User).where(col(User.id).in_(sorted(by_owner)))).all()
+    names = {u.id: u.name or u.email for u in users}
+    rows = []
+    for user_id, mine in sorted(by_owner.items(), key=lambda kv: names.get(kv[0], "").casefold()):
+        now, then = current.totals(mine), before.totals(mine)
+        rows.append(
+            RollupRow(
+                name=names.get(user_id, str(user_id)),
+                sources=len(mine),
+                publications=now.publications,
+                likes=now.likes.value,
+                reposts=now.reposts.value,
+                comments=now.comments.value,
+                views=now.views.value,
+                er_post=now.er_post.value,
+                er_view=now.er_view.value,
+                members_delta=now.members_delta.value,
+                previous_publications=then.publications,
+            )
+        )
+    return rows
 
 
 def _reactions(*values: int | None) -> int | None:
@@ -340,8 +386,6 @@ class ReportOptions:
 
 
 def report_options(session: Session, *, actor: User | None) -> ReportOptions:
-    from sqlmodel import select
-
     from socstat.models import Subscription
     from socstat.services.analytics import parse_tags
 

@@ -15,6 +15,7 @@ from socstat.services.reports.data import (
     DEFINITIONS_COLUMNS,
     KIND_LABELS,
     PUBLICATIONS_COLUMNS,
+    ROLLUP_COLUMNS,
     SHEET_DAYS,
     SHEET_DEFINITIONS,
     SHEET_PUBLICATIONS,
@@ -26,6 +27,7 @@ from socstat.services.reports.data import (
 )
 
 # file names inside the zip: a stable interface (docs/reports.md)
+ROLLUP_FILE = "po_analitikam.csv"  # team reports only
 CSV_FILES = {
     SHEET_SUMMARY: "svodka.csv",
     SHEET_SOURCES: "istochniki.csv",
@@ -103,13 +105,16 @@ def csv_tables(data: ReportData) -> dict[str, bytes]:
         for p in data.publications
     )
     definitions = ((d.section, d.name, d.value) for d in data.definitions)
-    return {
+    tables = {
         CSV_FILES[SHEET_SUMMARY]: table_csv(SUMMARY_COLUMNS, summary),
         CSV_FILES[SHEET_SOURCES]: table_csv(SOURCES_COLUMNS, sources),
         CSV_FILES[SHEET_DAYS]: table_csv(DAYS_COLUMNS, days),
         CSV_FILES[SHEET_PUBLICATIONS]: table_csv(PUBLICATIONS_COLUMNS, publications),
         CSV_FILES[SHEET_DEFINITIONS]: table_csv(DEFINITIONS_COLUMNS, definitions),
     }
+    if data.rollup:
+        tables[ROLLUP_FILE] = table_csv(ROLLUP_COLUMNS, (r.values() for r in data.rollup))
+    return tables
 
 
 def write_csv_zip(data: ReportData) -> bytes:

@@ -69,6 +69,20 @@ PUBLICATIONS_COLUMNS = (
     "Ссылка",
 )
 DEFINITIONS_COLUMNS = ("Раздел", "Название", "Значение")
+ROLLUP_TITLE = "По аналитикам"
+ROLLUP_COLUMNS = (
+    "Аналитик",
+    "Источников",
+    "Публикаций",
+    "Лайки",
+    "Репосты",
+    "Комментарии",
+    "Просмотры",
+    "ERpost",
+    "ERview",
+    "Изменение подписчиков",
+    "Публикаций в предыдущем периоде",
+)
 
 Number = int | float | None
 
@@ -109,6 +123,38 @@ class SourceRow:
     members: int | None
     members_delta: int | None
     owner: str = ""  # the analyst who tracks it (team reports)
+
+
+@dataclass(frozen=True)
+class RollupRow:
+    """One analyst's sources in a team report, summed (by analytics)."""
+
+    name: str
+    sources: int
+    publications: int | None
+    likes: int | None
+    reposts: int | None
+    comments: int | None
+    views: int | None
+    er_post: float | None
+    er_view: float | None
+    members_delta: int | None
+    previous_publications: int | None
+
+    def values(self) -> tuple:
+        return (
+            self.name,
+            self.sources,
+            self.publications,
+            self.likes,
+            self.reposts,
+            self.comments,
+            self.views,
+            self.er_post,
+            self.er_view,
+            self.members_delta,
+            self.previous_publications,
+        )
 
 
 @dataclass(frozen=True)
@@ -182,6 +228,7 @@ class ReportData:
     chart: list[ChartPoint]
     notes: list[str] = field(default_factory=list)
     definitions: list[Definition] = field(default_factory=list)
+    rollup: list[RollupRow] = field(default_factory=list)  # director / admin reports
 
     @property
     def period_label(self) -> str:

@@ -9,7 +9,7 @@ from babel.numbers import format_decimal, format_percent
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from socstat.services.reports.charts import chart_svg
-from socstat.services.reports.data import Number, ReportData, SummaryRow
+from socstat.services.reports.data import ROLLUP_COLUMNS, Number, ReportData, SummaryRow
 
 CHART_CID = "report-chart"
 _UP, _DOWN = "#1a7f37", "#b42318"
@@ -95,6 +95,20 @@ def render_html(data: ReportData, *, pdf: bool, link: str = "") -> str:
             sources=sources,
             source_columns=_SOURCE_COLUMNS,
             chart_svg=chart_svg(data.chart) if pdf else "",
+            rollup=[
+                (
+                    r.name,
+                    fmt_number(r.sources),
+                    *(fmt_number(v) for v in (r.publications, r.likes, r.reposts, r.comments)),
+                    fmt_number(r.views),
+                    fmt_number(r.er_post, ratio=True),
+                    fmt_number(r.er_view, ratio=True),
+                    fmt_number(r.members_delta),
+                    fmt_number(r.previous_publications),
+                )
+                for r in data.rollup
+            ],
+            rollup_columns=ROLLUP_COLUMNS,
             chart_cid=CHART_CID,
             generated=f"{data.generated_at:%d.%m.%Y %H:%M} ({data.timezone})",
         )

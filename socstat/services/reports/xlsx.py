@@ -18,6 +18,8 @@ from socstat.services.reports.data import (
     DEFINITIONS_COLUMNS,
     KIND_LABELS,
     PUBLICATIONS_COLUMNS,
+    ROLLUP_COLUMNS,
+    ROLLUP_TITLE,
     SHEET_DAYS,
     SHEET_DEFINITIONS,
     SHEET_PUBLICATIONS,
@@ -145,6 +147,15 @@ def _summary_sheet(sheet: Sheet, data: ReportData) -> None:
         )
     if data.chart:
         _summary_charts(sheet, first_row, first_row + len(data.chart))
+    if data.rollup:
+        sheet.append([])
+        sheet.append([_cell(sheet, ROLLUP_TITLE, font=Font(bold=True))])
+        sheet.append(_header_row(sheet, ROLLUP_COLUMNS))
+        formats = (None, INT, INT, INT, INT, INT, INT, PCT, PCT, INT, INT)
+        for row in data.rollup:
+            sheet.append(
+                [_cell(sheet, v, f) if f else v for v, f in zip(row.values(), formats, strict=True)]
+            )
 
 
 def _summary_charts(sheet: Sheet, first_row: int, last: int) -> None:

@@ -149,3 +149,43 @@ def test_two_workers_generate_each_report_once(session: Session, ann: User) -> N
     for report_id in ids:
         report = _get(session, report_id)
         assert report.status == ReportStatus.DONE and report.attempts == 1
+
+
+def test_a_directors_report_has_a_rollup_per_analyst(session: Session, make_user) -> None:  # type: ignore[no-untyped-def]
+    import io
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    from socstat.models import Role, Team, TeamMember
+    from socstat.services.reports.builder import ReportRequest, build_request_data
+    from socstat.services.reports.csv_export import ROLLUP_FILE
+    from socstat.services.reports.data import ROLLUP_TITLE, SHEET_SUMMARY
+    from socstat.services.reports.generation import make_scope, render
+
+    dina = make_user("dina@example.org", role=Role.DIRECTOR)
+    team = Team(name="SMM", director_id=dina.id)
+    session.add(team)
+    session.flush()
+    for index, email in enumerate(("ann@example.org", "carl@example.org")):
+        user = make_user(email, name=email[:4].title())
+        session.add(TeamMember(team_id=team.id, user_id=user.id))
+        for n in range(index + 1):
+            source = Source(external_id=f"{index}{n}", name=f"Клуб {email} {n}")
+            session.add(source)
+            session.flush()
+            session.add(Subscription(user_id=user.id, source_id=source.id))
+    session.commit()
+    request = ReportRequest(kind="custom", start=DAY, end=DAY, scope=make_scope(team_id=team.id))
+    data = build_request_data(session, actor=dina, request=request)
+    assert [(r.name, r.sources) for r in data.rollup] == [("Ann@", 1), ("Carl", 2)]
+    book = load_workbook(io.BytesIO(render(data, "xlsx")))
+    values = [r[0] for r in book[SHEET_SUMMARY].iter_rows(values_only=True)]
+    assert ROLLUP_TITLE in values and "Carl" in values
+    names = zipfile.ZipFile(io.BytesIO(render(data, "csv"))).namelist()
+    assert ROLLUP_FILE in names
+    ann = session.exec(select(User).where(User.email == "ann@example.org")).one()
+    own = build_request_data(
+        session, actor=ann, request=ReportRequest("custom", DAY, DAY, make_scope())
+    )
+    assert own.rollup == []
