@@ -9,9 +9,16 @@ from babel.numbers import format_decimal, format_percent
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from socstat.services.reports.charts import chart_svg
-from socstat.services.reports.data import ROLLUP_COLUMNS, Number, ReportData, SummaryRow
+from socstat.services.reports.data import (
+    ROLLUP_COLUMNS,
+    Number,
+    ReportData,
+    SourceRow,
+    SummaryRow,
+)
 
 CHART_CID = "report-chart"
+PDF_SOURCES = 40
 _UP, _DOWN = "#1a7f37", "#b42318"
 _TEMPLATES = Path(__file__).parent / "templates"
 _SOURCE_COLUMNS = (
@@ -56,6 +63,18 @@ def fmt_change(row: SummaryRow) -> tuple[str, str]:
     return f"{arrow} {format_percent(abs(change), '#,##0.0%', locale='ru')}", color
 
 
+def _reactions(row: SourceRow) -> int:
+    return sum(v for v in (row.likes, row.reposts, row.comments) if v is not None)
+
+
+def _shown_sources(data: ReportData, *, limit: int | None) -> list[SourceRow]:
+    """Every source, or (PDF) the ``limit`` with the most reactions: a long table costs the
+    PDF renderer seconds per page and nobody reads 200 rows on paper — all are in xlsx/csv."""
+    if limit is None or len(data.sources) <= limit:
+        return data.sources
+    return sorted(data.sources, key=_reactions, reverse=True)[:limit]
+
+
 def render_html(data: ReportData, *, pdf: bool, link: str = "") -> str:
     """The whole A4 page for the PDF, or the email's body block (inline styles, the chart
     as ``cid:`` image, a link to the report)."""
@@ -81,7 +100,7 @@ def render_html(data: ReportData, *, pdf: bool, link: str = "") -> str:
             fmt_number(s.members),
             fmt_number(s.members_delta),
         )
-        for s in data.sources
+        for s in _shown_sources(data, limit=PDF_SOURCES if pdf else None)
     ]
     template = "report.html.j2" if pdf else "report_body.html.j2"
     return (
@@ -109,6 +128,7 @@ def render_html(data: ReportData, *, pdf: bool, link: str = "") -> str:
                 for r in data.rollup
             ],
             rollup_columns=ROLLUP_COLUMNS,
+            all_sources=len(data.sources),
             chart_cid=CHART_CID,
             generated=f"{data.generated_at:%d.%m.%Y %H:%M} ({data.timezone})",
         )
