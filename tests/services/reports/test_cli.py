@@ -106,3 +106,26 @@ def test_bad_arguments_one_line_exit_2(ann: User, tmp_path: Path, capsys, args, 
     assert message in err and len(err.strip().splitlines()) == 1, err
     assert "Traceback" not in err
     assert not (tmp_path / "x.xlsx").exists()
+
+
+def test_run_due_at_a_moment_twice_creates_nothing_new(session: Session, ann: User, capsys) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime
+
+    from sqlmodel import select
+
+    from socstat.models import Report
+
+    ann.created_at = datetime(2026, 11, 9, 12, 0, tzinfo=UTC)
+    session.add(ann)
+    session.commit()
+    at = "2026-11-10T10:00:00+03:00"
+    code, _ = _run(capsys, "reports", "run-due", "--at", at)
+    assert code == 0
+    session.expire_all()
+    [report] = session.exec(select(Report)).all()
+    assert (report.kind, report.status, str(report.period_start)) == ("daily", "done", "2026-11-09")
+    assert _run(capsys, "reports", "run-due", "--at", at)[0] == 0
+    session.expire_all()
+    assert len(session.exec(select(Report)).all()) == 1
+    code, err = _run(capsys, "reports", "run-due", "--at", "вчера")
+    assert code == 2 and "ISO 8601" in err and len(err.strip().splitlines()) == 1
