@@ -9,6 +9,7 @@ ENV PIP_NO_CACHE_DIR=1 \
     PATH=/opt/venv/bin:$PATH
 RUN python -m venv /opt/venv
 WORKDIR /app
+# Runtime dependencies only: the test tools (the dev requirements) never enter the image.
 COPY requirements.txt .
 RUN pip install -r requirements.txt
 COPY . .
@@ -23,7 +24,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     SOCSTAT_DATA_DIR=/data \
     SOCSTAT_LOG_FORMAT=json \
     SOCSTAT_ENV=prod
-# WeasyPrint (PDF reports) needs Pango and HarfBuzz; DejaVu fonts give Cyrillic in PDFs and charts.
+# Pango, HarfBuzz and fonts: WeasyPrint renders the PDF reports with them.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends curl \
         libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \

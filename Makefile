@@ -16,7 +16,7 @@ export REFLEX_USE_NPM := 1
 export REFLEX_CHECK_LATEST_VERSION := 0
 export REFLEX_TELEMETRY_ENABLED := false
 
-.PHONY: run setup dev-setup demo test lint format bench bench-collect bench-timing bench-dashboard bench-reports clean
+.PHONY: run setup dev-setup demo test test-deps lint format bench bench-collect bench-timing bench-dashboard bench-reports clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -42,9 +42,11 @@ $(DEV_STAMP): $(STAMP) requirements-dev.txt
 
 dev-setup: $(DEV_STAMP)
 
+# Demo accounts and data only in demo mode; with VK tokens (or SOCSTAT_ENV=prod) this
+# prints why it skips them and `make run` starts on real VK.
 demo: setup
 	$(BIN)/socstat migrate
-	$(BIN)/socstat demo
+	$(BIN)/socstat demo --if-demo-mode
 
 run: demo
 	SOCSTAT_BASE_URL=$(SOCSTAT_BASE_URL) $(BIN)/reflex run --env prod --single-port --frontend-port $(PORT) --backend-port $(PORT)
@@ -57,8 +59,46 @@ format: dev-setup
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# What the tests need beyond Python: Chromium (browser tests), WeasyPrint's Pango and
+# fonts (PDF reports) and, when installed but stopped, the local PostgreSQL cluster.
+# As root with apt it installs what is missing; otherwise one line says what to install.
+WEASYPRINT_DEBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
+test-deps:
+	@missing=(); \
+	command -v chromium >/dev/null 2>&1 || missing+=(chromium); \
+	for lib in libpango-1.0.so.0 libpangoft2-1.0.so.0 libharfbuzz-subset.so.0; do \
+		compgen -G "/usr/lib*/$$lib" >/dev/null || compgen -G "/usr/lib*/*/$$lib" >/dev/null || \
+			{ missing+=($(WEASYPRINT_DEBS)); break; }; \
+	done; \
+	[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core); \
+	if [ $${#missing[@]} -gt 0 ]; then \
+		missing=($$(printf '%s\n' "$${missing[@]}" | sort -u)); \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "test-deps: installing $${missing[*]} with apt"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+				apt-get install -y -qq --no-install-recommends "$${missing[@]}" >/dev/null; \
+		else \
+			echo "test-deps: install $${missing[*]} (Chromium runs the browser tests, Pango and DejaVu fonts let WeasyPrint render PDF reports), e.g. sudo apt-get install $${missing[*]}"; \
+		fi; \
+	fi; \
+	if command -v pg_isready >/dev/null 2>&1 && ! pg_isready -q -h 127.0.0.1 -p 5432; then \
+		if command -v pg_ctlcluster >/dev/null 2>&1 && ls -d /etc/postgresql/*/main >/dev/null 2>&1; then \
+			for version in /etc/postgresql/*; do \
+				pg_ctlcluster --skip-systemctl-redirect "$$(basename "$$version")" main start 2>/dev/null || true; \
+			done; \
+			for _ in $$(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done; \
+		fi; \
+	fi; \
+	if ! { command -v pg_isready >/dev/null 2>&1 && pg_isready -q -h 127.0.0.1 -p 5432; }; then \
+		if [ -n "$$CI" ]; then \
+			echo "test-deps: PostgreSQL is not answering on 127.0.0.1:5432 — CI needs it (apt-get install postgresql, then make test)"; \
+		else \
+			echo "test-deps: PostgreSQL is not answering on 127.0.0.1:5432 — database tests run on SQLite only (install postgresql to test both)"; \
+		fi; \
+	fi
+
 # On PostgreSQL when it answers (CI: required), then — in CI — the database tests again on SQLite.
-test: lint
+test: test-deps lint
 	$(BIN)/pytest
 	@if [ -n "$$CI" ]; then \
 		echo "== database tests again on the embedded default (SQLite) =="; \

@@ -93,13 +93,15 @@ def run(rounds: int) -> dict[str, float]:
     }
 
 
-def _section(results: dict[str, float], rounds: int) -> str:
+def _section(results: dict[str, float], rounds: int, load: tuple[float, float]) -> str:
     rows = "\n".join(f"| {name} | {ms:.1f} |" for name, ms in results.items())
     return (
         f"{HEADING}\n\n"
         "Команда: `make bench-timing` (`python -m bench.bench_reset_timing`). Медиана "
-        f"{rounds} вызовов (сервис + commit), хеширование паролей как в продакшене, SQLite, "
-        "SMTP-сервер aiosmtpd на loopback.\n\n"
+        f"{rounds} вызовов (сервис + commit; известный и неизвестный адрес чередуются), "
+        "хеширование паролей как в продакшене, SQLite, SMTP-сервер aiosmtpd на loopback. "
+        f"Загрузка машины (load average за минуту) до/после: {load[0]:.1f} / {load[1]:.1f} "
+        f"при {os.cpu_count()} ядрах.\n\n"
         f"| Сценарий | Медиана, мс |\n|---|---|\n{rows}\n"
     )
 
@@ -113,13 +115,14 @@ def main(argv: list[str] | None = None) -> int:
 
     server = SmtpServer()
     server.start()
+    load_before = os.getloadavg()[0]
     try:
         with tempfile.TemporaryDirectory() as tmp:
             _configure(tmp, server.port)
             results = run(args.rounds)
     finally:
         server.stop()
-    section = _section(results, args.rounds)
+    section = _section(results, args.rounds, (load_before, os.getloadavg()[0]))
     print(section)
     if not args.no_doc:
         from bench.bench_collect import _write_doc

@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from socstat.api.auth_routes import router as auth_router
 from socstat.api.routes import build_api
 from socstat.demo import demo_sandbox_lifespan
 from socstat.logging_setup import configure_logging
@@ -24,9 +25,16 @@ from socstat.ui.routing import add_pages
 
 configure_logging()
 
+api = build_api()
+api.include_router(auth_router)
 app = rx.App(
     html_lang="ru",
-    api_transformer=build_api(),
+    api_transformer=api,
+    # assets/: /favicon.ico for every browser, the SVG logo as the sharper icon.
+    head_components=[
+        rx.el.link(rel="icon", href="/favicon.ico", sizes="any"),
+        rx.el.link(rel="icon", href="/logo.svg", type="image/svg+xml"),
+    ],
 )
 add_pages(app)
 # The demo sandbox first: the scheduler's collections talk to it in demo mode.

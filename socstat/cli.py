@@ -8,6 +8,8 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import NoReturn
 
+from sqlalchemy.exc import InterfaceError, OperationalError
+
 from socstat.settings import SettingsError, get_settings
 
 Handler = Callable[[argparse.Namespace], int]
@@ -15,6 +17,13 @@ Handler = Callable[[argparse.Namespace], int]
 
 class CliError(Exception):
     """A user-facing error: printed without a traceback, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """Bad arguments: one line on stderr (no usage block), exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: ошибка: {message} (см. {self.prog} --help)\n")
 
 
 def _cmd_migrate(args: argparse.Namespace) -> int:
@@ -33,6 +42,44 @@ def _cmd_check_config(args: argparse.Namespace) -> int:
     vk_mode = "песочница (демо-данные)" if settings.demo_mode else "VK API"
     print(f"  VK: {vk_mode}, {settings.effective_vk_api_url}")
     print(f"  почта: {settings.smtp_host or 'не настроена (письма пишутся в журнал)'}")
+    print(f"  ключ шифрования: {_describe_key()}")
+    return 0
+
+
+def _describe_key() -> str:
+    """Where the secret key comes from — never its value."""
+    from socstat.crypto import current_secret_key, key_origin
+
+    current_secret_key()  # outside prod: generates the key file on first use
+    origin = key_origin()
+    where = "SOCSTAT_SECRET_KEY" if origin.source == "env" else f"сгенерирован, файл {origin.path}"
+    previous = f"; прежних ключей для чтения: {origin.previous}" if origin.previous else ""
+    return where + previous
+
+
+def _cmd_secrets_rotate(args: argparse.Namespace) -> int:
+    from socstat.db import session_scope
+    from socstat.services.secrets import rotate_secrets
+
+    with session_scope() as session:
+        report = rotate_secrets(session)
+    labels = {
+        "vk_token": "токены VK",
+        "smtp_password": "пароль SMTP",
+        "totp_secret": "секреты 2FA",
+    }
+    print(f"Секреты перешифрованы текущим ключом ({_describe_key()}):")
+    for kind, count in report.kinds.items():
+        print(
+            f"  {labels[kind]}: перешифровано {count.rotated}, "
+            f"не расшифровываются {count.unreadable}"
+        )
+    if report.unreadable:
+        print(
+            "Нерасшифровываемые секреты оставлены как есть (см. журнал аудита, "
+            "secret.unreadable): добавьте токены заново, сбросьте 2FA этим пользователям."
+        )
+        return 1
     return 0
 
 
@@ -40,16 +87,29 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     import asyncio
 
     from socstat.demo import seed_demo
+    from socstat.services.demo_accounts import DemoRefused
 
-    seed = asyncio.run(seed_demo())
-    print("Демо-пользователи (пароли известны всем — только для пробы):")
-    for item in seed.credentials:
-        print(f"  {item.role:<9} {item.email:<28} пароль: {item.password}")
-    if seed.note:
-        print(seed.note)
-    else:
-        print(f"Демо-сообществ добавлено: {seed.sources_added}, собрано впервые: {seed.collected}")
+    try:
+        seed = asyncio.run(seed_demo())
+    except DemoRefused as exc:
+        if args.if_demo_mode:
+            print(f"Демо-данные не создаются: {exc}.")
+            return 0
+        raise CliError(f"демо-режим недоступен: {exc}; демо-учётные записи не созданы") from None
+    _print_demo_credentials(seed.credentials)
+    print(f"Демо-сообществ добавлено: {seed.sources_added}, собрано впервые: {seed.collected}")
     return 0
+
+
+def _print_demo_credentials(credentials: list) -> None:
+    fresh = [item for item in credentials if item.created]
+    if fresh:
+        print("Демо-пользователи созданы (пароли показываются здесь один раз и на странице входа")
+        print("— пока приложение в демо-режиме):")
+        for item in fresh:
+            print(f"  {item.role:<9} {item.email:<28} пароль: {item.password}")
+    else:
+        print("Демо-пользователи уже есть; их пароли — на странице входа.")
 
 
 def _safe_url(url: str) -> str:
@@ -224,6 +284,19 @@ def _cmd_collect(args: argparse.Namespace) -> int:
     return 1 if summary.sources_failed or summary.status == "failed" else 0
 
 
+MAX_DB_ID = 2**31 - 1  # INTEGER primary keys on PostgreSQL
+
+
+def _db_id(text: str) -> int:
+    """A row id argument: a positive integer that fits the database's id column."""
+    value = text.strip()
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= MAX_DB_ID:
+        raise argparse.ArgumentTypeError(
+            f"неверный id {text!r}: нужно целое число от 1 до {MAX_DB_ID}"
+        )
+    return int(value)
+
+
 def _parse_date(text: str):  # type: ignore[no-untyped-def]
     from datetime import date
 
@@ -304,7 +377,7 @@ def _register_collection(commands: argparse._SubParsersAction) -> None:
     which.add_argument(
         "--source",
         dest="sources",
-        type=int,
+        type=_db_id,
         action="append",
         metavar="ID",
         help="источник по id (можно несколько раз)",
@@ -321,7 +394,7 @@ def _register_collection(commands: argparse._SubParsersAction) -> None:
     stats.add_argument(
         "--to", dest="date_to", type=_parse_date, required=True, metavar="ГГГГ-ММ-ДД"
     )
-    stats.add_argument("--source", dest="sources", type=int, action="append", metavar="ID")
+    stats.add_argument("--source", dest="sources", type=_db_id, action="append", metavar="ID")
     stats.add_argument("--kind", dest="kinds", action="append", choices=("post", "video", "clip"))
     stats.add_argument("--format", choices=("csv",), default="csv")
     stats.add_argument("--as", dest="actor", metavar="EMAIL", help="от имени пользователя")
@@ -465,24 +538,6 @@ def _register_backup(commands: argparse._SubParsersAction) -> None:
     restore.set_defaults(handler=_cmd_restore)
 
 
-def _cmd_demo_users(args: argparse.Namespace) -> int:
-    print_demo_users()
-    return 0
-
-
-def print_demo_users() -> None:
-    """Create the demo accounts if missing and print their credentials (used by make run)."""
-    from socstat.db import session_scope
-    from socstat.services.admin import ensure_demo_users
-
-    with session_scope() as session:
-        credentials = ensure_demo_users(session)
-    print("Демо-пользователи:")
-    for item in credentials:
-        note = " (пароль был изменён)" if item.password_changed else ""
-        print(f"  {item.role:<9} {item.email:<28} пароль: {item.password}{note}")
-
-
 def _register_users(commands: argparse._SubParsersAction) -> None:
     from socstat.models import Role
 
@@ -501,9 +556,6 @@ def _register_users(commands: argparse._SubParsersAction) -> None:
     set_role.add_argument("--email", required=True)
     set_role.add_argument("--role", required=True, choices=Role.ALL)
     set_role.set_defaults(handler=_cmd_users_set_role)
-    commands.add_parser(
-        "demo-users", help="создать демо-пользователей и показать их пароли"
-    ).set_defaults(handler=_cmd_demo_users)
 
 
 # --- reports --------------------------------------------------------------------------
@@ -624,9 +676,22 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("check-config", help="проверить настройки").set_defaults(
         handler=_cmd_check_config
     )
-    commands.add_parser("demo", help="демо-пользователи и демо-данные (для make run)").set_defaults(
-        handler=_cmd_demo
+    demo = commands.add_parser(
+        "demo", help="демо-пользователи и демо-данные (только в демо-режиме; для make run)"
     )
+    demo.add_argument(
+        "--if-demo-mode",
+        action="store_true",
+        help="вне демо-режима ничего не делать и выйти с кодом 0 (для make run)",
+    )
+    demo.set_defaults(handler=_cmd_demo)
+    secrets_parser = commands.add_parser("secrets", help="хранимые секреты")
+    secrets_sub = secrets_parser.add_subparsers(
+        dest="secrets_command", required=True, metavar="ACTION"
+    )
+    secrets_sub.add_parser(
+        "rotate", help="перешифровать все секреты текущим SOCSTAT_SECRET_KEY"
+    ).set_defaults(handler=_cmd_secrets_rotate)
     for register in _registrars():
         register(commands)
     return parser
@@ -659,6 +724,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (SettingsError, CliError) as exc:
         print(f"Ошибка: {exc}", file=sys.stderr)
         return 2
+    except (OperationalError, InterfaceError) as exc:
+        print(f"Ошибка: {_database_failure(exc)}", file=sys.stderr)
+        return 1
+
+
+def _database_failure(exc: Exception) -> str:
+    """One line naming the database's host (never its password)."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(get_settings().effective_database_url)
+    if url.get_backend_name() == "sqlite":
+        where = url.database or ":memory:"
+    else:
+        where = f"{url.host}:{url.port or 5432}"
+    lines = str(getattr(exc, "orig", exc)).strip().splitlines()
+    reason = lines[0] if lines else type(exc).__name__
+    if url.password:
+        reason = reason.replace(url.password, "***")
+    return (
+        f"база данных {where} недоступна или не готова ({reason}); проверьте SOCSTAT_DATABASE_URL"
+    )
 
 
 if __name__ == "__main__":

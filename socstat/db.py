@@ -48,13 +48,22 @@ def reset_engine() -> None:
     get_engine.cache_clear()
 
 
+class KeepChanges(Exception):
+    """An error after which the unit of work is still committed: the step failed, but what
+    it recorded must stay (e.g. a wrong password counted by the brute-force throttle)."""
+
+
 @contextmanager
 def session_scope() -> Iterator[Session]:
-    """A session that commits on success and rolls back on error."""
+    """A session that commits on success and rolls back on error (commits, then re-raises,
+    on :class:`KeepChanges`)."""
     with Session(get_engine(), expire_on_commit=False) as session:
         try:
             yield session
             session.commit()
+        except KeepChanges:
+            session.commit()
+            raise
         except BaseException:
             session.rollback()
             raise

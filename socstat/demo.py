@@ -69,7 +69,6 @@ class DemoSeed:
     credentials: list[Any] = field(default_factory=list)
     sources_added: int = 0
     collected: int = 0
-    note: str = ""
 
 
 def _demo_links(base_url: str) -> dict[str, list[str]]:
@@ -142,20 +141,17 @@ async def _collect_new(source_ids: list[int]) -> int:
 
 
 async def seed_demo() -> DemoSeed:
-    """Demo accounts; in demo mode also demo communities from the sandbox, collected once.
+    """Demo accounts, then demo communities from the sandbox, collected once.
 
-    Idempotent: a second run adds nothing and collects only what was never collected.
+    Raises DemoRefused (creating nothing) outside demo mode. Idempotent: a second run
+    adds nothing and collects only what was never collected.
     """
-    from socstat.services.admin import ensure_demo_users
+    from socstat.services.demo_accounts import ensure_demo_users
 
     seed = DemoSeed()
     with session_scope() as session:
         seed.credentials = ensure_demo_users(session)
-    settings = get_settings()
-    if not settings.demo_mode:
-        seed.note = "VK-токены настроены: демо-сообщества не добавляются."
-        return seed
-    base_url = settings.effective_vk_api_url
+    base_url = get_settings().effective_vk_api_url
     server = None if _sandbox_answers(base_url) else start_demo_sandbox()
     try:
         seed.sources_added, source_ids = await _subscribe_demo_users(_demo_links(base_url))

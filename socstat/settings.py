@@ -13,7 +13,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = PROJECT_ROOT / "data"
-DEV_SECRET_KEY = "socstat-dev-only-secret-key-change-me"
 
 
 class SettingsError(RuntimeError):
@@ -29,6 +28,8 @@ class Settings(BaseSettings):
     data_dir: Path = DEFAULT_DATA_DIR
     database_url: str = ""
     secret_key: str = ""
+    secret_key_previous: str = ""
+    metrics_token: str = ""
     timezone: str = "Europe/Moscow"
     base_url: str = "http://localhost:3000"
 
@@ -106,13 +107,20 @@ class Settings(BaseSettings):
         return f"sqlite:///{self.data_dir / 'socstat.db'}"
 
     @property
-    def effective_secret_key(self) -> str:
-        return self.secret_key or DEV_SECRET_KEY
+    def previous_secret_keys(self) -> list[str]:
+        """Old keys that still decrypt (SOCSTAT_SECRET_KEY_PREVIOUS, comma-separated)."""
+        return [key.strip() for key in self.secret_key_previous.split(",") if key.strip()]
 
     @property
     def demo_mode(self) -> bool:
         """No VK tokens configured: the built-in sandbox serves the VK API."""
         return not self.vk_tokens.strip()
+
+    @property
+    def demo_accounts_allowed(self) -> bool:
+        """Demo accounts may exist: a dev/demo installation without VK tokens in the env
+        (tokens stored in the database are checked by the demo service)."""
+        return self.env in ("dev", "demo") and self.demo_mode
 
     @property
     def effective_vk_api_url(self) -> str:

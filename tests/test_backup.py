@@ -102,6 +102,7 @@ def _stats(database_url: str) -> str:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # a dozen real `socstat` processes; slow on a loaded 2-core machine
 def test_backup_restore_gives_the_same_answers(
     db, tmp_path: Path, sandbox: SandboxServer, scratch_urls: list[str]
 ) -> None:

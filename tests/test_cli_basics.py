@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 from sqlalchemy import create_engine, inspect
 
 from socstat.settings import PROJECT_ROOT
@@ -50,3 +51,64 @@ def test_database_password_is_not_printed():
     result = _socstat("check-config", SOCSTAT_DATABASE_URL=url)
     assert result.returncode == 0, result.stderr
     assert "s3cret-pass" not in result.stdout
+
+
+def _one_line_error(result: subprocess.CompletedProcess, code: int) -> str:
+    assert result.returncode == code, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["collect", "--source", "99999999999999999999"],
+        ["collect", "--source", "0"],
+        ["collect", "--source", "١٢٣"],
+        ["stats", "--from", "2025-01-01", "--to", "2025-01-02", "--source", "-5"],
+        ["sandbox", "serve", "--seed", "9" * 30],
+        ["sandbox", "serve", "--port", "70000"],
+        ["sandbox", "serve", "--communities", "99999999999"],
+        ["sandbox", "serve", "--wall-get-quota", "inf"],
+        ["sandbox", "serve", "--quota", "wall.get=99999999999999999999"],
+    ],
+)
+def test_out_of_range_numbers_are_one_line_exit_2(argv):
+    line = _one_line_error(_socstat(*argv), 2)
+    assert "ошибка" in line
+
+
+def test_unreachable_database_is_one_line_naming_the_host_exit_1():
+    url = "postgresql+psycopg://bob:s3cret-pass@127.0.0.1:1/socstat"
+    for argv in (["migrate"], ["sources", "list"], ["users", "list"]):
+        line = _one_line_error(_socstat(*argv, SOCSTAT_DATABASE_URL=url), 1)
+        assert "127.0.0.1:1" in line and "s3cret-pass" not in line
+
+
+def test_without_a_secret_key_one_is_generated_once_and_never_printed(tmp_path):
+    env = {"SOCSTAT_SECRET_KEY": "", "SOCSTAT_ENV": "dev", "SOCSTAT_DATA_DIR": str(tmp_path)}
+    first = _socstat("check-config", **env)
+    assert first.returncode == 0, first.stderr
+    key_file = tmp_path / "secret_key"
+    key = key_file.read_text().strip()
+    assert len(key) >= 32 and key_file.stat().st_mode & 0o777 == 0o600
+    assert f"сгенерирован, файл {key_file}" in first.stdout
+    assert "generated a random key" in first.stderr
+    second = _socstat("check-config", **env)
+    assert key_file.read_text().strip() == key
+    assert "generated a random key" not in second.stderr
+    assert key not in first.stdout + first.stderr + second.stdout + second.stderr
+    from_env = _socstat("check-config", SOCSTAT_SECRET_KEY="x" * 20, SOCSTAT_DATA_DIR=str(tmp_path))
+    assert "ключ шифрования: SOCSTAT_SECRET_KEY" in from_env.stdout
+    assert "x" * 20 not in from_env.stdout
+
+
+def test_prod_without_a_secret_key_refuses_and_generates_nothing(tmp_path):
+    result = _socstat(
+        "check-config", SOCSTAT_ENV="prod", SOCSTAT_SECRET_KEY="", SOCSTAT_DATA_DIR=str(tmp_path)
+    )
+    _one_line_error(result, 2)
+    assert "SOCSTAT_SECRET_KEY" in result.stderr
+    assert not (tmp_path / "secret_key").exists()

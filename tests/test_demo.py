@@ -7,6 +7,7 @@ from sqlmodel import select
 
 from socstat.demo import seed_demo
 from socstat.models import Source, Subscription, User
+from socstat.services.demo_accounts import DemoRefused
 from socstat.settings import reset_settings_cache
 from tests.browser.conftest import free_port
 
@@ -15,8 +16,10 @@ from tests.browser.conftest import free_port
 def demo_env(db, monkeypatch):
     monkeypatch.setenv("SOCSTAT_SANDBOX_PORT", str(free_port()))
     monkeypatch.setenv("SOCSTAT_VK_TOKENS", "")
+    monkeypatch.setenv("SOCSTAT_ENV", "demo")
     reset_settings_cache()
     yield
+    monkeypatch.undo()
     reset_settings_cache()
 
 
@@ -42,13 +45,23 @@ def test_seed_creates_users_sources_and_collects_once(demo_env, session):
     assert len(session.exec(select(Source)).all()) == 15
 
 
-def test_no_demo_communities_with_real_tokens(db, monkeypatch, session):
-    monkeypatch.setenv("SOCSTAT_VK_TOKENS", "real-token")
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"SOCSTAT_ENV": "demo", "SOCSTAT_VK_TOKENS": "real-token"},
+        {"SOCSTAT_ENV": "prod", "SOCSTAT_SECRET_KEY": "prod-secret-key-0123456789"},
+        {"SOCSTAT_ENV": "test"},
+    ],
+)
+def test_outside_demo_mode_seeding_is_refused_and_creates_nothing(db, monkeypatch, session, env):
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
     reset_settings_cache()
     try:
-        seed = asyncio.run(seed_demo())
+        with pytest.raises(DemoRefused):
+            asyncio.run(seed_demo())
     finally:
+        monkeypatch.undo()
         reset_settings_cache()
-    assert seed.sources_added == 0
-    assert "VK-токены настроены" in seed.note
+    assert session.exec(select(User)).all() == []
     assert session.exec(select(Source)).all() == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 import secrets
 from collections.abc import Awaitable, Callable
 
@@ -17,6 +18,7 @@ from socstat.db import session_scope
 from socstat.logging_setup import log_context
 from socstat.services import analytics, sessions
 from socstat.services.health import check_health, system_figures
+from socstat.settings import get_settings
 
 
 def _health() -> dict[str, str]:
@@ -64,8 +66,27 @@ def _metrics_registry() -> CollectorRegistry:
     return registry
 
 
+_LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+
+
+def _metrics_allowed(request: Request) -> bool:
+    """With SOCSTAT_METRICS_TOKEN: only ``Authorization: Bearer <token>``; without it, only
+    clients on this machine (a scraper on loopback or a sidecar)."""
+    token = get_settings().metrics_token
+    if not token:
+        return request.client is not None and request.client.host in _LOOPBACK
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip(), token)
+
+
 def build_api() -> FastAPI:
-    api = FastAPI(title="socstat API", docs_url="/api/docs", openapi_url="/api/openapi.json")
+    docs = get_settings().env != "prod"  # the interactive API docs stay off in production
+    api = FastAPI(
+        title="socstat API",
+        docs_url="/api/docs" if docs else None,
+        redoc_url=None,
+        openapi_url="/api/openapi.json" if docs else None,
+    )
     registry = _metrics_registry()
 
     @api.middleware("http")
@@ -84,7 +105,14 @@ def build_api() -> FastAPI:
         return JSONResponse(body, status_code=200 if body["status"] == "ok" else 503)
 
     @api.get("/metrics", include_in_schema=False)
-    async def metrics() -> Response:
+    async def metrics(request: Request) -> Response:
+        if not _metrics_allowed(request):
+            return Response(
+                "metrics need Authorization: Bearer <SOCSTAT_METRICS_TOKEN>\n",
+                status_code=401,
+                media_type="text/plain",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
         payload = await asyncio.to_thread(generate_latest, registry)
         return Response(payload, media_type=CONTENT_TYPE_LATEST)
 

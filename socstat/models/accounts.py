@@ -53,6 +53,10 @@ class AuthSession(SQLModel, table=True):
     mfa_pending: bool = False
     ip: str = Field(default="", max_length=64)
     user_agent: str = Field(default="", max_length=512)
+    # A single-use, short-lived login ticket the browser exchanges (backend HTTP route)
+    # for the session's HttpOnly cookie; only its hash is stored.
+    ticket_hash: str | None = Field(default=None, max_length=128, unique=True)
+    ticket_expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class OneTimeToken(SQLModel, table=True):

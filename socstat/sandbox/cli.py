@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import re
 
 from socstat.sandbox.config import (
@@ -14,7 +15,7 @@ from socstat.sandbox.config import (
 )
 from socstat.sandbox.state import parse_iso
 
-_QUOTA = re.compile(r"^([a-zA-Z]+\.[a-zA-Z]+)=(\d+)$")
+_QUOTA = re.compile(r"([a-zA-Z]+\.[a-zA-Z]+)=([0-9]{1,9})")
 
 
 def _arg(parse: object) -> object:
@@ -31,15 +32,22 @@ def _arg(parse: object) -> object:
 
 def _positive(text: str) -> int:
     value = int(text)
-    if value < 1:
-        raise ValueError(f"must be >= 1, got {value}")
+    if not 1 <= value <= 1_000_000:
+        raise ValueError(f"must be within 1..1000000, got {value}")
+    return value
+
+
+def _seed(text: str) -> int:
+    value = int(text)
+    if not 0 <= value < 2**63:
+        raise ValueError(f"seed must be within 0..2**63-1, got {text}")
     return value
 
 
 def _non_negative(text: str) -> float:
     value = float(text)
-    if value < 0:
-        raise ValueError(f"must be >= 0, got {value}")
+    if not 0 <= value <= 1e9:  # also rejects nan and inf
+        raise ValueError(f"must be within 0..1e9, got {text}")
     return value
 
 
@@ -51,7 +59,7 @@ def _port(text: str) -> int:
 
 
 def _quota(text: str) -> tuple[str, int]:
-    match = _QUOTA.match(text)
+    match = _QUOTA.fullmatch(text)
     if not match:
         raise ValueError(f"bad quota {text!r}: expected METHOD=N, e.g. wall.get=5000")
     return match[1], int(match[2])
@@ -63,14 +71,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     commands = sandbox.add_subparsers(dest="sandbox_command", required=True)
     serve = commands.add_parser("serve", help="serve the sandbox over HTTP")
     add_serve_arguments(serve)
-    serve.set_defaults(func=run_serve)
+    serve.set_defaults(handler=run_serve)
 
 
 def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     add = parser.add_argument
     add("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
     add("--port", type=_arg(_port), default=8765, help="port (default 8765, 0 = any free)")
-    add("--seed", type=int, default=1, help="world seed (default 1)")
+    add("--seed", type=_arg(_seed), default=1, help="world seed (default 1)")
     add("--communities", type=_arg(_positive), default=50, help="communities (default 50)")
     add("--days", type=_arg(_positive), default=90, help="days of history (default 90)")
     add("--now", type=_arg(parse_iso), default=None, help="initial world time, ISO (naive = UTC)")
@@ -109,12 +117,14 @@ def config_from_args(args: argparse.Namespace) -> SandboxConfig:
 
 
 def run_serve(args: argparse.Namespace) -> int:
+    from socstat.cli import CliError
     from socstat.sandbox.runner import serve
 
     try:
         config = config_from_args(args)
     except ValueError as exc:
-        raise SystemExit(f"sandbox: {exc}") from None
+        raise CliError(f"sandbox: {exc}") from None
     print(f"socstat sandbox on http://{args.host}:{args.port} (seed {config.seed})", flush=True)
-    serve(config, host=args.host, port=args.port)
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl+C: uvicorn has shut down cleanly
+        serve(config, host=args.host, port=args.port)
     return 0

@@ -10,7 +10,6 @@ whether an email address has an account.
 
 from __future__ import annotations
 
-import math
 import re
 import secrets
 import zoneinfo
@@ -19,12 +18,13 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from sqlalchemy import delete
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from socstat.crypto import hash_token
+from socstat.db import KeepChanges
 from socstat.models.accounts import LoginAttempt, OneTimeToken, Role, User
 from socstat.models.base import utcnow
-from socstat.services import audit, delivery, ratelimit, sessions, twofactor
+from socstat.services import audit, delivery, ratelimit, sessions, throttle, twofactor
 from socstat.services.delivery import links
 from socstat.services.passwords import (
     dummy_verify,
@@ -34,7 +34,6 @@ from socstat.services.passwords import (
     verify_password,
 )
 from socstat.services.system_settings import self_registration_enabled
-from socstat.settings import get_settings
 
 CONFIRM = "confirm"
 RESET = "reset"
@@ -53,13 +52,6 @@ LINK_PATHS = {
     EMAIL_CHANGE: "/confirm-email",
 }
 MAX_EMAIL_LENGTH = 320
-
-# Throttling: N failures within WINDOW lock the key for BASE_LOCK, doubling each time.
-ACCOUNT_THRESHOLD = 5
-IP_THRESHOLD = 20
-THROTTLE_WINDOW = timedelta(minutes=15)
-BASE_LOCK = timedelta(minutes=15)
-THROTTLE_LOOKBACK = timedelta(hours=24)
 
 MSG_BAD_CREDENTIALS = "Неверный адрес почты или пароль."
 MSG_CHECK_EMAIL = (
@@ -96,13 +88,23 @@ class EmailChangeError(AccountError):
         self.field = field
 
 
+class WrongSecret(AccountError, KeepChanges):
+    """A wrong current password: the failure stays counted (the unit of work commits)."""
+
+
+class WrongEmailPassword(EmailChangeError, KeepChanges):
+    """A wrong current password in the email change form (counted, like WrongSecret)."""
+
+
 @dataclass(frozen=True)
 class SignInResult:
     """Outcome of a sign-in step.
 
-    status "ok": ``token`` is a full session token — store it in the cookie.
-    status "needs_2fa": ``token`` is a pending session token — store it and ask for the
-      code, then call ``complete_two_factor``.
+    status "ok": ``token`` is a full session token — never hand it to the browser: the UI
+      swaps it for a login ticket (``sessions.issue_login_ticket``) that a backend route
+      exchanges for the HttpOnly cookie.
+    status "needs_2fa": ``token`` is a pending session token — keep it server-side and ask
+      for the code, then call ``complete_two_factor``.
     status "error": show ``message``; ``retry_after`` (seconds) is set when throttled;
       ``unconfirmed`` when the UI should offer to resend the confirmation email.
     ``needs_2fa_enrolment``: an admin who must set up 2FA before using the app.
@@ -368,115 +370,12 @@ def confirm_email(session: Session, *, token: str, now: datetime | None = None) 
     return user
 
 
-# --- throttling -----------------------------------------------------------------------
-
-
-def _lock_until(failures: list[datetime], *, threshold: int, now: datetime) -> datetime | None:
-    """Replay failures: ``threshold`` within THROTTLE_WINDOW lock for BASE_LOCK * 2**n."""
-    level = 0
-    run: list[datetime] = []
-    locked_until: datetime | None = None
-    for moment in failures:
-        run = [m for m in run if moment - m < THROTTLE_WINDOW] + [moment]
-        if len(run) >= threshold:
-            locked_until = moment + BASE_LOCK * (2**level)
-            level += 1
-            run = []
-    return locked_until if locked_until is not None and locked_until > now else None
-
-
-def _failures(
-    session: Session, *, now: datetime, email: str | None = None, ip: str | None = None
-) -> list[datetime]:
-    since = now - THROTTLE_LOOKBACK
-    query = select(LoginAttempt.created_at).where(LoginAttempt.created_at > since)
-    if email is not None:
-        last_ok = session.exec(
-            select(func.max(LoginAttempt.created_at)).where(
-                LoginAttempt.email == email, col(LoginAttempt.succeeded).is_(True)
-            )
-        ).one()
-        if last_ok is not None and last_ok > since:
-            since = last_ok
-        query = select(LoginAttempt.created_at).where(
-            LoginAttempt.email == email, LoginAttempt.created_at > since
-        )
-    else:
-        query = query.where(LoginAttempt.ip == ip)
-    query = query.where(col(LoginAttempt.succeeded).is_(False))
-    return sorted(session.exec(query).all())
-
-
-def throttle_until(
-    session: Session, *, email: str, ip: str, now: datetime | None = None
-) -> datetime | None:
-    """When sign-in for this email or from this address is allowed again (None = now)."""
-    now = now or utcnow()
-    email = normalize_email(email)
-    locks = [
-        _lock_until(_failures(session, now=now, email=email), threshold=ACCOUNT_THRESHOLD, now=now)
-    ]
-    if ip:
-        locks.append(
-            _lock_until(_failures(session, now=now, ip=ip), threshold=IP_THRESHOLD, now=now)
-        )
-    present = [lock for lock in locks if lock is not None]
-    return max(present) if present else None
+# --- throttling (see services/throttle.py) ---------------------------------------------
 
 
 def _throttled(until: datetime, now: datetime) -> SignInResult:
-    seconds = max(1, math.ceil((until - now).total_seconds()))
-    minutes = max(1, math.ceil(seconds / 60))
-    return SignInResult(
-        status="error",
-        message=f"Слишком много попыток. Повторите через {minutes} мин.",
-        retry_after=seconds,
-    )
-
-
-def _record_failure(
-    session: Session, *, email: str, ip: str, user: User | None, now: datetime, reason: str
-) -> datetime | None:
-    """Store a failed attempt; returns the lock end if this failure caused a lockout."""
-    session.add(LoginAttempt(email=email, ip=ip[:64], succeeded=False, created_at=now))
-    session.flush()
-    audit.record(
-        session,
-        actor=None,
-        action="auth.sign_in_failed",
-        target_type="user",
-        target_id=user.id if user else "",
-        details={"email": email, "reason": reason},
-        ip=ip,
-    )
-    until = throttle_until(session, email=email, ip=ip, now=now)
-    account_lock = _lock_until(
-        _failures(session, now=now, email=email), threshold=ACCOUNT_THRESHOLD, now=now
-    )
-    if account_lock is not None and user is not None:
-        _notify_lockout(session, user=user, until=account_lock, ip=ip)
-    return until
-
-
-def _notify_lockout(session: Session, *, user: User, until: datetime, ip: str) -> None:
-    key = f"lockout:{user.id}:{int(until.timestamp())}"
-    local = until.astimezone(zoneinfo.ZoneInfo(user.timezone or get_settings().timezone))
-    _send(
-        session,
-        to=user.email,
-        template="lockout",
-        context={"user": user, "ip": ip, "until": f"{local:%H:%M %d.%m.%Y}"},
-        dedup_key=key,
-    )
-    audit.record(
-        session,
-        actor=None,
-        action="auth.lockout",
-        target_type="user",
-        target_id=user.id or "",
-        details={"until": until.isoformat()},
-        ip=ip,
-    )
+    refusal = throttle.Throttled(until, now)
+    return SignInResult(status="error", message=str(refusal), retry_after=refusal.retry_after)
 
 
 def purge_login_attempts(
@@ -484,7 +383,7 @@ def purge_login_attempts(
 ) -> int:
     """Delete sign-in attempts older than ``keep`` (retention job; throttling looks back
     24 h at most). Returns how many rows were deleted."""
-    cutoff = (now or utcnow()) - max(keep, THROTTLE_LOOKBACK)
+    cutoff = (now or utcnow()) - max(keep, throttle.THROTTLE_LOOKBACK)
     result = session.execute(delete(LoginAttempt).where(col(LoginAttempt.created_at) < cutoff))
     session.flush()
     return int(result.rowcount or 0)
@@ -502,17 +401,20 @@ def authenticate(
     user_agent: str = "",
     now: datetime | None = None,
 ) -> SignInResult:
-    """First sign-in step. Throttled per account and per client address; the same message
-    for unknown emails and wrong passwords."""
+    """First sign-in step. Throttled per account and per client address (atomically: the
+    account's row stays locked until the caller commits, see services/throttle.py); the
+    same message for unknown emails and wrong passwords."""
     now = now or utcnow()
     email = normalize_email(email)
     ip = (ip or "")[:64]
-    locked = throttle_until(session, email=email, ip=ip, now=now)
+    user = throttle.lock_account(session, email=email) if email else None
+    locked = throttle.throttle_until(session, email=email, ip=ip, now=now)
     if locked is not None:
         return _throttled(locked, now)
-    user = get_user_by_email(session, email=email) if email else None
     if not verify_password(password, user.password_hash if user else None):
-        until = _record_failure(session, email=email, ip=ip, user=user, now=now, reason="password")
+        until = throttle.record_failure(
+            session, email=email, ip=ip, user=user, now=now, reason="password"
+        )
         if until is not None:
             return _throttled(until, now)
         return SignInResult(status="error", message=MSG_BAD_CREDENTIALS)
@@ -547,7 +449,7 @@ def _complete_sign_in(
     now: datetime,
     method: str = "password",
 ) -> SignInResult:
-    session.add(LoginAttempt(email=user.email, ip=ip, succeeded=True, created_at=now))
+    throttle.record_success(session, email=user.email, ip=ip, now=now)
     user.last_login_at = now
     session.add(user)
     issued = sessions.create_session(session, user=user, ip=ip, user_agent=user_agent, now=now)
@@ -587,13 +489,20 @@ def complete_two_factor(
         return SignInResult(status="error", message="Сеанс входа истёк. Войдите заново.")
     user, row = pending
     ip = (ip or row.ip)[:64]
-    locked = throttle_until(session, email=user.email, ip=ip, now=now)
+    throttle.lock_account(session, email=user.email)
+    locked = throttle.throttle_until(session, email=user.email, ip=ip, now=now)
     if locked is not None:
         sessions.revoke(row, now=now)
         session.add(row)
         return _throttled(locked, now)
-    if not twofactor.verify_second_factor(session, user=user, code=code, now=now):
-        until = _record_failure(session, email=user.email, ip=ip, user=user, now=now, reason="2fa")
+    try:
+        verified = twofactor.verify_second_factor(session, user=user, code=code, now=now)
+    except twofactor.TwoFactorSecretUnreadable as exc:
+        return SignInResult(status="error", message=str(exc), token=token)
+    if not verified:
+        until = throttle.record_failure(
+            session, email=user.email, ip=ip, user=user, now=now, reason="2fa"
+        )
         if until is not None:
             sessions.revoke(row, now=now)
             session.add(row)
@@ -662,10 +571,17 @@ def change_password(
     current_token: str | None = None,
     ip: str = "",
 ) -> int:
-    """Change the password (needs the current one); every other session is revoked, the
-    one of ``current_token`` is kept. Returns how many sessions were revoked."""
-    if not verify_password(current_password, user.password_hash):
-        raise AccountError("Текущий пароль указан неверно.")
+    """Change the password (needs the current one, checked in the sign-in throttle); every
+    other session is revoked, the one of ``current_token`` is kept. Returns how many
+    sessions were revoked."""
+    if not throttle.check_secret(
+        session,
+        user=user,
+        ip=ip,
+        reason="current_password",
+        verify=lambda: verify_password(current_password, user.password_hash),
+    ):
+        raise WrongSecret("Текущий пароль указан неверно.")
     check_new_password(new_password, email=user.email)
     if verify_password(new_password, user.password_hash):
         raise AccountError("Новый пароль совпадает с текущим.")
@@ -890,8 +806,14 @@ def request_email_change(
         raise EmailChangeError(problem, field="new_email")
     if user.blocked_at is not None:
         raise AccountError(MSG_BLOCKED)
-    if not verify_password(current_password, user.password_hash):
-        raise EmailChangeError("Текущий пароль указан неверно.", field="email_password")
+    if not throttle.check_secret(
+        session,
+        user=user,
+        ip=ip,
+        reason="current_password",
+        verify=lambda: verify_password(current_password, user.password_hash),
+    ):
+        raise WrongEmailPassword("Текущий пароль указан неверно.", field="email_password")
     address = normalize_email(new_email)
     if not _allowed("email_change", ip=ip, recipient=address):
         raise EmailChangeError(ratelimit.MSG_LIMITED, field="new_email")
@@ -951,14 +873,21 @@ def cancel_email_change(
 
 
 def confirm_email_change(
-    session: Session, *, token: str, ip: str = "", now: datetime | None = None
+    session: Session,
+    *,
+    token: str,
+    ip: str = "",
+    current_token: str | None = None,
+    now: datetime | None = None,
 ) -> User:
     """Switch the account of an email change link to its new address (single use).
 
     AccountError with MSG_BAD_LINK when the link is unknown, used, superseded or expired
     (or the account blocked), with MSG_EMAIL_TAKEN when another account took the address
     meanwhile. Every other link of the account (the older address's reset and
-    confirmation links included) stops working.
+    confirmation links included) stops working, and so does every session of the account
+    except the one of ``current_token`` (the browser that opened the link, when it is
+    signed in to this account).
     """
     now = now or utcnow()
     row = _find_token(session, token=token, purpose=EMAIL_CHANGE, now=now)
@@ -976,13 +905,18 @@ def confirm_email_change(
     user.email = address
     user.confirmed_at = user.confirmed_at or now
     session.add_all([row, user])
+    current = sessions.find_session(session, token=current_token, now=now)
+    keep = current.id if current is not None and current.user_id == user.id else None
+    ended = sessions.revoke_user_sessions(
+        session, user_id=user.id or 0, except_session_id=keep, now=now
+    )
     audit.record(
         session,
         actor=user,
         action="user.email_changed",
         target_type="user",
         target_id=user.id or "",
-        details={"old_email": old, "new_email": address},
+        details={"old_email": old, "new_email": address, "sessions_ended": ended},
         ip=ip,
     )
     session.flush()

@@ -2,7 +2,6 @@
 
 Results are plain dicts for the UI. ``AdminError`` carries a Russian message for
 invalid requests; ``PermissionDenied`` (from authz) for a non-admin actor.
-Also ``ensure_demo_users`` for ``make run``/``socstat demo-users`` (no actor: local setup).
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ from socstat.models.base import utcnow
 from socstat.services import accounts, audit, sessions, twofactor
 from socstat.services.accounts import AccountError, user_to_dict
 from socstat.services.authz import require_admin
-from socstat.services.passwords import generate_password, verify_password
+from socstat.services.passwords import generate_password
 
 
 class AdminError(AccountError):
@@ -510,57 +509,3 @@ def delete_team(session: Session, *, actor: User | None, team_id: int, ip: str =
         details={"name": team.name},
         ip=ip,
     )
-
-
-# --- demo -----------------------------------------------------------------------------
-
-DEMO_TEAM = "Демо-команда"
-DEMO_USERS = (
-    ("admin@socstat.local", Role.ADMIN, "Администратор (демо)", "demo-admin-pass"),
-    ("director@socstat.local", Role.DIRECTOR, "Директор (демо)", "demo-director-pass"),
-    ("analyst@socstat.local", Role.ANALYST, "Аналитик (демо)", "demo-analyst-pass"),
-)
-
-
-@dataclass(frozen=True)
-class DemoCredential:
-    email: str
-    role: str
-    password: str
-    password_changed: bool  # the account existed and its password is no longer the demo one
-
-
-def ensure_demo_users(session: Session) -> list[DemoCredential]:
-    """Idempotently create the demo admin, director and analyst (the analyst in the
-    director's team) with known passwords; existing accounts are left as they are."""
-    created: dict[str, User] = {}
-    result = []
-    for email, role, name, password in DEMO_USERS:
-        user = accounts.get_user_by_email(session, email=email)
-        changed = False
-        if user is None:
-            user = accounts.create_user_record(
-                session, email=email, role=role, name=name, password=password, check_policy=False
-            )
-            audit.record(
-                session,
-                actor=None,
-                action="user.created",
-                target_type="user",
-                target_id=user.id or "",
-                details={"email": email, "demo": True},
-            )
-        else:
-            changed = not verify_password(password, user.password_hash)
-        created[role] = user
-        result.append(DemoCredential(email, role, password, changed))
-    team = session.exec(select(Team).where(Team.name == DEMO_TEAM)).first()
-    if team is None:
-        team = Team(name=DEMO_TEAM, director_id=created[Role.DIRECTOR].id)
-        session.add(team)
-        session.flush()
-    analyst_id = created[Role.ANALYST].id or 0
-    if session.get(TeamMember, (team.id, analyst_id)) is None:
-        session.add(TeamMember(team_id=team.id or 0, user_id=analyst_id))
-        session.flush()
-    return result

@@ -1,9 +1,14 @@
 """Server-side sign-in sessions.
 
-Contract for the UI: the raw token returned in ``IssuedSession.token`` is the only thing
-the browser keeps (a cookie, e.g. ``socstat_session``; Secure + SameSite=Lax in prod).
-The database stores only ``hash_token(token)``. On each request/page load the UI calls
-``resolve_session(session, token=...)`` and gets the user, or None (sign-in again).
+Contract for the UI: the browser keeps the raw session token only in an HttpOnly cookie
+(``COOKIE_NAME``; SameSite=Lax, Secure on https) that a backend HTTP route sets — never in
+client-visible state or a cookie JavaScript can read. The database stores only
+``hash_token(token)``. After a successful sign-in the UI calls ``issue_login_ticket`` and
+sends the browser to the route, which calls ``redeem_login_ticket``: the ticket is
+single-use, lives ``TICKET_LIFETIME``, and redeeming it gives the session a NEW token (the
+one the sign-in returned stops working), which goes into the cookie. Page handlers read the
+cookie from the websocket's request headers (``token_from_cookie_header``) and call
+``resolve_session(session, token=...)`` to get the user, or None (sign in again).
 
 A session expires after ``IDLE_TIMEOUT`` without use (sliding) and at the latest at
 ``ABSOLUTE_LIFETIME`` after sign-in. A session created with ``mfa_pending=True`` lives
@@ -16,6 +21,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
 from sqlalchemy import update
@@ -29,6 +35,7 @@ IDLE_TIMEOUT = timedelta(days=7)
 ABSOLUTE_LIFETIME = timedelta(days=30)
 MFA_PENDING_LIFETIME = timedelta(minutes=10)
 TOUCH_INTERVAL = timedelta(minutes=1)
+TICKET_LIFETIME = timedelta(seconds=60)
 COOKIE_NAME = "socstat_session"
 
 
@@ -129,6 +136,70 @@ def resolve_pending_session(
         return None
     user = _active_user(session, row.user_id)
     return (user, row) if user is not None else None
+
+
+def token_from_cookie_header(header: str | None) -> str | None:
+    """The raw session token in a request's ``Cookie`` header, or None."""
+    if not header:
+        return None
+    jar: SimpleCookie = SimpleCookie()
+    try:
+        jar.load(header)
+    except CookieError:
+        return None
+    morsel = jar.get(COOKIE_NAME)
+    return morsel.value if morsel is not None and morsel.value else None
+
+
+def issue_login_ticket(
+    session: Session, *, token: str | None, now: datetime | None = None
+) -> str | None:
+    """A single-use ticket (``TICKET_LIFETIME``) for the full session of ``token``, to be
+    exchanged by the browser for the session cookie; None when the session is not live.
+    A newer ticket replaces an older one."""
+    now = now or utcnow()
+    row = find_session(session, token=token, now=now)
+    if row is None or row.mfa_pending:
+        return None
+    ticket = secrets.token_urlsafe(32)
+    row.ticket_hash = hash_token(ticket)
+    row.ticket_expires_at = now + TICKET_LIFETIME
+    session.add(row)
+    session.flush()
+    return ticket
+
+
+def redeem_login_ticket(
+    session: Session, *, ticket: str | None, now: datetime | None = None
+) -> IssuedSession | None:
+    """Exchange a login ticket for a fresh token of its session (the session's previous
+    token stops working). None when the ticket is unknown, used, expired, or its session
+    is no longer live. One atomic UPDATE: two redemptions of one ticket cannot both win."""
+    if not ticket:
+        return None
+    now = now or utcnow()
+    token = secrets.token_urlsafe(32)
+    result = session.execute(
+        update(AuthSession)
+        .where(
+            col(AuthSession.ticket_hash) == hash_token(ticket),
+            col(AuthSession.ticket_expires_at) > now,
+            col(AuthSession.revoked_at).is_(None),
+            col(AuthSession.mfa_pending).is_(False),
+            col(AuthSession.expires_at) > now,
+        )
+        .values(ticket_hash=None, ticket_expires_at=None, token_hash=hash_token(token))
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return None
+    row = find_session(session, token=token, now=now)
+    if row is None or _active_user(session, row.user_id) is None:
+        return None
+    session.refresh(row)
+    return IssuedSession(
+        token=token, session_id=row.id or 0, expires_at=row.expires_at, mfa_pending=False
+    )
 
 
 def revoke(row: AuthSession, *, now: datetime | None = None) -> None:

@@ -8,6 +8,7 @@ contain secrets.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,6 +23,8 @@ from socstat.models.system import ApiToken, SystemSetting
 from socstat.services import audit
 from socstat.services.authz import require_admin
 from socstat.settings import get_settings
+
+log = logging.getLogger(__name__)
 
 COLLECT_INTERVAL = "collect_interval_hours"
 SELF_REGISTRATION = "self_registration"
@@ -46,6 +49,7 @@ class SmtpConfig:
     starttls: bool
     ssl: bool
     source: str  # "database" | "environment"
+    password_unreadable: bool = False  # stored but no configured key decrypts it
 
 
 @dataclass(frozen=True)
@@ -166,10 +170,12 @@ def smtp_config(session: Session) -> SmtpConfig | None:
     row = _row(session, SMTP)
     stored = row.value if row is not None and isinstance(row.value, dict) else None
     if stored and stored.get("host"):
+        password, unreadable = "", False
         try:
             password = decrypt_secret(stored["password_enc"]) if stored.get("password_enc") else ""
         except SecretDecryptionError:
-            password = ""
+            log.error("the stored SMTP password cannot be decrypted with any configured key")
+            unreadable = True
         return SmtpConfig(
             host=stored["host"],
             port=int(stored.get("port") or 25),
@@ -179,6 +185,7 @@ def smtp_config(session: Session) -> SmtpConfig | None:
             starttls=bool(stored.get("starttls")),
             ssl=bool(stored.get("ssl")),
             source="database",
+            password_unreadable=unreadable,
         )
     env = get_settings()
     if not env.smtp_configured:
@@ -207,6 +214,7 @@ def smtp_view(session: Session, *, actor: User | None) -> dict[str, Any]:
             "port": 25,
             "user": "",
             "password_set": False,
+            "password_unreadable": False,
             "password_masked": "",
             "from": get_settings().smtp_from,
             "starttls": False,
@@ -219,6 +227,7 @@ def smtp_view(session: Session, *, actor: User | None) -> dict[str, Any]:
         "port": config.port,
         "user": config.user,
         "password_set": bool(config.password),
+        "password_unreadable": config.password_unreadable,
         "password_masked": mask_secret(config.password) if config.password else "",
         "from": config.from_addr,
         "starttls": config.starttls,
@@ -306,6 +315,14 @@ def clear_smtp(session: Session, *, actor: User | None, ip: str = "") -> None:
 # --- VK tokens ------------------------------------------------------------------------
 
 
+def _readable(token_enc: str) -> bool:
+    try:
+        decrypt_secret(token_enc)
+    except SecretDecryptionError:
+        return False
+    return True
+
+
 def _token_dict(row: ApiToken) -> dict[str, Any]:
     return {
         "id": row.id,
@@ -316,6 +333,8 @@ def _token_dict(row: ApiToken) -> dict[str, Any]:
         "created_at": row.created_at,
         "invalid": row.invalid_at is not None,
         "invalid_reason": row.invalid_reason,
+        # No configured key decrypts it (SOCSTAT_SECRET_KEY changed): re-enter the token.
+        "unreadable": not _readable(row.token_enc),
     }
 
 
@@ -399,5 +418,5 @@ def active_vk_tokens(session: Session) -> list[VkTokenSecret]:
                 VkTokenSecret(id=row.id or 0, kind=row.kind, token=decrypt_secret(row.token_enc))
             )
         except SecretDecryptionError:
-            continue
+            log.error("VK token #%s cannot be decrypted with any configured key: skipped", row.id)
     return tokens

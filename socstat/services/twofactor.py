@@ -20,10 +20,17 @@ import segno
 from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
-from socstat.crypto import decrypt_secret, encrypt_secret, hash_token
+from socstat.crypto import (
+    SecretDecryptionError,
+    decrypt_secret,
+    encrypt_secret,
+    hash_token,
+    token_hash_candidates,
+)
+from socstat.db import KeepChanges
 from socstat.models.accounts import RecoveryCode, Role, TotpUse, User
 from socstat.models.base import utcnow
-from socstat.services import audit
+from socstat.services import audit, sessions, throttle
 from socstat.services.passwords import verify_password
 from socstat.services.system_settings import require_2fa_for_admins
 
@@ -36,6 +43,23 @@ class TwoFactorError(Exception):
     """A 2FA step failed; ``str(exc)`` is a Russian message for the UI."""
 
 
+class WrongCode(TwoFactorError, KeepChanges):
+    """A wrong password or code: the failure stays counted (the unit of work commits)."""
+
+
+MSG_SECRET_UNREADABLE = (
+    "Не удаётся проверить код двухфакторной аутентификации: обратитесь к администратору, "
+    "чтобы сбросить двухфакторную аутентификацию."
+)
+
+
+class TwoFactorSecretUnreadable(TwoFactorError):
+    """The user's TOTP secret cannot be decrypted with any configured key (audited)."""
+
+    def __init__(self) -> None:
+        super().__init__(MSG_SECRET_UNREADABLE)
+
+
 @dataclass(frozen=True)
 class TotpEnrolment:
     """What the enrolment page shows: scan ``qr_svg`` or type ``secret``."""
@@ -45,10 +69,23 @@ class TotpEnrolment:
     qr_svg: str
 
 
-def _totp(user: User) -> pyotp.TOTP | None:
+def _totp(session: Session, user: User) -> pyotp.TOTP | None:
+    """The user's TOTP; raises TwoFactorSecretUnreadable (and audits it) when no key
+    decrypts the stored secret."""
     if not user.totp_secret_enc:
         return None
-    return pyotp.TOTP(decrypt_secret(user.totp_secret_enc))
+    try:
+        return pyotp.TOTP(decrypt_secret(user.totp_secret_enc))
+    except SecretDecryptionError:
+        audit.record(
+            session,
+            actor=user,
+            action="secret.unreadable",
+            target_type="totp_secret",
+            target_id=user.id or "",
+            details={"during": "2fa"},
+        )
+        raise TwoFactorSecretUnreadable() from None
 
 
 def qr_svg(data: str) -> str:
@@ -72,10 +109,17 @@ def begin_enrolment(session: Session, *, user: User) -> TotpEnrolment:
 
 
 def confirm_enrolment(
-    session: Session, *, user: User, code: str, now: datetime | None = None, ip: str = ""
+    session: Session,
+    *,
+    user: User,
+    code: str,
+    now: datetime | None = None,
+    ip: str = "",
+    current_token: str | None = None,
 ) -> list[str]:
     """Enable 2FA when ``code`` matches the pending secret; returns the recovery codes
-    (show them once; only hashes are kept)."""
+    (show them once; only hashes are kept). Every other session of the user ends (they
+    were opened without the second factor); the one of ``current_token`` stays."""
     if user.totp_enabled:
         raise TwoFactorError("Двухфакторная защита уже включена.")
     if not user.totp_secret_enc:
@@ -85,12 +129,18 @@ def confirm_enrolment(
     user.totp_enabled = True
     session.add(user)
     codes = _replace_recovery_codes(session, user=user)
+    current = sessions.find_session(session, token=current_token, now=now)
+    keep = current.id if current is not None and current.user_id == user.id else None
+    ended = sessions.revoke_user_sessions(
+        session, user_id=user.id or 0, except_session_id=keep, now=now
+    )
     audit.record(
         session,
         actor=user,
         action="auth.2fa_enabled",
         target_type="user",
         target_id=user.id or "",
+        details={"sessions_ended": ended},
         ip=ip,
     )
     return codes
@@ -120,8 +170,15 @@ def regenerate_recovery_codes(
     """New recovery codes (the old ones stop working); needs a current TOTP code."""
     if not user.totp_enabled:
         raise TwoFactorError("Двухфакторная защита не включена.")
-    if not verify_totp(session, user=user, code=code, now=now):
-        raise TwoFactorError("Неверный код из приложения.")
+    if not throttle.check_secret(
+        session,
+        user=user,
+        ip=ip,
+        reason="2fa",
+        verify=lambda: verify_totp(session, user=user, code=code, now=now),
+        now=now,
+    ):
+        raise WrongCode("Неверный код из приложения.")
     codes = _replace_recovery_codes(session, user=user)
     audit.record(
         session,
@@ -148,7 +205,7 @@ def recovery_codes_left(session: Session, *, user: User) -> int:
 def verify_totp(session: Session, *, user: User, code: str, now: datetime | None = None) -> bool:
     """True for a valid TOTP code (±1 time step) not used before; records its step so the
     same code (or an older one) is rejected afterwards."""
-    totp = _totp(user)
+    totp = _totp(session, user)
     code = "".join(ch for ch in code if ch.isdigit())
     if totp is None or len(code) != totp.digits:
         return False
@@ -186,7 +243,7 @@ def use_recovery_code(
     row = session.exec(
         select(RecoveryCode).where(
             RecoveryCode.user_id == user.id,
-            RecoveryCode.code_hash == hash_token(normalized),
+            col(RecoveryCode.code_hash).in_(token_hash_candidates(normalized)),
             col(RecoveryCode.used_at).is_(None),
         )
     ).first()
@@ -204,8 +261,14 @@ def verify_second_factor(
     """A TOTP code or, failing that, a recovery code (spent on success)."""
     if not user.totp_enabled:
         return False
-    if verify_totp(session, user=user, code=code, now=now):
-        return True
+    try:
+        if verify_totp(session, user=user, code=code, now=now):
+            return True
+    except TwoFactorSecretUnreadable:
+        # Recovery codes do not depend on the secret: they still let the user in.
+        if use_recovery_code(session, user=user, code=code, now=now):
+            return True
+        raise
     return use_recovery_code(session, user=user, code=code, now=now)
 
 
@@ -228,13 +291,28 @@ def disable(
     now: datetime | None = None,
     ip: str = "",
 ) -> None:
-    """Turn 2FA off: needs the current password and a TOTP or recovery code."""
+    """Turn 2FA off: needs the current password and a TOTP or recovery code (each checked
+    in the sign-in throttle)."""
     if not user.totp_enabled:
         raise TwoFactorError("Двухфакторная защита не включена.")
-    if not verify_password(password, user.password_hash):
-        raise TwoFactorError("Неверный пароль.")
-    if not verify_second_factor(session, user=user, code=code, now=now):
-        raise TwoFactorError("Неверный код.")
+    if not throttle.check_secret(
+        session,
+        user=user,
+        ip=ip,
+        reason="current_password",
+        verify=lambda: verify_password(password, user.password_hash),
+        now=now,
+    ):
+        raise WrongCode("Неверный пароль.")
+    if not throttle.check_secret(
+        session,
+        user=user,
+        ip=ip,
+        reason="2fa",
+        verify=lambda: verify_second_factor(session, user=user, code=code, now=now),
+        now=now,
+    ):
+        raise WrongCode("Неверный код.")
     clear_two_factor(session, user=user)
     audit.record(
         session,

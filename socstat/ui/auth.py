@@ -1,4 +1,10 @@
-"""Sign-in plumbing for every page: the session token, the current user, the guards.
+"""Sign-in plumbing for every page: the session cookie, the current user, the guards.
+
+The session token lives only in the HttpOnly cookie ``socstat_session`` that the backend
+routes in ``socstat.api.auth_routes`` set and delete; handlers read it from the websocket
+handshake's request cookies (``_session_token``), never from a state var. A page that signs
+someone in returns ``self._enter(ticket, next_path)`` with a login ticket from
+:func:`with_ticket`: a full page load of the backend route that sets the cookie.
 
 Contract for page authors
 -------------------------
@@ -41,20 +47,22 @@ Contract for page authors
 
 from __future__ import annotations
 
+import json
 import string
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import reflex as rx
 from sqlmodel import Session
 
+from socstat.api.auth_routes import COMPLETE_PATH, SIGN_OUT_PATH
 from socstat.db import run_in_session
 from socstat.models.accounts import Role, User
 from socstat.services import accounts, sessions
 from socstat.services.authz import PermissionDenied
 from socstat.services.twofactor import needs_2fa_enrolment
-from socstat.settings import get_settings
 
 T = TypeVar("T")
 
@@ -136,26 +144,62 @@ def resolve_actor(session: Session, token: str | None, *, allow_unenrolled: bool
     return user
 
 
-def _cookie_secure() -> bool | None:
-    return True if get_settings().base_url.startswith("https://") else None
+def complete_url(ticket: str, next_path: str) -> str:
+    """The backend route that turns a login ticket into the HttpOnly session cookie."""
+    return f"{COMPLETE_PATH}?{urlencode({'ticket': ticket, 'next': safe_next(next_path)})}"
+
+
+def navigate(url: str) -> rx.event.EventSpec:
+    """A full page load of ``url`` (not the client-side router): backend routes, and a new
+    websocket connection that carries the current cookies."""
+    return rx.call_script(f"window.location.replace({json.dumps(url)})")
+
+
+@dataclass(frozen=True)
+class SignInOutcome:
+    """A sign-in step's result as the login-style pages use it (no full session token)."""
+
+    status: str
+    message: str = ""
+    retry_after: int | None = None
+    unconfirmed: bool = False
+    enrol: bool = False
+    ticket: str | None = None
+    pending_token: str | None = None
+
+
+def with_ticket(session: Session, result: accounts.SignInResult) -> SignInOutcome:
+    """What the state may keep of a sign-in: a full session's token is swapped for a login
+    ticket (the browser exchanges it for the HttpOnly cookie); a pending one (second
+    factor) stays for the backend-only var; any other token is dropped."""
+    ticket = sessions.issue_login_ticket(session, token=result.token) if result.ok else None
+    pending = result.token if result.status == "needs_2fa" else None
+    return SignInOutcome(
+        status=result.status,
+        message=result.message,
+        retry_after=result.retry_after,
+        unconfirmed=result.unconfirmed,
+        enrol=result.needs_2fa_enrolment,
+        ticket=ticket,
+        pending_token=pending,
+    )
 
 
 class AuthState(rx.State):
-    """The session token (a browser cookie) and who is signed in. Base of page states."""
+    """Who is signed in (from the HttpOnly session cookie). Base of page states.
 
-    session_token: str = rx.Cookie(
-        "",
-        name=sessions.COOKIE_NAME,
-        path="/",
-        max_age=int(sessions.ABSOLUTE_LIFETIME.total_seconds()),
-        same_site="lax",
-        secure=_cookie_secure(),
-    )
+    The session token is never a state var: it reaches the backend only in the websocket
+    handshake's ``Cookie`` header (``self.router.headers.cookie``, which Reflex 0.10 keeps
+    on the server). ``_pending_token`` (backend-only) holds the half-signed-in session
+    between the password and the second-factor step.
+    """
+
     signed_in: bool = False
     user_email: str = ""
     user_name: str = ""
     user_role: str = ""
     _user_id: int | None = None
+    _pending_token: str = ""
 
     @rx.var
     def is_admin(self) -> bool:
@@ -185,19 +229,26 @@ class AuthState(rx.State):
         self.user_name = ""
         self.user_role = ""
 
-    def _start_session(self, token: str, view: dict[str, Any] | None) -> None:
-        """Keep a freshly minted token (full session when ``view`` is given)."""
-        self.session_token = token
-        if view is None:
-            self._clear_identity()
-        else:
-            self._apply_identity(view)
+    def _enter(self, ticket: str, next_path: str) -> rx.event.EventSpec:
+        """Finish a sign-in: the browser exchanges ``ticket`` for the session cookie at the
+        backend route, which then sends it on to ``next_path``."""
+        self._pending_token = ""
+        self._clear_identity()
+        return navigate(complete_url(ticket, next_path))
 
     def _forget_session(self) -> None:
-        self.session_token = ""
+        self._pending_token = ""
         self._clear_identity()
 
     # --- request facts -----------------------------------------------------------------
+
+    def _session_token(self) -> str | None:
+        """The raw session token from the websocket handshake's cookies (server-side only)."""
+        try:
+            header = self.router.headers.cookie
+        except AttributeError:
+            return None
+        return sessions.token_from_cookie_header(header)
 
     def _client_ip(self) -> str:
         try:
@@ -237,7 +288,7 @@ class AuthState(rx.State):
         PermissionDenied). The display vars are refreshed on success and cleared when the
         session no longer works.
         """
-        token = self.session_token
+        token = self._session_token()
 
         def _run(session: Session) -> tuple[T, dict[str, Any]]:
             user = resolve_actor(session, token, allow_unenrolled=allow_unenrolled)
@@ -272,14 +323,13 @@ class AuthState(rx.State):
     @rx.event
     async def guard(self) -> Any:
         """on_load of every protected page (see the module docstring)."""
-        token = self.session_token
+        token = self._session_token()
         path = self._current_path()
 
         def _check(session: Session) -> tuple[str, dict[str, Any] | None]:
             user = sessions.resolve_session(session, token=token)
             if user is None:
-                pending = sessions.resolve_pending_session(session, token=token)
-                return ("pending" if pending else "signed_out"), None
+                return "signed_out", None
             if needs_2fa_enrolment(session, user):
                 return "enrol", user_view(user)
             return "ok", user_view(user)
@@ -287,8 +337,6 @@ class AuthState(rx.State):
         verdict, view = await run_in_session(_check)
         if view is None:
             self._clear_identity()
-            if verdict == "signed_out" and token:
-                self.session_token = ""
             return rx.redirect(login_url(path))
         self._apply_identity(view)
         if verdict == "enrol" and urlsplit(path).path != ENROL_PATH:
@@ -297,17 +345,10 @@ class AuthState(rx.State):
 
     @rx.event
     async def sign_out(self) -> Any:
-        """Revoke this browser's session and go to the sign-in page."""
-        token = self.session_token
-        ip = self._client_ip()
-
-        def _revoke(session: Session) -> None:
-            accounts.sign_out(session, token=token, ip=ip)
-
-        if token:
-            await run_in_session(_revoke)
+        """Go to the backend route that revokes this browser's session and deletes the
+        cookie (JavaScript cannot), then shows the sign-in page."""
         self._forget_session()
-        return rx.redirect(LOGIN_PATH)
+        return navigate(SIGN_OUT_PATH)
 
 
 def protected(*handlers: Any) -> list[Any]:

@@ -98,7 +98,7 @@ def test_register_confirm_sign_in_with_two_factor(new_page, running_app, smtp_se
     # Sign out from the user menu, then sign in with a code.
     page.get_by_test_id("user-menu").click()
     page.get_by_test_id("user-menu-sign-out").click()
-    expect(page).to_have_url(re.compile(r"/login$"))
+    expect(page).to_have_url(re.compile(r"/login/?$"))
     _sign_in(page, email)
     expect(page.get_by_test_id("code-form")).to_be_visible()
     page.get_by_test_id("input-code").fill("000000")
@@ -192,7 +192,7 @@ def test_mobile_sign_in(new_page, running_app):
     assert overflow <= 392, overflow
     page.get_by_test_id("user-menu-mobile").click()
     page.get_by_test_id("user-menu-mobile-sign-out").click()
-    expect(page).to_have_url(re.compile(r"/login$"))
+    expect(page).to_have_url(re.compile(r"/login/?$"))
 
 
 def test_admin_teams_settings_and_audit_tabs(new_page, running_app):
@@ -247,3 +247,29 @@ def test_form_sent_before_the_page_is_live_keeps_the_password_out_of_the_url(bro
         assert page.locator("form").first.get_attribute("method") == "post"
     finally:
         context.close()
+
+
+def test_session_cookie_is_httponly_and_never_readable_by_scripts(new_page, running_app):
+    email = _email("cookie")
+    _create_user(running_app, email)
+    page = _signed_in_page(new_page, email)
+    [cookie] = [c for c in page.context.cookies() if c["name"] == "socstat_session"]
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Lax" and len(cookie["value"]) >= 40
+    visible = page.evaluate(
+        "document.cookie + JSON.stringify(localStorage) + JSON.stringify(sessionStorage)"
+    )
+    assert cookie["value"] not in visible and "socstat_session" not in visible
+    page.reload()  # a new websocket connection carries the cookie: still signed in
+    expect(page.get_by_role("heading", name="Обзор")).to_be_visible()
+
+    # Signing out revokes the session on the server and deletes the cookie.
+    page.get_by_test_id("user-menu").click()
+    page.get_by_test_id("user-menu-sign-out").click()
+    expect(page).to_have_url(re.compile(r"/login/?$"))
+    assert not [c for c in page.context.cookies() if c["name"] == "socstat_session"]
+    replay = new_page(1280, 800)
+    replay.context.add_cookies(
+        [{"name": cookie["name"], "value": cookie["value"], "url": running_app.url}]
+    )
+    replay.goto("/profile")
+    expect(replay).to_have_url(re.compile(r"/login\?next="))

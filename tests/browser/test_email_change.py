@@ -52,7 +52,7 @@ def test_change_email_with_the_link_from_the_new_address(signed_in_page, running
     # The new address signs in, the old one no longer does.
     page.get_by_test_id("user-menu").click()
     page.get_by_test_id("user-menu-sign-out").click()
-    expect(page).to_have_url(re.compile(r"/login$"))
+    expect(page).to_have_url(re.compile(r"/login/?$"))
     page.get_by_test_id("input-email").fill(old_email)
     page.get_by_test_id("input-password").fill(TEST_PASSWORD)
     page.get_by_test_id("login-submit").click()

@@ -48,3 +48,14 @@ def test_mobile_shell_uses_drawer(signed_in_page):
     drawer.get_by_text("Источники").click()
     expect(drawer).to_be_hidden()
     expect(page.get_by_role("heading", name="Источники")).to_be_visible()
+
+
+def test_favicon_and_logo_are_served_and_shown(running_app, new_page):
+    icon = httpx.get(f"{running_app.url}/favicon.ico", timeout=10)
+    assert icon.status_code == 200 and icon.content[:4] == b"\x00\x00\x01\x00"  # ICO header
+    logo = httpx.get(f"{running_app.url}/logo.svg", timeout=10)
+    assert logo.status_code == 200 and "<svg" in logo.text
+    page = new_page(1280, 800)
+    page.goto("/login")
+    expect(page.get_by_test_id("logo").first).to_be_visible()
+    assert page.locator('link[rel="icon"][href="/favicon.ico"]').count() == 1

@@ -69,6 +69,15 @@ def test_accepted_forms(link: str, expected: ParsedLink) -> None:
         ("a" * 65, "латинские буквы"),
         ("club0", "неверный номер"),
         ("0", "неверный номер"),
+        ("club١٢٣", "латинские буквы"),
+        ("١٢٣", "латинские буквы"),
+        ("-١٢٣", "латинские буквы"),
+        ("vk.com/wall-١٢٣_1", "латинские буквы"),
+        ("..", "латинские буквы"),
+        ("vk.com/good..news", "латинские буквы"),
+        ("vk.com/.good", "латинские буквы"),
+        ("https://vk.com/good_news\n/photos", "латинские буквы"),
+        ("https://vk.com/club123\n/x", "латинские буквы"),
     ],
 )
 def test_garbage_raises_link_error_naming_the_link(link: str, fragment: str) -> None:
@@ -91,7 +100,7 @@ _RESERVED = re.compile(
     r"^(?:club|public|event|id|wall|photo|video|clip|album)\d|^\d+$|^-", re.IGNORECASE
 )
 screen_names = st.from_regex(r"\A[a-z][a-z0-9_.]{0,40}[a-z0-9_]\Z").filter(
-    lambda name: not _RESERVED.match(name) and "." not in name[-7:]
+    lambda name: not _RESERVED.match(name) and "." not in name[-7:] and ".." not in name
 )
 group_ids = st.integers(min_value=1, max_value=10**12)
 prefixes = st.sampled_from(["", "http://", "https://", "HTTPS://"])
@@ -148,3 +157,41 @@ def test_arbitrary_vk_paths_parse_or_raise_link_error(text: str) -> None:
         assert "vk.com/" in str(exc) or "Пустая" in str(exc)
     else:
         assert parsed.group_id or parsed.screen_name
+
+
+_CANONICAL_NAME = re.compile(r"[a-z0-9_]+(?:\.[a-z0-9_]+)*")
+
+
+@given(st.text(max_size=80))
+@settings(max_examples=500, deadline=None)
+def test_whatever_is_accepted_is_canonical_ascii(text: str) -> None:
+    try:
+        parsed = parse_link(text)
+    except LinkError:
+        return
+    if parsed.screen_name is not None:
+        assert _CANONICAL_NAME.fullmatch(parsed.screen_name), parsed.screen_name
+    else:
+        assert parsed.group_id is not None and 0 < parsed.group_id < 2**53
+
+
+non_ascii_digits = st.characters(categories=["Nd"]).filter(lambda ch: not ch.isascii())
+
+
+@given(screen_names, st.integers(min_value=0, max_value=42), non_ascii_digits)
+@settings(max_examples=200, deadline=None)
+def test_a_non_ascii_digit_anywhere_is_rejected(name: str, where: int, digit: str) -> None:
+    where %= len(name) + 1
+    with pytest.raises(LinkError):
+        parse_link(f"vk.com/{name[:where]}{digit}{name[where:]}")
+    with pytest.raises(LinkError):
+        parse_link(f"club{digit}{digit}")
+
+
+@given(screen_names, st.sampled_from(["\n", "\r\n", "..", "\x00", "\u2028"]))
+@settings(max_examples=200, deadline=None)
+def test_newlines_and_double_dots_inside_a_name_are_rejected(name: str, bad: str) -> None:
+    with pytest.raises(LinkError):
+        parse_link(f"https://vk.com/{name}{bad}/photos")
+    with pytest.raises(LinkError):
+        parse_link(f"vk.com/{name[:1]}{bad}{name[1:]}")

@@ -156,7 +156,7 @@ def test_cli_arguments(capsys: pytest.CaptureFixture[str]) -> None:
     for bad in (["--fault", "boom=1"], ["--token", "admin:x"], ["--communities", "0"]):
         with pytest.raises(SystemExit):
             _cli(["sandbox", "serve", *bad])
-    assert "must be >= 1, got 0" in capsys.readouterr().err
+    assert "must be within 1..1000000, got 0" in capsys.readouterr().err
 
 
 @pytest.mark.asyncio

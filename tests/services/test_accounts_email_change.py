@@ -87,6 +87,7 @@ def test_email_change_is_audited_without_tokens(session, smtp_server: SmtpSink):
     assert changed.details == {
         "old_email": "audit-old@example.com",
         "new_email": "audit-new@example.com",
+        "sessions_ended": 0,
     }
     assert changed.ip == "10.0.0.8"
     everything = json.dumps([e.details for e in events], ensure_ascii=False)

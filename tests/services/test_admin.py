@@ -137,22 +137,6 @@ def test_teams(session, boss):
     )
 
 
-def test_demo_users_are_idempotent(session):
-    first = admin.ensure_demo_users(session)
-    session.commit()
-    second = admin.ensure_demo_users(session)
-    session.commit()
-    assert [c.email for c in first] == [c.email for c in second]
-    assert not any(c.password_changed for c in second)
-    for cred in first:
-        assert accounts.authenticate(session, email=cred.email, password=cred.password).ok
-    director = accounts.get_user_by_email(session, email="director@socstat.local")
-    from socstat.services.authz import visible_user_ids
-
-    analyst = accounts.get_user_by_email(session, email="analyst@socstat.local")
-    assert analyst.id in visible_user_ids(session, director)
-
-
 # --- settings ---------------------------------------------------------------------------
 
 

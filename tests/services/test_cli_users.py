@@ -1,4 +1,4 @@
-"""`socstat users …` and `socstat demo-users`."""
+"""`socstat users …`."""
 
 from __future__ import annotations
 
@@ -63,13 +63,3 @@ def test_list_and_set_role(db, capsys, session):
     assert "r@example.com" in out and "admin" in out
     assert accounts.get_user_by_email(session, email="r@example.com").role == "admin"
     assert main(["users", "set-role", "--email", "none@example.com", "--role", "admin"]) == 2
-
-
-def test_demo_users(db, capsys, session):
-    assert main(["demo-users"]) == 0
-    assert main(["demo-users"]) == 0
-    out = capsys.readouterr().out
-    assert out.count("admin@socstat.local") == 2 and "demo-admin-pass" in out
-    assert accounts.authenticate(
-        session, email="analyst@socstat.local", password="demo-analyst-pass"
-    ).ok

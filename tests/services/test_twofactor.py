@@ -201,3 +201,16 @@ def test_admin_reset_and_required_enrolment_for_admins(session):
     assert result.ok and result.needs_2fa_enrolment
     enrol(session, boss, utcnow())
     assert not twofactor.needs_2fa_enrolment(session, boss)
+
+
+def test_enabling_2fa_ends_the_other_sessions_and_keeps_this_one(session):
+    user = make_user(session, "others@example.com")
+    here = sessions.create_session(session, user=user).token
+    elsewhere = [sessions.create_session(session, user=user).token for _ in range(2)]
+    now = utcnow()
+    enrolment = twofactor.begin_enrolment(session, user=user)
+    twofactor.confirm_enrolment(
+        session, user=user, code=code_at(enrolment, now), now=now, current_token=here
+    )
+    assert sessions.resolve_session(session, token=here) is not None
+    assert [sessions.resolve_session(session, token=t) for t in elsewhere] == [None, None]

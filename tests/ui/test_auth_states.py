@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 from typing import Any
@@ -33,6 +34,7 @@ from socstat.ui.pages.admin import (
 from socstat.ui.pages.dashboard.state import DashboardState
 from socstat.ui.pages.home import HomeState
 from socstat.ui.pages.profile import ProfileState
+from tests.ui.cookies import set_session_cookie
 
 PASSWORD = "Kx9#mQ2!vLp7-zR"
 
@@ -79,7 +81,7 @@ def test_login_url_carries_only_safe_next() -> None:
 def _state(cls: type[AuthState], token: str = "") -> Any:
     root = rx.State(_reflex_internal_init=True)
     state = root.get_substate(cls.get_full_name().split("."))
-    state.session_token = token
+    set_session_cookie(state, token)
     return state
 
 
@@ -156,7 +158,7 @@ async def test_blocked_users_open_session_stops_at_the_next_action(people) -> No
         session.add(user)
     kind, path = _event(await state.load())
     assert (kind, path) == ("redirect", "/login")
-    assert not state.signed_in and state.session_token == ""
+    assert not state.signed_in
 
 
 async def test_admin_handlers_refuse_an_analyst(people) -> None:
@@ -247,7 +249,11 @@ async def test_profile_regenerates_recovery_codes_with_a_current_code(people) ->
         enrolment = twofactor.begin_enrolment(session, user=user)
         earlier = utcnow() - timedelta(minutes=5)
         old_codes = twofactor.confirm_enrolment(
-            session, user=user, code=pyotp.TOTP(enrolment.secret).at(earlier), now=earlier
+            session,
+            user=user,
+            code=pyotp.TOTP(enrolment.secret).at(earlier),
+            now=earlier,
+            current_token=people["analyst"],
         )
     state = _state(ProfileState, people["analyst"])
     await _drain(state.regenerate_recovery_codes({"regenerate_code": "000000"}))
@@ -323,17 +329,23 @@ async def test_login_state_signs_in_and_refuses_wrong_password(people) -> None:
             {"email": "analyst@example.org", "password": "nope"}
         )
     ]
-    assert state.error == accounts.MSG_BAD_CREDENTIALS and state.session_token == ""
+    assert state.error == accounts.MSG_BAD_CREDENTIALS
     events = [
         e
         async for e in state.submit_credentials(
             {"email": "analyst@example.org", "password": PASSWORD}
         )
     ]
-    assert _event(events[-1]) == ("redirect", "/")
-    assert state.session_token and state.signed_in and state.user_role == Role.ANALYST
+    # the browser is sent (full page load) to the backend route that sets the cookie
+    kind, script = _event(events[-1])
+    ticket = re.search(r"/api/auth/complete\?ticket=([\w\-]+)&next=%2F", script)
+    assert kind == "other" and ticket, script
     with session_scope() as session:
-        assert sessions.resolve_session(session, token=state.session_token) is not None
+        issued = sessions.redeem_login_ticket(session, ticket=ticket.group(1))
+        assert issued is not None
+        assert sessions.resolve_session(session, token=issued.token).email == "analyst@example.org"
+    # nothing client-visible holds the session token
+    assert issued.token not in json.dumps(state.dict(), default=str)
 
 
 async def test_dashboard_counts_only_the_users_own_sources(people) -> None:

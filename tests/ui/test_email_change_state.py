@@ -19,6 +19,7 @@ from socstat.ui.pages.confirm import ConfirmEmailState
 from socstat.ui.pages.profile import ProfileState
 from tests import smtp
 from tests.smtp import SmtpSink
+from tests.ui.cookies import set_session_cookie
 
 smtp_server = smtp.smtp_server  # the fixture
 
@@ -28,14 +29,18 @@ PASSWORD = "Kx9#mQ2!vLp7-zR"
 def _state(cls: type[AuthState], token: str = "") -> Any:
     root = rx.State(_reflex_internal_init=True)
     state = root.get_substate(cls.get_full_name().split("."))
-    state.session_token = token
+    set_session_cookie(state, token)
     return state
 
 
-def _open_link(page: Any, path: str) -> None:
-    """What the browser tells the page state when the link ``path`` is opened."""
+def _open_link(page: Any, path: str, *, session_token: str = "") -> None:
+    """What the browser tells the page state when the link ``path`` is opened (in a browser
+    signed in with ``session_token``, when given)."""
+    headers = {"origin": "http://t"}
+    if session_token:
+        headers["cookie"] = f"{sessions.COOKIE_NAME}={session_token}"
     page.router = RouterData.from_router_data(
-        {constants.RouteVar.ORIGIN: path, constants.RouteVar.HEADERS: {"origin": "http://t"}}
+        {constants.RouteVar.ORIGIN: path, constants.RouteVar.HEADERS: headers}
     )
 
 
@@ -104,11 +109,16 @@ async def test_profile_email_change_request_and_link_page(people, smtp_server: S
     smtp_server.wait_for(2)
     [mail] = smtp_server.to("ann.new@example.org")
     token = smtp_server.token(mail, "/confirm-email")
+    with session_scope() as session:
+        elsewhere = sessions.create_session(session, user=session.get(User, people["ann_id"]))
 
-    page = _state(ConfirmEmailState)
-    _open_link(page, f"/confirm-email?token={token}")
+    page = _state(ConfirmEmailState)  # opened in the browser ann is signed in with
+    _open_link(page, f"/confirm-email?token={token}", session_token=people["ann"])
     await page.load()
     assert page.status == "ok" and "ann.new@example.org" in page.message
+    with session_scope() as session:  # her other sessions end, this browser's stays
+        assert sessions.resolve_session(session, token=elsewhere.token) is None
+        assert sessions.resolve_session(session, token=people["ann"]) is not None
     assert _email_of(people["ann_id"]) == "ann.new@example.org"
     assert _email_of(people["bob_id"]) == "bob@example.org"
 

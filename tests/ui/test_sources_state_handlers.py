@@ -14,6 +14,7 @@ from socstat.services import accounts, sessions
 from socstat.ui.auth import AuthState
 from socstat.ui.pages.source_detail import SourceDetailState
 from socstat.ui.pages.sources import SourcesState
+from tests.ui.cookies import set_session_cookie
 
 PASSWORD = "Kx9#mQ2!vLp7-zR"
 
@@ -21,7 +22,7 @@ PASSWORD = "Kx9#mQ2!vLp7-zR"
 def _state(cls: type[AuthState], token: str = "") -> Any:
     root = rx.State(_reflex_internal_init=True)
     state = root.get_substate(cls.get_full_name().split("."))
-    state.session_token = token
+    set_session_cookie(state, token)
     return state
 
 

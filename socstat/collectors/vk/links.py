@@ -19,18 +19,22 @@ from socstat.collectors.base import LinkError
 MAX_SCREEN_NAME = 64
 MAX_GROUP_ID = 2**53
 
-_HOST = re.compile(r"^(?:www\.)?(?:m\.)?(?:vk\.com|vk\.ru|vkontakte\.ru)$", re.IGNORECASE)
+_HOST = re.compile(r"(?:www\.)?(?:m\.)?(?:vk\.com|vk\.ru|vkontakte\.ru)", re.IGNORECASE)
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
-_SCREEN_NAME = re.compile(rf"^[A-Za-z0-9_.]{{1,{MAX_SCREEN_NAME}}}$")
-_PREFIXED_ID = re.compile(r"^(?:club|public|event)(\d{1,16})$", re.IGNORECASE)
-_NUMBER = re.compile(r"^-?(\d{1,16})$")
+# Explicit ASCII classes and fullmatch only: \d would accept other scripts' digits and "$"
+# a trailing newline.
+_SCREEN_NAME = re.compile(r"[A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*")
+_PREFIXED_ID = re.compile(r"(?:club|public|event)([0-9]{1,16})", re.IGNORECASE)
+_NUMBER = re.compile(r"-?([0-9]{1,16})")
 _CONTENT = re.compile(
-    r"^(?:wall|photo|video|clip|topic|album|albums|videos|clips|photos|board|market|docs)"
-    r"-(\d{1,16})(?:_\d+)?$",
+    r"(?:wall|photo|video|clip|topic|album|albums|videos|clips|photos|board|market|docs)"
+    r"-([0-9]{1,16})(?:_[0-9]+)?",
     re.IGNORECASE,
 )
-_USER_CONTENT = re.compile(r"^(?:id|wall|photo|video|clip|album)\d{1,16}(?:_\d+)?$", re.IGNORECASE)
-_DOMAIN_LIKE = re.compile(r"^[\w-]+(?:\.[\w-]+)*\.(?:[a-z]{2,6}|рф)$", re.IGNORECASE)
+_USER_CONTENT = re.compile(
+    r"(?:id|wall|photo|video|clip|album)[0-9]{1,16}(?:_[0-9]+)?", re.IGNORECASE
+)
+_DOMAIN_LIKE = re.compile(r"[\w-]+(?:\.[\w-]+)*\.(?:[a-z]{2,6}|рф)", re.IGNORECASE)
 _TLDS = frozenset(
     [
         "com",
@@ -81,7 +85,7 @@ def parse_link(link: str) -> ParsedLink:
     if _SCHEME.match(text) or "/" in text or "\\" in text:
         return _parse_url(link, text)
     if _looks_like_domain(text):
-        if _HOST.match(text.split(":", 1)[0].rstrip(".")):
+        if _HOST.fullmatch(text.split(":", 1)[0].rstrip(".")):
             raise LinkError(f"В ссылке «{_short(link)}» нет адреса сообщества")
         raise LinkError(f"Ссылка «{_short(link)}» ведёт не во ВКонтакте")
     return _parse_segment(link, text.removeprefix("@"))
@@ -95,7 +99,7 @@ def _parse_url(link: str, text: str) -> ParsedLink:
     rest = re.split(r"[?#]", rest, maxsplit=1)[0]
     host, _, path = rest.partition("/")
     host = host.split(":", 1)[0].rstrip(".")
-    if not _HOST.match(host):
+    if not _HOST.fullmatch(host):
         raise LinkError(f"Ссылка «{_short(link)}» ведёт не во ВКонтакте")
     segments = [segment for segment in path.split("/") if segment]
     if not segments:
@@ -105,14 +109,14 @@ def _parse_url(link: str, text: str) -> ParsedLink:
 
 def _parse_segment(link: str, segment: str) -> ParsedLink:
     for pattern in (_PREFIXED_ID, _NUMBER, _CONTENT):
-        match = pattern.match(segment)
+        match = pattern.fullmatch(segment)
         if match:
             return _group(link, int(match.group(1)))
-    if _USER_CONTENT.match(segment):
+    if _USER_CONTENT.fullmatch(segment):
         raise LinkError(
             f"Ссылка «{_short(link)}» ведёт на профиль пользователя, а не на сообщество"
         )
-    if not _SCREEN_NAME.match(segment):
+    if len(segment) > MAX_SCREEN_NAME or not _SCREEN_NAME.fullmatch(segment):
         raise LinkError(
             f"«{_short(link)}» не похоже на адрес сообщества ВКонтакте: короткое имя может "
             f"содержать только латинские буквы, цифры, «_» и «.» (до {MAX_SCREEN_NAME} символов)"
@@ -127,10 +131,10 @@ def _group(link: str, group_id: int) -> ParsedLink:
 
 
 def _looks_like_domain(text: str) -> bool:
-    if not _DOMAIN_LIKE.match(text):
+    if not _DOMAIN_LIKE.fullmatch(text):
         return False
     host = text.split(":", 1)[0].rstrip(".")
-    if _HOST.match(host):
+    if _HOST.fullmatch(host):
         return True  # "vk.com" alone: no community in it
     return host.rsplit(".", 1)[-1].lower() in _TLDS
 

@@ -62,7 +62,7 @@ def _nav_links(in_drawer: bool = False) -> rx.Component:
 
 def _brand() -> rx.Component:
     return rx.hstack(
-        rx.icon("chart-no-axes-combined", size=22, color=rx.color("accent", 9)),
+        rx.image(src="/logo.svg", alt="", width="26px", height="26px", data_testid="logo"),
         rx.text("socstat", size="5", weight="bold"),
         spacing="2",
         align="center",

@@ -99,10 +99,14 @@ class ConfirmEmailState(AuthState):
             self.status = "error"
             self.message = accounts.MSG_BAD_LINK
             return
-        ip = self._client_ip()
+        ip, current = self._client_ip(), self._session_token()
         try:
             address = await run_in_session(
-                lambda s: accounts.confirm_email_change(s, token=token, ip=ip).email
+                lambda s: (
+                    accounts.confirm_email_change(
+                        s, token=token, ip=ip, current_token=current
+                    ).email
+                )
             )
         except accounts.AccountError as exc:
             self.status = "error"

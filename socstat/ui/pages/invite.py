@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from socstat.db import run_in_session
 from socstat.services import accounts
-from socstat.ui.auth import ENROL_PATH, AuthState
+from socstat.ui.auth import ENROL_PATH, AuthState, SignInOutcome, with_ticket
 from socstat.ui.components.forms import (
     field,
     form,
@@ -20,7 +20,6 @@ from socstat.ui.components.forms import (
     text_of,
 )
 from socstat.ui.components.layout import auth_frame
-from socstat.ui.pages.login import with_user_view
 from socstat.ui.routing import page
 
 
@@ -56,7 +55,7 @@ class InviteState(AuthState):
         yield
         token, ip, agent = self._token, self._client_ip(), self._user_agent()
 
-        def _work(session: Session) -> tuple[accounts.SignInResult, dict[str, Any] | None]:
+        def _work(session: Session) -> SignInOutcome:
             user = accounts.accept_invitation(
                 session, token=token, password=password, name=name or None, ip=ip
             )
@@ -65,18 +64,17 @@ class InviteState(AuthState):
             result = accounts.authenticate(
                 session, email=email, password=password, ip=ip, user_agent=agent
             )
-            return with_user_view(session, result)
+            return with_ticket(session, result)
 
         try:
-            result, view = await run_in_session(_work)
+            outcome = await run_in_session(_work)
         except accounts.AccountError as exc:
             self.error = str(exc)
             return
         finally:
             self.loading = False
-        if result.status == "ok" and result.token and view is not None:
-            self._start_session(result.token, view)
-            yield rx.redirect(f"{ENROL_PATH}?enrol=1" if result.needs_2fa_enrolment else "/")
+        if outcome.ticket:
+            yield self._enter(outcome.ticket, f"{ENROL_PATH}?enrol=1" if outcome.enrol else "/")
             return
         yield rx.redirect("/login")
 

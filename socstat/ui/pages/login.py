@@ -9,12 +9,11 @@ import reflex as rx
 from sqlmodel import Session
 
 from socstat.db import run_in_session
-from socstat.models.accounts import User
 from socstat.models.base import utcnow
-from socstat.services import accounts, sessions
+from socstat.services import accounts, demo_accounts, sessions
 from socstat.services.system_settings import self_registration_enabled
 from socstat.settings import get_settings
-from socstat.ui.auth import ENROL_PATH, AuthState, safe_next, user_view
+from socstat.ui.auth import ENROL_PATH, AuthState, SignInOutcome, safe_next, user_view, with_ticket
 from socstat.ui.components.forms import field, form, form_error, form_info, submit_button, text_of
 from socstat.ui.components.layout import auth_frame
 from socstat.ui.routing import page
@@ -31,14 +30,6 @@ def throttle_message(message: str, retry_after: int | None) -> str:
     return f"{message} Вход снова будет доступен в {moment:%H:%M}."
 
 
-def with_user_view(
-    session: Session, result: accounts.SignInResult
-) -> tuple[accounts.SignInResult, dict[str, Any] | None]:
-    """A sign-in result with the :func:`user_view` of its user (None when there is none)."""
-    user = session.get(User, result.user_id) if result.user_id else None
-    return result, (user_view(user) if user is not None else None)
-
-
 class LoginState(AuthState):
     step: str = CREDENTIALS
     error: str = ""
@@ -46,6 +37,7 @@ class LoginState(AuthState):
     loading: bool = False
     registration_open: bool = False
     unconfirmed: bool = False
+    demo_logins: list[dict[str, str]] = []
     _next: str = "/"
     _email: str = ""
 
@@ -56,18 +48,26 @@ class LoginState(AuthState):
         self.info = ""
         self.loading = False
         self.unconfirmed = False
-        token = self.session_token
+        if self._query_param("expired"):
+            self.error = "Вход не завершён: ссылка входа устарела. Войдите ещё раз."
+        token, pending = self._session_token(), self._pending_token
 
         def _check(session: Session) -> tuple[str, dict[str, Any] | None, bool]:
             open_ = self_registration_enabled(session)
             user = sessions.resolve_session(session, token=token)
             if user is not None:
                 return "signed_in", user_view(user), open_
-            if sessions.resolve_pending_session(session, token=token) is not None:
+            if sessions.resolve_pending_session(session, token=pending) is not None:
                 return "pending", None, open_
             return "signed_out", None, open_
 
         verdict, view, self.registration_open = await run_in_session(_check)
+        self.demo_logins = await run_in_session(
+            lambda session: [
+                {"email": d.email, "role": d.role, "password": d.password}
+                for d in demo_accounts.demo_logins(session)
+            ]
+        )
         if verdict == "signed_in" and view is not None:
             self._apply_identity(view)
             return rx.redirect(self._next)
@@ -76,14 +76,14 @@ class LoginState(AuthState):
             self.step = CODE
         else:
             self.step = CREDENTIALS
-            if token:
-                self.session_token = ""
+            self._pending_token = ""
         return None
 
-    def _finish(self, token: str, view: dict[str, Any], enrol: bool) -> Any:
-        self._start_session(token, view)
+    def _finish(self, outcome: SignInOutcome) -> Any:
         self.step = CREDENTIALS
-        return rx.redirect(f"{ENROL_PATH}?enrol=1" if enrol else self._next)
+        return self._enter(
+            outcome.ticket or "", f"{ENROL_PATH}?enrol=1" if outcome.enrol else self._next
+        )
 
     @rx.event
     async def submit_credentials(self, form: dict[str, Any]):
@@ -99,26 +99,27 @@ class LoginState(AuthState):
         yield
         ip, agent = self._client_ip(), self._user_agent()
 
-        def _work(session: Session) -> tuple[accounts.SignInResult, dict[str, Any] | None]:
+        def _work(session: Session) -> SignInOutcome:
             result = accounts.authenticate(
                 session, email=email, password=password, ip=ip, user_agent=agent
             )
-            return with_user_view(session, result)
+            return with_ticket(session, result)
 
         try:
-            result, view = await run_in_session(_work)
+            outcome = await run_in_session(_work)
         finally:
             self.loading = False
         self._email = email
-        if result.status == "ok" and result.token and view is not None:
-            yield self._finish(result.token, view, result.needs_2fa_enrolment)
+        if outcome.ticket:
+            yield self._finish(outcome)
             return
-        if result.status == "needs_2fa" and result.token:
-            self._start_session(result.token, None)
+        if outcome.pending_token:
+            self._clear_identity()
+            self._pending_token = outcome.pending_token
             self.step = CODE
             return
-        self.error = throttle_message(result.message, result.retry_after)
-        self.unconfirmed = result.unconfirmed
+        self.error = throttle_message(outcome.message, outcome.retry_after)
+        self.unconfirmed = outcome.unconfirmed
 
     @rx.event
     async def submit_code(self, form: dict[str, Any]):
@@ -129,33 +130,35 @@ class LoginState(AuthState):
             return
         self.loading = True
         yield
-        token = self.session_token
+        token = self._pending_token
         ip, agent = self._client_ip(), self._user_agent()
 
-        def _work(session: Session) -> tuple[accounts.SignInResult, dict[str, Any] | None]:
+        def _work(session: Session) -> SignInOutcome:
             result = accounts.complete_two_factor(
                 session, token=token, code=code, ip=ip, user_agent=agent
             )
-            return with_user_view(session, result)
+            if not result.ok and result.token:  # wrong code, the pending session lives on
+                return SignInOutcome(status="retry", message=result.message)
+            return with_ticket(session, result)
 
         try:
-            result, view = await run_in_session(_work)
+            outcome = await run_in_session(_work)
         finally:
             self.loading = False
-        if result.status == "ok" and result.token and view is not None:
-            yield self._finish(result.token, view, result.needs_2fa_enrolment)
+        if outcome.ticket:
+            yield self._finish(outcome)
             return
-        if result.token:  # wrong code, the pending session is still alive
-            self.error = result.message
+        if outcome.status == "retry":
+            self.error = outcome.message
             return
         # expired or throttled: start over
         self._forget_session()
         self.step = CREDENTIALS
-        self.error = throttle_message(result.message, result.retry_after)
+        self.error = throttle_message(outcome.message, outcome.retry_after)
 
     @rx.event
     async def back_to_credentials(self) -> None:
-        token = self.session_token
+        token = self._pending_token
         if token:
             await run_in_session(lambda s: sessions.revoke_token(s, token=token))
         self._forget_session()
@@ -248,9 +251,32 @@ def _code_form() -> rx.Component:
     )
 
 
+def _demo_logins() -> rx.Component:
+    """Demo mode only: the generated demo passwords, so a newcomer signs in in one step."""
+    return rx.cond(
+        LoginState.demo_logins.length() > 0,
+        rx.callout.root(
+            rx.callout.text("Демо-режим. Учётные записи для пробы:"),
+            rx.foreach(
+                LoginState.demo_logins,
+                lambda item: rx.text(
+                    rx.code(item["email"]), " — пароль ", rx.code(item["password"]), size="2"
+                ),
+            ),
+            color_scheme="blue",
+            width="100%",
+            data_testid="demo-logins",
+        ),
+    )
+
+
 @page(route="/login", title="Вход — socstat", on_load=LoginState.load)
 def login_page() -> rx.Component:
     return auth_frame(
         "Вход",
-        rx.cond(LoginState.step == CODE, _code_form(), _credentials_form()),
+        rx.cond(
+            LoginState.step == CODE,
+            _code_form(),
+            rx.vstack(_credentials_form(), _demo_logins(), spacing="4", width="100%"),
+        ),
     )

@@ -11,8 +11,9 @@ from sqlmodel import Session
 from socstat.models.accounts import User
 from socstat.services import accounts, sessions, twofactor
 from socstat.services.authz import PermissionDenied
+from socstat.services.throttle import Throttled
 from socstat.settings import get_settings
-from socstat.ui.auth import AuthState, protected
+from socstat.ui.auth import SIGN_OUT_PATH, AuthState, navigate, protected
 from socstat.ui.components.forms import (
     field,
     form,
@@ -123,7 +124,7 @@ class ProfileState(AuthState):
         return self.profile.get("pending_email", "")
 
     async def _refresh(self) -> None:
-        token = self.session_token
+        token = self._session_token()
         data = await self._as_actor(lambda s, u: _profile_data(s, u, token), allow_unenrolled=True)
         self.profile = data["profile"]
         self.active_sessions = data["sessions"]
@@ -184,7 +185,7 @@ class ProfileState(AuthState):
             return
         self.saving = "password"
         yield
-        token, ip = self.session_token, self._client_ip()
+        token, ip = self._session_token(), self._client_ip()
         try:
             count = await self._as_actor(
                 lambda s, u: accounts.change_password(
@@ -201,6 +202,8 @@ class ProfileState(AuthState):
             note = f" Завершено других сеансов: {count}." if count else ""
             yield rx.toast.success(f"Пароль изменён.{note}")
             yield rx.call_script("document.getElementById('password-form')?.reset()")
+        except Throttled as exc:
+            self.errors = {"current": str(exc)}
         except accounts.AccountError as exc:
             self.errors = (
                 {"current": str(exc)} if "Текущий" in str(exc) else {"new_password": str(exc)}
@@ -238,6 +241,8 @@ class ProfileState(AuthState):
             )
             await self._refresh()
             yield rx.call_script("document.getElementById('email-form')?.reset()")
+        except Throttled as exc:
+            self.errors = {"email_password": str(exc)}
         except accounts.EmailChangeError as exc:
             self.errors = {exc.field: str(exc)}
         except accounts.AccountError as exc:
@@ -301,10 +306,12 @@ class ProfileState(AuthState):
         self.errors = {}
         self.saving = "2fa"
         yield
-        ip = self._client_ip()
+        ip, token = self._client_ip(), self._session_token()
         try:
             codes = await self._as_actor(
-                lambda s, u: twofactor.confirm_enrolment(s, user=u, code=code, ip=ip),
+                lambda s, u: twofactor.confirm_enrolment(
+                    s, user=u, code=code, ip=ip, current_token=token
+                ),
                 allow_unenrolled=True,
             )
             self.recovery_codes = codes
@@ -340,7 +347,7 @@ class ProfileState(AuthState):
             )
             await self._refresh()
             yield rx.toast.success("Выданы новые резервные коды; старые больше не действуют.")
-        except twofactor.TwoFactorError as exc:
+        except (twofactor.TwoFactorError, Throttled) as exc:
             self.errors = {"regenerate": str(exc)}
         except PermissionDenied as exc:
             yield self._denied(exc)
@@ -365,7 +372,7 @@ class ProfileState(AuthState):
             )
             await self._refresh()
             yield rx.toast.success("Двухфакторная защита отключена.")
-        except twofactor.TwoFactorError as exc:
+        except (twofactor.TwoFactorError, Throttled) as exc:
             self.errors = {"disable": str(exc)}
         except PermissionDenied as exc:
             yield self._denied(exc)
@@ -402,7 +409,7 @@ class ProfileState(AuthState):
         except PermissionDenied as exc:
             return self._denied(exc)
         self._forget_session()
-        return rx.redirect("/login")
+        return navigate(SIGN_OUT_PATH)
 
 
 # --- view ----------------------------------------------------------------------------

@@ -292,7 +292,7 @@ class SourcesState(AuthState):
                 return None
             self.add_error = ""
             self.adding = True
-            token, ip = self.session_token, self._client_ip()
+            token, ip = self._session_token(), self._client_ip()
         try:
             results = await run_as(token, lambda s, u: add_links_blocking(s, u, links, ip))
             rows = await run_as(token, source_rows)
@@ -349,7 +349,7 @@ class SourcesState(AuthState):
         async with self:
             if self.refreshing:
                 return None
-            token = self.session_token
+            token = self._session_token()
         try:
             user, ids, busy = await run_as(token, refresh_plan)
         except PermissionDenied as exc:

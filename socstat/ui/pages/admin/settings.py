@@ -24,6 +24,7 @@ def _token_row(token: dict[str, Any], tz: str | None) -> dict[str, Any]:
         "masked": token["masked"],
         "invalid": token["invalid"],
         "invalid_reason": token["invalid_reason"] or "",
+        "unreadable": token["unreadable"],
         "created": format_moment(token["created_at"], tz),
     }
 
@@ -201,6 +202,13 @@ def _token_row_view(token: rx.Var) -> rx.Component:
         rx.text(token["label"], size="2"),
         rx.badge(token["kind"]),
         rx.cond(token["invalid"], rx.badge("недействителен", color_scheme="red")),
+        rx.cond(
+            token["unreadable"],
+            rx.tooltip(
+                rx.badge("не расшифровывается", color_scheme="red", data_testid="token-unreadable"),
+                content="Ключ SOCSTAT_SECRET_KEY сменился: удалите токен и добавьте заново.",
+            ),
+        ),
         rx.spacer(),
         rx.button(
             "Удалить",
@@ -323,9 +331,13 @@ def _smtp_form() -> rx.Component:
                     type="password",
                     auto_complete="off",
                     placeholder=rx.cond(
-                        S.smtp["password_set"].to(bool),
-                        "Пароль задан — оставьте пустым",
-                        "Пароль",
+                        S.smtp["password_unreadable"].to(bool),
+                        "Сохранённый пароль не расшифровывается — введите заново",
+                        rx.cond(
+                            S.smtp["password_set"].to(bool),
+                            "Пароль задан — оставьте пустым",
+                            "Пароль",
+                        ),
                     ),
                     flex="1",
                     min_width="160px",
