@@ -4,7 +4,8 @@ The old ``report`` and ``reportsubscription`` tables were never written by any f
 (reports were not generated yet), so they are replaced rather than altered.
 
 Revision ID: 0005_reports_schedules
-Revises: 0004_daily_stat_unknowns_er_view, 0004_outbox_leases (joins both heads)
+Revises: 0004_daily_stat_unknowns_er_view, 0004_outbox_leases, 0004_session_login_tickets
+(joins the three heads that all follow 0003)
 Create Date: 2026-12-02 00:20:00
 """
 
@@ -20,6 +21,7 @@ revision: str = "0005_reports_schedules"
 down_revision: str | tuple[str, ...] | None = (
     "0004_daily_stat_unknowns_er_view",
     "0004_outbox_leases",
+    "0004_session_login_tickets",
 )
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
