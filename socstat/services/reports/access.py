@@ -17,6 +17,7 @@ from pathlib import Path
 
 from sqlmodel import Session, col, select
 
+from socstat.crypto import current_secret_key
 from socstat.models import Report, ReportStatus, User
 from socstat.services import audit
 from socstat.services.authz import (
@@ -26,7 +27,6 @@ from socstat.services.authz import (
     visible_user_ids,
 )
 from socstat.services.reports.generation import ReportInfo, report_dir, to_info
-from socstat.settings import get_settings
 
 TOKEN_LIFETIME_SECONDS = 300
 NOT_FOUND = "Отчёт не найден."
@@ -87,7 +87,7 @@ def delete_report(session: Session, *, actor: User | None, report_id: int, ip: s
 
 
 def _sign(payload: str) -> str:
-    key = get_settings().effective_secret_key.encode()
+    key = current_secret_key().encode()
     return hmac.new(key, f"report-download:{payload}".encode(), hashlib.sha256).hexdigest()
 
 

@@ -18,6 +18,7 @@ from socstat.services.authz import PermissionDenied
 from socstat.services.reports import access
 from socstat.services.reports.generation import create_report, process_pending
 from socstat.ui.pages.reports import ReportsState
+from tests.ui.cookies import set_session_cookie
 
 
 @pytest.fixture
@@ -101,7 +102,7 @@ def test_download_route(session: Session, people) -> None:  # type: ignore[no-un
 def _state(token: str) -> Any:
     root = rx.State(_reflex_internal_init=True)
     state = root.get_substate(ReportsState.get_full_name().split("."))
-    state.session_token = token
+    set_session_cookie(state, token)
     return state
 
 
