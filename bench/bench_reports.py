@@ -106,6 +106,17 @@ def _one(kind: str, fmt: str, end: date, queue: multiprocessing.Queue) -> None:
     queue.put((seconds, peak, size, f"{status}{': ' + error if error else ''}"))
 
 
+def _preload() -> None:
+    """Import what a running server has loaded already (the writers, WeasyPrint), so each
+    forked case measures the report, not Python's imports."""
+    import weasyprint  # noqa: F401
+
+    import socstat.services.reports.builder
+    import socstat.services.reports.csv_export
+    import socstat.services.reports.html
+    import socstat.services.reports.xlsx  # noqa: F401
+
+
 def _run_case(kind: str, fmt: str, end: date) -> Case:
     context = multiprocessing.get_context("fork")
     queue: multiprocessing.Queue = context.Queue()
@@ -130,6 +141,10 @@ def _table(cases: list[Case]) -> str:
     return "\n".join(lines)
 
 
+def _load() -> str:
+    return " / ".join(f"{v:.1f}" for v in os.getloadavg())
+
+
 def _summary(cases: list[Case]) -> str:
     def worst(kind: str) -> float:
         return max(c.seconds for c in cases if c.kind == kind)
@@ -147,19 +162,26 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sources", type=int, default=200)
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--no-doc", action="store_true", help="do not update docs/benchmarks.md")
+    parser.add_argument(
+        "--reuse", action="store_true", help="keep the database seeded by the previous run"
+    )
     args = parser.parse_args(argv)
     if not _postgres_answers():
         raise SystemExit("bench-reports needs PostgreSQL at 127.0.0.1:5432")
-    database_url = _fresh_database()
+    end = datetime.now(UTC).date().replace(day=1) - timedelta(days=1)  # a whole last month
+    if args.reuse:
+        database_url = make_url(PG_URL).set(database=BENCH_DB).render_as_string(hide_password=False)
+    else:
+        database_url = _fresh_database()
     _configure(database_url, tempfile.mkdtemp(prefix="socstat-bench-reports-"))
-    from bench.seed import seed
+    from bench.seed import seed, seeded_summary
     from socstat.migrations import upgrade_database
 
     upgrade_database()
-    end = datetime.now(UTC).date().replace(day=1) - timedelta(days=1)  # a whole last month
     started = time.perf_counter()
-    seeded = seed(sources=args.sources, days=args.days, end=end)
+    seeded = seeded_summary() if args.reuse else seed(sources=args.sources, days=args.days, end=end)
     seed_seconds = time.perf_counter() - started
+    _preload()
     print(f"seeded {len(seeded.source_ids)} sources, {seeded.items} items, {seed_seconds:.0f} s")
     cases = [_run_case(kind, fmt, end) for kind in ("daily", "monthly") for fmt in FORMATS]
     backend = make_url(database_url).get_backend_name()
@@ -180,6 +202,9 @@ def main(argv: list[str] | None = None) -> None:
             "(вместе с интерпретатором и импортами).",
             "",
             _table(cases),
+            "",
+            f"Средняя загрузка машины (loadavg за 1/5/15 мин) в конце: {_load()} "
+            "на 2 ядра — время выше в той же пропорции, что машина перегружена.",
             "",
             _summary(cases),
             "",

@@ -186,6 +186,24 @@ def _snapshots_and_stats(
         recompute_daily_stats(session, source_id=source_id, days=touched, now=collected)
 
 
+def seeded_summary(email: str = "bench@example.org") -> SeedResult:
+    """What an earlier ``seed`` left in the database (``--reuse``)."""
+    from sqlalchemy import func
+
+    from socstat.models import ContentItem
+
+    with session_scope() as session:
+        user = seeded_user(session, email)
+        ids = list(
+            session.exec(select(Subscription.source_id).where(Subscription.user_id == user.id))
+        )
+        items = session.exec(select(func.count()).select_from(ContentItem)).one()
+        first, last = session.exec(
+            select(func.min(ContentItem.local_date), func.max(ContentItem.local_date))
+        ).one()
+    return SeedResult(email, ids, int(items), first, last)
+
+
 def seeded_user(session: Session, email: str = "bench@example.org") -> User:
     user = session.exec(select(User).where(User.email == email)).first()
     if user is None:
