@@ -185,7 +185,9 @@ def main(argv: list[str] | None = None) -> None:
     print(f"seeded {len(seeded.source_ids)} sources, {seeded.items} items, {seed_seconds:.0f} s")
     cases = [_run_case(kind, fmt, end) for kind in ("daily", "monthly") for fmt in FORMATS]
     backend = make_url(database_url).get_backend_name()
+    origin = "данные прошлого запуска (--reuse)." if args.reuse else f"засев {seed_seconds:.0f} с."
     command = f".venv/bin/python -m bench.bench_reports --sources {args.sources} --days {args.days}"
+    command += " --reuse" if args.reuse else ""
     section = "\n".join(
         [
             SECTION,
@@ -195,7 +197,7 @@ def main(argv: list[str] | None = None) -> None:
             "",
             f"Данные (`bench/seed.py`): {len(seeded.source_ids)} источников × {args.days} дней "
             f"({seeded.first_day:%d.%m.%Y} — {seeded.last_day:%d.%m.%Y}), {seeded.items} "
-            f"публикаций, снимки подписчиков и дневные агрегаты; засев {seed_seconds:.0f} с. "
+            f"публикаций, снимки подписчиков и дневные агрегаты; {origin} "
             "Отчёт за последний день (daily) и за последний месяц (monthly) по всем источникам, "
             "путь продукта: `create_report` + `generate_now` (захват, analytics, запись файла). "
             "Каждый случай — в своём процессе, пик RSS — его максимум резидентной памяти "
