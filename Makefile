@@ -107,9 +107,11 @@ test: test-deps lint
 
 bench: bench-collect bench-timing bench-dashboard bench-reports
 
-# Collector alone, then the whole pipeline into a database; both write docs/benchmarks.md.
+# Collector alone, `socstat collect --all` beside vk_api, then the whole pipeline into a
+# database; each writes its section of docs/benchmarks.md.
 bench-collect: dev-setup
 	$(BIN)/python -m bench.bench_collect
+	$(BIN)/python -m bench.bench_vs_vk_api
 	$(BIN)/python -m bench.bench_pipeline
 	$(BIN)/python -m bench.bench_pipeline --sqlite
 

@@ -38,12 +38,13 @@ PERIODS = (7, 30, 365)
 ITEMS_PER_DAY = 9.6  # ≈ 700 000 items for 200 sources × 365 days
 
 
-def _fresh_database() -> str:
-    admin = create_engine(make_url(PG_URL), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{BENCH_DB}"'))
-    admin.dispose()
+def _use_database(*, fresh: bool = False) -> str:
+    if fresh:
+        admin = create_engine(make_url(PG_URL), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{BENCH_DB}"'))
+        admin.dispose()
     url = make_url(PG_URL).set(database=BENCH_DB).render_as_string(hide_password=False)
     os.environ.update(SOCSTAT_DATABASE_URL=url, SOCSTAT_LOG_LEVEL="WARNING")
     from socstat.db import reset_engine
@@ -138,6 +139,13 @@ def _seed(sources: int, days: int, today: date, rng: random.Random) -> int:
     return items
 
 
+def _count_items() -> int:
+    from socstat.db import get_engine
+
+    with get_engine().connect() as conn:
+        return int(conn.execute(text("SELECT count(*) FROM contentitem")).scalar_one())
+
+
 def _poisson(rng: random.Random, mean: float) -> int:
     return max(0, round(rng.gauss(mean, mean**0.5)))
 
@@ -223,16 +231,24 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--calls", type=int, default=30)
     parser.add_argument("--no-doc", action="store_true", help="do not write docs/benchmarks.md")
+    parser.add_argument(
+        "--reuse", action="store_true", help="time the database seeded by the previous run"
+    )
     args = parser.parse_args()
-    _fresh_database()
-    from socstat.migrations import upgrade_database
     from socstat.services.analytics import Period, installation_today
 
-    upgrade_database()
     today = installation_today()
     start = time.perf_counter()
-    items = _seed(args.sources, args.days, today, random.Random(7))
-    seeded = time.perf_counter() - start
+    if args.reuse:
+        _use_database()
+        items, seeded = _count_items(), 0.0
+    else:
+        _use_database(fresh=True)
+        from socstat.migrations import upgrade_database
+
+        upgrade_database()
+        items = _seed(args.sources, args.days, today, random.Random(7))
+        seeded = time.perf_counter() - start
     rows = []
     for days in PERIODS:
         period = Period.custom(today - timedelta(days=days - 1), today)
@@ -272,8 +288,9 @@ def _section(args: argparse.Namespace, items: int, seeded: float, rows: list, su
             "",
             f"Данные: {args.sources} источников × {args.days} дней и столько же дней до них "
             f"(прошлый период): {items} публикаций, снимки счётчиков на каждый день; заполнение "
-            f"{seeded:.0f} с (COPY публикаций, затем `recompute_daily_stats` сбора для каждого "
-            "источника). Замер — один вызов `services.analytics.dashboard` (KPI с прошлым "
+            f"{seeded:.0f} с (0 — база прошлого прогона, `--reuse`; иначе COPY публикаций, "
+            "затем `recompute_daily_stats` сбора для каждого источника). "
+            "Замер — один вызов `services.analytics.dashboard` (KPI с прошлым "
             f"периодом, дневной ряд, таблица источников со спарклайнами, страница топа, "
             f"тепловая карта, подписчики), {args.calls} вызовов после прогрева; «из ContentItem» — "
             "те же числа группировкой по публикациям.",

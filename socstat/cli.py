@@ -8,10 +8,6 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import NoReturn
 
-from sqlalchemy.exc import InterfaceError, OperationalError
-
-from socstat.settings import SettingsError, get_settings
-
 Handler = Callable[[argparse.Namespace], int]
 
 
@@ -28,6 +24,7 @@ class _Parser(argparse.ArgumentParser):
 
 def _cmd_migrate(args: argparse.Namespace) -> int:
     from socstat.migrations import upgrade_database
+    from socstat.settings import get_settings
 
     upgrade_database()
     print(f"База данных обновлена: {_safe_url(get_settings().effective_database_url)}")
@@ -35,6 +32,8 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def _cmd_check_config(args: argparse.Namespace) -> int:
+    from socstat.settings import get_settings
+
     settings = get_settings()
     print("Конфигурация в порядке.")
     print(f"  база данных: {_safe_url(settings.effective_database_url)}")
@@ -130,6 +129,8 @@ def _local_time(moment: datetime | None) -> str:
     """A stored UTC moment in SOCSTAT_TIMEZONE, or "" when there is none."""
     if moment is None:
         return ""
+    from socstat.settings import get_settings
+
     settings = get_settings()
     return f"{moment.astimezone(settings.tz):%Y-%m-%d %H:%M} ({settings.timezone})"
 
@@ -173,27 +174,23 @@ def _cmd_sources_add(args: argparse.Namespace) -> int:
     from socstat.db import session_scope
     from socstat.services.authz import PermissionDenied
     from socstat.services.collection import make_collector
-    from socstat.services.sources import AddOutcome, add_sources
+    from socstat.services.sources import AddOutcome, check_can_subscribe, resolve_links, subscribe
 
-    async def _add() -> list:
+    async def _resolve() -> list:
         collector = make_collector()
         try:
-            with session_scope() as session:
-                actor = _cli_actor(session, args.actor)
-                user_id = _find_user(session, args.user).id if args.user else None
-                return await add_sources(
-                    session,
-                    actor=actor,
-                    links=args.links,
-                    collector=collector,
-                    user_id=user_id,
-                    ip="cli",
-                )
+            return await resolve_links(collector, args.links)
         finally:
             await collector.aclose()
 
     try:
-        results = _run_async(_add())
+        with session_scope() as session:
+            user_id = _find_user(session, args.user).id if args.user else None
+            check_can_subscribe(session, actor=_cli_actor(session, args.actor), user_id=user_id)
+        resolved = _run_async(_resolve())
+        with session_scope() as session:
+            actor = _cli_actor(session, args.actor)
+            results = subscribe(session, actor=actor, resolved=resolved, user_id=user_id, ip="cli")
     except (PermissionDenied, LookupError) as exc:
         raise CliError(str(exc)) from None
     labels = {AddOutcome.ADDED: "добавлен", AddOutcome.ALREADY: "уже отслеживается"}
@@ -226,47 +223,40 @@ def _cmd_sources_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_collect(args: argparse.Namespace) -> int:
-    from sqlmodel import select
-
     from socstat.db import session_scope
-    from socstat.models import Source, Subscription
+    from socstat.services.alerts.hooks import install as install_alerts_hook
     from socstat.services.collection import (
+        CollectionBusy,
         Trigger,
         collect_due_sources,
         collect_sources,
         make_collector,
+        tracked_source_ids,
     )
+
+    install_alerts_hook()
 
     async def _collect():  # type: ignore[no-untyped-def]
         collector = make_collector()
         try:
-            if args.sources:
+            if args.sources or args.all:
+                if args.sources:
+                    ids = args.sources
+                else:
+                    with session_scope() as session:
+                        ids = tracked_source_ids(session)
                 return await collect_sources(
-                    source_ids=args.sources, collector=collector, trigger=Trigger.CLI
-                )
-            if args.all:
-                with session_scope() as session:
-                    ids = session.exec(
-                        select(Source.id)
-                        .where(
-                            select(Subscription.id)
-                            .where(Subscription.source_id == Source.id)
-                            .exists()
-                        )
-                        .order_by(
-                            Source.last_collected_at.is_not(None),
-                            Source.last_collected_at,
-                            Source.id,
-                        )
-                    ).all()
-                return await collect_sources(
-                    source_ids=list(ids), collector=collector, trigger=Trigger.CLI
+                    source_ids=ids, collector=collector, trigger=Trigger.CLI
                 )
             return await collect_due_sources(collector=collector, trigger=Trigger.CLI)
         finally:
             await collector.aclose()
 
-    summary = _run_async(_collect())
+    try:
+        summary = _run_async(_collect())
+    except CollectionBusy as exc:
+        print(f"Сбор не запущен. {exc}")
+        return 0
     if summary is None:
         print("Нет источников, которым пора обновиться.")
         return 0
@@ -514,6 +504,7 @@ def _cmd_restore(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from socstat.services.backup import BackupError, restore_backup
+    from socstat.settings import get_settings
 
     try:
         revision = restore_backup(Path(args.path), force=args.force)
@@ -539,7 +530,7 @@ def _register_backup(commands: argparse._SubParsersAction) -> None:
 
 
 def _register_users(commands: argparse._SubParsersAction) -> None:
-    from socstat.models import Role
+    from socstat.roles import Role
 
     users = commands.add_parser("users", help="пользователи")
     sub = users.add_subparsers(dest="users_command", required=True, metavar="ACTION")
@@ -573,6 +564,8 @@ def _id_list(text: str) -> list[int]:
 
 def _iso_moment(text: str) -> datetime:
     from datetime import UTC
+
+    from socstat.settings import get_settings
 
     try:
         moment = datetime.fromisoformat(text)
@@ -699,6 +692,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _registrars() -> list[Callable[[argparse._SubParsersAction], None]]:
     """Command groups that live beside the code they drive."""
+    from socstat.cli_alerts import register as register_alerts
     from socstat.cli_outbox import register as register_outbox
     from socstat.sandbox.cli import register as register_sandbox
 
@@ -708,6 +702,7 @@ def _registrars() -> list[Callable[[argparse._SubParsersAction], None]]:
         _register_users,
         _register_backup,
         register_outbox,
+        register_alerts,
         _register_reports,
     ]
 
@@ -715,6 +710,11 @@ def _registrars() -> list[Callable[[argparse._SubParsersAction], None]]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    # not needed for --help, so imported only now
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    from socstat.settings import SettingsError, get_settings
+
     try:
         get_settings()
         from socstat.logging_setup import configure_logging
@@ -732,6 +732,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _database_failure(exc: Exception) -> str:
     """One line naming the database's host (never its password)."""
     from sqlalchemy.engine import make_url
+
+    from socstat.settings import get_settings
 
     url = make_url(get_settings().effective_database_url)
     if url.get_backend_name() == "sqlite":

@@ -77,7 +77,3 @@ async def run_in_session(func: Callable[[Session], T]) -> T:
             return func(session)
 
     return await asyncio.to_thread(_work)
-
-
-def is_postgres(engine: Engine | None = None) -> bool:
-    return (engine or get_engine()).dialect.name == "postgresql"

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 import httpx
@@ -18,6 +20,7 @@ from sqlmodel import select
 from socstat.db import session_scope
 from socstat.sandbox.config import SandboxConfig
 from socstat.sandbox.runner import SandboxServer
+from socstat.sandbox.world import World
 from socstat.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -29,6 +32,19 @@ DEMO_HISTORY_DAYS = 120
 
 def demo_sandbox_config() -> SandboxConfig:
     return SandboxConfig(seed=DEMO_SEED, communities=DEMO_COMMUNITIES, days=DEMO_HISTORY_DAYS)
+
+
+@cache
+def add_source_examples() -> tuple[str, ...]:
+    """Links the add-source hint suggests: in demo mode open communities of the demo
+    world that no demo user tracks (the last ones; the demo users get the first), else
+    real VK communities."""
+    if not get_settings().demo_mode:
+        return ("https://vk.com/apiclub", "club1")
+    world = World(DEMO_SEED, DEMO_COMMUNITIES, DEMO_HISTORY_DAYS, initial_now=time.time())
+    opened = [c.screen_name for c in world.communities if c.status == "open"]
+    first, *rest = opened[-3:]
+    return (f"https://vk.com/{first}", *rest)
 
 
 def start_demo_sandbox() -> SandboxServer | None:
@@ -98,7 +114,7 @@ async def _subscribe_demo_users(plan: dict[str, list[str]]) -> tuple[int, list[i
     from socstat.models import Subscription
     from socstat.services import accounts
     from socstat.services.collection import make_collector
-    from socstat.services.sources import AddOutcome, add_sources
+    from socstat.services.sources import AddOutcome, resolve_links, subscribe
 
     added, source_ids = 0, []
     collector = make_collector()
@@ -114,7 +130,10 @@ async def _subscribe_demo_users(plan: dict[str, list[str]]) -> tuple[int, list[i
                 if tracked:
                     source_ids += list(tracked)
                     continue
-                results = await add_sources(session, actor=user, links=links, collector=collector)
+            resolved = await resolve_links(collector, links)
+            with session_scope() as session:
+                user = accounts.get_user_by_email(session, email=email)
+                results = subscribe(session, actor=user, resolved=resolved)
             added += sum(r.outcome == AddOutcome.ADDED for r in results)
             source_ids += [r.source_id for r in results if r.source_id is not None]
     finally:
@@ -124,7 +143,12 @@ async def _subscribe_demo_users(plan: dict[str, list[str]]) -> tuple[int, list[i
 
 async def _collect_new(source_ids: list[int]) -> int:
     from socstat.models import Source
-    from socstat.services.collection import Trigger, collect_sources, make_collector
+    from socstat.services.collection import (
+        CollectionBusy,
+        Trigger,
+        collect_sources,
+        make_collector,
+    )
 
     with session_scope() as session:
         fresh = [sid for sid in source_ids if session.get(Source, sid).last_collected_at is None]
@@ -135,6 +159,8 @@ async def _collect_new(source_ids: list[int]) -> int:
         summary = await collect_sources(
             source_ids=fresh, collector=collector, trigger=Trigger.MANUAL
         )
+    except CollectionBusy:  # the scheduler is collecting them already
+        return 0
     finally:
         await collector.aclose()
     return summary.sources_ok + summary.sources_partial

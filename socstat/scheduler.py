@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
@@ -20,105 +20,32 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy import update
 from sqlmodel import Session
 
-from socstat.db import session_scope
-from socstat.models import JobRun, RunStatus, utcnow
+from socstat.db import run_in_session, session_scope
+from socstat.models import RunStatus, utcnow
+from socstat.services.collection import mark_interrupted_runs, scheduled_run
+from socstat.services.jobs import mark_interrupted_jobs, retention_job, run_job
 from socstat.services.locks import LEADER_LOCK_KEY, ProcessLock
 from socstat.settings import Settings, get_settings
-
-LeaderLock = ProcessLock  # the scheduler's lock: ProcessLock(key=LEADER_LOCK_KEY)
 
 log = logging.getLogger(__name__)
 
 LEADER_RETRY_SECONDS = 60.0
+LEADER_CHECK_SECONDS = 5.0  # how often the leader verifies it still holds its lock
 COLLECTION_JOB = "collection"
 OUTBOX_JOB = "outbox"
 RETENTION_JOB = "retention"
 REPORTS_JOB = "reports"
 REPORTS_INTERVAL_SECONDS = 300
+ALERTS_JOB = "alerts"
+ALERTS_INTERVAL_MINUTES = 5
+TELEGRAM_JOB = "telegram"
+TELEGRAM_POLL_SECONDS = 30
 MISFIRE_GRACE_SECONDS = 3600
 
 
-# --- job journal -----------------------------------------------------------------------
-
-
-async def run_job(name: str, work: Callable[[], Awaitable[dict[str, Any] | None]]) -> JobRun:
-    """Run one job with a JobRun journal row (running → ok | failed)."""
-
-    def _start(session: Session) -> int:
-        row = JobRun(job=name[:64])
-        session.add(row)
-        session.flush()
-        assert row.id is not None
-        return row.id
-
-    job_id = await asyncio.to_thread(_with_session, _start)
-    status, details, error = RunStatus.OK, {}, ""
-    try:
-        details = await work() or {}
-    except Exception as exc:
-        log.exception("job %s failed", name)
-        status, error = RunStatus.FAILED, f"{type(exc).__name__}: {exc}"[:2000]
-
-    def _finish(session: Session) -> JobRun:
-        row = session.get(JobRun, job_id)
-        assert row is not None
-        row.status = details.get("status", status) if status == RunStatus.OK else status
-        row.finished_at = utcnow()
-        row.details = _jsonable(details)
-        row.error = error or str(details.get("error", ""))[:2000]
-        session.add(row)
-        return row
-
-    return await asyncio.to_thread(_with_session, _finish)
-
-
-def mark_interrupted_jobs(session: Session) -> None:
-    session.execute(
-        update(JobRun)
-        .where(JobRun.status == RunStatus.RUNNING)
-        .values(status=RunStatus.INTERRUPTED, finished_at=utcnow())
-    )
-
-
-def _jsonable(details: dict[str, Any]) -> dict[str, Any]:
-    return {
-        k: v if isinstance(v, int | float | str | bool | None | dict | list) else str(v)
-        for k, v in details.items()
-    }
-
-
-def _with_session(func):  # type: ignore[no-untyped-def]
-    with session_scope() as session:
-        return func(session)
-
-
 # --- jobs ------------------------------------------------------------------------------
-
-
-async def collection_job() -> dict[str, Any]:
-    """Collect due sources with a fresh collector (closed afterwards)."""
-    from socstat.services.collection import collect_due_sources, make_collector
-
-    collector = await asyncio.to_thread(make_collector)
-    try:
-        summary = await collect_due_sources(collector=collector)
-    finally:
-        await collector.aclose()
-    if summary is None:
-        return {"status": RunStatus.OK, "sources": 0}
-    return {
-        "status": summary.status,
-        "run_id": summary.run_id,
-        "sources_ok": summary.sources_ok,
-        "sources_partial": summary.sources_partial,
-        "sources_failed": summary.sources_failed,
-        "items_new": summary.items_new,
-        "items_updated": summary.items_updated,
-        "error": summary.error,
-    }
 
 
 async def outbox_job() -> None:
@@ -147,26 +74,52 @@ async def reports_job() -> None:
         log.info("reports: created %d, generated %d", len(result.created), len(result.generated))
 
 
-def _purge(session: Session) -> dict[str, Any]:
-    from socstat.services.accounts import purge_login_attempts
-    from socstat.services.sessions import purge_expired
+def _evaluate_alerts(session: Session) -> dict[str, Any]:
+    from socstat.services.alerts import evaluate_due
+    from socstat.services.alerts.system import check_system
 
+    now = utcnow()
+    result = evaluate_due(session, now=now)
     return {
         "status": RunStatus.OK,
-        "sessions_deleted": purge_expired(session),
-        "login_attempts_deleted": purge_login_attempts(session),
+        "system": check_system(session, now=now),
+        "fired": len(result.fired),
+        "resolved": len(result.resolved),
+        "skipped": len(result.skipped),
+        "digests": result.digests,
     }
 
 
-async def retention_job() -> dict[str, Any]:
-    """Delete ended sessions and old sign-in attempts."""
-    return await asyncio.to_thread(_with_session, _purge)
+async def alerts_job() -> dict[str, Any]:
+    """Evaluate alert rules for windows that closed, send digests held by quiet hours,
+    raise system alerts (evaluation after each collection is a post-run hook)."""
+    return await run_in_session(_evaluate_alerts)
+
+
+def _poll_telegram(session: Session) -> int:
+    from socstat.services.alerts.contacts import poll_telegram_updates
+
+    return poll_telegram_updates(session)
+
+
+async def telegram_job() -> None:
+    """Receive ``/start <code>`` messages that link users' Telegram chats (not journaled)."""
+    from socstat.services.delivery.telegram import TelegramError
+
+    try:
+        linked = await run_in_session(_poll_telegram)
+    except TelegramError as exc:
+        log.warning("telegram getUpdates failed: %s", exc)
+        return
+    if linked:
+        log.info("telegram: %d chat(s) linked", linked)
 
 
 def current_interval(settings: Settings) -> timedelta:
     from socstat.services.collection import collect_interval
 
-    return _with_session(collect_interval)
+    with session_scope() as session:
+        return collect_interval(session)
 
 
 def build_scheduler(settings: Settings | None = None) -> AsyncIOScheduler:
@@ -183,7 +136,7 @@ def build_scheduler(settings: Settings | None = None) -> AsyncIOScheduler:
     interval = current_interval(settings)
 
     async def _collection() -> None:
-        await run_job(COLLECTION_JOB, collection_job)
+        await run_job(COLLECTION_JOB, scheduled_run)
         wanted = await asyncio.to_thread(current_interval, settings)
         _follow_interval(scheduler, settings, wanted)
 
@@ -216,6 +169,21 @@ def build_scheduler(settings: Settings | None = None) -> AsyncIOScheduler:
     )
     scheduler.add_job(
         run_job,
+        IntervalTrigger(minutes=ALERTS_INTERVAL_MINUTES, timezone=settings.tz),
+        args=[ALERTS_JOB, alerts_job],
+        id=ALERTS_JOB,
+        name="Проверка правил оповещений",
+        replace_existing=True,
+    )
+    scheduler.add_job(
+        telegram_job,
+        IntervalTrigger(seconds=TELEGRAM_POLL_SECONDS, timezone=settings.tz),
+        id=TELEGRAM_JOB,
+        name="Привязка чатов Telegram",
+        replace_existing=True,
+    )
+    scheduler.add_job(
+        run_job,
         CronTrigger(hour=3, minute=30, timezone=settings.tz),
         args=[RETENTION_JOB, retention_job],
         id=RETENTION_JOB,
@@ -239,53 +207,101 @@ def _follow_interval(scheduler: AsyncIOScheduler, settings: Settings, wanted: ti
 
 
 class SchedulerService:
-    """Try to become leader; while leader, run the scheduler. Stop releases everything."""
+    """Try to become leader; while leader, run the scheduler. Stop releases everything.
+
+    The leader checks its lock every `check_seconds` and stops its scheduler as soon as the
+    lock is gone (e.g. its database connection was cut), then competes again. A process
+    that just won the lock waits a bit more than `check_seconds` before starting, so a
+    leader that lost the lock without knowing has stopped by then.
+    """
 
     def __init__(
-        self, settings: Settings | None = None, retry_seconds: float = LEADER_RETRY_SECONDS
+        self,
+        settings: Settings | None = None,
+        retry_seconds: float = LEADER_RETRY_SECONDS,
+        check_seconds: float = LEADER_CHECK_SECONDS,
+        build: Callable[[Settings], AsyncIOScheduler] | None = None,
     ) -> None:
         self.settings = settings or get_settings()
         self.lock = ProcessLock(settings=self.settings, key=LEADER_LOCK_KEY, name="scheduler")
         self.scheduler: AsyncIOScheduler | None = None
         self._retry_seconds = retry_seconds
+        self._check_seconds = check_seconds
+        self._build = build
         self._task: asyncio.Task[None] | None = None
 
     @property
     def is_leader(self) -> bool:
-        return self.lock.held
+        return self.scheduler is not None
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._lead(), name="socstat-scheduler-leader")
 
     async def _lead(self) -> None:
         while True:
-            try:
-                got = await asyncio.to_thread(self.lock.acquire)
-            except Exception:
-                log.exception("leader lock attempt failed")
-                got = False
-            if got:
-                await asyncio.to_thread(_with_session, mark_interrupted_jobs)
-                self.scheduler = await asyncio.to_thread(build_scheduler, self.settings)
-                self.scheduler.start()
-                log.info("scheduler started (this process holds the leader lock)")
-                return
+            if await self._acquire():
+                await asyncio.sleep(self._check_seconds * 1.5)
+                if await self._still_held():
+                    await self._start_scheduler()
+                    await self._watch_lock()
+                self._stop_scheduler()
+                await asyncio.to_thread(self.lock.release)
             await asyncio.sleep(self._retry_seconds)
+
+    async def _watch_lock(self) -> None:
+        """Return as soon as a check finds the leader lock gone."""
+        while True:
+            await asyncio.sleep(self._check_seconds)
+            if not await self._still_held():
+                log.warning("leader lock lost: stopping the scheduler")
+                return
+
+    async def _acquire(self) -> bool:
+        try:
+            return await asyncio.to_thread(self.lock.acquire)
+        except Exception:
+            log.exception("leader lock attempt failed")
+            return False
+
+    async def _still_held(self) -> bool:
+        try:
+            return await asyncio.wait_for(
+                asyncio.to_thread(self.lock.check), timeout=self._check_seconds
+            )
+        except TimeoutError:
+            return False
+
+    async def _start_scheduler(self) -> None:
+        await run_in_session(mark_interrupted_jobs)
+        await run_in_session(mark_interrupted_runs)
+        build = self._build or build_scheduler
+        scheduler = await asyncio.to_thread(build, self.settings)
+        scheduler.start()
+        self.scheduler = scheduler
+        log.info("scheduler started (this process holds the leader lock)")
+
+    def _stop_scheduler(self) -> None:
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        self.scheduler = None
 
     async def stop(self) -> None:
         if self._task is not None and not self._task.done():
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        if self.scheduler is not None and self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
-        self.scheduler = None
+        self._stop_scheduler()
         await asyncio.to_thread(self.lock.release)
 
 
 @asynccontextmanager
 async def scheduler_lifespan(app: Any = None) -> AsyncIterator[SchedulerService]:
-    """For `app.register_lifespan_task(scheduler_lifespan)` in the Reflex app."""
+    """For `app.register_lifespan_task(scheduler_lifespan)` in the Reflex app. Every web
+    process and worker collects (a leader's jobs, a user's refresh), so each installs the
+    alerts' post-run hook."""
+    from socstat.services.alerts.hooks import install
+
+    install()
     service = SchedulerService()
     await service.start()
     try:

@@ -53,6 +53,22 @@ def test_database_password_is_not_printed():
     assert "s3cret-pass" not in result.stdout
 
 
+def test_help_loads_neither_the_database_layer_nor_servers() -> None:
+    probe = (
+        "import sys\n"
+        "from socstat.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "heavy = ('socstat.models', 'sqlmodel', 'reflex', 'socstat.sandbox.runner', 'httpx')\n"
+        "print('loaded:', ','.join(m for m in heavy if m in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert "collect" in done.stdout
+    assert done.stdout.strip().splitlines()[-1] == "loaded:"
+
+
 def _one_line_error(result: subprocess.CompletedProcess, code: int) -> str:
     assert result.returncode == code, (result.stdout, result.stderr)
     assert "Traceback" not in result.stderr

@@ -65,3 +65,31 @@ def test_outside_demo_mode_seeding_is_refused_and_creates_nothing(db, monkeypatc
         reset_settings_cache()
     assert session.exec(select(User)).all() == []
     assert session.exec(select(Source)).all() == []
+
+
+def test_add_source_hint_names_communities_of_the_demo_world(demo_env, session):
+    """The examples under the add-source form can be added in demo mode (apiclub and club1
+    are not in the demo world)."""
+    from socstat.demo import add_source_examples, start_demo_sandbox
+    from socstat.services.collection import make_collector
+    from socstat.services.sources import AddOutcome, add_sources
+
+    add_source_examples.cache_clear()
+    asyncio.run(seed_demo())
+    analyst = session.exec(select(User).where(User.email == "analyst@socstat.local")).one()
+    examples = list(add_source_examples())
+
+    async def _add() -> list:
+        collector = make_collector(session)
+        try:
+            return await add_sources(session, actor=analyst, links=examples, collector=collector)
+        finally:
+            await collector.aclose()
+
+    server = start_demo_sandbox()
+    try:
+        results = asyncio.run(_add())
+    finally:
+        server.stop()
+    assert len(examples) == 3 and "apiclub" not in " ".join(examples)
+    assert [r.outcome for r in results] == [AddOutcome.ADDED] * 3, [r.message for r in results]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import timedelta
 
 import pytest
@@ -24,20 +25,19 @@ from socstat.scheduler import (
     OUTBOX_JOB,
     REPORTS_JOB,
     RETENTION_JOB,
-    LeaderLock,
     SchedulerService,
     build_scheduler,
     outbox_job,
-    retention_job,
-    run_job,
 )
 from socstat.services.delivery import enqueue_email
+from socstat.services.jobs import retention_job, run_job
+from socstat.services.locks import LEADER_LOCK_KEY, ProcessLock
 from socstat.settings import get_settings
 from tests.smtp import smtp_server  # noqa: F401  (fixture)
 
 
 def test_second_leader_lock_fails_while_first_holds(db) -> None:
-    first, second = LeaderLock(key=4242), LeaderLock(key=4242)
+    first, second = ProcessLock(key=4242), ProcessLock(key=4242)
     try:
         assert first.acquire() is True
         assert first.acquire() is True  # idempotent for the holder
@@ -81,7 +81,10 @@ async def test_only_one_service_leads(db, monkeypatch) -> None:
     import socstat.scheduler as scheduler_module
 
     monkeypatch.setattr(scheduler_module, "build_scheduler", _idle_scheduler)
-    leader, follower = SchedulerService(retry_seconds=0.05), SchedulerService(retry_seconds=0.05)
+    leader, follower = (
+        SchedulerService(retry_seconds=0.05, check_seconds=0.1),
+        SchedulerService(retry_seconds=0.05, check_seconds=0.1),
+    )
     await leader.start()
     await _until(lambda: leader.is_leader)
     await follower.start()
@@ -113,7 +116,7 @@ async def test_run_worker_stops_cleanly_and_releases_the_lock(db, monkeypatch) -
     stop = asyncio.Event()
     task = asyncio.create_task(scheduler_module.run_worker(stop))
     await asyncio.sleep(0.3)
-    probe = LeaderLock()
+    probe = ProcessLock()
     assert probe.acquire() is False  # the worker leads
     stop.set()
     await asyncio.wait_for(task, 5)
@@ -126,7 +129,6 @@ def test_worker_command_exits_on_sigterm(db) -> None:
     import signal
     import subprocess
     import sys
-    import time
 
     from socstat.settings import PROJECT_ROOT
 
@@ -142,7 +144,7 @@ def test_worker_command_exits_on_sigterm(db) -> None:
     try:
         assert "планировщик запущен" in process.stdout.readline()
         deadline = time.monotonic() + 10
-        probe = LeaderLock()
+        probe = ProcessLock()
         while probe.acquire():  # wait until the worker leads
             probe.release()
             assert time.monotonic() < deadline, "the worker never took the leader lock"
@@ -189,3 +191,49 @@ async def test_retention_job_deletes_only_old_rows(session) -> None:
     session.expire_all()
     assert [s.token_hash for s in session.exec(select(AuthSession)).all()] == ["live"]
     assert len(session.exec(select(LoginAttempt)).all()) == 1
+
+
+async def test_a_leader_whose_lock_connection_dies_stops_before_the_next_one_starts(db) -> None:
+    if db.dialect.name != "postgresql":
+        pytest.skip("the leader lock's connection exists on PostgreSQL only")
+    from sqlalchemy import text
+
+    ticks: list[tuple[str, float]] = []
+
+    def recorder(name: str):  # type: ignore[no-untyped-def]
+        def build(settings):  # type: ignore[no-untyped-def]
+            from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+            scheduler = AsyncIOScheduler()
+            scheduler.add_job(
+                lambda: ticks.append((name, time.monotonic())), "interval", seconds=0.05
+            )
+            return scheduler
+
+        return build
+
+    old = SchedulerService(retry_seconds=0.05, check_seconds=0.2, build=recorder("old"))
+    new = SchedulerService(retry_seconds=0.05, check_seconds=0.2, build=recorder("new"))
+    await old.start()
+    await _until(lambda: old.is_leader and len(ticks) >= 3)
+    await new.start()
+    await asyncio.sleep(0.5)
+    assert not new.is_leader
+    with db.connect() as conn:
+        killed = conn.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory'"
+                " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+                " AND objid = :low"
+            ),
+            {"low": LEADER_LOCK_KEY & 0xFFFFFFFF},
+        ).all()
+    assert killed == [(True,)]
+    await _until(lambda: not old.is_leader)
+    await _until(lambda: new.is_leader and sum(n == "new" for n, _ in ticks) >= 3)
+    await old.stop()
+    await new.stop()
+    last_old = max(t for n, t in ticks if n == "old")
+    first_new = min(t for n, t in ticks if n == "new")
+    assert last_old < first_new  # never both at once: no tick ran twice
+    assert [n for n, _ in ticks] == sorted((n for n, _ in ticks), key=lambda n: n == "new")

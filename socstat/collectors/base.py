@@ -7,10 +7,15 @@ the database. Figures the platform did not give are None — never 0.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
+
+# The token a collector uses against the built-in sandbox (demo mode: no tokens configured);
+# the sandbox accepts any token then.
+DEMO_TOKEN = "socstat-demo-token"
 
 
 class LinkError(ValueError):
@@ -94,6 +99,29 @@ class SourceResult:
     deleted_posts: list[str] = field(default_factory=list)
 
 
+def mask_token(token: str) -> str:
+    """A token as it may appear in logs and messages: never the secret itself."""
+    if len(token) <= 8:
+        return "***"
+    return f"{token[:2]}…{token[-4:]}"
+
+
+def token_fingerprint(token: str) -> str:
+    """A stable, non-secret id of a token (matching stored tokens, leasing it to one run)."""
+    return hashlib.sha256(token.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class TokenProblem:
+    """A token the platform refused; ``masked`` is safe to show to administrators."""
+
+    masked: str
+    kind: str
+    code: int
+    reason: str
+    fingerprint: str = ""
+
+
 @dataclass
 class UsageStats:
     requests: int = 0
@@ -108,6 +136,16 @@ class UsageStats:
 class Collector(Protocol):
     platform: str
     usage: UsageStats
+
+    @property
+    def token_fingerprints(self) -> list[str]:
+        """Fingerprints of every token this collector may use (see `token_fingerprint`)."""
+        ...
+
+    @property
+    def invalid_tokens(self) -> list[TokenProblem]:
+        """Tokens the platform refused so far (the collector carries on without them)."""
+        ...
 
     async def resolve(self, link: str) -> CommunityInfo:
         """Parse a link/id, resolve it, describe the community; LinkError if not one."""

@@ -5,13 +5,7 @@ from datetime import datetime
 from sqlmodel import Field, SQLModel, UniqueConstraint
 
 from socstat.models.base import UTCDateTime, utcnow
-
-
-class Role:
-    ANALYST = "analyst"
-    DIRECTOR = "director"
-    ADMIN = "admin"
-    ALL = (ANALYST, DIRECTOR, ADMIN)
+from socstat.roles import Role as Role  # re-exported: socstat.models.Role is the usual import
 
 
 class User(SQLModel, table=True):

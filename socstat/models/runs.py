@@ -33,6 +33,8 @@ class CollectionRun(SQLModel, table=True):
     items_new: int = 0
     items_updated: int = 0
     error: str = Field(default="", max_length=2000)
+    # written every few seconds while the run is alive; a stale one means the process died
+    heartbeat_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class CollectionRunSource(SQLModel, table=True):

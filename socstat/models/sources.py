@@ -47,6 +47,9 @@ class Source(SQLModel, table=True):
     last_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_error: str = Field(default="", max_length=1000)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # the collection run collecting this source now, until its lease ends (see collection)
+    claimed_by: int | None = None
+    claimed_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Subscription(SQLModel, table=True):

@@ -26,6 +26,7 @@ from socstat.models.accounts import LoginAttempt, OneTimeToken, Role, User
 from socstat.models.base import utcnow
 from socstat.services import audit, delivery, ratelimit, sessions, throttle, twofactor
 from socstat.services.delivery import links
+from socstat.services.errors import FieldError
 from socstat.services.passwords import (
     dummy_verify,
     hash_password,
@@ -75,25 +76,13 @@ MSG_EMAIL_TAKEN = "Этот адрес уже используется друг�
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-class AccountError(Exception):
-    """A flow step failed; ``str(exc)`` is a Russian message for the UI."""
-
-
-class EmailChangeError(AccountError):
-    """An email change request was refused; ``field`` names the form input to show the
-    message under: "new_email" or "email_password"."""
-
-    def __init__(self, message: str, *, field: str) -> None:
-        super().__init__(message)
-        self.field = field
+class AccountError(FieldError):
+    """A flow step failed; ``str(exc)`` is a Russian message for the UI, ``field`` the
+    argument it concerns ("" for none in particular)."""
 
 
 class WrongSecret(AccountError, KeepChanges):
     """A wrong current password: the failure stays counted (the unit of work commits)."""
-
-
-class WrongEmailPassword(EmailChangeError, KeepChanges):
-    """A wrong current password in the email change form (counted, like WrongSecret)."""
 
 
 @dataclass(frozen=True)
@@ -136,7 +125,7 @@ def validate_email(email: str) -> str:
     """The normalized address, or AccountError when it does not look like one."""
     normalized = normalize_email(email)
     if len(normalized) > MAX_EMAIL_LENGTH or not _EMAIL_RE.match(normalized):
-        raise AccountError("Введите корректный адрес электронной почты.")
+        raise AccountError("Введите корректный адрес электронной почты.", field="email")
     return normalized
 
 
@@ -149,7 +138,7 @@ def check_new_password(password: str, *, email: str) -> None:
     """AccountError with the policy message when the password is not acceptable."""
     problem = password_problem(password, email=email)
     if problem:
-        raise AccountError(problem)
+        raise AccountError(problem, field="new_password")
 
 
 def build_link(purpose: str, token: str) -> str:
@@ -581,10 +570,10 @@ def change_password(
         reason="current_password",
         verify=lambda: verify_password(current_password, user.password_hash),
     ):
-        raise WrongSecret("Текущий пароль указан неверно.")
+        raise WrongSecret("Текущий пароль указан неверно.", field="current_password")
     check_new_password(new_password, email=user.email)
     if verify_password(new_password, user.password_hash):
-        raise AccountError("Новый пароль совпадает с текущим.")
+        raise AccountError("Новый пароль совпадает с текущим.", field="new_password")
     user.password_hash = hash_password(new_password)
     user.password_changed_at = utcnow()
     session.add(user)
@@ -730,7 +719,7 @@ def update_profile(session: Session, *, user: User, name: str, timezone: str | N
         try:
             zoneinfo.ZoneInfo(timezone)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise AccountError("Неизвестный часовой пояс.") from None
+            raise AccountError("Неизвестный часовой пояс.", field="timezone") from None
     user.name = name.strip()[:200]
     user.timezone = timezone or None
     session.add(user)
@@ -797,13 +786,13 @@ def request_email_change(
     opened. A newer request supersedes older pending ones. When the new address belongs
     to another account the answer, the notice and the pending state are the same, but no
     link is sent — its owner gets an email instead (as with registration, nothing reveals
-    whether an address has an account). Raises EmailChangeError for bad input or a wrong
-    password; returns the message to show.
+    whether an address has an account). Raises AccountError (with its ``field``) for bad
+    input or a wrong password; returns the message to show.
     """
     now = now or utcnow()
     problem = new_email_problem(new_email, current_email=user.email)
     if problem:
-        raise EmailChangeError(problem, field="new_email")
+        raise AccountError(problem, field="new_email")
     if user.blocked_at is not None:
         raise AccountError(MSG_BLOCKED)
     if not throttle.check_secret(
@@ -813,10 +802,10 @@ def request_email_change(
         reason="current_password",
         verify=lambda: verify_password(current_password, user.password_hash),
     ):
-        raise WrongEmailPassword("Текущий пароль указан неверно.", field="email_password")
+        raise WrongSecret("Текущий пароль указан неверно.", field="current_password")
     address = normalize_email(new_email)
     if not _allowed("email_change", ip=ip, recipient=address):
-        raise EmailChangeError(ratelimit.MSG_LIMITED, field="new_email")
+        raise AccountError(ratelimit.MSG_LIMITED, field="new_email")
     owner = get_user_by_email(session, email=address)
     _invalidate_tokens(session, user_id=user.id or 0, purpose=EMAIL_CHANGE, now=now)
     # Minted in both cases so the pending state looks the same; when the address is taken

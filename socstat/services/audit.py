@@ -1,15 +1,9 @@
-"""The audit trail: record who did what, and let admins browse it.
+"""The audit trail: record who did what, and let admins browse it in words.
 
-Well-known actions: auth.sign_in, auth.sign_in_failed, auth.sign_out, auth.sign_out_all,
-auth.lockout, auth.password_changed, auth.password_reset_requested, auth.password_reset,
-auth.registered, auth.confirmed, auth.invitation_accepted, auth.2fa_enabled,
-auth.2fa_disabled, auth.2fa_reset, auth.recovery_codes_regenerated, auth.session_revoked,
-user.created, user.invited, user.role_changed, user.blocked, user.unblocked,
-user.teams_changed, user.sessions_revoked, user.email_change_requested,
-user.email_change_cancelled, user.email_changed, team.created, team.renamed,
-team.director_changed, team.members_changed, team.deleted, settings.changed, token.added,
-token.removed, email.test, source.add, source.remove, alert.create, alert.enable,
-alert.delete, report.download, report.delete.
+Every action a service records is a key of :data:`ACTION_LABELS` (its Russian label);
+``list_events`` returns typed rows carrying both the raw codes (for filters and tooltips)
+and the labels: the action, the subject («Пользователь ivan@example.org», «Источник City
+Music») and the details («роль: Аналитик → Руководитель»).
 Details never contain secrets (passwords, tokens, codes).
 """
 
@@ -22,19 +16,168 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from socstat.models.accounts import User
+from socstat import formatting
+from socstat.models.accounts import Role, Team, User
+from socstat.models.alerts import AlertRule
 from socstat.models.audit import AuditEvent
+from socstat.models.sources import Source
 from socstat.services.authz import require_admin
 
 _SECRET_KEYS = ("password", "token", "secret", "code")
 
+ACTION_LABELS: dict[str, str] = {
+    "auth.sign_in": "Вход в систему",
+    "auth.sign_in_failed": "Неудачная попытка входа",
+    "auth.sign_out": "Выход из системы",
+    "auth.sign_out_all": "Выход на всех устройствах",
+    "auth.lockout": "Вход временно заблокирован",
+    "auth.password_changed": "Смена пароля",
+    "auth.password_reset_requested": "Запрос сброса пароля",
+    "auth.password_reset": "Сброс пароля",
+    "auth.registered": "Регистрация",
+    "auth.confirmed": "Подтверждение адреса",
+    "auth.invitation_accepted": "Приглашение принято",
+    "auth.2fa_enabled": "Двухфакторная защита включена",
+    "auth.2fa_disabled": "Двухфакторная защита отключена",
+    "auth.2fa_reset": "Двухфакторная защита сброшена",
+    "auth.recovery_codes_regenerated": "Новые резервные коды",
+    "auth.session_revoked": "Сеанс завершён",
+    "user.created": "Пользователь создан",
+    "user.invited": "Приглашение отправлено",
+    "user.role_changed": "Смена роли",
+    "user.blocked": "Пользователь заблокирован",
+    "user.unblocked": "Пользователь разблокирован",
+    "user.teams_changed": "Смена команд пользователя",
+    "user.sessions_revoked": "Сеансы пользователя завершены",
+    "user.email_change_requested": "Запрос смены адреса",
+    "user.email_change_cancelled": "Смена адреса отменена",
+    "user.email_changed": "Адрес почты изменён",
+    "team.created": "Команда создана",
+    "team.renamed": "Команда переименована",
+    "team.director_changed": "Смена руководителя команды",
+    "team.members_changed": "Смена состава команды",
+    "team.deleted": "Команда удалена",
+    "settings.changed": "Изменение настройки",
+    "token.added": "Токен ВКонтакте добавлен",
+    "token.removed": "Токен ВКонтакте удалён",
+    "email.test": "Тестовое письмо",
+    "source.add": "Источник добавлен",
+    "source.remove": "Источник удалён из списка",
+    "alert.create": "Оповещение создано",
+    "alert.enable": "Оповещение включено",
+    "alert.delete": "Оповещение удалено",
+    "report.download": "Отчёт скачан",
+    "report.delete": "Отчёт удалён",
+    "secret.unreadable": "Секрет не расшифровывается",
+    "secrets.rotated": "Ключ шифрования сменён",
+}
+ACTION_GROUPS: dict[str, str] = {
+    "auth.": "Вход и безопасность",
+    "user.": "Пользователи",
+    "team.": "Команды",
+    "settings.": "Настройки",
+    "token.": "Токены",
+    "email.": "Почта",
+    "source.": "Источники",
+    "alert.": "Оповещения",
+    "report.": "Отчёты",
+    "secret.": "Нерасшифровываемые секреты",
+    "secrets.": "Смена ключа шифрования",
+}
+_SUBJECT_LABELS = {
+    "user": "Пользователь",
+    "team": "Команда",
+    "source": "Источник",
+    "alert": "Оповещение",
+    "report": "Отчёт",
+    "api_token": "Токен",
+    "session": "Сеанс",
+    "setting": "Настройка",
+    "email": "Адрес",
+    "vk_token": "Токен",
+    "smtp_password": "Пароль SMTP",
+    "totp_secret": "Секрет двухфакторной защиты пользователя",
+}
+_SETTING_LABELS = {
+    "collect_interval_hours": "интервал сбора, ч",
+    "self_registration": "самостоятельная регистрация",
+    "require_2fa_admins": "двухфакторная защита для администраторов",
+    "smtp": "почтовый сервер (SMTP)",
+}
+_DETAIL_LABELS = {
+    "email": "адрес",
+    "role": "роль",
+    "old_email": "старый адрес",
+    "new_email": "новый адрес",
+    "name": "название",
+    "kind": "тип",
+    "label": "подпись",
+    "key": "настройка",
+    "method": "способ",
+    "reason": "причина",
+    "until": "до",
+    "sessions": "сеансов",
+    "sessions_revoked": "завершено сеансов",
+    "link": "ссылка",
+    "external_id": "id ВКонтакте",
+    "team_ids": "команды",
+    "member_ids": "участники",
+    "director_id": "руководитель",
+    "user_id": "пользователь",
+    "resend": "повторно",
+    "demo": "демо",
+    "cleared": "очищено",
+    "during": "при",
+}
+_VALUE_LABELS = {  # how one signed in / failed: details "method" and "reason"
+    "password": "пароль",
+    "2fa": "пароль и код двухфакторной защиты",
+}
+_MODELS: dict[str, tuple[type[Any], str]] = {
+    "user": (User, "email"),
+    "team": (Team, "name"),
+    "source": (Source, "name"),
+    "alert": (AlertRule, "name"),
+}
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    """One audit event: the raw codes and their labels."""
+
+    id: int
+    created_at: datetime
+    user_id: int | None
+    actor_email: str
+    action: str
+    action_label: str
+    target_type: str
+    target_id: str
+    target_label: str
+    ip: str
+    details: dict[str, Any]
+    details_label: str
+
 
 @dataclass(frozen=True)
 class AuditPage:
-    """One page of audit events (plain dicts for the UI) and the total matching count."""
+    """One page of audit events and the total matching count."""
 
-    items: list[dict[str, Any]]
+    items: list[AuditRow]
     total: int
+
+
+def action_label(action: str) -> str:
+    """«Вход в систему» for ``auth.sign_in``; an unknown action stays as it is."""
+    return ACTION_LABELS.get(action, action)
+
+
+def action_choices() -> list[tuple[str, str]]:
+    """``(filter, label)`` for the action filter: the groups (prefix filters), then every
+    action by label."""
+    groups = list(ACTION_GROUPS.items())
+    actions = sorted(ACTION_LABELS.items(), key=lambda item: item[1])
+    return groups + actions
 
 
 def _clean(details: dict[str, Any] | None) -> dict[str, Any]:
@@ -70,19 +213,93 @@ def record(
     return event
 
 
-def event_to_dict(event: AuditEvent) -> dict[str, Any]:
-    """An audit event as a plain dict."""
-    return {
-        "id": event.id,
-        "created_at": event.created_at,
-        "user_id": event.user_id,
-        "actor_email": event.actor_email,
-        "action": event.action,
-        "target_type": event.target_type,
-        "target_id": event.target_id,
-        "ip": event.ip,
-        "details": dict(event.details or {}),
-    }
+def _user_ids_in_details(event: AuditEvent) -> list[int]:
+    """Users a detail names by id: a subscriber, a team's (old and new) director."""
+    details = event.details or {}
+    keys = ["user_id", "director_id"]
+    if event.action == "team.director_changed":
+        keys += ["old", "new"]
+    return [details[k] for k in keys if isinstance(details.get(k), int)]
+
+
+def _names(session: Session, events: list[AuditEvent]) -> dict[tuple[str, str], str]:
+    """What each (target type, id) of ``events`` is called now, one query per type."""
+    wanted: dict[str, set[int]] = {}
+    for event in events:
+        if event.target_type in _MODELS and event.target_id.isdigit():
+            wanted.setdefault(event.target_type, set()).add(int(event.target_id))
+        for value in _user_ids_in_details(event):
+            wanted.setdefault("user", set()).add(value)
+    names: dict[tuple[str, str], str] = {}
+    for kind, ids in wanted.items():
+        model, attribute = _MODELS[kind]
+        rows = session.exec(select(model).where(col(model.id).in_(ids))).all()
+        names.update({(kind, str(row.id)): getattr(row, attribute) or "" for row in rows})
+    return names
+
+
+def _value(key: str, value: Any, names: dict[tuple[str, str], str], *, user: bool = False) -> str:
+    if isinstance(value, str) and (key == "role" or key in ("old", "new")):
+        return Role.LABELS.get(value, value) if value else "—"
+    if (user or key in ("user_id", "director_id")) and isinstance(value, int):
+        return names.get(("user", str(value)), f"#{value}")
+    if key == "key":
+        return _SETTING_LABELS.get(str(value), str(value))
+    if key in ("method", "reason"):
+        return _VALUE_LABELS.get(str(value), str(value))
+    if isinstance(value, bool):
+        return "да" if value else "нет"
+    if isinstance(value, float):
+        return formatting.number(value)
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) or "—"
+    return "—" if value is None or value == "" else str(value)
+
+
+def _details_label(event: AuditEvent, names: dict[tuple[str, str], str]) -> str:
+    """«Аналитик → Руководитель», «адрес: ivan@example.org, роль: Аналитик»."""
+    details = dict(event.details or {})
+    parts = []
+    if "old" in details or "new" in details:
+        user = event.action == "team.director_changed"
+        old = _value("old", details.pop("old", None), names, user=user)
+        new = _value("new", details.pop("new", None), names, user=user)
+        parts.append(f"{old} → {new}")
+    parts += [f"{_DETAIL_LABELS.get(k, k)}: {_value(k, v, names)}" for k, v in details.items()]
+    return ", ".join(parts)
+
+
+def _target_label(event: AuditEvent, names: dict[tuple[str, str], str]) -> str:
+    kind, ident = event.target_type, event.target_id
+    if not kind:
+        return "—"
+    noun = _SUBJECT_LABELS.get(kind, kind)
+    if kind == "setting":
+        return f"{noun} «{_SETTING_LABELS.get(ident, ident)}»"
+    name = names.get((kind, ident))
+    if name:
+        return f"{noun} {name}"
+    if kind in _MODELS:
+        return f"{noun} #{ident} (удалён)" if ident else noun
+    return f"{noun} {ident}".strip() if kind == "email" else f"{noun} #{ident}".rstrip(" #")
+
+
+def _row(event: AuditEvent, names: dict[tuple[str, str], str]) -> AuditRow:
+    details = dict(event.details or {})
+    return AuditRow(
+        id=event.id or 0,
+        created_at=event.created_at,
+        user_id=event.user_id,
+        actor_email=event.actor_email,
+        action=event.action,
+        action_label=action_label(event.action),
+        target_type=event.target_type,
+        target_id=event.target_id,
+        target_label=_target_label(event, names),
+        ip=event.ip,
+        details=details,
+        details_label=_details_label(event, names),
+    )
 
 
 def list_events(
@@ -118,4 +335,6 @@ def list_events(
         .limit(limit)
         .offset(max(0, int(offset)))
     ).all()
-    return AuditPage(items=[event_to_dict(row) for row in rows], total=int(total))
+    events = list(rows)
+    names = _names(session, events)
+    return AuditPage(items=[_row(event, names) for event in events], total=int(total))

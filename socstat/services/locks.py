@@ -68,6 +68,19 @@ class ProcessLock:
         self._connection = connection
         return True
 
+    def check(self) -> bool:
+        """Whether the lock is still held: PostgreSQL's lock lives as long as its connection,
+        so a connection that no longer answers (terminated, network gone) means it is lost."""
+        if self._fd is not None:
+            return True
+        if self._connection is None:
+            return False
+        try:
+            self._connection.execute(text("SELECT 1")).scalar()
+        except Exception:
+            return False
+        return True
+
     def lock_path(self) -> Path:
         settings = self._settings or get_settings()
         return Path(settings.data_dir) / f"{self._name}.lock"

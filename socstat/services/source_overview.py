@@ -9,7 +9,7 @@ reveals data outside what `visible_source_ids` / `visible_user_ids` allow.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func
@@ -26,11 +26,8 @@ from socstat.models import (
 )
 from socstat.services.authz import require_active, visible_user_ids
 from socstat.services.collection import Trigger
+from socstat.services.collection.journal import STALE_AFTER
 from socstat.settings import get_settings
-
-# A manual run older than this is not considered "in progress" any more (a crashed worker
-# leaves its run "running" until the next run marks it interrupted).
-MANUAL_RUN_TTL = timedelta(minutes=30)
 
 
 @dataclass(frozen=True)
@@ -111,7 +108,8 @@ class ManualRunProgress:
 def running_manual_run(
     session: Session, *, actor: User, now: datetime | None = None
 ) -> ManualRunProgress | None:
-    """The actor's manual collection run still in progress (recent), with sources done."""
+    """The actor's manual collection run still in progress (its heartbeat is fresh), with
+    the number of sources done."""
     actor = require_active(actor)
     now = now or utcnow()
     run = session.exec(
@@ -120,7 +118,7 @@ def running_manual_run(
             CollectionRun.started_by == actor.id,
             CollectionRun.trigger == Trigger.MANUAL,
             CollectionRun.status == RunStatus.RUNNING,
-            CollectionRun.started_at >= now - MANUAL_RUN_TTL,
+            CollectionRun.heartbeat_at >= now - STALE_AFTER,
         )
         .order_by(CollectionRun.started_at.desc())
     ).first()

@@ -7,6 +7,7 @@ their team's sources, admins see and manage everything (see `socstat.services.au
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -28,7 +29,7 @@ class AddOutcome:
 
 @dataclass(frozen=True)
 class AddResult:
-    """The outcome of one link given to `add_sources` (message is for the user, Russian)."""
+    """The outcome of one link given to `subscribe` (message is for the user, Russian)."""
 
     link: str
     outcome: str
@@ -106,44 +107,72 @@ def _subscriber_for(session: Session, actor: User, user_id: int | None) -> User:
 # --- adding ---------------------------------------------------------------------------
 
 
-async def add_sources(
-    session: Session,
-    *,
-    actor: User,
-    links: list[str],
-    collector: Collector,
-    user_id: int | None = None,
-    ip: str = "",
-) -> list[AddResult]:
-    """Resolve each link and subscribe the user to its community (one result per link).
+@dataclass(frozen=True)
+class ResolvedLink:
+    """One link as the platform described it (`info`), or why it could not (`error`)."""
 
-    `user_id` lets an admin add sources for someone else. A bad link yields an error
-    result and does not stop the others. Commits each link's change separately.
+    link: str
+    platform: str
+    info: CommunityInfo | None = None
+    error: str = ""
+
+
+async def resolve_links(collector: Collector, links: list[str]) -> list[ResolvedLink]:
+    """Ask the platform about each link (no database: hold no session while waiting).
+
+    All links are asked at once (the collector batches the calls); results keep the links'
+    order. Blank links are skipped; a bad link yields an error entry, not an exception.
     """
-    actor = _require_actor(actor)
-    subscriber = _subscriber_for(session, actor, user_id)
-    results: list[AddResult] = []
-    for raw in links:
-        link = raw.strip()
-        if not link:
-            continue
+
+    async def _one(link: str) -> ResolvedLink:
         try:
             info = await collector.resolve(link)
         except LinkError as exc:
-            results.append(AddResult(link, AddOutcome.ERROR, str(exc) or "Неверная ссылка."))
-            continue
+            return ResolvedLink(link, collector.platform, error=str(exc))
         except CollectorError as exc:
-            message = f"Не удалось проверить ссылку: {exc}"
-            results.append(AddResult(link, AddOutcome.ERROR, message))
+            error = f"Не удалось проверить ссылку: {exc}"
+            return ResolvedLink(link, collector.platform, error=error)
+        return ResolvedLink(link, collector.platform, info=info)
+
+    wanted = [link.strip() for link in links if link.strip()]
+    return list(await asyncio.gather(*(_one(link) for link in wanted)))
+
+
+def check_can_subscribe(session: Session, *, actor: User, user_id: int | None = None) -> int:
+    """Raise PermissionDenied/LookupError unless the actor may add sources for `user_id`
+    (default: themselves); the subscriber's id. Call it before resolving links, so a refused
+    actor never makes the platform work."""
+    subscriber = _subscriber_for(session, _require_actor(actor), user_id)
+    assert subscriber.id is not None
+    return subscriber.id
+
+
+def subscribe(
+    session: Session,
+    *,
+    actor: User,
+    resolved: list[ResolvedLink],
+    user_id: int | None = None,
+    ip: str = "",
+) -> list[AddResult]:
+    """Subscribe the user (default: the actor; an admin may name another) to each resolved
+    community; one result per link. The caller's unit of work commits."""
+    actor = _require_actor(actor)
+    subscriber = _subscriber_for(session, actor, user_id)
+    results: list[AddResult] = []
+    for item in resolved:
+        if item.info is None:
+            message = item.error or "Неверная ссылка."
+            results.append(AddResult(item.link, AddOutcome.ERROR, message))
             continue
         results.append(
             _store_subscription(
                 session,
                 actor=actor,
                 subscriber=subscriber,
-                link=link,
-                info=info,
-                platform=collector.platform,
+                link=item.link,
+                info=item.info,
+                platform=item.platform,
                 ip=ip,
             )
         )
@@ -168,7 +197,6 @@ def _store_subscription(
     ).first()
     label = source.name or source.screen_name or source.external_id
     if existing is not None:
-        session.commit()
         return AddResult(link, AddOutcome.ALREADY, "Уже отслеживается.", source.id, label)
     session.add(Subscription(user_id=subscriber.id, source_id=source.id))
     audit.record(
@@ -180,7 +208,7 @@ def _store_subscription(
         details={"link": link, "user_id": subscriber.id, "external_id": source.external_id},
         ip=ip,
     )
-    session.commit()
+    session.flush()
     return AddResult(link, AddOutcome.ADDED, "Добавлено.", source.id, label)
 
 
@@ -192,11 +220,10 @@ def _find_or_create_source(session: Session, *, platform: str, info: CommunityIn
         return source
     source = Source(platform=platform, external_id=info.external_id)
     apply_info(source, info)
-    session.add(source)
     try:
-        session.flush()
+        with session.begin_nested():
+            session.add(source)
     except IntegrityError:  # a concurrent add of the same community won the race
-        session.rollback()
         found = session.exec(
             select(Source).where(
                 Source.platform == platform, Source.external_id == info.external_id

@@ -22,6 +22,7 @@ from socstat.models.base import utcnow
 from socstat.models.system import ApiToken, SystemSetting
 from socstat.services import audit
 from socstat.services.authz import require_admin
+from socstat.services.errors import FieldError
 from socstat.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -33,8 +34,9 @@ SMTP = "smtp"
 TOKEN_KINDS = ("user", "community", "video", "service")
 
 
-class SettingsValidationError(ValueError):
-    """A bad setting value; ``str(exc)`` is a Russian message for the UI."""
+class SettingsValidationError(FieldError, ValueError):
+    """A bad setting value; ``str(exc)`` is a Russian message for the UI, ``field`` the
+    argument it concerns."""
 
 
 @dataclass(frozen=True)
@@ -253,17 +255,19 @@ def set_smtp(
     require_admin(actor)
     host = host.strip()
     if not host or any(ch.isspace() for ch in host):
-        raise SettingsValidationError("Укажите адрес SMTP-сервера.")
+        raise SettingsValidationError("Укажите адрес SMTP-сервера.", field="host")
     try:
         port = int(port)
     except (TypeError, ValueError):
-        raise SettingsValidationError("Порт должен быть числом от 1 до 65535.") from None
+        raise SettingsValidationError(
+            "Порт должен быть числом от 1 до 65535.", field="port"
+        ) from None
     if not 1 <= port <= 65535:
-        raise SettingsValidationError("Порт должен быть числом от 1 до 65535.")
+        raise SettingsValidationError("Порт должен быть числом от 1 до 65535.", field="port")
     if "@" not in from_addr:
-        raise SettingsValidationError("Укажите адрес отправителя.")
+        raise SettingsValidationError("Укажите адрес отправителя.", field="from_addr")
     if starttls and ssl:
-        raise SettingsValidationError("Выберите что-то одно: STARTTLS или SSL.")
+        raise SettingsValidationError("Выберите что-то одно: STARTTLS или SSL.", field="ssl")
     row = _row(session, SMTP)
     previous = row.value if row is not None and isinstance(row.value, dict) else {}
     if password is None:
@@ -360,9 +364,9 @@ def add_vk_token(
     require_admin(actor)
     token = token.strip()
     if len(token) < 16 or any(ch.isspace() for ch in token):
-        raise SettingsValidationError("Токен выглядит неверно.")
+        raise SettingsValidationError("Токен выглядит неверно.", field="token")
     if kind not in TOKEN_KINDS:
-        raise SettingsValidationError("Неизвестный тип токена.")
+        raise SettingsValidationError("Неизвестный тип токена.", field="kind")
     row = ApiToken(
         platform="vk",
         kind=kind,

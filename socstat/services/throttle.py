@@ -12,18 +12,18 @@ arrive at once, and the lockout notice is queued exactly once.
 
 from __future__ import annotations
 
-import zoneinfo
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
+from socstat import formatting
 from socstat.db import KeepChanges
 from socstat.models.accounts import LoginAttempt, User
 from socstat.models.base import utcnow
 from socstat.services import audit, delivery
-from socstat.settings import get_settings
+from socstat.services.errors import FieldError
 
 ACCOUNT_THRESHOLD = 5
 IP_THRESHOLD = 20
@@ -32,15 +32,16 @@ BASE_LOCK = timedelta(minutes=15)
 THROTTLE_LOOKBACK = timedelta(hours=24)
 
 
-class Throttled(KeepChanges):
+class Throttled(FieldError, KeepChanges):
     """Too many failed attempts: ``until`` is when the account (or address) opens again.
-    The failure that caused it is committed although the step fails."""
+    The failure that caused it is committed although the step fails; ``field`` is the
+    input whose secret was refused ("" at sign-in)."""
 
-    def __init__(self, until: datetime, now: datetime) -> None:
+    def __init__(self, until: datetime, now: datetime, *, field: str = "") -> None:
         self.until = until
         self.retry_after = max(1, int(-(-(until - now).total_seconds() // 1)))
         minutes = max(1, -(-self.retry_after // 60))
-        super().__init__(f"Слишком много попыток. Повторите через {minutes} мин.")
+        super().__init__(f"Слишком много попыток. Повторите через {minutes} мин.", field=field)
 
 
 def lock_account(session: Session, *, email: str) -> User | None:
@@ -147,12 +148,11 @@ def record_success(session: Session, *, email: str, ip: str, now: datetime) -> N
 
 def _notify_lockout(session: Session, *, user: User, until: datetime, ip: str) -> None:
     key = f"lockout:{user.id}:{int(until.timestamp())}"
-    local = until.astimezone(zoneinfo.ZoneInfo(user.timezone or get_settings().timezone))
     delivery.enqueue_email(
         session,
         to=user.email,
         template="lockout",
-        context={"user": user, "ip": ip, "until": f"{local:%H:%M %d.%m.%Y}"},
+        context={"user": user, "ip": ip, "until": formatting.moment(until, user.timezone)},
         dedup_key=key,
     )
     audit.record(
@@ -181,13 +181,14 @@ def check_secret(
     :class:`~socstat.db.KeepChanges` error so the failure is committed."""
     now = now or utcnow()
     ip = (ip or "")[:64]
+    field = "code" if reason == "2fa" else reason
     lock_account(session, email=user.email)
     until = throttle_until(session, email=user.email, ip=ip, now=now)
     if until is not None:
-        raise Throttled(until, now)
+        raise Throttled(until, now, field=field)
     if verify():
         return True
     until = record_failure(session, email=user.email, ip=ip, user=user, now=now, reason=reason)
     if until is not None:
-        raise Throttled(until, now)
+        raise Throttled(until, now, field=field)
     return False

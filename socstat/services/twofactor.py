@@ -31,6 +31,7 @@ from socstat.db import KeepChanges
 from socstat.models.accounts import RecoveryCode, Role, TotpUse, User
 from socstat.models.base import utcnow
 from socstat.services import audit, sessions, throttle
+from socstat.services.errors import FieldError
 from socstat.services.passwords import verify_password
 from socstat.services.system_settings import require_2fa_for_admins
 
@@ -39,8 +40,9 @@ RECOVERY_CODES = 10
 _RECOVERY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
-class TwoFactorError(Exception):
-    """A 2FA step failed; ``str(exc)`` is a Russian message for the UI."""
+class TwoFactorError(FieldError):
+    """A 2FA step failed; ``str(exc)`` is a Russian message for the UI, ``field`` the
+    argument it concerns (``code``, ``password``; "" for the step as a whole)."""
 
 
 class WrongCode(TwoFactorError, KeepChanges):
@@ -125,7 +127,9 @@ def confirm_enrolment(
     if not user.totp_secret_enc:
         raise TwoFactorError("Сначала начните подключение двухфакторной защиты.")
     if not verify_totp(session, user=user, code=code, now=now):
-        raise TwoFactorError("Неверный код. Проверьте время на телефоне и попробуйте снова.")
+        raise TwoFactorError(
+            "Неверный код. Проверьте время на телефоне и попробуйте снова.", field="code"
+        )
     user.totp_enabled = True
     session.add(user)
     codes = _replace_recovery_codes(session, user=user)
@@ -178,7 +182,7 @@ def regenerate_recovery_codes(
         verify=lambda: verify_totp(session, user=user, code=code, now=now),
         now=now,
     ):
-        raise WrongCode("Неверный код из приложения.")
+        raise WrongCode("Неверный код из приложения.", field="code")
     codes = _replace_recovery_codes(session, user=user)
     audit.record(
         session,
@@ -303,7 +307,7 @@ def disable(
         verify=lambda: verify_password(password, user.password_hash),
         now=now,
     ):
-        raise WrongCode("Неверный пароль.")
+        raise WrongCode("Неверный пароль.", field="password")
     if not throttle.check_secret(
         session,
         user=user,
@@ -312,7 +316,7 @@ def disable(
         verify=lambda: verify_second_factor(session, user=user, code=code, now=now),
         now=now,
     ):
-        raise WrongCode("Неверный код.")
+        raise WrongCode("Неверный код.", field="code")
     clear_two_factor(session, user=user)
     audit.record(
         session,

@@ -66,11 +66,7 @@ from socstat.services.twofactor import needs_2fa_enrolment
 
 T = TypeVar("T")
 
-ROLE_LABELS: dict[str, str] = {
-    Role.ANALYST: "Аналитик",
-    Role.DIRECTOR: "Руководитель",
-    Role.ADMIN: "Администратор",
-}
+ROLE_LABELS: dict[str, str] = Role.LABELS
 LOGIN_PATH = "/login"
 ENROL_PATH = "/profile"
 # Pages a half-signed-in or signed-out visitor must never be sent back to after sign-in.
@@ -354,3 +350,11 @@ class AuthState(rx.State):
 def protected(*handlers: Any) -> list[Any]:
     """``on_load`` for a protected page: the guard first, then the page's own loaders."""
     return [AuthState.guard, *handlers]
+
+
+def with_user_view(
+    session: Session, result: accounts.SignInResult
+) -> tuple[accounts.SignInResult, dict[str, Any] | None]:
+    """A sign-in result with the :func:`user_view` of its user (None when there is none)."""
+    user = session.get(User, result.user_id) if result.user_id else None
+    return result, (user_view(user) if user is not None else None)

@@ -114,7 +114,7 @@ def test_register_confirm_sign_in_with_two_factor(new_page, running_app, smtp_se
     page.goto("/profile")
     page.get_by_test_id("input-regenerate_code").fill("000000")
     page.get_by_test_id("recovery-regenerate").click()
-    expect(page.get_by_test_id("profile-error-regenerate")).to_contain_text("Неверный код")
+    expect(page.get_by_test_id("error-regenerate_code")).to_contain_text("Неверный код")
     expect(page.get_by_test_id("recovery-code")).to_have_count(0)
 
 
@@ -227,9 +227,12 @@ def test_admin_teams_settings_and_audit_tabs(new_page, running_app):
         expect(switch).to_have_attribute("data-state", "checked")
 
     page.get_by_role("tab", name="Журнал аудита").click()
-    page.get_by_test_id("audit-action").fill("team.")
+    page.get_by_test_id("audit-action").click()
+    page.get_by_role("option", name="Команды — все (team.*)").click()
     page.get_by_role("button", name="Показать").click()
-    expect(page.get_by_test_id("audit-row").filter(has_text="team.created").first).to_be_visible()
+    expect(
+        page.get_by_test_id("audit-row").filter(has_text="Команда создана").first
+    ).to_be_visible()
 
 
 def test_form_sent_before_the_page_is_live_keeps_the_password_out_of_the_url(browser, running_app):

@@ -16,9 +16,13 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 
 import pytest
+from sqlmodel import Session
 
+from socstat.collectors.base import Collector
 from socstat.collectors.vk import VKCollector
+from socstat.models import User
 from socstat.sandbox import SandboxConfig, SandboxServer, TokenSpec
+from socstat.services.sources import AddResult, check_can_subscribe, resolve_links, subscribe
 
 SANDBOX_NOW = datetime(2026, 3, 11, 9, 0, tzinfo=UTC)  # 12:00 MSK; frozen world clock
 SANDBOX_TOKEN = "tok-community-0001"
@@ -96,3 +100,21 @@ async def vk_collector(vk_sandbox: SandboxServer) -> AsyncIterator[VKCollector]:
     collector = sandbox_collector(vk_sandbox)
     yield collector
     await collector.aclose()
+
+
+async def add_sources(
+    session: Session,
+    *,
+    actor: User,
+    links: list[str],
+    collector: Collector,
+    user_id: int | None = None,
+) -> list[AddResult]:
+    """The two steps every caller takes to add sources (UI and CLI likewise): check the
+    actor, resolve the links with no transaction open, subscribe and commit."""
+    check_can_subscribe(session, actor=actor, user_id=user_id)
+    session.commit()
+    resolved = await resolve_links(collector, links)
+    results = subscribe(session, actor=actor, resolved=resolved, user_id=user_id)
+    session.commit()
+    return results

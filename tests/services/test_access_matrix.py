@@ -128,7 +128,7 @@ def test_lists_and_stats_show_only_what_may_be_read(session, world, who):
     expect = lambda kind: {owned[o][kind] for o in readable}  # noqa: E731
     assert {r.id for r in sources.list_sources(session, actor=actor)} == expect("source")
     assert {r.id for r in reports.list_reports(session, actor=actor)} == expect("report")
-    assert {r["id"] for r in alerts.list_alert_rules(session, actor=actor)} == expect("alert")
+    assert {r.id for r in alerts.list_alert_rules(session, actor=actor)} == expect("alert")
     period = analytics.Period.day(DAY)
     everything = analytics.totals_by_source(
         session, actor=actor, scope=analytics.Scope(), period=period
@@ -151,7 +151,7 @@ def test_alert_rule_for_an_invisible_source_is_refused(session, world):
             actor=people["a"],
             name="чужой",
             metric="likes",
-            comparison="gt",
+            comparison="ge",
             threshold=5,
             window="day",
             channels=["inapp"],
@@ -170,6 +170,8 @@ def test_alert_rule_for_an_invisible_source_is_refused(session, world):
         ("window", "year"),
         ("channels", []),
         ("channels", ["pigeon"]),
+        ("channels", ["sms"]),
+        ("threshold", 2.5),
         ("kind", "story"),
     ],
 )
@@ -178,7 +180,7 @@ def test_alert_rule_validation(session, world, field, value):
     fields = {
         "name": "x",
         "metric": "likes",
-        "comparison": "gt",
+        "comparison": "ge",
         "threshold": 5,
         "window": "day",
         "channels": ["inapp"],
@@ -197,15 +199,15 @@ def test_own_alert_rule_round_trip_is_audited(session, world):
         actor=people["a"],
         name="Много лайков",
         metric="likes",
-        comparison="gt",
+        comparison="ge",
         threshold=100,
         window="day",
         channels=["inapp", "email", "inapp"],
         kind="post",
         source_id=None,
     )
-    assert rule["channels"] == ["inapp", "email"]
-    alerts.delete_alert_rule(session, actor=people["a"], rule_id=rule["id"])
+    assert rule.channels == ["inapp", "email"]
+    alerts.delete_alert_rule(session, actor=people["a"], rule_id=rule.id)
     session.commit()
     actions = [e.action for e in session.exec(select(AuditEvent)).all()]
     assert actions == ["alert.create", "alert.delete"]

@@ -14,7 +14,7 @@ from socstat.models.accounts import OneTimeToken, User
 from socstat.models.audit import AuditEvent
 from socstat.models.base import utcnow
 from socstat.services import accounts
-from socstat.services.accounts import AccountError, EmailChangeError
+from socstat.services.accounts import AccountError
 from tests import smtp
 from tests.services.accounts_fixtures import PASSWORD, make_user
 from tests.smtp import SmtpSink
@@ -96,9 +96,9 @@ def test_email_change_is_audited_without_tokens(session, smtp_server: SmtpSink):
 
 def test_wrong_password_is_refused_and_sends_nothing(session, smtp_server: SmtpSink):
     user = make_user(session, "pw@example.com")
-    with pytest.raises(EmailChangeError, match="пароль указан неверно") as caught:
+    with pytest.raises(AccountError, match="пароль указан неверно") as caught:
         request(session, user, "pw-new@example.com", password="Not-The-Password-1")
-    assert caught.value.field == "email_password"
+    assert caught.value.field == "current_password"
     session.rollback()
     assert session.exec(select(OneTimeToken)).all() == []
     assert accounts.pending_email_change(session, user=user) is None
@@ -117,7 +117,7 @@ def test_wrong_password_is_refused_and_sends_nothing(session, smtp_server: SmtpS
 )
 def test_bad_new_address_is_refused_inline(session, new_email, fragment):
     user = make_user(session, "bad@example.com")
-    with pytest.raises(EmailChangeError, match=fragment) as caught:
+    with pytest.raises(AccountError, match=fragment) as caught:
         request(session, user, new_email)
     assert caught.value.field == "new_email"
     assert accounts.new_email_problem(new_email, current_email=user.email) is not None

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
 from socstat.models.accounts import Role
 from socstat.models.base import utcnow
+from socstat.models.sources import Source
 from socstat.services import accounts, admin, audit, sessions, system_settings
 from socstat.services.admin import AdminError
 from socstat.services.system_settings import SettingsValidationError
@@ -21,7 +24,7 @@ def boss(session):
 
 
 def actions(session, boss):
-    return [e["action"] for e in audit.list_events(session, actor=boss, limit=500).items]
+    return [e.action for e in audit.list_events(session, actor=boss, limit=500).items]
 
 
 def test_list_users_search_and_filters(session, boss):
@@ -92,8 +95,8 @@ def test_change_role_and_last_sign_in(session, boss):
         admin.set_role(session, actor=boss, user_id=boss.id, role=Role.ANALYST)
     session.commit()
     event = audit.list_events(session, actor=boss, action="user.role_changed").items[0]
-    assert event["details"] == {"old": "analyst", "new": "director"}
-    assert event["actor_email"] == "boss@example.com" and event["target_id"] == str(user.id)
+    assert event.details == {"old": "analyst", "new": "director"}
+    assert event.actor_email == "boss@example.com" and event.target_id == str(user.id)
 
 
 def test_teams(session, boss):
@@ -160,7 +163,9 @@ def test_settings_validation_and_audit(session, boss):
     session.commit()
     assert system_settings.collect_interval_hours(session) == 6.5
     event = audit.list_events(session, actor=boss, action="settings.changed").items[0]
-    assert event["details"] == {"key": "collect_interval_hours", "old": 24.0, "new": 6.5}
+    assert event.details == {"key": "collect_interval_hours", "old": 24.0, "new": 6.5}
+    assert event.details_label == "24 → 6,5, настройка: интервал сбора, ч"
+    assert event.action_label == "Изменение настройки"
 
 
 def test_smtp_password_is_encrypted_at_rest_and_not_audited(session, boss):
@@ -235,9 +240,49 @@ def test_audit_query_filters(session, boss):
     session.commit()
     assert audit.list_events(session, actor=boss).total == 2
     mine = audit.list_events(session, actor=boss, user_id=boss.id).items
-    assert [e["action"] for e in mine] == ["export.download"]
-    assert mine[0]["details"] == {"format": "xlsx", "token": "***"}
+    assert [e.action for e in mine] == ["export.download"]
+    assert mine[0].details == {"format": "xlsx", "token": "***"}
     assert audit.list_events(session, actor=boss, action="source.").total == 1
     future = utcnow() + timedelta(minutes=5)
     assert audit.list_events(session, actor=boss, date_from=future).total == 0
     assert audit.list_events(session, actor=boss, date_to=future).total == 2
+
+
+def test_audit_rows_say_what_happened_in_words(session, boss):
+    ivan = make_user(session, "ivan@example.org")
+    source = Source(platform="vk", external_id="77", screen_name="citymusic", name="City Music")
+    session.add(source)
+    session.flush()
+    admin.set_role(session, actor=boss, user_id=ivan.id, role=Role.DIRECTOR)
+    audit.record(
+        session,
+        actor=ivan,
+        action="auth.sign_in",
+        target_type="user",
+        target_id=ivan.id,
+        details={"method": "2fa"},
+    )
+    audit.record(
+        session, actor=ivan, action="source.add", target_type="source", target_id=source.id
+    )
+    audit.record(session, actor=boss, action="user.blocked", target_type="user", target_id=99999)
+    session.commit()
+    rows = {row.action: row for row in audit.list_events(session, actor=boss).items}
+    assert rows["auth.sign_in"].action_label == "Вход в систему"
+    assert rows["auth.sign_in"].target_label == "Пользователь ivan@example.org"
+    assert rows["auth.sign_in"].details_label == "способ: пароль и код двухфакторной защиты"
+    assert rows["source.add"].target_label == "Источник City Music"
+    assert rows["user.role_changed"].details_label == "Аналитик → Руководитель"
+    assert rows["user.blocked"].target_label == "Пользователь #99999 (удалён)"
+    # the raw codes stay for filters and tooltips
+    assert rows["user.role_changed"].details == {"old": "analyst", "new": "director"}
+    assert rows["auth.sign_in"].target_id == str(ivan.id)
+
+
+def test_every_recorded_action_has_a_label():
+    recorded = set()
+    for path in Path(audit.__file__).parent.rglob("*.py"):
+        recorded |= set(re.findall(r'action="([a-z0-9_.]+)"', path.read_text(encoding="utf-8")))
+    assert recorded and recorded <= set(audit.ACTION_LABELS)
+    groups = {action.split(".")[0] + "." for action in audit.ACTION_LABELS}
+    assert groups == set(audit.ACTION_GROUPS)

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from sqlalchemy import func
 from sqlmodel import Session, select
 
 from socstat.collectors.base import CommunityInfo, ContentRecord, CounterReading, SourceResult
@@ -34,13 +35,18 @@ from socstat.models import (
 from socstat.sandbox import SandboxServer
 from socstat.services.authz import PermissionDenied
 from socstat.services.collection import (
+    CollectionBusy,
+    RunSummary,
     collect_due_sources,
     collect_sources,
     due_source_ids,
     local_date,
     local_midnight,
     persist_result,
+    register_post_run_hook,
+    unregister_post_run_hook,
 )
+from socstat.services.collection.journal import STALE_AFTER
 from socstat.settings import get_settings, reset_settings_cache
 from tests.services.conftest import (
     SANDBOX_TOKEN,
@@ -106,7 +112,8 @@ def test_persist_groups_by_moscow_day_and_keeps_unknown(session) -> None:
             post("1", datetime(2026, 1, 1, tzinfo=UTC), is_pinned=True, likes=9),  # too old
         ],
     )
-    status, counts = persist_result(session, source_id=source.id, result=result)
+    stored = persist_result(session, source_id=source.id, result=result)
+    status, counts = stored.status, stored.counts
     session.commit()
     assert status == RunStatus.OK
     assert (counts.new, counts.updated) == (4, 0)
@@ -129,11 +136,11 @@ def test_persist_is_idempotent_and_refreshes_engagement(session) -> None:
     first = SourceResult("1", community("1"), [post("10", at, likes=1, views=None)])
     persist_result(session, source_id=source.id, result=first)
     session.commit()
-    same = persist_result(session, source_id=source.id, result=first)[1]
+    same = persist_result(session, source_id=source.id, result=first).counts
     session.commit()
     assert (same.new, same.updated) == (0, 0)
     newer = SourceResult("1", community("1"), [post("10", at, likes=7, views=50)])
-    assert persist_result(session, source_id=source.id, result=newer)[1].updated == 1
+    assert persist_result(session, source_id=source.id, result=newer).counts.updated == 1
     session.commit()
     # a later reading without a figure keeps the known one (never turns it back to NULL)
     blank = SourceResult("1", community("1"), [post("10", at, likes=None, views=None)])
@@ -158,7 +165,7 @@ def test_partial_result_keeps_items_and_leaves_source_due(session) -> None:
         error="Сбой VK",
         error_code=10,
     )
-    status, _ = persist_result(session, source_id=source.id, result=partial)
+    status = persist_result(session, source_id=source.id, result=partial).status
     session.commit()
     session.refresh(source)
     assert status == RunStatus.PARTIAL
@@ -178,7 +185,7 @@ def test_inaccessible_community_gets_status_and_keeps_data(session) -> None:
     )
     session.commit()
     closed = community("1", status=SourceStatus.CLOSED, status_reason="Закрытое сообщество")
-    status, _ = persist_result(session, source_id=source.id, result=SourceResult("1", closed))
+    status = persist_result(session, source_id=source.id, result=SourceResult("1", closed)).status
     session.commit()
     session.refresh(source)
     assert status == RunStatus.OK
@@ -292,7 +299,7 @@ async def test_run_journal_since_and_interrupted_runs(
     a = _source(session, str(first["id"]), user)
     b = _source(session, str(second["id"]), user)
     c = _source(session, MISSING_ID, user)
-    stale_run = CollectionRun(status=RunStatus.RUNNING)
+    stale_run = CollectionRun(status=RunStatus.RUNNING, heartbeat_at=utcnow() - 2 * STALE_AFTER)
     session.add(stale_run)
     session.commit()
     collector = sandbox_collector(server)
@@ -414,26 +421,81 @@ async def test_collect_sources_checks_actor(session, vk_sandbox, vk_collector) -
     assert session.exec(select(CollectionRun.started_by)).one() == ann.id
 
 
-async def test_runs_are_marked_interrupted_only_when_no_other_run_is_active(
+async def test_only_runs_with_a_stale_heartbeat_are_marked_interrupted(
     session, vk_sandbox, vk_collector
 ) -> None:
-    from socstat.services.locks import COLLECTION_LOCK_KEY, ProcessLock
+    user = _user(session)
+    ids = [str(c["id"]) for c in open_communities(vk_sandbox)[:2]]
+    alive_source, dead_source = (_source(session, i, user) for i in ids)
+    recently = utcnow() - timedelta(seconds=30)
+    long_ago = utcnow() - STALE_AFTER - timedelta(seconds=5)
+    alive = CollectionRun(status=RunStatus.RUNNING, started_at=long_ago, heartbeat_at=recently)
+    dead = CollectionRun(status=RunStatus.RUNNING, started_at=long_ago, heartbeat_at=long_ago)
+    session.add_all([alive, dead])
+    session.flush()
+    alive_source.claimed_by, alive_source.claimed_until = alive.id, utcnow() + timedelta(hours=1)
+    dead_source.claimed_by, dead_source.claimed_until = dead.id, utcnow() + timedelta(hours=1)
+    session.add_all([alive_source, dead_source])
+    session.commit()
+    summary = await collect_sources(
+        source_ids=[alive_source.id, dead_source.id],
+        collector=vk_collector,
+        now=world_now(vk_sandbox),
+    )
+    session.expire_all()
+    assert session.get(CollectionRun, alive.id).status == RunStatus.RUNNING
+    assert session.get(CollectionRun, dead.id).status == RunStatus.INTERRUPTED
+    # the dead run's claim was freed and collected; the live run's claim was left alone
+    assert summary.source_ids == [dead_source.id] and summary.status == RunStatus.OK
+    assert session.get(Source, alive_source.id).claimed_by == alive.id
+    assert session.get(Source, dead_source.id).claimed_by is None
 
+
+async def test_a_run_finding_everything_claimed_is_busy_and_changes_nothing(
+    session, vk_sandbox, vk_collector
+) -> None:
     user = _user(session)
     source = _source(session, str(open_communities(vk_sandbox)[0]["id"]), user)
-    other = CollectionRun(status=RunStatus.RUNNING)
+    other = CollectionRun(status=RunStatus.RUNNING, heartbeat_at=utcnow())
     session.add(other)
+    session.flush()
+    source.claimed_by, source.claimed_until = other.id, utcnow() + timedelta(minutes=3)
+    session.add(source)
     session.commit()
-    now = world_now(vk_sandbox)
-    busy = ProcessLock(key=COLLECTION_LOCK_KEY, name="collection")
-    assert busy.acquire()
-    try:
-        summary = await collect_sources(source_ids=[source.id], collector=vk_collector, now=now)
-        assert summary.status == RunStatus.OK
-        session.expire_all()
-        assert session.get(CollectionRun, other.id).status == RunStatus.RUNNING
-    finally:
-        busy.release()
-    await collect_sources(source_ids=[source.id], collector=vk_collector, now=now)
+    with pytest.raises(CollectionBusy, match="уже идёт"):
+        await collect_sources(
+            source_ids=[source.id], collector=vk_collector, now=world_now(vk_sandbox)
+        )
+    assert vk_sandbox.stats()["http_requests"] == 0
     session.expire_all()
-    assert session.get(CollectionRun, other.id).status == RunStatus.INTERRUPTED
+    assert session.exec(select(func.count()).select_from(CollectionRun)).one() == 1
+    stored = session.get(Source, source.id)
+    assert not stored.stale and stored.last_error == "" and stored.last_attempt_at is None
+
+
+async def test_post_run_hooks_receive_the_sources_and_days_stored(
+    session, vk_sandbox, vk_collector
+) -> None:
+    user = _user(session)
+    source = _source(session, str(open_communities(vk_sandbox)[0]["id"]), user)
+    seen: list[RunSummary] = []
+
+    async def hook(summary: RunSummary) -> None:
+        seen.append(summary)
+
+    async def broken(summary: RunSummary) -> None:
+        raise RuntimeError("a hook's bug must not fail the run")
+
+    register_post_run_hook(broken)
+    register_post_run_hook(hook)
+    try:
+        summary = await collect_sources(
+            source_ids=[source.id], collector=vk_collector, now=world_now(vk_sandbox)
+        )
+    finally:
+        unregister_post_run_hook(hook)
+        unregister_post_run_hook(broken)
+    assert seen == [summary] and summary.status == RunStatus.OK
+    assert summary.source_ids == [source.id]
+    stored_days = set(session.exec(select(DailyStat.local_date).distinct()).all())
+    assert summary.source_days[source.id] == stored_days != set()

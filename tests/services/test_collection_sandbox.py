@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlmodel import Session, select
 
 from socstat.collectors.vk import VKCollector
@@ -30,12 +30,15 @@ from socstat.models import (
     Source,
     SourceStatus,
     User,
+    utcnow,
 )
 from socstat.sandbox.config import SandboxConfig, TokenSpec
 from socstat.sandbox.runner import SandboxServer
 from socstat.services.collection import collect_due_sources, collect_sources, due_source_ids
-from socstat.services.sources import AddOutcome, add_sources
+from socstat.services.collection.journal import STALE_AFTER
+from socstat.services.sources import AddOutcome
 from socstat.settings import PROJECT_ROOT
+from tests.services.conftest import add_sources
 
 pytestmark = pytest.mark.slow
 
@@ -324,20 +327,32 @@ def test_killed_run_loses_nothing_and_rerun_completes(db, session) -> None:
         assert 0 < done < 24, "the kill should land mid-run"
         assert run.status == RunStatus.RUNNING
         server.set_faults(rate=0.0, faults={})
-        rerun = subprocess.run(
-            [sys.executable, "-m", "socstat", "collect"],
-            cwd=PROJECT_ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        # at once, the dead run's claims still hold: nothing is collected twice
+        early = _collect_cli(env)
+        assert early.returncode == 0 and "уже идёт" in early.stdout, early.stdout + early.stderr
+        # once its heartbeat is older than STALE_AFTER, it is noticed as dead
+        with session_scope() as aging:
+            aging.execute(
+                update(CollectionRun).values(heartbeat_at=utcnow() - STALE_AFTER - timedelta(1))
+            )
+        rerun = _collect_cli(env)
         assert rerun.returncode == 0, rerun.stdout + rerun.stderr
         session.expire_all()
         runs = session.exec(select(CollectionRun).order_by(CollectionRun.id)).all()
         assert [r.status for r in runs] == [RunStatus.INTERRUPTED, RunStatus.OK]
         assert runs[1].sources_ok == 24 - done  # only the sources still due
         _assert_truth(session, server)
+
+
+def _collect_cli(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "socstat", "collect"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def _wait_for_some_sources(process: subprocess.Popen) -> None:
@@ -394,3 +409,50 @@ async def test_posts_deleted_on_vk_leave_the_numbers(db, session, sandbox) -> No
     assert {(g.source_id, g.external_id) for g in gone} == {
         (source_id, post.external_id) for source_id, post in victims.items()
     }
+
+
+def test_two_concurrent_collect_all_collect_each_source_once(db, session) -> None:
+    """Two `socstat collect --all` at once, sharing one token: one collects, the other says
+    so and stops; no source is collected twice, VK's rate limit is never hit, nothing stale.
+    (PostgreSQL: claims and token leases; SQLite: the process lock.)"""
+    import asyncio
+
+    with SandboxServer(_config(communities=20, rate_limit=True)) as server:
+
+        async def _add() -> None:
+            collector = _collector(server)
+            try:
+                await _track_all(session, server, collector)
+            finally:
+                await collector.aclose()
+
+        asyncio.run(_add())
+        server.reset_stats()
+        env = {**os.environ, "SOCSTAT_VK_API_URL": server.url, "SOCSTAT_VK_TOKENS": "tok-shared1"}
+        runs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "socstat", "collect", "--all"],
+                cwd=PROJECT_ROOT,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(2)
+        ]
+        outputs = [run.communicate(timeout=180) for run in runs]
+        assert [run.returncode for run in runs] == [0, 0], outputs
+        stdout = [out for out, _err in outputs]
+        assert sum("уже идёт" in out for out in stdout) == 1, stdout
+        assert server.stats()["totals"]["errors"].get("6", 0) == 0
+        session.expire_all()
+        per_source = session.exec(
+            select(CollectionRunSource.source_id, func.count()).group_by(
+                CollectionRunSource.source_id
+            )
+        ).all()
+        assert sorted(n for _sid, n in per_source) == [1] * 20
+        assert len(session.exec(select(CollectionRun)).all()) == 1
+        sources = session.exec(select(Source)).all()
+        assert all(not s.stale and s.claimed_by is None for s in sources)
+        _assert_truth(session, server)

@@ -14,12 +14,11 @@ from socstat.sandbox import SandboxServer
 from socstat.services.authz import PermissionDenied
 from socstat.services.sources import (
     AddOutcome,
-    add_sources,
     get_source,
     list_sources,
     remove_subscription,
 )
-from tests.services.conftest import open_communities
+from tests.services.conftest import add_sources, open_communities
 
 
 def _user(session: Session, email: str, role: str = Role.ANALYST) -> User:

@@ -182,7 +182,8 @@ async def test_admin_handlers_refuse_an_analyst(people) -> None:
 
     settings = _state(AdminSettingsState, people["analyst"])
     assert _event(await settings.set_require_2fa(True))[0] == "toast-error"
-    assert _event(await settings.add_token({"vk_token": "a" * 40}))[0] == "toast-error"
+    refused = [e for e in await _drain(settings.add_token({"vk_token": "a" * 40})) if e]
+    assert [_event(e)[0] for e in refused] == ["toast-error"]
     assert settings.tokens == []
 
     audit = _state(AdminAuditState, people["analyst"])
@@ -257,7 +258,7 @@ async def test_profile_regenerates_recovery_codes_with_a_current_code(people) ->
         )
     state = _state(ProfileState, people["analyst"])
     await _drain(state.regenerate_recovery_codes({"regenerate_code": "000000"}))
-    assert state.errors == {"regenerate": "Неверный код из приложения."}
+    assert state.errors == {"regenerate_code": "Неверный код из приложения."}
     assert state.recovery_codes == []
     code = pyotp.TOTP(enrolment.secret).now()
     await _drain(state.regenerate_recovery_codes({"regenerate_code": code}))
@@ -371,3 +372,49 @@ async def test_dashboard_counts_only_the_users_own_sources(people) -> None:
     assert [r["name"] for r in state.table] == ["Моё"]
     home = _state(HomeState, people["analyst"])
     assert _event(home.load()) == ("redirect", "/dashboard")
+
+
+async def test_profile_errors_go_under_the_field_the_service_names(people) -> None:
+    """Errors are routed by the service's ``field`` (never by reading the message)."""
+    state = _state(ProfileState, people["analyst"])
+    await state.load()
+    wrong = {"current_password": "Wrong-Password-1", "new_password": "Fresh-Pass-9x#",
+             "confirm_password": "Fresh-Pass-9x#"}  # fmt: skip
+    await _drain(state.change_password(wrong))
+    assert state.errors == {"current_password": "Текущий пароль указан неверно."}
+    assert state.saving == ""
+    same = {"current_password": PASSWORD, "new_password": PASSWORD, "confirm_password": PASSWORD}
+    await _drain(state.change_password(same))
+    assert state.errors == {"new_password": "Новый пароль совпадает с текущим."}
+    await _drain(state.disable_2fa({"disable_password": "", "disable_code": ""}))
+    assert set(state.errors) == {"disable_password", "disable_code"}
+    await _drain(state.disable_2fa({"disable_password": PASSWORD, "disable_code": "123456"}))
+    assert state.errors == {"disable": "Двухфакторная защита не включена."}  # no field: the form
+
+
+async def test_profile_saves_a_searched_time_zone(people) -> None:
+    state = _state(ProfileState, people["analyst"])
+    await state.load()
+    state.set_timezone_query("владивосток")
+    assert [o["id"] for o in state.timezone_options] == ["default", "Asia/Vladivostok"]
+    state.set_timezone_choice("Mars/Base")
+    assert state.timezone_choice == "default"
+    state.set_timezone_choice("Asia/Vladivostok")
+    await _drain(state.save_profile({"name": "Анна"}))
+    assert state.errors == {} and state.profile["timezone"] == "Asia/Vladivostok"
+    assert state.timezone_label == "Владивосток (UTC+10)"
+
+
+async def test_admin_settings_errors_go_under_their_fields(people) -> None:
+    settings = _state(AdminSettingsState, people["admin"])
+    await _drain(settings.add_token({"vk_token": "short"}))
+    assert settings.errors == {"vk_token": "Токен выглядит неверно."}
+    smtp = {"smtp_host": "smtp.example.org", "smtp_port": "99999", "smtp_from": "a@example.org"}
+    await _drain(settings.save_smtp(smtp))
+    assert settings.errors == {"smtp_port": "Порт должен быть числом от 1 до 65535."}
+    await _drain(settings.save_smtp({**smtp, "smtp_port": "587", "smtp_from": "nobody"}))
+    assert settings.errors == {"smtp_from": "Укажите адрес отправителя."}
+    await _drain(settings.save_interval({"interval": "0"}))
+    assert settings.errors == {"interval": "Интервал сбора должен быть от 1 до 744 часов."}
+    await _drain(settings.save_interval({"interval": "1,5"}))
+    assert settings.errors == {} and settings.interval == "1,5" and settings.saving == ""

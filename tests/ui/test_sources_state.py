@@ -14,24 +14,37 @@ import pytest
 from sqlmodel import Session, select
 
 from socstat.collectors.vk import VKCollector
-from socstat.models import DailyStat, Role, Source, Subscription, Team, TeamMember, User
+from socstat.models import (
+    CollectionRun,
+    DailyStat,
+    Role,
+    RunStatus,
+    Source,
+    Subscription,
+    Team,
+    TeamMember,
+    User,
+    utcnow,
+)
 from socstat.sandbox import SandboxServer
 from socstat.services.authz import PermissionDenied
-from socstat.services.collection import collect_sources
+from socstat.services.collection import Trigger, collect_sources
+from socstat.services.collection.journal import STALE_AFTER
+from socstat.services.sources import resolve_links
+from socstat.ui import viewmodels
 from socstat.ui.auth import SignedOut
-from socstat.ui.pages import source_detail, sources
+from socstat.ui.pages import source_detail
 from socstat.ui.pages.source_detail import detail_data, parse_kind, resolve_period, table_rows
 from socstat.ui.pages.sources import (
     MAX_LINKS,
-    InputError,
     add_links,
     parse_links,
-    parse_source_id,
     refresh_plan,
     remove_source,
     run_as,
     source_rows,
 )
+from socstat.ui.viewmodels import InputError, parse_source_id
 from tests.services.conftest import open_communities
 
 
@@ -266,12 +279,10 @@ async def test_add_links_reports_each_link(
     anns.external_id = str(tracked["id"])
     session.add(anns)
     session.commit()
-    results = await add_links(
-        session,
-        world["ann"],
-        [f"club{tracked['id']}", f"https://vk.com/{new['screen_name']}", "vk.com/nope"],
-        collector=vk_collector,
-    )
+    links = [f"club{tracked['id']}", f"https://vk.com/{new['screen_name']}", "vk.com/nope"]
+    resolved = await resolve_links(vk_collector, links)
+    results = add_links(session, world["ann"], resolved)
+    session.commit()
     assert [(r["outcome"], r["label"]) for r in results] == [
         ("already", "уже отслеживается"),
         ("added", "добавлено"),
@@ -296,6 +307,24 @@ def test_refresh_plan_is_own_subscriptions_only(session, world) -> None:
         assert ids == [world[source].id]
         assert busy is False
     assert refresh_plan(session, world["admin"])[1] == []
+
+
+def test_a_dead_manual_run_never_makes_refresh_busy(session, world) -> None:
+    ann = world["ann"]
+    long_ago = utcnow() - STALE_AFTER - timedelta(seconds=5)
+    dead = CollectionRun(
+        trigger=Trigger.MANUAL, started_by=ann.id, started_at=long_ago, heartbeat_at=long_ago
+    )
+    session.add(dead)
+    session.commit()
+    assert refresh_plan(session, ann)[2] is False
+    session.commit()
+    session.refresh(dead)
+    assert dead.status == RunStatus.INTERRUPTED
+    alive = CollectionRun(trigger=Trigger.MANUAL, started_by=ann.id, heartbeat_at=utcnow())
+    session.add(alive)
+    session.commit()
+    assert refresh_plan(session, ann)[2] is True
 
 
 async def test_collecting_foreign_sources_is_refused(
@@ -381,7 +410,7 @@ def test_director_reads_team_source_detail(session, world) -> None:
 
 
 def test_module_constants() -> None:
-    assert set(sources.STATUS_LABELS.values()) == {
+    assert set(viewmodels.STATUS_LABELS.values()) == {
         "активно",
         "закрыто",
         "частное",

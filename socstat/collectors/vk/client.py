@@ -2,10 +2,11 @@
 
 Callers just ``await client.call(method, params, priority=...)``. Calls go into one
 priority queue (lower priority value first, FIFO within a priority). Every token has a
-sender task: it waits for work it may do, takes a rate-limiter slot, then takes up to 25
-eligible calls from the queue and fires them as one ``execute`` request in a separate
-task (several requests in flight), so requests leave exactly as fast as each token's
-limit allows and carry as many calls as are waiting. With ``batch=False`` every call is
+sender task: it waits for work it may do, takes a rate-limiter slot, waits until 25
+eligible calls are queued or no request is in flight any more (answers bring new calls),
+then fires them as one ``execute`` request in a separate task (several requests in
+flight), so requests leave as fast as each token's limit allows and every one carries 25
+calls while work remains. With ``batch=False`` every call is
 its own request (for comparison benchmarks).
 
 Failures: 6/9/10/1, HTTP 5xx, timeouts, dropped connections and broken JSON are retried
@@ -32,7 +33,7 @@ from typing import Any
 
 import httpx
 
-from socstat.collectors.base import CollectorError, UsageStats
+from socstat.collectors.base import CollectorError, TokenProblem, UsageStats
 from socstat.collectors.vk.limits import (
     QuotaLedger,
     RateLimiter,
@@ -44,6 +45,7 @@ from socstat.collectors.vk.limits import (
 log = logging.getLogger(__name__)
 
 MAX_EXECUTE_CALLS = 25
+QUIET_TURNS = 5  # event-loop turns a partial request waits once nothing is in flight
 RETRY_CODES = frozenset({1, 6, 9, 10})
 INVALID_TOKEN_CODES = frozenset({5, 17, 27, 28})
 EXECUTE_CODES = frozenset({12, 13})
@@ -73,16 +75,6 @@ class NoTokenError(CollectorError):
         self.all_invalid = all_invalid
 
 
-@dataclass(frozen=True)
-class InvalidToken:
-    """A token VK refused; ``masked`` is safe to show to administrators."""
-
-    masked: str
-    kind: str
-    code: int
-    reason: str
-
-
 @dataclass(eq=False)
 class _Call:
     method: str
@@ -97,7 +89,7 @@ class _Call:
 class _Token:
     spec: TokenSpec
     limiter: RateLimiter
-    invalid: InvalidToken | None = None
+    invalid: TokenProblem | None = None
     sender: asyncio.Task[None] | None = None
     wakeup: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -146,7 +138,6 @@ class VKClient:
         backoff_base: float = 0.5,
         backoff_cap: float = 30.0,
         rate_margin: float = 0.015,
-        linger: float = 0.03,
         ledger: QuotaLedger | None = None,
         http: httpx.AsyncClient | None = None,
     ) -> None:
@@ -160,7 +151,6 @@ class VKClient:
         self.max_retries = max_retries
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
-        self.linger = linger
         self.usage = UsageStats()
         self.ledger = ledger or QuotaLedger(quotas, today=moscow_today)
         self._tokens = [_Token(spec, RateLimiter(spec.rps, margin=rate_margin)) for spec in specs]
@@ -172,6 +162,7 @@ class VKClient:
         self._queue: list[tuple[int, int, _Call]] = []
         self._seq = itertools.count()
         self._inflight: set[asyncio.Task[None]] = set()
+        self._changed = asyncio.Event()  # a call was queued or a request finished
         self._delayed: set[_Call] = set()
         self._closed = False
 
@@ -181,12 +172,8 @@ class VKClient:
         return [token.spec for token in self._tokens]
 
     @property
-    def invalid_tokens(self) -> list[InvalidToken]:
+    def invalid_tokens(self) -> list[TokenProblem]:
         return [token.invalid for token in self._tokens if token.invalid is not None]
-
-    @property
-    def has_video_token(self) -> bool:
-        return any(t.spec.video_right and t.invalid is None for t in self._tokens)
 
     async def call(
         self, method: str, params: dict[str, Any] | None = None, *, priority: int = 0
@@ -238,6 +225,7 @@ class VKClient:
             _fail(call, problem)
             return
         heapq.heappush(self._queue, (call.priority, next(self._seq), call))
+        self._changed.set()
         for token in self._tokens:
             token.wakeup.set()
 
@@ -311,21 +299,43 @@ class VKClient:
                 if token.invalid is not None:
                     return
             stamp = await token.limiter.acquire()
-            if self._should_linger(token):
-                await asyncio.sleep(self.linger)
+            await self._fill(token)
             calls = self._take(token)
             if not calls:
                 token.limiter.refund()
                 continue
             task = asyncio.create_task(self._send(token, calls, stamp))
             self._inflight.add(task)
-            task.add_done_callback(self._inflight.discard)
+            task.add_done_callback(self._landed)
 
-    def _should_linger(self, token: _Token) -> bool:
-        if not self.batch or not self._inflight or self.linger <= 0:
-            return False
-        eligible = sum(1 for entry in self._queue if self._usable(token, entry[2].method))
-        return eligible < self.max_batch
+    def _landed(self, task: asyncio.Task[None]) -> None:
+        self._inflight.discard(task)
+        self._changed.set()
+
+    async def _fill(self, token: _Token) -> None:
+        """Wait until a full ``execute`` (25 calls) is queued, or no more work can come.
+
+        New calls come from callers reacting to answers, so while a request is in flight a
+        partly filled one waits for it: a request slot spent on 10 calls where 25 could go
+        is a whole request lost. With nothing in flight, a few loop turns let the callers
+        just woken by the last answer queue their next calls before a partial one leaves.
+        """
+        if not self.batch:
+            return
+        quiet_turns = 0
+        while not self._closed and self._eligible(token) < self.max_batch:
+            if self._inflight:
+                quiet_turns = 0
+                self._changed.clear()
+                await self._changed.wait()
+            elif quiet_turns < QUIET_TURNS:
+                quiet_turns += 1
+                await asyncio.sleep(0)
+            else:
+                return
+
+    def _eligible(self, token: _Token) -> int:
+        return sum(1 for entry in self._queue if self._usable(token, entry[2].method))
 
     async def _send(self, token: _Token, calls: list[_Call], stamp: float | None = None) -> None:
         direct = len(calls) == 1 and (calls[0].direct or not self.batch)
@@ -463,7 +473,7 @@ class VKClient:
     def _invalidate(self, token: _Token, code: int, message: str) -> None:
         if token.invalid is None:
             spec = token.spec
-            token.invalid = InvalidToken(spec.masked, spec.kind, code, message)
+            token.invalid = TokenProblem(spec.masked, spec.kind, code, message, spec.fingerprint)
             log.warning("VK token %s (%s) is invalid: %s", spec.masked, spec.kind, message)
             token.wakeup.set()
             self._fail_unservable()

@@ -21,15 +21,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from socstat.collectors.base import (
+    DEMO_TOKEN,
     CollectorError,
     CollectRequest,
     CommunityInfo,
     ContentRecord,
     LinkError,
     SourceResult,
+    TokenProblem,
     UsageStats,
 )
-from socstat.collectors.vk.client import InvalidToken, NoTokenError, VKApiError, VKClient
+from socstat.collectors.vk.client import NoTokenError, VKApiError, VKClient
 from socstat.collectors.vk.links import parse_link
 from socstat.collectors.vk.mapping import (
     GROUP_FIELDS,
@@ -49,7 +51,6 @@ MAX_PAGES_PER_ROUND = 20
 BY_ID_CHUNK = 100  # posts per wall.getById call
 RESOLVE_PRIORITY = -1
 COMMUNITY_TYPES = ("group", "page", "event")
-DEMO_TOKEN = "socstat-demo-token"
 NOT_FOUND_CODES = frozenset({100, 113, 125})
 ACCESS_CODES = frozenset({15, 18, 30, 203})
 
@@ -63,7 +64,7 @@ class VKCollector:
         self,
         *,
         base_url: str | None = None,
-        tokens: str | None = None,
+        tokens: str | list[str] | None = None,
         timeout: float | None = None,
         api_version: str | None = None,
         settings: Settings | None = None,
@@ -85,7 +86,11 @@ class VKCollector:
         return cls(settings=settings or get_settings(), **options)
 
     @property
-    def invalid_tokens(self) -> list[InvalidToken]:
+    def token_fingerprints(self) -> list[str]:
+        return [spec.fingerprint for spec in self.client.tokens]
+
+    @property
+    def invalid_tokens(self) -> list[TokenProblem]:
         return self.client.invalid_tokens
 
     async def aclose(self) -> None:
@@ -344,7 +349,7 @@ def _by_id_items(answer: Any) -> list[dict[str, Any]]:
 def _client_from(
     settings: Settings | None,
     base_url: str | None,
-    tokens: str | None,
+    tokens: str | list[str] | None,
     timeout: float | None,
     api_version: str | None,
     batch: bool,

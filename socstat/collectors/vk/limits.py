@@ -10,6 +10,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 
+from socstat.collectors.base import mask_token, token_fingerprint
+
 MSK = timezone(timedelta(hours=3), "MSK")  # VK resets daily quotas at Moscow midnight
 DEFAULT_QUOTAS: dict[str, int] = {"wall.get": 5000, "wall.search": 1000, "newsfeed.search": 1000}
 TOKEN_KINDS = ("user", "service", "community", "video")
@@ -36,12 +38,9 @@ class TokenSpec:
     def masked(self) -> str:
         return mask_token(self.token)
 
-
-def mask_token(token: str) -> str:
-    """A token as it may appear in logs and messages: never the secret itself."""
-    if len(token) <= 8:
-        return "***"
-    return f"{token[:2]}…{token[-4:]}"
+    @property
+    def fingerprint(self) -> str:
+        return token_fingerprint(self.token)
 
 
 def parse_tokens(value: str | Iterable[str]) -> list[TokenSpec]:

@@ -19,6 +19,7 @@ from sqlmodel import Session, select
 
 from socstat.models import Source, SourceStatus
 from socstat.services.analytics.periods import Period
+from socstat.services.analytics.query import ids_in
 from socstat.settings import get_settings
 
 UNREADABLE = frozenset(
@@ -64,7 +65,7 @@ def coverages(session: Session, source_ids: Iterable[int]) -> dict[int, Coverage
     ids = sorted(set(source_ids))
     if not ids:
         return {}
-    rows = session.exec(select(Source).where(Source.id.in_(ids))).all()
+    rows = session.exec(select(Source).where(ids_in(Source.id, ids))).all()
     return {row.id: coverage_of(row) for row in rows if row.id is not None}
 
 

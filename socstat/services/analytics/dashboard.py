@@ -11,6 +11,7 @@ from datetime import date
 from sqlmodel import Session, select
 
 from socstat.models import Role, User
+from socstat.services.analytics.coverage import coverages
 from socstat.services.analytics.filters import DashboardFilters
 from socstat.services.analytics.items import (
     Heatmap,
@@ -82,10 +83,11 @@ def dashboard(
 ) -> Dashboard:
     resolved = resolve_scope(session, actor=actor, scope=scope)
     assert actor is not None  # resolve_scope refused None
-    current = load_period(session, resolved, period)
-    previous = load_period(session, resolved, period.previous())
-    spark = sparklines(session, resolved, period)
-    day_series = series(session, resolved, period)
+    covs = coverages(session, resolved.source_ids)  # read once for every block
+    current = load_period(session, resolved, period, covs)
+    previous = load_period(session, resolved, period.previous(), covs)
+    spark = sparklines(session, resolved, period, covs)
+    day_series = series(session, resolved, period, covs=covs)
     return Dashboard(
         scope=resolved,
         period=period,

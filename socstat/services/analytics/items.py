@@ -152,6 +152,17 @@ def publications_page(
     total = session.execute(select(func.count()).select_from(ITEM).where(where)).scalar_one()
     column = _sort_column(order)
     ordering = column.desc() if descending else column.asc()
+    tiebreak = ITEM.c.id.desc() if descending else ITEM.c.id
+    if order != PublicationSort.ER_POST:  # pick the page from the items alone, then join
+        page_ids = (
+            select(ITEM.c.id)
+            .where(where)
+            .order_by(ordering.nulls_last(), tiebreak)
+            .limit(page_size)
+            .offset((page - 1) * page_size)
+            .scalar_subquery()
+        )
+        where = ITEM.c.id.in_(page_ids)
     query = (
         select(
             ITEM.c.id,
@@ -174,9 +185,9 @@ def publications_page(
         )
         .select_from(joined)
         .where(where)
-        .order_by(ordering.nulls_last(), ITEM.c.id.desc() if descending else ITEM.c.id)
+        .order_by(ordering.nulls_last(), tiebreak)
         .limit(page_size)
-        .offset((page - 1) * page_size)
+        .offset((page - 1) * page_size if order == PublicationSort.ER_POST else 0)
     )
     items = tuple(_publication(row) for row in session.execute(query).mappings().all())
     return PublicationPage(items, int(total), page, page_size)

@@ -21,6 +21,7 @@ from socstat.services.analytics.query import (
     SNAPSHOT,
     STAT,
     day_sums,
+    ids_in,
     in_period,
     in_scope,
 )
@@ -86,8 +87,9 @@ def series(
     resolved: ResolvedScope,
     period: Period,
     granularity: Granularity = Granularity.DAY,
+    covs: dict[int, Coverage] | None = None,
 ) -> Series:
-    covs = coverages(session, resolved.source_ids)
+    covs = coverages(session, resolved.source_ids) if covs is None else covs
     days = _days(
         resolved,
         period,
@@ -250,7 +252,7 @@ def _members_by_day(session: Session, source_ids: list[int], period: Period) -> 
         return {}
     query = (
         select(SNAPSHOT.c.local_date, func.sum(SNAPSHOT.c.members), func.count(SNAPSHOT.c.members))
-        .where(SNAPSHOT.c.source_id.in_(source_ids), in_period(SNAPSHOT, period))
+        .where(ids_in(SNAPSHOT.c.source_id, source_ids), in_period(SNAPSHOT, period))
         .group_by(SNAPSHOT.c.local_date)
     )
     return {
@@ -308,7 +310,7 @@ def _readings(session: Session, ids: list[int], period: Period) -> dict[int, dic
     if not ids:
         return readings
     query = select(SNAPSHOT.c.source_id, SNAPSHOT.c.local_date, SNAPSHOT.c.members).where(
-        SNAPSHOT.c.source_id.in_(ids),
+        ids_in(SNAPSHOT.c.source_id, ids),
         in_period(SNAPSHOT, period),
         SNAPSHOT.c.members.is_not(None),
     )
@@ -321,7 +323,10 @@ SPARK_POINTS = 30
 
 
 def sparklines(
-    session: Session, resolved: ResolvedScope, period: Period
+    session: Session,
+    resolved: ResolvedScope,
+    period: Period,
+    covs: dict[int, Coverage] | None = None,
 ) -> dict[int, tuple[int | None, ...]]:
     """Per source: publications in up to SPARK_POINTS equal runs of days of the period
     (one day each for a month or less); None for a run outside the collected history."""
@@ -336,7 +341,7 @@ def sparklines(
     counts: dict[tuple[int, int], int] = {
         (source_id, int(run)): int(n) for source_id, run, n in session.execute(query).all()
     }
-    covs = coverages(session, resolved.source_ids)
+    covs = coverages(session, resolved.source_ids) if covs is None else covs
     result = {}
     for source in resolved.sources:
         covered = covered_per_day([covs[source.id]], period)
@@ -355,3 +360,26 @@ def _day_index(session: Session, column: Any, period: Period) -> Any:
         return cast(column - literal(period.start), Integer)
     start = literal(period.start.isoformat())
     return cast(func.julianday(column) - func.julianday(start), Integer)
+
+
+@dataclass(frozen=True)
+class CounterRow:
+    """A source's counters as read on one day (None: not read or not given)."""
+
+    day: date
+    members: int | None
+    videos: int | None
+    clips: int | None
+
+
+def counters_history(
+    session: Session, *, actor: User | None, source_id: int, period: Period
+) -> tuple[CounterRow, ...]:
+    """The counter readings of one source within the period, newest first."""
+    resolve_scope(session, actor=actor, scope=Scope(source_ids=(source_id,)))
+    query = (
+        select(SNAPSHOT.c.local_date, SNAPSHOT.c.members, SNAPSHOT.c.videos, SNAPSHOT.c.clips)
+        .where(SNAPSHOT.c.source_id == source_id, in_period(SNAPSHOT, period))
+        .order_by(SNAPSHOT.c.local_date.desc())
+    )
+    return tuple(CounterRow(*row) for row in session.execute(query).all())

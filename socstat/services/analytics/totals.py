@@ -30,6 +30,7 @@ from socstat.services.analytics.query import (
     SNAPSHOT,
     STAT,
     day_sums,
+    ids_in,
     in_period,
     in_scope,
     ratio,
@@ -262,9 +263,14 @@ def _ratio(rows: list[dict[str, Any]], sum_key: str, items_key: str, total: int)
     return Ratio(value, items, total - items)
 
 
-def load_period(session: Session, resolved: ResolvedScope, period: Period) -> PeriodData:
+def load_period(
+    session: Session,
+    resolved: ResolvedScope,
+    period: Period,
+    covs: dict[int, Coverage] | None = None,
+) -> PeriodData:
     ids = resolved.source_ids
-    covs = coverages(session, ids)
+    covs = coverages(session, ids) if covs is None else covs
     return PeriodData(
         period=period,
         rows=_grouped_rows(session, resolved, period),
@@ -339,7 +345,7 @@ def er_day_sums(
         )
         .select_from(SNAPSHOT.outerjoin(day, same_day(day, SNAPSHOT)))
         .where(
-            SNAPSHOT.c.source_id.in_(readable),
+            ids_in(SNAPSHOT.c.source_id, readable),
             in_period(SNAPSHOT, period),
             SNAPSHOT.c.members > 0,
             func.coalesce(day.c.unknown, 0) == 0,
@@ -359,7 +365,7 @@ def last_members(session: Session, source_ids: list[int], period: Period) -> dic
     last = (
         select(SNAPSHOT.c.source_id, func.max(SNAPSHOT.c.local_date).label("day"))
         .where(
-            SNAPSHOT.c.source_id.in_(source_ids),
+            ids_in(SNAPSHOT.c.source_id, source_ids),
             in_period(SNAPSHOT, period),
             SNAPSHOT.c.members.is_not(None),
         )

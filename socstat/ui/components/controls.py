@@ -6,6 +6,9 @@ from typing import Any
 
 import reflex as rx
 
+# ``display`` of a table cell shown from 768 px up: the less needed columns on a phone.
+WIDE_ONLY = rx.breakpoints(initial="none", sm="table-cell")
+
 
 def option_select(
     options: rx.Var, value: rx.Var, on_change: Any, testid: str, **props: Any
@@ -29,13 +32,6 @@ def static_select(
         value=value,
         on_change=on_change,
     )
-
-
-def page_label(offset: int, total: int, size: int, empty: str) -> str:
-    """The label "1–25 из 70" of the page at ``offset``; ``empty`` when there is nothing."""
-    if not total:
-        return empty
-    return f"{offset + 1}–{min(offset + size, total)} из {total}"
 
 
 def pager(

@@ -1,12 +1,23 @@
-"""Small form widgets shared by the account pages: labelled fields, inline errors."""
+"""Forms: labelled fields, inline errors, and :func:`form_action`, the one way a form's
+handler runs its service call (pending state, errors by field, success)."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import reflex as rx
+from sqlmodel import Session
 
+from socstat.models.accounts import User
+from socstat.services.authz import PermissionDenied
+from socstat.services.errors import FieldError
 from socstat.services.passwords import MIN_LENGTH, password_problem
+
+if TYPE_CHECKING:
+    from socstat.ui.auth import AuthState
+
+T = TypeVar("T")
 
 PASSWORD_HINT = f"Не короче {MIN_LENGTH} символов; не используйте распространённые пароли."
 
@@ -152,3 +163,50 @@ def text_of(form: dict[str, Any] | Any, key: str, limit: int = 1000) -> str:
     if not isinstance(value, str):
         value = str(value)
     return value[:limit]
+
+
+async def form_action(
+    state: AuthState,
+    form_name: str,
+    work: Callable[[Session, User], T],
+    *,
+    invalid: Mapping[str, str] | None = None,
+    fields: Mapping[str, str] | None = None,
+    after: Callable[[T], Awaitable[None]] | None = None,
+    success: str | Callable[[T], str] = "",
+    reset: str = "",
+    allow_unenrolled: bool = False,
+) -> AsyncIterator[Any]:
+    """Submit ``form_name``: the state's ``errors`` (dict of input name → message) and
+    ``saving`` (the form being submitted) vars drive the view.
+
+    ``invalid`` are the handler's own checks of the input: when any, they are shown and
+    nothing runs. Otherwise ``work(session, user)`` runs as the current user; a
+    :class:`FieldError` is shown under its input (``fields`` maps the service's field
+    names to this form's input names; an untagged error goes to ``form_name``), a refusal
+    redirects or toasts. On success ``after(result)`` updates the state, ``success``
+    (text or a function of the result) is toasted and the form element with id ``reset``
+    is cleared. Use as ``async for event in form_action(...): yield event``.
+    """
+    state.errors = dict(invalid or {})
+    if state.errors:
+        return
+    state.saving = form_name
+    yield
+    try:
+        result = await state._as_actor(work, allow_unenrolled=allow_unenrolled)
+        if after is not None:
+            await after(result)
+    except FieldError as exc:
+        state.errors = {(fields or {}).get(exc.field, exc.field) or form_name: str(exc)}
+        return
+    except PermissionDenied as exc:
+        yield state._denied(exc)
+        return
+    finally:
+        state.saving = ""
+    message = success(result) if callable(success) else success
+    if message:
+        yield rx.toast.success(message)
+    if reset:
+        yield rx.call_script(f"document.getElementById({reset!r})?.reset()")

@@ -13,7 +13,14 @@ from socstat.models.base import utcnow
 from socstat.services import accounts, demo_accounts, sessions
 from socstat.services.system_settings import self_registration_enabled
 from socstat.settings import get_settings
-from socstat.ui.auth import ENROL_PATH, AuthState, SignInOutcome, safe_next, user_view, with_ticket
+from socstat.ui.auth import (
+    ENROL_PATH,
+    AuthState,
+    SignInOutcome,
+    safe_next,
+    user_view,
+    with_ticket,
+)
 from socstat.ui.components.forms import field, form, form_error, form_info, submit_button, text_of
 from socstat.ui.components.layout import auth_frame
 from socstat.ui.routing import page

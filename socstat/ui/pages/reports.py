@@ -9,7 +9,8 @@ short-lived token issued here after that check — never from a public path.
 from __future__ import annotations
 
 import asyncio
-from datetime import date
+import zoneinfo
+from datetime import date, datetime
 from typing import Any
 
 import reflex as rx
@@ -22,10 +23,10 @@ from socstat.services.reports.builder import ReportRequest, build_request_data, 
 from socstat.services.reports.data import REPORT_KIND_LABELS
 from socstat.services.reports.generation import ReportError, ReportInfo
 from socstat.services.reports.html import fmt_change, fmt_number
+from socstat.settings import get_settings
 from socstat.ui.auth import AuthState, protected
 from socstat.ui.components.forms import form, form_error, form_info, section, text_of
 from socstat.ui.components.layout import page_frame
-from socstat.ui.format import format_moment
 from socstat.ui.routing import page
 
 STATUS_LABELS = {
@@ -107,6 +108,17 @@ def _size(value: int | None) -> str:
     if value < 1024 * 1024:
         return f"{value / 1024:.0f} КБ"
     return f"{value / 1024 / 1024:.1f} МБ"
+
+
+def format_moment(moment: datetime | None, tz_name: str | None) -> str:
+    """dd.mm.yyyy HH:MM in the user's zone (the installation's when unset or unknown)."""
+    if moment is None:
+        return "—"
+    try:
+        zone = zoneinfo.ZoneInfo(tz_name) if tz_name else get_settings().tz
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        zone = get_settings().tz
+    return moment.astimezone(zone).strftime("%d.%m.%Y %H:%M")
 
 
 def history_row(info: ReportInfo, tz_name: str | None) -> dict[str, Any]:

@@ -3,7 +3,8 @@
 Authorization (re-checked in every handler, from the session token):
 * the list is ``sources.list_sources`` (analyst: own; director: own + team, read-only;
   admin: everything) with the other subscribers the actor may know about;
-* adding subscribes the actor only (``add_sources`` without ``user_id``);
+* adding resolves the links with no DB session open, then subscribes the actor only
+  (``resolve_links`` → ``subscribe`` without ``user_id``);
 * removing removes the actor's OWN subscription only (``remove_subscription`` without
   ``user_id``), also for admins — the source and its data stay;
 * "Обновить сейчас" collects the sources the actor subscribes to (for every role; a
@@ -20,24 +21,39 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import Callable
-from datetime import date, datetime
 from typing import Any, TypeVar
 
 import reflex as rx
 from sqlmodel import Session
 
 from socstat.db import run_in_session
-from socstat.models import SourceStatus, User
+from socstat.demo import add_source_examples
+from socstat.models import User
 from socstat.services import source_overview
 from socstat.services.authz import PermissionDenied
-from socstat.services.collection import RunSummary, Trigger, collect_sources, make_collector
-from socstat.services.sources import AddOutcome, add_sources, list_sources, remove_subscription
+from socstat.services.collection import (
+    CollectionBusy,
+    RunSummary,
+    Trigger,
+    collect_sources,
+    make_collector,
+    mark_interrupted_runs,
+)
+from socstat.services.sources import (
+    AddOutcome,
+    ResolvedLink,
+    check_can_subscribe,
+    list_sources,
+    remove_subscription,
+    resolve_links,
+    subscribe,
+)
 from socstat.ui.auth import AuthState, protected, resolve_actor
 from socstat.ui.components.forms import form, form_error
 from socstat.ui.components.layout import page_frame
 from socstat.ui.routing import page
+from socstat.ui.viewmodels import InputError, parse_source_id, source_header
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -45,24 +61,7 @@ T = TypeVar("T")
 MAX_LINKS = 50
 MAX_LINK_LENGTH = 300
 MAX_TEXT_LENGTH = MAX_LINKS * (MAX_LINK_LENGTH + 2)
-MAX_ID = 2**31 - 1
-_ASCII_DIGITS = re.compile(r"[0-9]{1,10}")
 
-STATUS_LABELS: dict[str, str] = {
-    SourceStatus.ACTIVE: "активно",
-    SourceStatus.CLOSED: "закрыто",
-    SourceStatus.PRIVATE: "частное",
-    SourceStatus.DELETED: "удалено",
-    SourceStatus.BANNED: "заблокировано",
-    SourceStatus.WALL_DISABLED: "стена отключена",
-    SourceStatus.ERROR: "ошибка",
-}
-STATUS_COLORS: dict[str, str] = {
-    SourceStatus.ACTIVE: "green",
-    SourceStatus.CLOSED: "orange",
-    SourceStatus.PRIVATE: "orange",
-    SourceStatus.WALL_DISABLED: "orange",
-}
 OUTCOME_LABELS: dict[str, str] = {
     AddOutcome.ADDED: "добавлено",
     AddOutcome.ALREADY: "уже отслеживается",
@@ -72,10 +71,6 @@ OUTCOME_LABELS: dict[str, str] = {
 # Users with a refresh in progress in this process (the event loop is single-threaded:
 # checking and adding happen without an await in between, so no lock is needed).
 _REFRESHING: set[int] = set()
-
-
-class InputError(ValueError):
-    """Bad input from the browser; the message is for the user (Russian)."""
 
 
 # --- plain logic (tested without Reflex) -----------------------------------------------
@@ -98,38 +93,6 @@ def parse_links(text: Any) -> list[str]:
     return links
 
 
-def parse_source_id(raw: Any) -> int:
-    """A source id from the browser (int or digits), or InputError."""
-    if isinstance(raw, bool):
-        raise InputError("Неверный номер источника.")
-    if isinstance(raw, int):
-        value = raw
-    elif isinstance(raw, str) and _ASCII_DIGITS.fullmatch(raw.strip()):
-        value = int(raw.strip())
-    else:
-        raise InputError("Неверный номер источника.")
-    if not 0 < value <= MAX_ID:
-        raise InputError("Неверный номер источника.")
-    return value
-
-
-def format_moment(moment: datetime | None, user: User) -> str:
-    if moment is None:
-        return "—"
-    return moment.astimezone(source_overview.actor_timezone(user)).strftime("%d.%m.%Y %H:%M")
-
-
-def format_day(day: date | None) -> str:
-    return day.strftime("%d.%m.%Y") if day is not None else "—"
-
-
-def format_int(value: int | None) -> str:
-    """Thousands separated by a narrow space; None (unknown) is "—", never 0."""
-    if value is None:
-        return "—"
-    return f"{value:,}".replace(",", "\u202f")
-
-
 def source_rows(session: Session, user: User) -> list[dict[str, str]]:
     """The list page's rows (strings only; flags are "1" or "")."""
     rows = list_sources(session, actor=user)
@@ -137,27 +100,16 @@ def source_rows(session: Session, user: User) -> list[dict[str, str]]:
     out = []
     for row in rows:
         fact = facts.get(row.id)
-        status_reason = row.status_reason or (
-            row.last_error if row.status == SourceStatus.ERROR else ""
+        header = source_header(
+            row,
+            tz_name=user.timezone,
+            history_start=fact.history_start if fact else None,
         )
-        stale_reason = row.last_error or "Последний сбор не удался."
         out.append(
             {
-                "id": str(row.id),
-                "name": row.name or row.screen_name or row.external_id,
-                "url": row.url,
+                **header,
                 "link_label": row.url.removeprefix("https://").removeprefix("http://")
                 or row.screen_name,
-                "photo": row.photo_url,
-                "members": format_int(row.members_count),
-                "status": row.status,
-                "status_label": STATUS_LABELS.get(row.status, row.status),
-                "status_color": STATUS_COLORS.get(row.status, "red"),
-                "status_reason": status_reason,
-                "stale": "1" if row.stale else "",
-                "stale_reason": stale_reason if row.stale else "",
-                "history_start": format_day(fact.history_start if fact else None),
-                "last_collected": format_moment(row.last_collected_at, user),
                 "subscribers": str(row.subscribers),
                 "mine": "1" if row.mine else "",
                 "owners": ", ".join(fact.owners) if fact else "",
@@ -166,11 +118,11 @@ def source_rows(session: Session, user: User) -> list[dict[str, str]]:
     return out
 
 
-async def add_links(
-    session: Session, user: User, links: list[str], *, collector: Any, ip: str = ""
+def add_links(
+    session: Session, user: User, resolved: list[ResolvedLink], ip: str = ""
 ) -> list[dict[str, str]]:
-    """Subscribe the user to each link's community; one result dict per link."""
-    results = await add_sources(session, actor=user, links=links, collector=collector, ip=ip)
+    """Subscribe the user to each resolved link's community; one result dict per link."""
+    results = subscribe(session, actor=user, resolved=resolved, ip=ip)
     return [
         {
             "link": r.link,
@@ -184,17 +136,13 @@ async def add_links(
     ]
 
 
-def add_links_blocking(session: Session, user: User, links: list[str], ip: str) -> list[dict]:
-    """`add_links` with a collector of its own, for a worker thread (own event loop)."""
-
-    async def _go() -> list[dict[str, str]]:
-        collector = make_collector(session)
-        try:
-            return await add_links(session, user, links, collector=collector, ip=ip)
-        finally:
-            await collector.aclose()
-
-    return asyncio.run(_go())
+async def resolve(links: list[str]) -> list[ResolvedLink]:
+    """Ask the platform about the links with a collector of our own (no DB session held)."""
+    collector = await asyncio.to_thread(make_collector)
+    try:
+        return await resolve_links(collector, links)
+    finally:
+        await collector.aclose()
 
 
 def remove_source(session: Session, user: User, raw_id: Any, ip: str = "") -> str:
@@ -208,7 +156,11 @@ def remove_source(session: Session, user: User, raw_id: Any, ip: str = "") -> st
 
 
 def refresh_plan(session: Session, user: User) -> tuple[User, list[int], bool]:
-    """(the actor, the source ids to refresh, whether a manual run of theirs is running)."""
+    """(the actor, the source ids to refresh, whether a manual run of theirs is running).
+
+    Runs whose process died (no heartbeat) are marked interrupted first, so a dead run
+    never makes the button answer "already running"."""
+    mark_interrupted_runs(session)
     ids = source_overview.own_source_ids(session, actor=user)
     busy = source_overview.running_manual_run(session, actor=user) is not None
     return user, ids, busy
@@ -294,7 +246,9 @@ class SourcesState(AuthState):
             self.adding = True
             token, ip = self._session_token(), self._client_ip()
         try:
-            results = await run_as(token, lambda s, u: add_links_blocking(s, u, links, ip))
+            await run_as(token, lambda s, u: check_can_subscribe(s, actor=u))
+            resolved = await resolve(links)
+            results = await run_as(token, lambda s, u: add_links(s, u, resolved, ip))
             rows = await run_as(token, source_rows)
         except PermissionDenied as exc:
             async with self:
@@ -409,7 +363,7 @@ class SourcesState(AuthState):
                     async with self:
                         self.refresh_done = min(progress.done, len(ids))
             return task.result(), ""
-        except PermissionDenied as exc:
+        except (PermissionDenied, CollectionBusy) as exc:
             return None, str(exc)
         except Exception:
             log.exception("manual refresh failed")
@@ -525,16 +479,17 @@ def _add_form() -> rx.Component:
             rx.vstack(
                 rx.heading("Добавить сообщества", size="4", as_="h2"),
                 rx.text(
-                    f"Ссылки или id сообществ ВКонтакте, по одной в строке "
-                    f"(не больше {MAX_LINKS}): https://vk.com/club1, club1, apiclub.",
+                    f"Ссылки или короткие имена сообществ ВКонтакте, по одной в строке "
+                    f"(не больше {MAX_LINKS}), например: {', '.join(add_source_examples())}.",
                     size="2",
                     color_scheme="gray",
+                    data_testid="add-hint",
                 ),
                 rx.text_area(
                     name="links",
                     value=SourcesState.links_text,
                     on_change=SourcesState.set_links_text,
-                    placeholder="https://vk.com/apiclub\nclub1",
+                    placeholder="\n".join(add_source_examples()[:2]),
                     rows="4",
                     width="100%",
                     max_length=MAX_TEXT_LENGTH,

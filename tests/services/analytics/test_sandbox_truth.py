@@ -17,8 +17,8 @@ from socstat.services.analytics import (
     totals_by_source,
 )
 from socstat.services.collection import collect_sources
-from socstat.services.sources import AddOutcome, add_sources
-from tests.services.conftest import world_now
+from socstat.services.sources import AddOutcome
+from tests.services.conftest import add_sources, world_now
 
 pytestmark = pytest.mark.slow
 

@@ -50,7 +50,9 @@ def admin_page() -> rx.Component:
                     rx.tabs.trigger("Настройки", value="settings"),
                     rx.tabs.trigger("Исходящие", value="outbox", on_click=AdminOutboxState.load),
                     rx.tabs.trigger("Журнал аудита", value="audit", on_click=AdminAuditState.load),
-                    overflow_x="auto",
+                    # a phone wraps the tabs onto a second line instead of cutting them
+                    flex_wrap="wrap",
+                    data_testid="admin-tabs",
                 ),
                 rx.tabs.content(users_tab(), value="users", padding_top="16px"),
                 rx.tabs.content(teams_tab(), value="teams", padding_top="16px"),

@@ -8,13 +8,15 @@ from typing import Any
 import reflex as rx
 from sqlmodel import Session
 
+from socstat.formatting import moment as format_moment
+from socstat.formatting import zone as user_tz
 from socstat.models.accounts import User
 from socstat.services import admin, audit
 from socstat.ui.auth import AuthState
-from socstat.ui.components.controls import option_select, page_label, pager
+from socstat.ui.components.controls import WIDE_ONLY, option_select, pager, static_select
 from socstat.ui.components.forms import form, form_error, text_of
-from socstat.ui.format import format_moment, user_tz
-from socstat.ui.pages.admin.common import ALL, admin_call, parse_id, user_option
+from socstat.ui.pages.admin.common import ALL, admin_call, user_option
+from socstat.ui.viewmodels import page_label, parse_id
 
 PAGE_SIZE = 30
 
@@ -26,15 +28,29 @@ def parse_day(value: str) -> date | None:
         return None
 
 
-def _event_row(event: dict[str, Any], tz: str | None) -> dict[str, str]:
+ACTION_OPTIONS = [
+    {"id": ALL, "label": "Все действия"},
+    *(
+        {"id": code, "label": f"{label} — все ({code}*)" if code.endswith(".") else label}
+        for code, label in audit.action_choices()
+    ),
+]
+_ACTION_CODES = {option["id"] for option in ACTION_OPTIONS}
+
+
+def _event_row(event: audit.AuditRow, tz: str | None) -> dict[str, str]:
+    raw_target = f"{event.target_type} {event.target_id}".strip()
     return {
-        "id": str(event["id"]),
-        "when": format_moment(event["created_at"], tz),
-        "who": event["actor_email"] or "система",
-        "action": event["action"],
-        "target": f"{event['target_type']} {event['target_id']}".strip() or "—",
-        "ip": event["ip"] or "—",
-        "details": ", ".join(f"{k}={v}" for k, v in event["details"].items()),
+        "id": str(event.id),
+        "when": format_moment(event.created_at, tz),
+        "who": event.actor_email or "система",
+        "action": event.action,
+        "action_label": event.action_label,
+        "target": event.target_label,
+        "target_raw": raw_target or "—",
+        "ip": event.ip or "—",
+        "details": event.details_label,
+        "details_raw": ", ".join(f"{k}={v}" for k, v in event.details.items()),
     }
 
 
@@ -43,7 +59,7 @@ class AdminAuditState(AuthState):
     total: int = 0
     offset: int = 0
     user_filter: str = ALL
-    action_filter: str = ""
+    action_filter: str = ALL
     date_from: str = ""
     date_to: str = ""
     user_options: list[dict[str, str]] = []
@@ -63,7 +79,7 @@ class AdminAuditState(AuthState):
 
     async def _reload(self) -> Any:
         user_id = parse_id(self.user_filter)
-        action = self.action_filter.strip()[:64] or None
+        action = None if self.action_filter == ALL else self.action_filter
         day_from, day_to = parse_day(self.date_from), parse_day(self.date_to)
         offset = self.offset
 
@@ -107,8 +123,11 @@ class AdminAuditState(AuthState):
         self.user_filter = value if parse_id(value) else ALL
 
     @rx.event
+    def set_action_filter(self, value: str) -> None:
+        self.action_filter = value if value in _ACTION_CODES else ALL
+
+    @rx.event
     async def apply_filters(self, form: dict[str, Any]) -> Any:
-        self.action_filter = text_of(form, "action", 64).strip()
         self.date_from = text_of(form, "date_from", 10)
         self.date_to = text_of(form, "date_to", 10)
         self.error = ""
@@ -134,7 +153,7 @@ class AdminAuditState(AuthState):
 
 # --- view ----------------------------------------------------------------------------
 
-HEADERS = ("Когда", "Кто", "Действие", "Объект", "IP", "Подробности")
+HEADERS = ("Когда", "Действие", "Объект", "Кто", "IP", "Подробности")  # on a phone: what first
 
 
 def _filters() -> rx.Component:
@@ -146,14 +165,20 @@ def _filters() -> rx.Component:
                 AdminAuditState.set_user_filter,
                 "audit-user",
             ),
-            rx.input(
-                name="action",
-                placeholder="Действие, напр. auth.",
-                min_width="160px",
-                data_testid="audit-action",
+            static_select(
+                [(o["id"], o["label"]) for o in ACTION_OPTIONS],
+                AdminAuditState.action_filter,
+                AdminAuditState.set_action_filter,
+                "audit-action",
+                aria_label="Действие",
             ),
-            rx.input(name="date_from", type="date", aria_label="С"),
-            rx.input(name="date_to", type="date", aria_label="По"),
+            rx.hstack(
+                rx.text("с", size="2"),
+                rx.input(name="date_from", type="date", aria_label="С даты"),
+                rx.text("по", size="2"),
+                rx.input(name="date_to", type="date", aria_label="По дату"),
+                align="center",
+            ),
             rx.button("Показать", type="submit"),
             wrap="wrap",
             gap="2",
@@ -167,11 +192,21 @@ def _filters() -> rx.Component:
 def _event_row_view(event: rx.Var) -> rx.Component:
     return rx.table.row(
         rx.table.cell(event["when"]),
+        rx.table.cell(
+            rx.tooltip(
+                rx.text(event["action_label"], data_testid="audit-action-label"),
+                content=event["action"],
+            )
+        ),
+        rx.table.cell(rx.tooltip(rx.text(event["target"]), content=event["target_raw"])),
         rx.table.cell(event["who"]),
-        rx.table.cell(rx.code(event["action"])),
-        rx.table.cell(event["target"]),
-        rx.table.cell(event["ip"]),
-        rx.table.cell(rx.text(event["details"], size="1")),
+        rx.table.cell(event["ip"], display=WIDE_ONLY),
+        rx.table.cell(
+            rx.cond(
+                event["details"] != "",
+                rx.tooltip(rx.text(event["details"], size="1"), content=event["details_raw"]),
+            )
+        ),
         data_testid="audit-row",
     )
 
@@ -182,7 +217,16 @@ def audit_tab() -> rx.Component:
         form_error(AdminAuditState.error, testid="audit-error"),
         rx.box(
             rx.table.root(
-                rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in HEADERS])),
+                rx.table.header(
+                    rx.table.row(
+                        *[
+                            rx.table.column_header_cell(
+                                h, **({"display": WIDE_ONLY} if h == "IP" else {})
+                            )
+                            for h in HEADERS
+                        ]
+                    )
+                ),
                 rx.table.body(rx.foreach(AdminAuditState.events, _event_row_view)),
                 size="1",
                 width="100%",

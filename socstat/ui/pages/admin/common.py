@@ -1,4 +1,4 @@
-"""What the admin tabs share: id parsing, the guarded service call, select options."""
+"""What the admin tabs share: the guarded service call, select options."""
 
 from __future__ import annotations
 
@@ -17,15 +17,6 @@ from socstat.ui.auth import ROLE_LABELS, AuthState
 ALL = "all"
 NONE = "none"
 ROLE_ITEMS = [(role, ROLE_LABELS[role]) for role in Role.ALL]
-
-
-def parse_id(value: Any) -> int | None:
-    """A positive integer id from the browser, or None."""
-    try:
-        number = int(str(value).strip())
-    except (TypeError, ValueError):
-        return None
-    return number if 0 < number < 2**63 else None
 
 
 def user_option(item: dict[str, Any]) -> dict[str, str]:

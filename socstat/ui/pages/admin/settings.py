@@ -7,20 +7,34 @@ from typing import Any
 import reflex as rx
 from sqlmodel import Session
 
+from socstat import formatting
+from socstat.formatting import moment as format_moment
 from socstat.models.accounts import User
 from socstat.services import delivery, system_settings
 from socstat.ui.auth import AuthState
 from socstat.ui.components.controls import static_select
-from socstat.ui.components.forms import form, section, text_of
-from socstat.ui.format import format_moment
-from socstat.ui.pages.admin.common import admin_call, admin_change, parse_id
+from socstat.ui.components.forms import form, form_action, form_error, section, text_of
+from socstat.ui.pages.admin.common import admin_call, admin_change
+from socstat.ui.viewmodels import parse_id
+
+TOKEN_KIND_LABELS: dict[str, str] = {
+    "user": "Пользовательский",
+    "community": "Сообщества",
+    "video": "Пользовательский с доступом к видео",
+    "service": "Сервисный ключ приложения",
+}
+SECURITY_LABELS: dict[str, str] = {
+    "none": "Без шифрования",
+    "starttls": "STARTTLS (обычно порт 587)",
+    "ssl": "SSL/TLS (обычно порт 465)",
+}
 
 
 def _token_row(token: dict[str, Any], tz: str | None) -> dict[str, Any]:
     return {
         "id": str(token["id"]),
         "label": token["label"] or "—",
-        "kind": token["kind"],
+        "kind": TOKEN_KIND_LABELS.get(token["kind"], token["kind"]),
         "masked": token["masked"],
         "invalid": token["invalid"],
         "invalid_reason": token["invalid_reason"] or "",
@@ -36,7 +50,8 @@ class AdminSettingsState(AuthState):
     smtp: dict[str, Any] = {}
     tokens: list[dict[str, Any]] = []
     token_kind: str = "user"
-    sending: bool = False
+    errors: dict[str, str] = {}  # input name (or form name) -> message
+    saving: str = ""  # the form being submitted
 
     async def _reload(self) -> Any:
         def _work(session: Session, actor: User) -> dict[str, Any]:
@@ -49,7 +64,7 @@ class AdminSettingsState(AuthState):
             return result
         view = result["view"]
         number = float(view[system_settings.COLLECT_INTERVAL])
-        self.interval = f"{number:g}"
+        self.interval = formatting.number(number)
         self.self_registration = bool(view[system_settings.SELF_REGISTRATION])
         self.require_2fa = bool(view[system_settings.REQUIRE_2FA_ADMINS])
         smtp = dict(view[system_settings.SMTP])
@@ -78,13 +93,23 @@ class AdminSettingsState(AuthState):
             return result
         return failed or rx.toast.success(message)
 
+    async def _reloaded(self, _result: Any) -> None:
+        await self._reload()
+
     @rx.event
-    async def save_interval(self, form: dict[str, Any]) -> Any:
-        return await self._set(
-            system_settings.COLLECT_INTERVAL,
-            text_of(form, "interval", 32),
-            "Интервал сбора сохранён.",
-        )
+    async def save_interval(self, form: dict[str, Any]):
+        value = text_of(form, "interval", 32)
+        ip = self._client_ip()
+        async for event in form_action(
+            self,
+            "interval",
+            lambda s, a: system_settings.set_setting(
+                s, actor=a, key=system_settings.COLLECT_INTERVAL, value=value, ip=ip
+            ),
+            after=self._reloaded,
+            success="Интервал сбора сохранён.",
+        ):
+            yield event
 
     @rx.event
     async def set_self_registration(self, value: bool) -> Any:
@@ -107,22 +132,23 @@ class AdminSettingsState(AuthState):
         self.token_kind = value if value in system_settings.TOKEN_KINDS else "user"
 
     @rx.event
-    async def add_token(self, form: dict[str, Any]) -> Any:
+    async def add_token(self, form: dict[str, Any]):
         token = text_of(form, "vk_token", 2000)
         label = text_of(form, "vk_label", 200)
         kind = self.token_kind
         ip = self._client_ip()
-        return await admin_change(
+        async for event in form_action(
             self,
+            "token",
             lambda s, a: system_settings.add_vk_token(
                 s, actor=a, token=token, kind=kind, label=label, ip=ip
             ),
-            self._reload,
-            [
-                rx.toast.success("Токен добавлен."),
-                rx.call_script("document.getElementById('vk-token-form')?.reset()"),
-            ],
-        )
+            fields={"token": "vk_token", "kind": "vk_kind"},
+            after=self._reloaded,
+            success="Токен добавлен.",
+            reset="vk-token-form",
+        ):
+            yield event
 
     @rx.event
     async def remove_token(self, token_id: str) -> Any:
@@ -138,7 +164,7 @@ class AdminSettingsState(AuthState):
         )
 
     @rx.event
-    async def save_smtp(self, form: dict[str, Any]) -> Any:
+    async def save_smtp(self, form: dict[str, Any]):
         host = text_of(form, "smtp_host", 255)
         port_text = text_of(form, "smtp_port", 8).strip() or "25"
         user = text_of(form, "smtp_user", 255)
@@ -146,12 +172,10 @@ class AdminSettingsState(AuthState):
         from_addr = text_of(form, "smtp_from", 320)
         security = text_of(form, "smtp_security", 16)
         ip = self._client_ip()
-        try:
-            port = int(port_text)
-        except ValueError:
-            return rx.toast.error("Порт должен быть числом от 1 до 65535.")
-        return await admin_change(
+        port = int(port_text) if port_text.isascii() and port_text.isdigit() else 0
+        async for event in form_action(
             self,
+            "smtp",
             lambda s, a: system_settings.set_smtp(
                 s,
                 actor=a,
@@ -164,9 +188,16 @@ class AdminSettingsState(AuthState):
                 ssl=security == "ssl",
                 ip=ip,
             ),
-            self._reload,
-            rx.toast.success("Настройки почты сохранены."),
-        )
+            fields={
+                "host": "smtp_host",
+                "port": "smtp_port",
+                "from_addr": "smtp_from",
+                "ssl": "smtp_security",
+            },
+            after=self._reloaded,
+            success="Настройки почты сохранены.",
+        ):
+            yield event
 
     @rx.event
     async def clear_smtp(self) -> Any:
@@ -182,13 +213,14 @@ class AdminSettingsState(AuthState):
     async def send_test(self, form: dict[str, Any]):
         to = text_of(form, "test_to", 320)
         ip = self._client_ip()
-        self.sending = True
-        yield
-        ok, result = await admin_call(
-            self, lambda s, a: delivery.send_test_email(s, actor=a, to=to, ip=ip)
-        )
-        self.sending = False
-        yield rx.toast.success(result) if ok else result
+        async for event in form_action(
+            self,
+            "test",
+            lambda s, a: delivery.send_test_email(s, actor=a, to=to, ip=ip),
+            fields={"to": "test_to"},
+            success=lambda message: message or "Письмо отправлено.",
+        ):
+            yield event
 
 
 # --- view ----------------------------------------------------------------------------
@@ -201,7 +233,12 @@ def _token_row_view(token: rx.Var) -> rx.Component:
         rx.code(token["masked"]),
         rx.text(token["label"], size="2"),
         rx.badge(token["kind"]),
-        rx.cond(token["invalid"], rx.badge("недействителен", color_scheme="red")),
+        rx.cond(
+            token["invalid"],
+            rx.tooltip(
+                rx.badge("недействителен", color_scheme="red"), content=token["invalid_reason"]
+            ),
+        ),
         rx.cond(
             token["unreadable"],
             rx.tooltip(
@@ -209,6 +246,7 @@ def _token_row_view(token: rx.Var) -> rx.Component:
                 content="Ключ SOCSTAT_SECRET_KEY сменился: удалите токен и добавьте заново.",
             ),
         ),
+        rx.text("добавлен ", token["created"], size="1", color_scheme="gray"),
         rx.spacer(),
         rx.button(
             "Удалить",
@@ -223,41 +261,94 @@ def _token_row_view(token: rx.Var) -> rx.Component:
     )
 
 
-def _switch(checked: rx.Var, on_change: Any, testid: str, label: str) -> rx.Component:
-    return rx.hstack(
-        rx.switch(checked=checked, on_change=on_change, data_testid=testid), rx.text(label)
+def _labelled(
+    label: str, control: rx.Component, name: str, hint: str | rx.Var = "", **props: Any
+) -> rx.Component:
+    """A visible label above ``control`` (an input with id ``name``) and a hint under it."""
+    error = S.errors.get(name, "")
+    return rx.vstack(
+        rx.el.label(rx.text(label, size="2", weight="medium"), html_for=name),
+        control,
+        rx.cond(
+            error != "",
+            rx.text(error, size="1", color_scheme="red", data_testid=f"error-{name}"),
+        ),
+        rx.fragment()
+        if isinstance(hint, str) and not hint
+        else rx.text(hint, size="1", color_scheme="gray"),
+        spacing="1",
+        **props,
+    )
+
+
+def _switch(checked: rx.Var, on_change: Any, testid: str, label: str, hint: str) -> rx.Component:
+    return rx.vstack(
+        rx.el.label(
+            rx.hstack(
+                rx.switch(checked=checked, on_change=on_change, data_testid=testid),
+                rx.text(label, size="2", weight="medium"),
+                align="center",
+            ),
+        ),
+        rx.text(hint, size="1", color_scheme="gray"),
+        spacing="1",
     )
 
 
 def _row(*children: rx.Component) -> rx.Component:
-    """Form controls side by side, wrapping on narrow screens."""
-    return rx.flex(*children, wrap="wrap", gap="2", width="100%")
+    """Labelled fields side by side, wrapping on narrow screens."""
+    return rx.flex(*children, wrap="wrap", gap="3", width="100%", align="start")
+
+
+def _row_button(button: rx.Component) -> rx.Component:
+    """A button in a :func:`_row`, level with the inputs (below their labels)."""
+    return rx.box(button, padding_top="24px")
 
 
 def _smtp_input(key: str, **props: Any) -> rx.Component:
     """An SMTP field prefilled with the stored value (re-keyed when it changes)."""
     value = S.smtp[key].to(str)
-    return rx.input(name=f"smtp_{key}", default_value=value, key=value, **props)
+    name = f"smtp_{key}"
+    return rx.input(name=name, id=name, default_value=value, key=value, width="100%", **props)
 
 
 def _collection_section() -> rx.Component:
     return section(
         "Сбор данных",
         form(
-            rx.hstack(
-                rx.input(
-                    name="interval",
-                    default_value=S.interval,
-                    key=S.interval,
-                    width="100px",
-                    aria_label="Интервал, часов",
+            _row(
+                _labelled(
+                    "Интервал сбора, часов",
+                    rx.input(
+                        name="interval",
+                        id="interval",
+                        default_value=S.interval,
+                        key=S.interval,
+                        width="120px",
+                        inputmode="decimal",
+                    ),
+                    "interval",
+                    "Как часто собирать статистику всех источников: от 1 до 744 часов "
+                    "(744 — месяц); можно дробное число, напр. 1,5.",
+                    flex="1",
+                    min_width="220px",
                 ),
-                rx.text("часов между сборами", size="2"),
-                rx.button("Сохранить", type="submit", variant="soft"),
-                align="center",
-                wrap="wrap",
+                _row_button(
+                    rx.button(
+                        "Сохранить", type="submit", variant="soft", loading=S.saving == "interval"
+                    )
+                ),
             ),
             on_submit=S.save_interval,
+            width="100%",
+        ),
+        rx.text(
+            "Часовой пояс системы: ",
+            rx.text.strong(formatting.timezone_label(formatting.zone(None).key)),
+            ". В нём считаются дни статистики; задаётся переменной окружения SOCSTAT_TIMEZONE.",
+            size="2",
+            color_scheme="gray",
+            data_testid="system-timezone",
         ),
     )
 
@@ -270,12 +361,16 @@ def _access_section() -> rx.Component:
             S.set_self_registration,
             "switch-registration",
             "Самостоятельная регистрация",
+            "Посетители могут сами создать учётную запись (роль «Аналитик»). Если выключено, "
+            "новых пользователей приглашает администратор.",
         ),
         _switch(
             S.require_2fa,
             S.set_require_2fa,
             "switch-2fa",
             "Обязательная двухфакторная защита для администраторов",
+            "Администратор без двухфакторной защиты сможет открыть только свой профиль, "
+            "пока не включит её.",
         ),
     )
 
@@ -283,27 +378,53 @@ def _access_section() -> rx.Component:
 def _tokens_section() -> rx.Component:
     return section(
         "Токены VK",
+        rx.text(
+            "Через эти ключи доступа socstat обращается к API ВКонтакте; запросы "
+            "распределяются между ними. Токены хранятся зашифрованными и не показываются.",
+            size="2",
+            color_scheme="gray",
+        ),
         rx.vstack(rx.foreach(S.tokens, _token_row_view), width="100%", spacing="2"),
         form(
             _row(
-                rx.input(
-                    name="vk_token",
-                    type="password",
-                    placeholder="Токен",
-                    required=True,
-                    min_width="200px",
+                _labelled(
+                    "Токен",
+                    rx.input(
+                        name="vk_token",
+                        id="vk_token",
+                        type="password",
+                        required=True,
+                        auto_complete="off",
+                        width="100%",
+                    ),
+                    "vk_token",
                     flex="2",
-                    auto_complete="off",
+                    min_width="200px",
                 ),
-                rx.input(name="vk_label", placeholder="Подпись", min_width="120px", flex="1"),
-                static_select(
-                    [(k, k) for k in system_settings.TOKEN_KINDS],
-                    S.token_kind,
-                    S.set_token_kind,
-                    "token-kind",
+                _labelled(
+                    "Подпись",
+                    rx.input(name="vk_label", id="vk_label", width="100%"),
+                    "vk_label",
+                    "Для себя: чей это ключ.",
+                    flex="1",
+                    min_width="140px",
                 ),
-                rx.button("Добавить", type="submit"),
+                _labelled(
+                    "Тип токена",
+                    static_select(
+                        list(TOKEN_KIND_LABELS.items()),
+                        S.token_kind,
+                        S.set_token_kind,
+                        "token-kind",
+                        id="vk_kind",
+                    ),
+                    "vk_kind",
+                    "Ключ сообщества — до 20 запросов в секунду, пользовательский — 3.",
+                    min_width="200px",
+                ),
+                _row_button(rx.button("Добавить", type="submit", loading=S.saving == "token")),
             ),
+            form_error(S.errors.get("token", ""), testid="token-error"),
             id="vk-token-form",
             on_submit=S.add_token,
             width="100%",
@@ -315,47 +436,79 @@ def _smtp_form() -> rx.Component:
     return form(
         rx.vstack(
             _row(
-                _smtp_input(
-                    "host",
-                    placeholder="smtp.example.ru",
+                _labelled(
+                    "Сервер",
+                    _smtp_input("host", placeholder="smtp.example.ru"),
+                    "smtp_host",
                     flex="2",
                     min_width="180px",
-                    aria_label="Сервер",
                 ),
-                _smtp_input("port", placeholder="587", width="90px", aria_label="Порт"),
+                _labelled(
+                    "Порт",
+                    _smtp_input("port", placeholder="587", inputmode="numeric"),
+                    "smtp_port",
+                    width="100px",
+                ),
             ),
             _row(
-                _smtp_input("user", placeholder="Пользователь", flex="1", min_width="160px"),
-                rx.input(
-                    name="smtp_password",
-                    type="password",
-                    auto_complete="off",
-                    placeholder=rx.cond(
+                _labelled(
+                    "Имя пользователя",
+                    _smtp_input("user", auto_complete="off"),
+                    "smtp_user",
+                    "Пусто — без входа на сервер.",
+                    flex="1",
+                    min_width="160px",
+                ),
+                _labelled(
+                    "Пароль",
+                    rx.input(
+                        name="smtp_password",
+                        id="smtp_password",
+                        type="password",
+                        auto_complete="off",
+                        width="100%",
+                    ),
+                    "smtp_password",
+                    rx.cond(
                         S.smtp["password_unreadable"].to(bool),
-                        "Сохранённый пароль не расшифровывается — введите заново",
+                        "Сохранённый пароль не расшифровывается — введите заново.",
                         rx.cond(
                             S.smtp["password_set"].to(bool),
-                            "Пароль задан — оставьте пустым",
-                            "Пароль",
+                            "Пароль задан: оставьте пустым, чтобы не менять.",
+                            "Пароль не задан.",
                         ),
                     ),
                     flex="1",
                     min_width="160px",
                 ),
             ),
-            _smtp_input("from", placeholder="Отправитель", width="100%"),
-            rx.hstack(
-                rx.text("Шифрование:", size="2"),
-                rx.select(
-                    ["none", "starttls", "ssl"],
+            _labelled(
+                "Адрес отправителя",
+                _smtp_input("from", placeholder="socstat@example.ru"),
+                "smtp_from",
+                "От этого адреса приходят письма socstat.",
+                width="100%",
+            ),
+            _labelled(
+                "Шифрование",
+                rx.select.root(
+                    rx.select.trigger(id="smtp_security", data_testid="smtp-security"),
+                    rx.select.content(
+                        *[
+                            rx.select.item(label, value=key)
+                            for key, label in SECURITY_LABELS.items()
+                        ]
+                    ),
                     name="smtp_security",
                     default_value=S.smtp["security"].to(str),
                     key=S.smtp["security"].to(str),
                 ),
-                align="center",
+                "smtp_security",
+                "Как указано у почтового провайдера.",
             ),
+            form_error(S.errors.get("smtp", ""), testid="smtp-error"),
             rx.hstack(
-                rx.button("Сохранить", type="submit"),
+                rx.button("Сохранить", type="submit", loading=S.saving == "smtp"),
                 rx.button(
                     "Сбросить к настройкам окружения",
                     type="button",
@@ -365,7 +518,7 @@ def _smtp_form() -> rx.Component:
                 ),
                 wrap="wrap",
             ),
-            spacing="2",
+            spacing="3",
             width="100%",
         ),
         on_submit=S.save_smtp,
@@ -380,7 +533,7 @@ def _smtp_section() -> rx.Component:
             S.smtp["configured"].to(bool),
             rx.text(
                 "Источник настроек: ",
-                rx.cond(S.smtp["source"] == "database", "база данных", "окружение"),
+                rx.cond(S.smtp["source"] == "database", "эта страница", "переменные окружения"),
                 size="2",
             ),
             rx.text(
@@ -392,16 +545,22 @@ def _smtp_section() -> rx.Component:
         _smtp_form(),
         form(
             _row(
-                rx.input(
-                    name="test_to",
-                    type="email",
-                    placeholder="Кому",
-                    required=True,
+                _labelled(
+                    "Тестовое письмо на адрес",
+                    rx.input(
+                        name="test_to", id="test_to", type="email", required=True, width="100%"
+                    ),
+                    "test_to",
                     flex="1",
                     min_width="200px",
                 ),
-                rx.button("Отправить тестовое письмо", type="submit", loading=S.sending),
+                _row_button(
+                    rx.button(
+                        "Отправить тестовое письмо", type="submit", loading=S.saving == "test"
+                    )
+                ),
             ),
+            form_error(S.errors.get("test", ""), testid="test-email-error"),
             on_submit=S.send_test,
             width="100%",
         ),

@@ -14,7 +14,8 @@ from socstat.ui.auth import AuthState
 from socstat.ui.components.checklist import checklist_dialog, id_list, toggled
 from socstat.ui.components.controls import option_select
 from socstat.ui.components.forms import form, section, text_of
-from socstat.ui.pages.admin.common import NONE, admin_call, admin_change, parse_id, user_option
+from socstat.ui.pages.admin.common import NONE, admin_call, admin_change, user_option
+from socstat.ui.viewmodels import parse_id
 
 
 def _team_row(team: dict[str, Any]) -> dict[str, Any]:

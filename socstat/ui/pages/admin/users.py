@@ -8,14 +8,15 @@ from typing import Any
 import reflex as rx
 from sqlmodel import Session
 
+from socstat.formatting import moment as format_moment
 from socstat.models.accounts import Role, User
 from socstat.services import admin
 from socstat.ui.auth import ROLE_LABELS, AuthState
 from socstat.ui.components.checklist import checklist_dialog, id_list, toggled
-from socstat.ui.components.controls import page_label, pager, static_select
+from socstat.ui.components.controls import WIDE_ONLY, pager, static_select
 from socstat.ui.components.forms import form, section, text_of
-from socstat.ui.format import format_moment
-from socstat.ui.pages.admin.common import ALL, ROLE_ITEMS, admin_call, admin_change, parse_id
+from socstat.ui.pages.admin.common import ALL, ROLE_ITEMS, admin_call, admin_change
+from socstat.ui.viewmodels import page_label, parse_id
 
 PAGE_SIZE = 25
 
@@ -322,6 +323,16 @@ def _user_actions(user: rx.Var) -> rx.Component:
     )
 
 
+# On a phone the table scrolls sideways: the less needed columns hide (WIDE_ONLY), and
+# the actions column stays pinned to the right edge so its menu is always reachable.
+_STICKY_RIGHT: dict[str, Any] = {
+    "position": "sticky",
+    "right": "0",
+    "background_color": "var(--color-panel-solid)",
+    "z_index": "1",
+}
+
+
 def _user_row_view(user: rx.Var) -> rx.Component:
     return rx.table.row(
         rx.table.cell(
@@ -349,9 +360,9 @@ def _user_row_view(user: rx.Var) -> rx.Component:
                 spacing="1",
             )
         ),
-        rx.table.cell(user["teams"]),
-        rx.table.cell(user["last_login"]),
-        rx.table.cell(_user_actions(user)),
+        rx.table.cell(user["teams"], display=WIDE_ONLY),
+        rx.table.cell(user["last_login"], display=WIDE_ONLY),
+        rx.table.cell(_user_actions(user), **_STICKY_RIGHT),
         data_testid="user-row",
         data_email=user["email"],
     )
@@ -442,10 +453,19 @@ def _filters() -> rx.Component:
 
 
 def _users_table() -> rx.Component:
-    headers = ("Пользователь", "Роль", "Статус", "Команды", "Последний вход", "")
+    wide = ("Команды", "Последний вход")
+    headers = [
+        rx.table.column_header_cell(h, **({"display": WIDE_ONLY} if h in wide else {}))
+        for h in ("Пользователь", "Роль", "Статус", *wide)
+    ]
     return rx.box(
         rx.table.root(
-            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
+            rx.table.header(
+                rx.table.row(
+                    *headers,
+                    rx.table.column_header_cell("", aria_label="Действия", **_STICKY_RIGHT),
+                )
+            ),
             rx.table.body(rx.foreach(AdminUsersState.users, _user_row_view)),
             width="100%",
             size="1",

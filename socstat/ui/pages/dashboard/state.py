@@ -30,7 +30,7 @@ from socstat.services.analytics import (
 from socstat.services.analytics.filters import CUSTOM
 from socstat.services.authz import PermissionDenied
 from socstat.ui.auth import AuthState
-from socstat.ui.pages.dashboard import charts, model
+from socstat.ui.components.analytics import charts, model
 
 ROUTE = "/dashboard"
 TOP_PAGE_SIZE = 10

@@ -1,8 +1,8 @@
 """outbox leases: claimed one message at a time with a lease, a stable Message-ID,
 a per-message attempt limit; "dead" becomes "failed"
 
-Revision ID: 0004_outbox_leases
-Revises: 0003
+Revision ID: 0005_outbox_leases
+Revises: 0005_collection_claims
 Create Date: 2026-12-02 00:30:00
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 
 import socstat.models.base
 
-revision: str = "0004_outbox_leases"
-down_revision: str | None = "0003"
+revision: str = "0005_outbox_leases"
+down_revision: str | None = "0005_collection_claims"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from socstat.formatting import integer as format_count
+from socstat.formatting import rate as format_rate
 from socstat.services.analytics import (
     KIND_LABELS,
     Dashboard,
@@ -13,7 +15,6 @@ from socstat.services.analytics import (
 )
 from socstat.services.analytics.filters import table_value
 from socstat.settings import get_settings
-from socstat.ui.format import format_count, format_rate
 
 REACTIONS = "(лайки + репосты + комментарии)"
 KPIS: tuple[tuple[str, str, str], ...] = (

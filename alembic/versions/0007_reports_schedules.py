@@ -3,9 +3,8 @@
 The old ``report`` and ``reportsubscription`` tables were never written by any feature
 (reports were not generated yet), so they are replaced rather than altered.
 
-Revision ID: 0005_reports_schedules
-Revises: 0004_daily_stat_unknowns_er_view, 0004_outbox_leases, 0004_session_login_tickets
-(joins the three heads that all follow 0003)
+Revision ID: 0007_reports_schedules
+Revises: 0006_alert_firings
 Create Date: 2026-12-02 00:20:00
 """
 
@@ -17,12 +16,8 @@ from alembic import op
 
 import socstat.models.base
 
-revision: str = "0005_reports_schedules"
-down_revision: str | tuple[str, ...] | None = (
-    "0004_daily_stat_unknowns_er_view",
-    "0004_outbox_leases",
-    "0004_session_login_tickets",
-)
+revision: str = "0007_reports_schedules"
+down_revision: str | None = "0006_alert_firings"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -2,8 +2,8 @@
 
 Existing rows are filled from their content items, as the collection's rebuild would.
 
-Revision ID: 0004_daily_stat_unknowns_er_view
-Revises: 0003
+Revision ID: 0005_daily_stat_unknowns_er_view
+Revises: 0005_outbox_leases
 Create Date: 2026-12-02 00:16:33.314135
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0004_daily_stat_unknowns_er_view"
-down_revision: str | None = "0003"
+revision: str = "0005_daily_stat_unknowns_er_view"
+down_revision: str | None = "0005_outbox_leases"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,488 @@
+"""Persistence of collected results: requests from stored cursors, upserts, DailyStat rebuild.
+
+Every source's result is stored in ONE transaction (source info and status, the day's
+counter snapshot, content items and the affected DailyStat rows; the caller commits), so a
+killed process loses at most the source in flight and a rerun continues with the sources
+still due.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Float, and_, bindparam, case, cast, delete, func, insert, literal, update
+from sqlmodel import Session, select
+
+from socstat.collectors.base import CollectRequest, ContentRecord, CounterReading, SourceResult
+from socstat.models import (
+    CollectionRunSource,
+    ContentItem,
+    CounterSnapshot,
+    DailyStat,
+    RunStatus,
+    Source,
+    SourceStatus,
+    utcnow,
+)
+from socstat.services.sources import apply_info
+from socstat.settings import Settings, get_settings
+
+INACCESSIBLE = frozenset(
+    {
+        SourceStatus.CLOSED,
+        SourceStatus.PRIVATE,
+        SourceStatus.DELETED,
+        SourceStatus.BANNED,
+        SourceStatus.WALL_DISABLED,
+    }
+)
+_IN_CHUNK = 500
+
+
+@dataclass
+class ItemCounts:
+    new: int = 0
+    updated: int = 0
+
+
+@dataclass(frozen=True)
+class Persisted:
+    """One stored result: the source's run status, item counts and the local days touched."""
+
+    status: str
+    counts: ItemCounts
+    days: frozenset[date] = frozenset()
+
+
+def local_midnight(day: date, tz: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
+
+
+def local_date(moment: datetime, tz: ZoneInfo) -> date:
+    return moment.astimezone(tz).date()
+
+
+def build_requests(
+    session: Session, source_ids: list[int], *, now: datetime, settings: Settings
+) -> dict[int, CollectRequest]:
+    """One request per existing source, in the given order.
+
+    First collection: from local midnight `backfill_days` ago (remembered as
+    `history_start`); later: from min(cursor, local midnight `refresh_days` ago).
+    """
+    tz = settings.tz
+    requests: dict[int, CollectRequest] = {}
+    for chunk in _chunks(source_ids):
+        sources = {s.id: s for s in session.exec(select(Source).where(Source.id.in_(chunk)))}
+        since_of = {
+            source_id: _since(source, now=now, tz=tz, settings=settings)
+            for source_id, source in sources.items()
+            if source_id is not None
+        }
+        known = _known_posts(session, since_of)
+        for source_id in chunk:
+            source = sources.get(source_id)
+            if source is None:
+                continue
+            session.add(source)
+            requests[source_id] = CollectRequest(
+                external_id=source.external_id,
+                since=since_of[source_id],
+                known_posts=tuple(known.get(source_id, ())),
+            )
+    return requests
+
+
+def _known_posts(session: Session, since_of: dict[int, datetime]) -> dict[int, list[str]]:
+    """Stored, not deleted posts of each source published at or after its `since`."""
+    if not since_of:
+        return {}
+    rows = session.execute(
+        select(_ITEM.c.source_id, _ITEM.c.external_id, _ITEM.c.published_at).where(
+            _ITEM.c.source_id.in_(list(since_of)),
+            _ITEM.c.kind == "post",
+            _ITEM.c.deleted_at.is_(None),
+            _ITEM.c.published_at >= min(since_of.values()),
+        )
+    )
+    known: dict[int, list[str]] = {}
+    for source_id, external_id, published_at in rows:
+        if published_at >= since_of[source_id]:
+            known.setdefault(source_id, []).append(external_id)
+    return known
+
+
+def _since(source: Source, *, now: datetime, tz: ZoneInfo, settings: Settings) -> datetime:
+    if source.history_start is None:
+        source.history_start = local_date(now, tz) - timedelta(days=settings.backfill_days)
+    if source.last_collected_at is None and source.cursor_published_at is None:
+        return local_midnight(source.history_start, tz)
+    refresh_from = local_midnight(local_date(now, tz) - timedelta(days=settings.refresh_days), tz)
+    since = refresh_from
+    if source.cursor_published_at is not None:
+        since = min(since, source.cursor_published_at)
+    return max(since, local_midnight(source.history_start, tz))
+
+
+def _chunks(values: list[int], size: int = _IN_CHUNK) -> Iterable[list[int]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+# --- persisting one result -------------------------------------------------------------
+
+
+def persist_result(
+    session: Session,
+    *,
+    source_id: int,
+    result: SourceResult,
+    run_id: int | None = None,
+    settings: Settings | None = None,
+    now: datetime | None = None,
+) -> Persisted:
+    """Store one source's result (the caller commits: one transaction per source)."""
+    settings = settings or get_settings()
+    now = now or utcnow()
+    tz = settings.tz
+    source = session.get(Source, source_id)
+    if source is None:
+        return Persisted(RunStatus.FAILED, ItemCounts())
+    if result.info is not None:
+        apply_info(source, result.info)
+        _upsert_snapshot(session, source, result.info.counters, result.info.members_count, now, tz)
+    items = _in_history(result.items, source.history_start, tz)
+    counts, days = _upsert_items(session, source_id, items, now, tz)
+    if result.complete and result.deleted_posts:
+        days |= _mark_deleted(session, source_id, result.deleted_posts, now)
+    recompute_daily_stats(session, source_id=source_id, days=days, now=now)
+    status, error = _source_outcome(source, result)
+    _update_source(source, result, items, status=status, error=error, now=now)
+    session.add(source)
+    if run_id is not None:
+        session.add(
+            CollectionRunSource(
+                run_id=run_id,
+                source_id=source_id,
+                status=status,
+                error=error[:1000],
+                items_new=counts.new,
+                items_updated=counts.updated,
+                finished_at=now,
+            )
+        )
+    return Persisted(status, counts, frozenset(day for day, _kind in days))
+
+
+def _source_outcome(source: Source, result: SourceResult) -> tuple[str, str]:
+    if result.complete:
+        reason = source.status_reason if source.status in INACCESSIBLE else ""
+        return RunStatus.OK, reason
+    error = result.error or "Данные получены не полностью."
+    if result.error_code is not None:
+        error = f"{error} (код {result.error_code})"
+    if result.info is None and not result.items:
+        return RunStatus.FAILED, error
+    return RunStatus.PARTIAL, error
+
+
+def _update_source(
+    source: Source,
+    result: SourceResult,
+    items: list[ContentRecord],
+    *,
+    status: str,
+    error: str,
+    now: datetime,
+) -> None:
+    source.last_attempt_at = now
+    if status != RunStatus.OK:
+        source.stale = True
+        source.last_error = error[:1000]
+        return
+    source.stale = False
+    source.last_error = ""
+    source.last_collected_at = now
+    newest = max((i.published_at for i in items if i.kind == "post"), default=None)
+    if newest is not None and (
+        source.cursor_published_at is None or newest > source.cursor_published_at
+    ):
+        source.cursor_published_at = newest
+
+
+def _in_history(
+    items: list[ContentRecord], history_start: date | None, tz: ZoneInfo
+) -> list[ContentRecord]:
+    """Drop items older than the source's history (e.g. an old pinned post)."""
+    if history_start is None:
+        return list(items)
+    return [i for i in items if local_date(i.published_at, tz) >= history_start]
+
+
+def _upsert_snapshot(
+    session: Session,
+    source: Source,
+    counters: CounterReading,
+    members: int | None,
+    now: datetime,
+    tz: ZoneInfo,
+) -> None:
+    day = local_date(now, tz)
+    snapshot = session.exec(
+        select(CounterSnapshot).where(
+            CounterSnapshot.source_id == source.id, CounterSnapshot.local_date == day
+        )
+    ).first()
+    if snapshot is None:
+        snapshot = CounterSnapshot(source_id=source.id, local_date=day)
+    snapshot.taken_at = now
+    values = {
+        "members": members if members is not None else counters.members,
+        "posts": counters.posts,
+        "videos": counters.videos,
+        "clips": counters.clips,
+        "clips_views": counters.clips_views,
+        "clips_likes": counters.clips_likes,
+        "clips_followers": counters.clips_followers,
+        "photos": counters.photos,
+        "articles": counters.articles,
+    }
+    for name, value in values.items():
+        if value is not None:
+            setattr(snapshot, name, value)
+    session.add(snapshot)
+
+
+_ENGAGEMENT = ("likes", "reposts", "comments", "views")
+_FLAGS = ("is_pinned", "is_ad", "is_repost", "text_preview")
+_ITEM = ContentItem.__table__  # type: ignore[attr-defined]
+
+
+def _upsert_items(
+    session: Session,
+    source_id: int,
+    records: list[ContentRecord],
+    now: datetime,
+    tz: ZoneInfo,
+) -> tuple[ItemCounts, set[tuple[date, str]]]:
+    """Insert new items, refresh known ones; returns counts and the (day, kind) touched.
+
+    Plain Core statements (one bulk insert, one executemany update) rather than ORM
+    objects: a first collection writes ~100k items and the unit of work was the bottleneck.
+    """
+    latest: dict[tuple[str, str], ContentRecord] = {}
+    for record in records:
+        latest[(record.kind, record.external_id[:64])] = record
+    existing = _existing_items(session, source_id, list(latest))
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    days: set[tuple[date, str]] = set()
+    for key, record in latest.items():
+        row = existing.get(key)
+        if row is None:
+            inserts.append(_new_item(source_id, record, now, tz))
+            days.add((local_date(record.published_at, tz), record.kind))
+            continue
+        changes = _item_changes(row, record)
+        if changes:
+            updates.append({"item_id": row["id"], **changes, "updated_at": now})
+        days.add((row["local_date"], row["kind"]))
+    if inserts:
+        session.execute(insert(_ITEM), inserts)
+    for columns, batch in _by_columns(updates).items():
+        statement = (
+            update(_ITEM)
+            .where(_ITEM.c.id == bindparam("item_id"))
+            .values({name: bindparam(name) for name in columns})
+        )
+        session.connection().execute(statement, batch)
+    return ItemCounts(new=len(inserts), updated=len(updates)), days
+
+
+def _mark_deleted(
+    session: Session, source_id: int, external_ids: list[str], now: datetime
+) -> set[tuple[date, str]]:
+    """Flag posts the platform confirmed gone; returns the (day, kind) pairs to rebuild."""
+    days: set[tuple[date, str]] = set()
+    for start in range(0, len(external_ids), _IN_CHUNK):
+        rows = session.execute(
+            update(_ITEM)
+            .where(
+                _ITEM.c.source_id == source_id,
+                _ITEM.c.kind == "post",
+                _ITEM.c.external_id.in_(external_ids[start : start + _IN_CHUNK]),
+                _ITEM.c.deleted_at.is_(None),
+            )
+            .values(deleted_at=now, updated_at=now)
+            .returning(_ITEM.c.local_date)
+        )
+        days.update((day, "post") for (day,) in rows)
+    return days
+
+
+def _by_columns(updates: list[dict[str, Any]]) -> dict[tuple[str, ...], list[dict[str, Any]]]:
+    """Group update rows by the set of columns they change (one executemany per group)."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in updates:
+        columns = tuple(sorted(k for k in row if k != "item_id"))
+        groups.setdefault(columns, []).append(row)
+    return groups
+
+
+def _existing_items(
+    session: Session, source_id: int, keys: list[tuple[str, str]]
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """Stored rows for these (kind, external id) keys: one query per chunk of ids, whatever
+    the kinds (ids of different kinds never collide: posts are "123", media "-1_123")."""
+    wanted = set(keys)
+    kinds = sorted({kind for kind, _external_id in keys})
+    ids = sorted({external_id for _kind, external_id in keys})
+    columns = [_ITEM.c[name] for name in ("id", "kind", "external_id", "local_date")]
+    columns += [_ITEM.c[name] for name in (*_ENGAGEMENT, *_FLAGS, "deleted_at")]
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for start in range(0, len(ids), _IN_CHUNK):
+        rows = session.execute(
+            select(*columns).where(
+                _ITEM.c.source_id == source_id,
+                _ITEM.c.kind.in_(kinds),
+                _ITEM.c.external_id.in_(ids[start : start + _IN_CHUNK]),
+            )
+        ).mappings()
+        for row in rows:
+            key = (row["kind"], row["external_id"])
+            if key in wanted:
+                found[key] = dict(row)
+    return found
+
+
+def _new_item(source_id: int, record: ContentRecord, now: datetime, tz: ZoneInfo) -> dict[str, Any]:
+    return {
+        "source_id": source_id,
+        "kind": record.kind,
+        "external_id": record.external_id[:64],
+        "published_at": record.published_at,
+        "local_date": local_date(record.published_at, tz),
+        "likes": record.likes,
+        "reposts": record.reposts,
+        "comments": record.comments,
+        "views": record.views,
+        "is_pinned": record.is_pinned,
+        "is_ad": record.is_ad,
+        "is_repost": record.is_repost,
+        "text_preview": record.text_preview[:300],
+        "collected_at": now,
+        "updated_at": now,
+    }
+
+
+def _item_changes(row: dict[str, Any], record: ContentRecord) -> dict[str, Any]:
+    """Newer readings overwrite; a figure not given this time keeps the old value."""
+    changes: dict[str, Any] = {}
+    for name in _ENGAGEMENT:
+        value = getattr(record, name)
+        if value is not None and value != row[name]:
+            changes[name] = value
+    flags = {
+        "is_pinned": record.is_pinned,
+        "is_ad": record.is_ad,
+        "is_repost": record.is_repost,
+        "text_preview": record.text_preview[:300],
+    }
+    for name, value in flags.items():
+        if row[name] != value:
+            changes[name] = value
+    if row["deleted_at"] is not None:  # seen again: it was restored on the platform
+        changes["deleted_at"] = None
+    return changes
+
+
+def recompute_daily_stats(
+    session: Session, *, source_id: int, days: set[tuple[date, str]], now: datetime | None = None
+) -> None:
+    """Rebuild the DailyStat rows of the touched local days from ContentItem (GROUP BY).
+
+    Every kind of a touched day is rebuilt (two statements per chunk of days, not two per
+    kind): a rebuild from the items is idempotent, so the extra pairs cost nothing wrong."""
+    if not days:
+        return
+    now = now or utcnow()
+    session.flush()
+    dates = sorted({day for day, _kind in days})
+    kinds = sorted({kind for _day, kind in days})
+    for start in range(0, len(dates), _IN_CHUNK):
+        _rebuild(session, source_id, kinds, dates[start : start + _IN_CHUNK], now)
+
+
+def _rebuild(
+    session: Session, source_id: int, kinds: list[str], dates: list[date], now: datetime
+) -> None:
+    stat = DailyStat.__table__  # type: ignore[attr-defined]
+    item = ContentItem.__table__  # type: ignore[attr-defined]
+    session.execute(
+        delete(stat).where(
+            and_(
+                stat.c.source_id == source_id,
+                stat.c.kind.in_(kinds),
+                stat.c.local_date.in_(dates),
+            )
+        )
+    )
+    er_view = case(
+        (
+            and_(
+                item.c.likes.is_not(None),
+                item.c.reposts.is_not(None),
+                item.c.comments.is_not(None),
+                item.c.views > 0,
+            ),
+            cast(item.c.likes + item.c.reposts + item.c.comments, Float) / item.c.views,
+        )
+    )
+    grouped = (
+        select(
+            item.c.source_id,
+            item.c.local_date,
+            item.c.kind,
+            func.count(),
+            func.sum(item.c.likes),
+            func.sum(item.c.reposts),
+            func.sum(item.c.comments),
+            func.sum(item.c.views),
+            func.count() - func.count(item.c.likes),
+            func.count() - func.count(item.c.reposts),
+            func.count() - func.count(item.c.comments),
+            func.count() - func.count(item.c.views),
+            func.sum(er_view),
+            func.count(er_view),
+            literal(now, DailyStat.__table__.c.updated_at.type),  # type: ignore[attr-defined]
+        )
+        .where(
+            item.c.source_id == source_id,
+            item.c.kind.in_(kinds),
+            item.c.local_date.in_(dates),
+            item.c.deleted_at.is_(None),
+        )
+        .group_by(item.c.source_id, item.c.local_date, item.c.kind)
+    )
+    columns = [
+        "source_id",
+        "local_date",
+        "kind",
+        "count",
+        "likes",
+        "reposts",
+        "comments",
+        "views",
+        "likes_unknown",
+        "reposts_unknown",
+        "comments_unknown",
+        "views_unknown",
+        "er_view_sum",
+        "er_view_items",
+        "updated_at",
+    ]
+    session.execute(insert(stat).from_select(columns, grouped))

@@ -1,0 +1,81 @@
+"""The job journal (JobRun rows: running → ok | failed | interrupted) and the scheduled
+job bodies that are not another package's (collection's is `collection.scheduled_run`)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import Session
+
+from socstat.db import run_in_session
+from socstat.models import JobRun, RunStatus, utcnow
+
+log = logging.getLogger(__name__)
+
+JobWork = Callable[[], Awaitable[dict[str, Any] | None]]
+
+
+async def run_job(name: str, work: JobWork) -> JobRun:
+    """Run one job with a JobRun journal row (running → ok | failed)."""
+
+    def _start(session: Session) -> int:
+        row = JobRun(job=name[:64])
+        session.add(row)
+        session.flush()
+        assert row.id is not None
+        return row.id
+
+    job_id = await run_in_session(_start)
+    status, details, error = RunStatus.OK, {}, ""
+    try:
+        details = await work() or {}
+    except Exception as exc:
+        log.exception("job %s failed", name)
+        status, error = RunStatus.FAILED, f"{type(exc).__name__}: {exc}"[:2000]
+
+    def _finish(session: Session) -> JobRun:
+        row = session.get(JobRun, job_id)
+        assert row is not None
+        row.status = details.get("status", status) if status == RunStatus.OK else status
+        row.finished_at = utcnow()
+        row.details = _jsonable(details)
+        row.error = error or str(details.get("error", ""))[:2000]
+        session.add(row)
+        return row
+
+    return await run_in_session(_finish)
+
+
+def mark_interrupted_jobs(session: Session) -> None:
+    """Jobs left "running" by a leader that died (called when a process becomes leader)."""
+    session.execute(
+        update(JobRun)
+        .where(JobRun.status == RunStatus.RUNNING)
+        .values(status=RunStatus.INTERRUPTED, finished_at=utcnow())
+    )
+
+
+def _jsonable(details: dict[str, Any]) -> dict[str, Any]:
+    return {
+        k: v if isinstance(v, int | float | str | bool | None | dict | list) else str(v)
+        for k, v in details.items()
+    }
+
+
+def _purge(session: Session) -> dict[str, Any]:
+    from socstat.services.accounts import purge_login_attempts
+    from socstat.services.sessions import purge_expired
+
+    return {
+        "status": RunStatus.OK,
+        "sessions_deleted": purge_expired(session),
+        "login_attempts_deleted": purge_login_attempts(session),
+    }
+
+
+async def retention_job() -> dict[str, Any]:
+    """Delete ended sessions and old sign-in attempts."""
+    return await run_in_session(_purge)

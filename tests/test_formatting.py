@@ -1,0 +1,56 @@
+"""socstat.formatting: Russian numbers, dates, moments and time zone labels (Babel)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from socstat import formatting
+
+
+def test_numbers_use_thin_spaces_and_decimal_commas() -> None:
+    assert formatting.integer(1234567) == "1\u202f234\u202f567"
+    assert formatting.integer(0) == "0"
+    assert formatting.decimal(1234.56, 1) == "1\u202f234,6"
+    assert formatting.decimal(0.5, 2) == "0,50"
+    assert (formatting.number(24.0), formatting.number(1.5)) == ("24", "1,5")
+
+
+@pytest.mark.parametrize(
+    "fn", [formatting.integer, formatting.decimal, formatting.number, formatting.day]
+)
+def test_unknown_is_a_dash_never_zero(fn) -> None:
+    assert fn(None) == "—"
+
+
+def test_dates_and_moments() -> None:
+    assert formatting.day(date(2026, 3, 5)) == "05.03.2026"
+    moment = datetime(2026, 3, 5, 21, 30, tzinfo=UTC)
+    assert formatting.moment(moment, "Europe/Moscow") == "06.03.2026 00:30"
+    assert formatting.moment(moment, "Asia/Vladivostok") == "06.03.2026 07:30"
+    assert formatting.moment(None, "Europe/Moscow") == "—"
+    # an unknown zone falls back to the installation's (SOCSTAT_TIMEZONE)
+    assert formatting.moment(moment, "Mars/Base") == formatting.moment(moment, None)
+
+
+def test_time_zone_labels() -> None:
+    assert formatting.timezone_label("Europe/Moscow") == "Москва (UTC+3)"
+    assert formatting.timezone_label("Asia/Kolkata") == "Калькутта (UTC+5:30)"
+    assert formatting.utc_offset("America/St_Johns", datetime(2026, 1, 1, tzinfo=UTC)) == (
+        "UTC\u22123:30"
+    )
+    assert formatting.timezone_label("UTC") == "Всемирное время (UTC)"
+
+
+def test_time_zone_choices_are_searchable_and_unique() -> None:
+    everything = formatting.timezone_choices()
+    labels = [label for _, label in everything]
+    assert len(labels) == len(set(labels)) > 300
+    assert ("Europe/Moscow", "Москва (UTC+3)") in everything
+    for query in ("моск", "MOSCOW", "Москва"):
+        assert ("Europe/Moscow", "Москва (UTC+3)") in formatting.timezone_choices(query)
+    assert all("UTC+3)" in label for _, label in formatting.timezone_choices("UTC+3)"))
+    assert formatting.timezone_choices("нет такого города") == []
+    assert formatting.is_timezone_choice("Asia/Yekaterinburg")
+    assert not formatting.is_timezone_choice("Mars/Base")
