@@ -12,8 +12,8 @@ from socstat.collectors.vk import VKCollector
 from socstat.models import Role, User
 from socstat.sandbox import SandboxServer
 from socstat.services.collection import collect_due_sources
-from socstat.services.sources import AddOutcome, add_sources
-from tests.services.conftest import world_now
+from socstat.services.sources import AddOutcome
+from tests.services.conftest import add_sources, world_now
 
 
 async def track_and_collect(
