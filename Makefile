@@ -16,7 +16,7 @@ export REFLEX_USE_NPM := 1
 export REFLEX_CHECK_LATEST_VERSION := 0
 export REFLEX_TELEMETRY_ENABLED := false
 
-.PHONY: run setup dev-setup demo test test-deps lint format bench bench-collect bench-timing clean
+.PHONY: run setup dev-setup demo test test-deps lint format bench bench-collect bench-timing bench-dashboard clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -101,7 +101,7 @@ test: test-deps lint
 		SOCSTAT_TEST_DATABASE_URL=sqlite $(BIN)/pytest -m "db and not browser"; \
 	fi
 
-bench: bench-collect bench-timing
+bench: bench-collect bench-timing bench-dashboard
 
 # Collector alone, `socstat collect --all` beside vk_api, then the whole pipeline into a
 # database; each writes its section of docs/benchmarks.md.
@@ -114,6 +114,10 @@ bench-collect: dev-setup
 # Password reset and registration answer times, known vs unknown address (docs/benchmarks.md).
 bench-timing: dev-setup
 	$(BIN)/python -m bench.bench_reset_timing
+
+# The analytics call behind a whole dashboard on PostgreSQL (200 sources × 365 days).
+bench-dashboard: dev-setup
+	$(BIN)/python -m bench.bench_dashboard
 
 clean:
 	rm -rf .web .states data/*.db

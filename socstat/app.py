@@ -9,11 +9,14 @@ from socstat.logging_setup import configure_logging
 from socstat.scheduler import scheduler_lifespan
 from socstat.ui.pages import (  # noqa: F401  (their pages register with add_pages)
     admin,
+    alerts,
     confirm,
+    dashboard,
     home,
     invite,
     login,
     not_found,
+    notifications,
     profile,
     register,
     reset,

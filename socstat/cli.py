@@ -215,6 +215,7 @@ def _cmd_sources_list(args: argparse.Namespace) -> int:
 
 def _cmd_collect(args: argparse.Namespace) -> int:
     from socstat.db import session_scope
+    from socstat.services.alerts.hooks import install as install_alerts_hook
     from socstat.services.collection import (
         CollectionBusy,
         Trigger,
@@ -223,6 +224,8 @@ def _cmd_collect(args: argparse.Namespace) -> int:
         make_collector,
         tracked_source_ids,
     )
+
+    install_alerts_hook()
 
     async def _collect():  # type: ignore[no-untyped-def]
         collector = make_collector()
@@ -286,52 +289,46 @@ def _parse_date(text: str):  # type: ignore[no-untyped-def]
         ) from None
 
 
+_STATS_FIGURES = ("likes", "reposts", "comments", "views")
+
+
 def _cmd_stats(args: argparse.Namespace) -> int:
     import csv
 
     from socstat.db import session_scope
-    from socstat.services.stats import StatsQueryError, daily_stats
+    from socstat.services.analytics import AnalyticsError, Period, Scope, source_series
+    from socstat.services.authz import PermissionDenied
 
+    kinds = tuple(dict.fromkeys(args.kinds)) if args.kinds else ("post", "video", "clip")
+    sources = tuple(args.sources) if args.sources else None
     try:
         with session_scope() as session:
-            rows = daily_stats(
-                session,
-                actor=_cli_actor(session, args.actor),
-                date_from=args.date_from,
-                date_to=args.date_to,
-                source_ids=args.sources,
-                kinds=args.kinds,
-            )
-    except StatsQueryError as exc:
+            actor = _cli_actor(session, args.actor)
+            period = Period.custom(args.date_from, args.date_to)
+            by_kind = {
+                kind: source_series(
+                    session,
+                    actor=actor,
+                    scope=Scope(source_ids=sources, kinds=(kind,)),
+                    period=period,
+                )
+                for kind in kinds
+            }
+    except (AnalyticsError, PermissionDenied) as exc:
         raise CliError(str(exc)) from None
     writer = csv.writer(sys.stdout, lineterminator="\n")
-    writer.writerow(
-        [
-            "source_id",
-            "screen_name",
-            "date",
-            "kind",
-            "count",
-            "likes",
-            "reposts",
-            "comments",
-            "views",
-        ]
-    )
-    for row in rows:
-        writer.writerow(
-            [
-                row.source_id,
-                row.screen_name,
-                row.date.isoformat(),
-                row.kind,
-                row.count,
-                *(
-                    "" if v is None else v
-                    for v in (row.likes, row.reposts, row.comments, row.views)
-                ),
-            ]
-        )
+    writer.writerow(["source_id", "screen_name", "date", "kind", "count", *_STATS_FIGURES])
+    rows = [
+        (line.source, point, kind)
+        for kind, lines in by_kind.items()
+        for line in lines
+        for point in line.series.points
+    ]
+    rows.sort(key=lambda r: (r[0].id, r[1].start, r[2]))
+    for source, point, kind in rows:
+        values = [point.publications, *(getattr(point, f).value for f in _STATS_FIGURES)]
+        cells = ["" if v is None else v for v in values]
+        writer.writerow([source.id, source.screen_name, point.start.isoformat(), kind, *cells])
     return 0
 
 
@@ -368,7 +365,10 @@ def _register_collection(commands: argparse._SubParsersAction) -> None:
     )
     collect.set_defaults(handler=_cmd_collect)
 
-    stats = commands.add_parser("stats", help="дневная статистика (CSV)")
+    stats = commands.add_parser(
+        "stats",
+        help="дневная статистика (CSV): каждый день, пусто — нет данных; дни по SOCSTAT_TIMEZONE",
+    )
     stats.add_argument(
         "--from", dest="date_from", type=_parse_date, required=True, metavar="ГГГГ-ММ-ДД"
     )
@@ -564,6 +564,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _registrars() -> list[Callable[[argparse._SubParsersAction], None]]:
     """Command groups that live beside the code they drive."""
+    from socstat.cli_alerts import register as register_alerts
     from socstat.cli_outbox import register as register_outbox
     from socstat.sandbox.cli import register as register_sandbox
 
@@ -573,6 +574,7 @@ def _registrars() -> list[Callable[[argparse._SubParsersAction], None]]:
         _register_users,
         _register_backup,
         register_outbox,
+        register_alerts,
     ]
 
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from socstat.db import session_scope
-
 MAX_ID = 2**31 - 1
 
 
@@ -32,6 +30,7 @@ def _cmd_send(args: argparse.Namespace) -> int:
 
 def _cmd_list(args: argparse.Namespace) -> int:
     from socstat.cli import _cli_actor
+    from socstat.db import session_scope
     from socstat.services.delivery import list_messages
 
     with session_scope() as session:
@@ -53,6 +52,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 def _cmd_retry(args: argparse.Namespace) -> int:
     from socstat.cli import CliError, _cli_actor
+    from socstat.db import session_scope
     from socstat.services.delivery import retry_message
 
     with session_scope() as session:

@@ -61,6 +61,13 @@ def number(value: float | None) -> str:
     return format_decimal(value, locale=LOCALE).replace("\xa0", THIN_SPACE)
 
 
+def rate(value: float | None) -> str:
+    """An ER (a fraction) as a percent with two decimals: 0.01234 → "1,23 %"; None is "—"."""
+    if value is None:
+        return UNKNOWN
+    return decimal(value * 100, digits=2) + "\u00a0%"
+
+
 def day(value: date | None) -> str:
     """dd.mm.yyyy; None is "—"."""
     if value is None:

@@ -20,9 +20,10 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlmodel import Session
 
 from socstat.db import run_in_session, session_scope
-from socstat.models import utcnow
+from socstat.models import RunStatus, utcnow
 from socstat.services.collection import mark_interrupted_runs, scheduled_run
 from socstat.services.jobs import mark_interrupted_jobs, retention_job, run_job
 from socstat.services.locks import LEADER_LOCK_KEY, ProcessLock
@@ -35,6 +36,10 @@ LEADER_CHECK_SECONDS = 5.0  # how often the leader verifies it still holds its l
 COLLECTION_JOB = "collection"
 OUTBOX_JOB = "outbox"
 RETENTION_JOB = "retention"
+ALERTS_JOB = "alerts"
+ALERTS_INTERVAL_MINUTES = 5
+TELEGRAM_JOB = "telegram"
+TELEGRAM_POLL_SECONDS = 30
 MISFIRE_GRACE_SECONDS = 3600
 
 
@@ -54,6 +59,47 @@ async def outbox_job() -> None:
             len(report.retrying),
             len(report.failed),
         )
+
+
+def _evaluate_alerts(session: Session) -> dict[str, Any]:
+    from socstat.services.alerts import evaluate_due
+    from socstat.services.alerts.system import check_system
+
+    now = utcnow()
+    result = evaluate_due(session, now=now)
+    return {
+        "status": RunStatus.OK,
+        "system": check_system(session, now=now),
+        "fired": len(result.fired),
+        "resolved": len(result.resolved),
+        "skipped": len(result.skipped),
+        "digests": result.digests,
+    }
+
+
+async def alerts_job() -> dict[str, Any]:
+    """Evaluate alert rules for windows that closed, send digests held by quiet hours,
+    raise system alerts (evaluation after each collection is a post-run hook)."""
+    return await run_in_session(_evaluate_alerts)
+
+
+def _poll_telegram(session: Session) -> int:
+    from socstat.services.alerts.contacts import poll_telegram_updates
+
+    return poll_telegram_updates(session)
+
+
+async def telegram_job() -> None:
+    """Receive ``/start <code>`` messages that link users' Telegram chats (not journaled)."""
+    from socstat.services.delivery.telegram import TelegramError
+
+    try:
+        linked = await run_in_session(_poll_telegram)
+    except TelegramError as exc:
+        log.warning("telegram getUpdates failed: %s", exc)
+        return
+    if linked:
+        log.info("telegram: %d chat(s) linked", linked)
 
 
 def current_interval(settings: Settings) -> timedelta:
@@ -98,6 +144,21 @@ def build_scheduler(settings: Settings | None = None) -> AsyncIOScheduler:
         id=OUTBOX_JOB,
         name="Доставка писем",
         next_run_time=utcnow() + timedelta(seconds=10),
+        replace_existing=True,
+    )
+    scheduler.add_job(
+        run_job,
+        IntervalTrigger(minutes=ALERTS_INTERVAL_MINUTES, timezone=settings.tz),
+        args=[ALERTS_JOB, alerts_job],
+        id=ALERTS_JOB,
+        name="Проверка правил оповещений",
+        replace_existing=True,
+    )
+    scheduler.add_job(
+        telegram_job,
+        IntervalTrigger(seconds=TELEGRAM_POLL_SECONDS, timezone=settings.tz),
+        id=TELEGRAM_JOB,
+        name="Привязка чатов Telegram",
         replace_existing=True,
     )
     scheduler.add_job(
@@ -214,7 +275,12 @@ class SchedulerService:
 
 @asynccontextmanager
 async def scheduler_lifespan(app: Any = None) -> AsyncIterator[SchedulerService]:
-    """For `app.register_lifespan_task(scheduler_lifespan)` in the Reflex app."""
+    """For `app.register_lifespan_task(scheduler_lifespan)` in the Reflex app. Every web
+    process and worker collects (a leader's jobs, a user's refresh), so each installs the
+    alerts' post-run hook."""
+    from socstat.services.alerts.hooks import install
+
+    install()
     service = SchedulerService()
     await service.start()
     try:

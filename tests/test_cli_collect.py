@@ -87,26 +87,39 @@ def test_sources_add_list_collect_and_stats_csv(db, session, sandbox, capsys) ->
     ]
     session.expire_all()
     stats = session.exec(select(DailyStat).order_by(DailyStat.source_id)).all()
-    assert len(rows) - 1 == len(stats) > 0
     screen_names = {s.id: s.screen_name for s in session.exec(select(Source)).all()}
-    expected = {
-        (
-            str(s.source_id),
-            screen_names[s.source_id],
-            s.local_date.isoformat(),
-            s.kind,
-            str(s.count),
-            *("" if v is None else str(v) for v in (s.likes, s.reposts, s.comments, s.views)),
-        )
-        for s in stats
+    # every day × kind of every source: DailyStat where there is a row, a known 0 on a
+    # collected day without publications, empty (unknown) outside the collected history
+    collected_until = moscow.date()
+    history = {  # a closed wall has no history we could see
+        str(s.id): s.history_start if s.status == "active" else date.max
+        for s in session.exec(select(Source)).all()
     }
-    assert {tuple(r) for r in rows[1:]} == expected
-    assert any(r[8] == "" for r in rows[1:]), "old posts without views must stay empty"
+    stored = {(str(s.source_id), s.local_date.isoformat(), s.kind): s for s in stats}
+    days = [today - timedelta(days=30) + timedelta(days=n) for n in range(32)]
+    assert len(rows) - 1 == len(screen_names) * len(days) * 3
+    for row in rows[1:]:
+        source_id, screen_name, day, kind, *figures = row
+        assert screen_name == screen_names[int(source_id)]
+        stat = stored.pop((source_id, day, kind), None)
+        if stat is not None:
+            values = (stat.count, stat.likes, stat.reposts, stat.comments, stat.views)
+            assert figures == ["" if v is None else str(v) for v in values], row
+        elif not history[source_id] <= date.fromisoformat(day) <= collected_until:
+            assert figures == [""] * 5, row
+        else:
+            assert figures == ["0"] * 5, row
+    assert not stored, "every DailyStat row is in the CSV"
+    assert {r[4] for r in rows[1:]} >= {"", "0"}, "unknown days stay empty, quiet days are 0"
 
     source_id = str(stats[0].source_id)
     assert main([*args, "--source", source_id, "--as", "ann@example.com"]) == 0
     only = list(csv.reader(io.StringIO(capsys.readouterr().out)))[1:]
     assert only and {r[0] for r in only} == {source_id}
+    session.add(User(email="bob@example.com"))
+    session.commit()
+    assert main([*args, "--source", source_id, "--as", "bob@example.com"]) == 2
+    assert "Нет доступа к источнику" in capsys.readouterr().err
 
 
 def test_bad_arguments_exit_2_with_a_clear_message(db, session, capsys) -> None:

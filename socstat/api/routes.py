@@ -15,6 +15,7 @@ from prometheus_client.registry import Collector
 
 from socstat.db import session_scope
 from socstat.logging_setup import log_context
+from socstat.services import analytics, sessions
 from socstat.services.health import check_health, system_figures
 from socstat.settings import get_settings
 
@@ -114,4 +115,37 @@ def build_api() -> FastAPI:
         payload = await asyncio.to_thread(generate_latest, registry)
         return Response(payload, media_type=CONTENT_TYPE_LATEST)
 
+    @api.get("/api/dashboard/sources.csv", include_in_schema=False)
+    async def dashboard_sources_csv(request: Request) -> Response:
+        """The dashboard's per-source table for the signed-in user (session cookie)."""
+        token = request.cookies.get(sessions.COOKIE_NAME, "")
+        params = dict(request.query_params)
+        result = await asyncio.to_thread(_sources_csv, token, params)
+        if result is None:
+            return Response("Войдите в систему.", status_code=401, media_type="text/plain")
+        name, body = result
+        return Response(
+            body.encode("utf-8"),
+            media_type="text/csv; charset=utf-8",
+            headers={
+                "Content-Disposition": f'attachment; filename="{name}"',
+                "Cache-Control": "no-store",
+            },
+        )
+
     return api
+
+
+def _sources_csv(token: str, params: dict[str, str]) -> tuple[str, str] | None:
+    """(file name, CSV) of the per-source table the dashboard shows for these filters."""
+    with session_scope() as session:
+        user = sessions.resolve_session(session, token=token or None)
+        if user is None:
+            return None
+        filters, _errors = analytics.parse_filters(params, today=analytics.installation_today())
+        board, applied, _messages = analytics.dashboard_for(
+            session, actor=user, filters=filters, top_page_size=1
+        )
+        lines = analytics.sorted_lines(board.sources, applied.sort, applied.descending)
+        period = applied.period
+        return f"socstat-sources-{period.start}-{period.end}.csv", analytics.source_table_csv(lines)

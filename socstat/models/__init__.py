@@ -11,7 +11,16 @@ from socstat.models.accounts import (
     TotpUse,
     User,
 )
-from socstat.models.alerts import AlertRule, Notification, Outbox, OutboxStatus
+from socstat.models.alerts import (
+    AlertFiring,
+    AlertRule,
+    FiringState,
+    Notification,
+    Outbox,
+    OutboxStatus,
+    TelegramLink,
+    UserPhone,
+)
 from socstat.models.audit import AuditEvent
 from socstat.models.base import UTCDateTime, utcnow
 from socstat.models.reports import Report, ReportSubscription
@@ -21,6 +30,7 @@ from socstat.models.stats import ContentItem, CounterSnapshot, DailyStat
 from socstat.models.system import ApiToken, SystemSetting
 
 __all__ = [
+    "AlertFiring",
     "AlertRule",
     "ApiToken",
     "AuditEvent",
@@ -31,6 +41,7 @@ __all__ = [
     "ContentKind",
     "CounterSnapshot",
     "DailyStat",
+    "FiringState",
     "JobRun",
     "LoginAttempt",
     "Notification",
@@ -48,8 +59,10 @@ __all__ = [
     "SystemSetting",
     "Team",
     "TeamMember",
+    "TelegramLink",
     "TotpUse",
     "UTCDateTime",
     "User",
+    "UserPhone",
     "utcnow",
 ]

@@ -55,7 +55,10 @@ class DailyStat(SQLModel, table=True):
     """Pre-aggregate per source × local day × content kind, kept in step with ContentItem.
 
     `*_unknown` counts the items whose figure the platform did not give; the sums cover
-    the known ones only, and a sum over nothing known is NULL.
+    the known ones only, and a sum over nothing known is NULL. `er_view_sum` adds up the
+    items' ERview ((likes + reposts + comments) / views) over the `er_view_items` items
+    where all four figures are known and views > 0, so a mean of ERview over any period is
+    a sum of sums (services/analytics).
     """
 
     __table_args__ = (UniqueConstraint("source_id", "local_date", "kind"),)
@@ -68,5 +71,10 @@ class DailyStat(SQLModel, table=True):
     reposts: int | None = None
     comments: int | None = None
     views: int | None = None
+    likes_unknown: int = 0
+    reposts_unknown: int = 0
+    comments_unknown: int = 0
     views_unknown: int = 0
+    er_view_sum: float | None = None
+    er_view_items: int = 0
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

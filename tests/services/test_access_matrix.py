@@ -1,4 +1,4 @@
-"""The access matrix over the data resources: source, subscription, daily stats, report,
+"""The access matrix over the data resources: source, subscription, analytics, report,
 alert rule. (Users, teams, settings and audit: tests/services/test_authz.py.)
 
 Cast: admin; director of team 1 (a, b); analysts a, b (team 1) and c (team 2, another
@@ -13,7 +13,7 @@ import pytest
 from sqlmodel import select
 
 from socstat.models import AlertRule, AuditEvent, DailyStat, Report, Role, Source, Subscription
-from socstat.services import alerts, reports, sources, stats
+from socstat.services import alerts, analytics, reports, sources
 from socstat.services.authz import PermissionDenied
 from tests.services.accounts_fixtures import make_team, make_user
 
@@ -127,15 +127,19 @@ def test_lists_and_stats_show_only_what_may_be_read(session, world, who):
     expect = lambda kind: {owned[o][kind] for o in readable}  # noqa: E731
     assert {r.id for r in sources.list_sources(session, actor=actor)} == expect("source")
     assert {r["id"] for r in reports.list_reports(session, actor=actor)} == expect("report")
-    assert {r["id"] for r in alerts.list_alert_rules(session, actor=actor)} == expect("alert")
-    rows = stats.daily_stats(
-        session,
-        actor=actor,
-        date_from=DAY,
-        date_to=DAY,
-        source_ids=[owned["b"]["source"], owned["c"]["source"]],
+    assert {r.id for r in alerts.list_alert_rules(session, actor=actor)} == expect("alert")
+    period = analytics.Period.day(DAY)
+    everything = analytics.totals_by_source(
+        session, actor=actor, scope=analytics.Scope(), period=period
     )
-    assert {r.source_id for r in rows} == expect("source")
+    assert {r.source.id for r in everything} == expect("source")
+    for owner in ("b", "c"):  # asking for a source by id: answered or refused, never mixed
+        scope = analytics.Scope(source_ids=(owned[owner]["source"],))
+        if owner in readable:
+            assert analytics.totals(session, actor=actor, scope=scope, period=period)
+        else:
+            with pytest.raises(PermissionDenied):
+                analytics.totals(session, actor=actor, scope=scope, period=period)
 
 
 def test_alert_rule_for_an_invisible_source_is_refused(session, world):
@@ -146,7 +150,7 @@ def test_alert_rule_for_an_invisible_source_is_refused(session, world):
             actor=people["a"],
             name="чужой",
             metric="likes",
-            comparison="gt",
+            comparison="ge",
             threshold=5,
             window="day",
             channels=["inapp"],
@@ -165,6 +169,8 @@ def test_alert_rule_for_an_invisible_source_is_refused(session, world):
         ("window", "year"),
         ("channels", []),
         ("channels", ["pigeon"]),
+        ("channels", ["sms"]),
+        ("threshold", 2.5),
         ("kind", "story"),
     ],
 )
@@ -173,7 +179,7 @@ def test_alert_rule_validation(session, world, field, value):
     fields = {
         "name": "x",
         "metric": "likes",
-        "comparison": "gt",
+        "comparison": "ge",
         "threshold": 5,
         "window": "day",
         "channels": ["inapp"],
@@ -192,15 +198,15 @@ def test_own_alert_rule_round_trip_is_audited(session, world):
         actor=people["a"],
         name="Много лайков",
         metric="likes",
-        comparison="gt",
+        comparison="ge",
         threshold=100,
         window="day",
         channels=["inapp", "email", "inapp"],
         kind="post",
         source_id=None,
     )
-    assert rule["channels"] == ["inapp", "email"]
-    alerts.delete_alert_rule(session, actor=people["a"], rule_id=rule["id"])
+    assert rule.channels == ["inapp", "email"]
+    alerts.delete_alert_rule(session, actor=people["a"], rule_id=rule.id)
     session.commit()
     actions = [e.action for e in session.exec(select(AuditEvent)).all()]
     assert actions == ["alert.create", "alert.delete"]

@@ -31,6 +31,7 @@ from socstat.ui.pages.admin import (
     AdminTeamsState,
     AdminUsersState,
 )
+from socstat.ui.pages.dashboard.state import DashboardState
 from socstat.ui.pages.home import HomeState
 from socstat.ui.pages.profile import ProfileState
 from tests.ui.cookies import set_session_cookie
@@ -348,20 +349,29 @@ async def test_login_state_signs_in_and_refuses_wrong_password(people) -> None:
     assert issued.token not in json.dumps(state.dict(), default=str)
 
 
-async def test_home_overview_counts_only_the_users_own_sources(people) -> None:
+async def test_dashboard_counts_only_the_users_own_sources(people) -> None:
     from socstat.models import Source, Subscription
 
     with session_scope() as session:
-        mine, theirs = Source(external_id="h1"), Source(external_id="h2")
+        mine, theirs = Source(external_id="h1", name="Моё"), Source(external_id="h2")
         session.add_all([mine, theirs])
         session.flush()
         session.add(Subscription(user_id=people["analyst_id"], source_id=mine.id))
         other = _user(session, "someone-else@example.org")
         session.add(Subscription(user_id=other.id, source_id=theirs.id))
-    state = _state(HomeState, people["analyst"])
+        theirs_id = theirs.id
+    state = _state(DashboardState, people["analyst"])
     await state.load()
-    assert state.summary["sources"] == "1"
-    assert state.summary["last_run"] == "—" and state.summary["posts"] == "—"
+    assert [r["name"] for r in state.table] == ["Моё"]
+    posts = next(k for k in state.kpis if k["metric"] == "posts")
+    assert posts["raw"] == "" and posts["value"] == "—"  # never collected: unknown, not 0
+    assert "Данных за период нет" in state.history_note
+    # a crafted event for someone else's source is refused and the filter dropped
+    await state.toggle_source(str(theirs_id))
+    assert state.selected_sources == [] and "Нет доступа к источнику" in state.messages[0]
+    assert [r["name"] for r in state.table] == ["Моё"]
+    home = _state(HomeState, people["analyst"])
+    assert _event(home.load()) == ("redirect", "/dashboard")
 
 
 async def test_profile_errors_go_under_the_field_the_service_names(people) -> None:

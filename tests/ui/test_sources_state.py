@@ -171,13 +171,15 @@ def test_parse_source_id_accepts_ids() -> None:
 
 def test_resolve_period_presets_and_custom() -> None:
     today = date(2026, 3, 31)
-    assert resolve_period("7", None, None, today) == (date(2026, 3, 25), today)
-    assert resolve_period("30", "", "", today) == (date(2026, 3, 2), today)
-    assert resolve_period("90", "", "", today)[0] == today - timedelta(days=89)
-    assert resolve_period("custom", "2026-01-01", "2026-01-31", today) == (
-        date(2026, 1, 1),
-        date(2026, 1, 31),
-    )
+
+    def days(*args: object) -> tuple[date, date]:
+        period = resolve_period(*args, today)
+        return period.start, period.end
+
+    assert days("7", None, None) == (date(2026, 3, 25), today)
+    assert days("30", "", "") == (date(2026, 3, 2), today)
+    assert days("90", "", "")[0] == today - timedelta(days=89)
+    assert days("custom", "2026-01-01", "2026-01-31") == (date(2026, 1, 1), date(2026, 1, 31))
     bad = [
         ("14", "", ""),
         (None, "", ""),

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, bindparam, delete, func, insert, literal, update
+from sqlalchemy import Float, and_, bindparam, case, cast, delete, func, insert, literal, update
 from sqlmodel import Session, select
 
 from socstat.collectors.base import CollectRequest, ContentRecord, CounterReading, SourceResult
@@ -431,6 +431,17 @@ def _rebuild(
             )
         )
     )
+    er_view = case(
+        (
+            and_(
+                item.c.likes.is_not(None),
+                item.c.reposts.is_not(None),
+                item.c.comments.is_not(None),
+                item.c.views > 0,
+            ),
+            cast(item.c.likes + item.c.reposts + item.c.comments, Float) / item.c.views,
+        )
+    )
     grouped = (
         select(
             item.c.source_id,
@@ -441,7 +452,12 @@ def _rebuild(
             func.sum(item.c.reposts),
             func.sum(item.c.comments),
             func.sum(item.c.views),
+            func.count() - func.count(item.c.likes),
+            func.count() - func.count(item.c.reposts),
+            func.count() - func.count(item.c.comments),
             func.count() - func.count(item.c.views),
+            func.sum(er_view),
+            func.count(er_view),
             literal(now, DailyStat.__table__.c.updated_at.type),  # type: ignore[attr-defined]
         )
         .where(
@@ -461,7 +477,12 @@ def _rebuild(
         "reposts",
         "comments",
         "views",
+        "likes_unknown",
+        "reposts_unknown",
+        "comments_unknown",
         "views_unknown",
+        "er_view_sum",
+        "er_view_items",
         "updated_at",
     ]
     session.execute(insert(stat).from_select(columns, grouped))

@@ -17,11 +17,15 @@ from socstat.settings import get_settings
 
 
 class DeliveryError(RuntimeError):
-    """Sending one message failed. ``permanent`` errors are not retried."""
+    """Sending one message failed. ``permanent`` errors are not retried; ``retry_after``
+    (seconds) is a wait the receiving side asked for (a rate limit), not a failed attempt."""
 
-    def __init__(self, message: str, *, permanent: bool = False) -> None:
+    def __init__(
+        self, message: str, *, permanent: bool = False, retry_after: float | None = None
+    ) -> None:
         super().__init__(message)
         self.permanent = permanent
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)

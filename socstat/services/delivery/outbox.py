@@ -42,6 +42,8 @@ from socstat.services.delivery.channels import (
     register_channel,
 )
 from socstat.services.delivery.email_channel import EMAIL, EmailChannel
+from socstat.services.delivery.sms import SmsChannel
+from socstat.services.delivery.telegram import TelegramChannel
 from socstat.services.delivery.templates import render_email
 from socstat.services.locks import ProcessLock
 from socstat.services.system_settings import SettingsValidationError
@@ -49,6 +51,8 @@ from socstat.services.system_settings import SettingsValidationError
 log = logging.getLogger(__name__)
 
 register_channel(EmailChannel())
+register_channel(SmsChannel())
+register_channel(TelegramChannel())
 
 MAX_ATTEMPTS = 8
 BASE_DELAY = timedelta(minutes=1)
@@ -290,6 +294,12 @@ def _record_failure(
     row: Outbox, error: DeliveryError, *, now: datetime, report: DeliveryReport
 ) -> None:
     row.last_error = str(error)[:2000]
+    if error.retry_after is not None and not error.permanent:
+        row.status = OutboxStatus.PENDING
+        row.attempts -= 1  # a rate limit is a wait, not a failed attempt
+        row.next_attempt_at = now + timedelta(seconds=error.retry_after)
+        report.retrying.append(row.id or 0)
+        return
     if error.permanent or row.attempts >= row.max_attempts:
         row.status = OutboxStatus.FAILED
         report.failed.append(row.id or 0)

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 import reflex as rx
 
 from socstat.ui.auth import AuthState
+from socstat.ui.components.bell import bell
 from socstat.ui.state import AppState
 
 EVERYONE = "everyone"
@@ -25,8 +26,9 @@ class NavItem:
 
 
 NAV_ITEMS: list[NavItem] = [
-    NavItem("Обзор", "/", "layout-dashboard"),
+    NavItem("Обзор", "/dashboard", "layout-dashboard"),
     NavItem("Источники", "/sources", "rss"),
+    NavItem("Оповещения", "/alerts", "bell-ring"),
     NavItem("Профиль", "/profile", "user-round"),
     NavItem("Администрирование", "/admin", "shield", ADMINS),
 ]
@@ -71,7 +73,7 @@ def _brand() -> rx.Component:
 def _sidebar() -> rx.Component:
     return rx.desktop_only(
         rx.vstack(
-            _brand(),
+            rx.hstack(_brand(), rx.spacer(), bell("bell"), width="100%", align="center"),
             rx.divider(),
             _nav_links(),
             rx.spacer(),
@@ -129,6 +131,7 @@ def _mobile_bar() -> rx.Component:
             ),
             _brand(),
             rx.spacer(),
+            bell("bell-mobile"),
             rx.color_mode.button(),
             user_menu("user-menu-mobile", compact=True),
             width="100%",
@@ -216,10 +219,12 @@ def page_frame(title: str, *children: rx.Component) -> rx.Component:
                 *children,
                 width="100%",
                 max_width="1200px",
+                min_width="0",  # wide tables and charts scroll inside their boxes, not the page
                 padding=["12px", "16px", "24px"],
                 spacing="4",
             ),
             width="100%",
+            min_width="0",
             spacing="0",
         ),
         direction="row",

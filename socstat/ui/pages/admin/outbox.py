@@ -7,12 +7,13 @@ from typing import Any
 import reflex as rx
 from sqlmodel import Session
 
+from socstat.formatting import moment as format_moment
 from socstat.models.accounts import User
 from socstat.services import delivery
 from socstat.ui.auth import AuthState
 from socstat.ui.components.forms import section
-from socstat.ui.format import format_moment
-from socstat.ui.pages.admin.common import admin_call, admin_change, parse_id
+from socstat.ui.pages.admin.common import admin_call, admin_change
+from socstat.ui.viewmodels import parse_id
 
 
 def _message_row(item: delivery.OutboxItem, tz: str) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import reflex as rx
 
 from socstat.ui.auth import protected
+from socstat.ui.components.contacts import contacts_section
 from socstat.ui.components.layout import page_frame
 from socstat.ui.pages.profile.account import email_section, password_section, profile_section
 from socstat.ui.pages.profile.security import sessions_section, two_factor_section
@@ -30,6 +31,7 @@ def profile_page() -> rx.Component:
                 profile_section(),
                 email_section(),
                 password_section(),
+                contacts_section(),
                 rx.cond(~ProfileState.must_enrol, two_factor_section()),
                 sessions_section(),
                 spacing="4",

@@ -1,0 +1,178 @@
+"""The whole dashboard in one call: KPIs with the previous period, the day series, the
+per-source table with sparklines, top publications, the heatmap, members over time and —
+for a director or an admin — the rollup per analyst. The scope is resolved (authorized)
+once and each period is read once for every block."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date
+
+from sqlmodel import Session, select
+
+from socstat.models import Role, User
+from socstat.services.analytics.coverage import coverages
+from socstat.services.analytics.filters import DashboardFilters
+from socstat.services.analytics.items import (
+    Heatmap,
+    PublicationPage,
+    PublicationSort,
+    heatmap_of,
+    publications_page,
+)
+from socstat.services.analytics.periods import Period
+from socstat.services.analytics.scope import ResolvedScope, Scope, SourceRef, resolve_scope
+from socstat.services.analytics.series import (
+    MembersSeries,
+    Series,
+    members_total,
+    series,
+    sparklines,
+)
+from socstat.services.analytics.totals import Comparison, PeriodData, Totals, load_period
+from socstat.services.authz import PermissionDenied
+from socstat.settings import get_settings
+
+
+@dataclass(frozen=True)
+class SourceLine:
+    """One row of the per-source table."""
+
+    source: SourceRef
+    current: Totals
+    previous: Totals
+    sparkline: tuple[int | None, ...]  # publications over the period (see series.sparklines)
+
+
+@dataclass(frozen=True)
+class OwnerRollup:
+    """A user's sources in scope, summed (the director's and the admin's rollup)."""
+
+    user_id: int
+    name: str
+    sources: int
+    current: Totals
+    previous: Totals
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    scope: ResolvedScope
+    period: Period
+    timezone: str  # the zone days are counted in
+    history_start: date | None  # the first day with data in scope
+    totals: Comparison
+    series: Series
+    sources: tuple[SourceLine, ...]
+    top: PublicationPage
+    heatmap: Heatmap
+    members: MembersSeries
+    rollup: tuple[OwnerRollup, ...]  # empty for an analyst
+
+
+def dashboard(
+    session: Session,
+    *,
+    actor: User | None,
+    scope: Scope,
+    period: Period,
+    top_sort: str = PublicationSort.LIKES,
+    top_descending: bool = True,
+    top_page: int = 1,
+    top_page_size: int = 10,
+) -> Dashboard:
+    resolved = resolve_scope(session, actor=actor, scope=scope)
+    assert actor is not None  # resolve_scope refused None
+    covs = coverages(session, resolved.source_ids)  # read once for every block
+    current = load_period(session, resolved, period, covs)
+    previous = load_period(session, resolved, period.previous(), covs)
+    spark = sparklines(session, resolved, period, covs)
+    day_series = series(session, resolved, period, covs=covs)
+    return Dashboard(
+        scope=resolved,
+        period=period,
+        timezone=get_settings().timezone,
+        history_start=day_series.first_day,
+        totals=Comparison(current.totals(resolved.sources), previous.totals(resolved.sources)),
+        series=day_series,
+        sources=tuple(
+            SourceLine(s, current.totals([s]), previous.totals([s]), spark[s.id])
+            for s in resolved.sources
+        ),
+        top=publications_page(
+            session,
+            resolved,
+            period,
+            sort=top_sort,
+            descending=top_descending,
+            page=top_page,
+            page_size=top_page_size,
+        ),
+        heatmap=heatmap_of(session, resolved, period),
+        members=members_total(session, resolved, period),
+        rollup=_rollup(session, actor, resolved, current, previous),
+    )
+
+
+def _rollup(
+    session: Session,
+    actor: User,
+    resolved: ResolvedScope,
+    current: PeriodData,
+    previous: PeriodData,
+) -> tuple[OwnerRollup, ...]:
+    if actor.role not in (Role.DIRECTOR, Role.ADMIN) or not resolved.owners:
+        return ()
+    by_owner: dict[int, list[SourceRef]] = {}
+    for source in resolved.sources:
+        for owner in resolved.owners.get(source.id, ()):
+            by_owner.setdefault(owner, []).append(source)
+    users = session.exec(select(User).where(User.id.in_(sorted(by_owner)))).all()
+    names = {u.id: u.name or u.email for u in users}
+    return tuple(
+        OwnerRollup(
+            user_id=owner,
+            name=names.get(owner, str(owner)),
+            sources=len(mine),
+            current=current.totals(mine),
+            previous=previous.totals(mine),
+        )
+        for owner, mine in sorted(by_owner.items(), key=lambda kv: names.get(kv[0], "").casefold())
+    )
+
+
+def dashboard_for(
+    session: Session,
+    *,
+    actor: User | None,
+    filters: DashboardFilters,
+    top_sort: str = PublicationSort.LIKES,
+    top_descending: bool = True,
+    top_page: int = 1,
+    top_page_size: int = 10,
+) -> tuple[Dashboard, DashboardFilters, list[str]]:
+    """The dashboard of URL filters. A filter the actor may not use (someone else's source,
+    user or team) is dropped with a message; the filters actually applied come back."""
+    messages: list[str] = []
+    while True:
+        try:
+            board = dashboard(
+                session,
+                actor=actor,
+                scope=filters.scope(),
+                period=filters.period,
+                top_sort=top_sort,
+                top_descending=top_descending,
+                top_page=top_page,
+                top_page_size=top_page_size,
+            )
+            return board, filters, messages
+        except PermissionDenied as exc:
+            if filters.source_ids:
+                messages.append(f"{exc} Фильтр источников не применён.")
+                filters = filters.without_sources()
+            elif filters.user_id is not None or filters.team_id is not None:
+                messages.append(f"{exc} Показаны ваши источники.")
+                filters = replace(filters, user_id=None, team_id=None)
+            else:
+                raise

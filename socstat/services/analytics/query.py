@@ -1,0 +1,74 @@
+"""SQL building blocks over DailyStat and CounterSnapshot shared by the analytics modules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Float, Integer, and_, bindparam, cast, false, func, or_
+from sqlalchemy.sql.elements import ColumnElement
+
+from socstat.models import CounterSnapshot, DailyStat
+from socstat.services.analytics.periods import Period
+from socstat.services.analytics.scope import ResolvedScope
+
+STAT: Any = DailyStat.__table__  # type: ignore[attr-defined]
+SNAPSHOT: Any = CounterSnapshot.__table__  # type: ignore[attr-defined]
+
+FIGURES = ("likes", "reposts", "comments", "views")
+# DailyStat columns summed over days: the count, then each figure with its unknown count
+DAY_SUMS = ("count", *(name for f in FIGURES for name in (f, f"{f}_unknown")))
+
+
+def same_day(left: Any, right: Any) -> ColumnElement[bool]:
+    """Rows of the same source and installation day (to join stats with snapshots)."""
+    return and_(left.c.source_id == right.c.source_id, left.c.local_date == right.c.local_date)
+
+
+def day_sums(row: dict[str, Any]) -> dict[str, Any]:
+    """SQL sums of DAY_SUMS as Python ints; a figure stays None when nothing was known."""
+    return {
+        name: (None if value is None else int(value)) if name in FIGURES else int(value or 0)
+        for name, value in row.items()
+    }
+
+
+def ids_in(column: Any, ids: list[int]) -> ColumnElement[bool]:
+    """``column IN (…)`` with the ids written into the SQL: hundreds of bound parameters
+    cost more to convert than the query takes (ids are ints from the database)."""
+    return column.in_(
+        bindparam(None, list(ids), type_=Integer, expanding=True, literal_execute=True)
+    )
+
+
+def in_scope(table: Any, scope: ResolvedScope) -> ColumnElement[bool]:
+    """Rows of the scope's sources, each for the kinds counted for it."""
+    by_kind = scope.ids_by_kind()
+    lists = {tuple(ids) for ids in by_kind.values()}
+    if len(lists) == 1:  # every source counts the same kinds: one plain condition per column
+        (ids,) = lists
+        return and_(table.c.kind.in_(list(by_kind)), table.c.source_id.in_(ids))
+    parts = [
+        and_(table.c.kind == kind, table.c.source_id.in_(ids)) for kind, ids in by_kind.items()
+    ]
+    return or_(*parts) if parts else false()
+
+
+def in_period(table: Any, period: Period) -> ColumnElement[bool]:
+    return and_(table.c.local_date >= period.start, table.c.local_date <= period.end)
+
+
+def reactions(table: Any) -> ColumnElement[Any]:
+    """likes + reposts + comments of a DailyStat row (the known ones)."""
+    return (
+        func.coalesce(table.c.likes, 0)
+        + func.coalesce(table.c.reposts, 0)
+        + func.coalesce(table.c.comments, 0)
+    )
+
+
+def reactions_unknown(table: Any) -> ColumnElement[Any]:
+    return table.c.likes_unknown + table.c.reposts_unknown + table.c.comments_unknown
+
+
+def ratio(numerator: ColumnElement[Any], denominator: ColumnElement[Any]) -> ColumnElement[Any]:
+    return cast(numerator, Float) / denominator

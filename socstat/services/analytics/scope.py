@@ -1,0 +1,225 @@
+"""Scope: whose sources a figure covers, expressed once, resolved with authorization here.
+
+A scope is the actor's default (analyst: own subscriptions; director: own and the team's;
+admin: every source), one user's sources, one team's, narrowed by explicit source ids, by
+tags (``Subscription.tags``, comma-separated) and by content kinds. Each source counts the
+kinds some subscription in scope tracks. Asking for a source outside what the actor may
+read is refused (PermissionDenied), never dropped or answered with someone else's data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from sqlmodel import Session, select
+
+from socstat.models import ContentKind, Role, Source, Subscription, Team, TeamMember, User
+from socstat.services.analytics.periods import AnalyticsError
+from socstat.services.authz import (
+    PermissionDenied,
+    ensure_can_read_user_data,
+    require_active,
+    visible_user_ids,
+)
+
+NO_SOURCE_ACCESS = "Нет доступа к источнику: он не найден или не входит в ваши источники."
+
+KIND_LABELS: dict[str, str] = {
+    ContentKind.POST: "Посты",
+    ContentKind.VIDEO: "Видео",
+    ContentKind.CLIP: "Клипы",
+}
+
+
+def parse_tags(text: str) -> tuple[str, ...]:
+    """Tags as stored in ``Subscription.tags``: comma-separated, trimmed, without repeats."""
+    return tuple(dict.fromkeys(t.strip() for t in text.split(",") if t.strip()))
+
+
+def validate_kinds(kinds: Iterable[str] | None) -> tuple[str, ...]:
+    """Known content kinds in the canonical order; all of them for None."""
+    if kinds is None:
+        return ContentKind.ALL
+    wanted = set(kinds)
+    unknown = sorted(k for k in wanted if k not in ContentKind.ALL)
+    if unknown:
+        raise AnalyticsError(f"Неизвестный тип публикаций: {', '.join(map(str, unknown))}.")
+    if not wanted:
+        raise AnalyticsError("Выберите хотя бы один тип публикаций.")
+    return tuple(k for k in ContentKind.ALL if k in wanted)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What to count. ``user_id``/``team_id`` pick whose sources (at most one of them);
+    ``source_ids`` and ``tags`` narrow them; ``kinds`` picks content kinds."""
+
+    user_id: int | None = None
+    team_id: int | None = None
+    source_ids: tuple[int, ...] | None = None
+    tags: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ContentKind.ALL
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    """A source in scope, with the kinds counted for it."""
+
+    id: int
+    name: str
+    screen_name: str
+    external_id: str
+    url: str
+    status: str
+    kinds: frozenset[str]
+
+
+@dataclass(frozen=True)
+class ResolvedScope:
+    """The sources of a scope after authorization (ordered by name)."""
+
+    sources: tuple[SourceRef, ...]
+    kinds: tuple[str, ...]
+    owners: dict[int, tuple[int, ...]] = field(default_factory=dict, compare=False)
+
+    @property
+    def source_ids(self) -> list[int]:
+        return [s.id for s in self.sources]
+
+    def ids_by_kind(self) -> dict[str, list[int]]:
+        """For each kind, the sources counting it (kinds nobody counts are left out)."""
+        result: dict[str, list[int]] = {}
+        for kind in self.kinds:
+            ids = [s.id for s in self.sources if kind in s.kinds]
+            if ids:
+                result[kind] = ids
+        return result
+
+
+def resolve_scope(session: Session, *, actor: User | None, scope: Scope) -> ResolvedScope:
+    """The sources of ``scope`` the actor may read; PermissionDenied for anything else."""
+    actor = require_active(actor)
+    kinds = validate_kinds(scope.kinds)
+    if scope.user_id is not None and scope.team_id is not None:
+        raise AnalyticsError("Выберите либо пользователя, либо команду.")
+    users = _scope_users(session, actor, scope)
+    query = select(Subscription)
+    if users is not None:
+        query = query.where(Subscription.user_id.in_(sorted(users) or [-1]))
+    allowed: set[int] = set()
+    tracked: dict[int, set[str]] = {}
+    owners: dict[int, set[int]] = {}
+    wanted_tags = {t.casefold() for t in scope.tags}
+    for sub in session.exec(query).all():
+        allowed.add(sub.source_id)
+        if wanted_tags and not wanted_tags & {t.casefold() for t in parse_tags(sub.tags)}:
+            continue
+        tracked.setdefault(sub.source_id, set()).update(_tracked_kinds(sub))
+        owners.setdefault(sub.source_id, set()).add(sub.user_id)
+    if users is None:  # an admin's default: every source; untracked ones count every kind
+        for source_id in session.exec(select(Source.id)).all():
+            allowed.add(source_id)
+            if not wanted_tags:
+                tracked.setdefault(source_id, set(ContentKind.ALL))
+    if scope.source_ids is not None:
+        wanted = set(scope.source_ids)
+        if not wanted <= allowed:
+            raise PermissionDenied(NO_SOURCE_ACCESS)
+        tracked = {sid: k for sid, k in tracked.items() if sid in wanted}
+    refs = tuple(
+        _ref(row, frozenset(tracked[row.id] & set(kinds)))
+        for row in _sources(session, sorted(tracked))
+        if tracked[row.id] & set(kinds)
+    )
+    return ResolvedScope(
+        sources=refs,
+        kinds=kinds,
+        owners={sid: tuple(sorted(uids)) for sid, uids in owners.items()},
+    )
+
+
+def _scope_users(session: Session, actor: User, scope: Scope) -> set[int] | None:
+    """Whose subscriptions the scope reads; None = every source (admin's default)."""
+    if scope.user_id is not None:
+        ensure_can_read_user_data(session, actor, scope.user_id)
+        return {scope.user_id}
+    if scope.team_id is not None:
+        return _team_users(session, actor, scope.team_id)
+    return visible_user_ids(session, actor)
+
+
+def _team_users(session: Session, actor: User, team_id: int) -> set[int]:
+    team = session.get(Team, team_id)
+    if team is None or not (actor.role == Role.ADMIN or team.director_id == actor.id):
+        raise PermissionDenied("Нет доступа к данным этой команды.")
+    members = session.exec(select(TeamMember.user_id).where(TeamMember.team_id == team_id))
+    director = {team.director_id} if team.director_id is not None else set()
+    return director | set(members.all())
+
+
+def _tracked_kinds(sub: Subscription) -> set[str]:
+    flags = (
+        (ContentKind.POST, sub.track_posts),
+        (ContentKind.VIDEO, sub.track_videos),
+        (ContentKind.CLIP, sub.track_clips),
+    )
+    return {kind for kind, on in flags if on}
+
+
+def _sources(session: Session, ids: Sequence[int]) -> list[Source]:
+    if not ids:
+        return []
+    rows = session.exec(select(Source).where(Source.id.in_(list(ids)))).all()
+    return sorted(rows, key=lambda s: (source_name(s).casefold(), s.id or 0))
+
+
+def source_name(source: Source) -> str:
+    return source.name or source.screen_name or source.external_id
+
+
+def _ref(source: Source, kinds: frozenset[str]) -> SourceRef:
+    assert source.id is not None
+    return SourceRef(
+        id=source.id,
+        name=source_name(source),
+        screen_name=source.screen_name,
+        external_id=source.external_id,
+        url=source.url,
+        status=source.status,
+        kinds=kinds,
+    )
+
+
+@dataclass(frozen=True)
+class ScopeChoices:
+    """What the actor may pick as a scope besides their default: users, teams, tags."""
+
+    users: tuple[tuple[int, str], ...]
+    teams: tuple[tuple[int, str], ...]
+    tags: tuple[str, ...]
+
+
+def scope_choices(session: Session, *, actor: User | None) -> ScopeChoices:
+    """Admin: every user and team; director: the team's members and own teams; analyst:
+    none. Tags: those on subscriptions the actor may read."""
+    actor = require_active(actor)
+    visible = visible_user_ids(session, actor)
+    users: tuple[tuple[int, str], ...] = ()
+    teams: tuple[tuple[int, str], ...] = ()
+    if actor.role in (Role.ADMIN, Role.DIRECTOR):
+        user_query = select(User).order_by(User.email)
+        team_query = select(Team).order_by(Team.name)
+        if visible is not None:
+            user_query = user_query.where(User.id.in_(sorted(visible)))
+            team_query = team_query.where(Team.director_id == actor.id)
+        users = tuple((u.id, u.name or u.email) for u in session.exec(user_query).all())
+        teams = tuple((t.id, t.name) for t in session.exec(team_query).all())
+    tag_query = select(Subscription.tags).where(Subscription.tags != "")
+    if visible is not None:
+        tag_query = tag_query.where(Subscription.user_id.in_(sorted(visible) or [-1]))
+    found: dict[str, str] = {}
+    for text in session.exec(tag_query).all():
+        for tag in parse_tags(text):
+            found.setdefault(tag.casefold(), tag)
+    return ScopeChoices(users, teams, tuple(sorted(found.values(), key=str.casefold)))

@@ -1,0 +1,379 @@
+"""Totals of a period beside the previous period: overall, per source, per content kind.
+
+Read from DailyStat (sums, unknown counts, ERview sums) joined with the day's
+CounterSnapshot (members). ER follows Popsters (docs/metrics.md):
+- ERpost of a publication = (likes + reposts + comments) / members of its day; the
+  period's average ERpost is their mean over the publications whose members are known;
+- ERview = (likes + reposts + comments) / views; the average is the mean over the
+  publications whose views are known and positive;
+- ERday = a source's reactions of a day / its members that day; the average is the mean
+  over the source-days of the collected history whose members are known.
+Unknown members or views leave a publication (day) out and count it as unknown; with
+nothing known the ER is None, never computed against a guess.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, case, func, select
+from sqlmodel import Session
+
+from socstat.models import ContentKind, User
+from socstat.services.analytics.coverage import Coverage, coverages
+from socstat.services.analytics.periods import Period
+from socstat.services.analytics.query import (
+    DAY_SUMS,
+    FIGURES,
+    SNAPSHOT,
+    STAT,
+    day_sums,
+    ids_in,
+    in_period,
+    in_scope,
+    ratio,
+    reactions,
+    reactions_unknown,
+    same_day,
+)
+from socstat.services.analytics.scope import ResolvedScope, Scope, SourceRef, resolve_scope
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A sum over the known values and how many items (sources, for members) lack one.
+    ``value`` is None when nothing is known."""
+
+    value: int | None
+    unknown: int = 0
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """An average ER over ``items`` publications (source-days for ERday); ``unknown`` were
+    left out for lack of members or views. None when nothing is known."""
+
+    value: float | None
+    items: int = 0
+    unknown: int = 0
+
+
+@dataclass(frozen=True)
+class Totals:
+    period: Period
+    posts: int | None  # None: the kind is not counted, or no day of the period is known
+    videos: int | None
+    clips: int | None
+    publications: int | None
+    likes: Figure
+    reposts: Figure
+    comments: Figure
+    views: Figure
+    members_end: Figure  # the last reading of the period, summed over the sources
+    members_delta: Figure  # members_end minus the previous period's members_end
+    er_post: Ratio
+    er_view: Ratio
+    er_day: Ratio
+
+    def count(self, kind: str) -> int | None:
+        return {ContentKind.POST: self.posts, ContentKind.VIDEO: self.videos}.get(kind, self.clips)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A period's totals and the previous period's (same length, immediately before)."""
+
+    current: Totals
+    previous: Totals
+
+
+@dataclass(frozen=True)
+class SourceComparison:
+    source: SourceRef
+    current: Totals
+    previous: Totals
+
+
+@dataclass(frozen=True)
+class KindTotals:
+    """One content kind over the scope: its publications, engagement and ER."""
+
+    kind: str
+    current: Totals
+    previous: Totals
+
+
+def percent_change(current: float | None, previous: float | None) -> float | None:
+    """(current − previous) / previous × 100; None when either is unknown or previous is 0."""
+    if current is None or previous is None or previous == 0:
+        return None
+    return (current - previous) / abs(previous) * 100
+
+
+def totals(session: Session, *, actor: User | None, scope: Scope, period: Period) -> Comparison:
+    """The scope's totals for ``period`` and the previous period."""
+    resolved = resolve_scope(session, actor=actor, scope=scope)
+    return compare(session, resolved, period)
+
+
+def totals_by_source(
+    session: Session, *, actor: User | None, scope: Scope, period: Period
+) -> list[SourceComparison]:
+    """Every source of the scope with its own totals (ordered by name)."""
+    resolved = resolve_scope(session, actor=actor, scope=scope)
+    return compare_by_source(session, resolved, period)
+
+
+def totals_by_kind(
+    session: Session, *, actor: User | None, scope: Scope, period: Period
+) -> list[KindTotals]:
+    """The scope's totals restricted to each counted kind in turn."""
+    resolved = resolve_scope(session, actor=actor, scope=scope)
+    current, previous = (
+        load_period(session, resolved, period),
+        load_period(session, resolved, period.previous()),
+    )
+    return [
+        KindTotals(
+            kind=kind,
+            current=current.totals(resolved.sources, kinds=(kind,)),
+            previous=previous.totals(resolved.sources, kinds=(kind,)),
+        )
+        for kind in resolved.kinds
+        if any(kind in s.kinds for s in resolved.sources)
+    ]
+
+
+def compare(session: Session, resolved: ResolvedScope, period: Period) -> Comparison:
+    current, previous = (
+        load_period(session, resolved, period),
+        load_period(session, resolved, period.previous()),
+    )
+    return Comparison(current.totals(resolved.sources), previous.totals(resolved.sources))
+
+
+def compare_by_source(
+    session: Session, resolved: ResolvedScope, period: Period
+) -> list[SourceComparison]:
+    current, previous = (
+        load_period(session, resolved, period),
+        load_period(session, resolved, period.previous()),
+    )
+    return [
+        SourceComparison(source, current.totals([source]), previous.totals([source]))
+        for source in resolved.sources
+    ]
+
+
+# --- loading -------------------------------------------------------------------------
+
+_RATIO_SUMS = ("er_view_sum", "er_post_sum")
+_SUMS = (*DAY_SUMS, "er_view_sum", "er_view_items", "er_post_sum", "er_post_items")
+
+
+class PeriodData:
+    """What one period's totals are built from, for any subset of the scope's sources."""
+
+    def __init__(
+        self,
+        period: Period,
+        rows: dict[tuple[int, str], dict[str, Any]],
+        er_day: dict[int, tuple[float, int]],
+        members: dict[int, int],
+        members_before: dict[int, int],
+        covs: dict[int, Coverage],
+    ) -> None:
+        self.period = period
+        self.rows = rows
+        self.er_day = er_day
+        self.members = members
+        self.members_before = members_before
+        self.covs = covs
+
+    def totals(self, sources: Iterable[SourceRef], kinds: tuple[str, ...] | None = None) -> Totals:
+        sources = list(sources)
+        pairs = [
+            (s.id, k)
+            for s in sources
+            for k in ContentKind.ALL
+            if k in s.kinds
+            if kinds is None or k in kinds
+        ]
+        known_pairs = [p for p in pairs if p in self.rows or self._covered(p[0])]
+        rows = [self.rows[p] for p in pairs if p in self.rows]
+        counts = {kind: self._count([p for p in pairs if p[1] == kind]) for kind in ContentKind.ALL}
+        publications = sum(r["count"] for r in rows) if known_pairs else None
+        total = publications or 0
+        return Totals(
+            period=self.period,
+            posts=counts[ContentKind.POST],
+            videos=counts[ContentKind.VIDEO],
+            clips=counts[ContentKind.CLIP],
+            publications=publications,
+            **{f: _figure(rows, f, known=bool(known_pairs)) for f in FIGURES},
+            members_end=self._members_end(sources),
+            members_delta=self._members_delta(sources),
+            er_post=_ratio(rows, "er_post_sum", "er_post_items", total),
+            er_view=_ratio(rows, "er_view_sum", "er_view_items", total),
+            er_day=self._er_day(sources),
+        )
+
+    def _covered(self, source_id: int) -> bool:
+        cov = self.covs.get(source_id)
+        return cov is not None and cov.days_in(self.period) > 0
+
+    def _count(self, pairs: list[tuple[int, str]]) -> int | None:
+        if not any(p in self.rows or self._covered(p[0]) for p in pairs):
+            return None
+        return sum(self.rows[p]["count"] for p in pairs if p in self.rows)
+
+    def _members_end(self, sources: list[SourceRef]) -> Figure:
+        known = [self.members[s.id] for s in sources if s.id in self.members]
+        return Figure(sum(known) if known else None, len(sources) - len(known))
+
+    def _members_delta(self, sources: list[SourceRef]) -> Figure:
+        both = [s.id for s in sources if s.id in self.members and s.id in self.members_before]
+        value = sum(self.members[i] - self.members_before[i] for i in both) if both else None
+        return Figure(value, len(sources) - len(both))
+
+    def _er_day(self, sources: list[SourceRef]) -> Ratio:
+        days = sum(self.covs[s.id].days_in(self.period) for s in sources if s.id in self.covs)
+        total, items = 0.0, 0
+        for source in sources:
+            part, n = self.er_day.get(source.id, (0.0, 0))
+            total, items = total + part, items + n
+        return Ratio(total / items if items else None, items, max(0, days - items))
+
+
+def _figure(rows: list[dict[str, Any]], name: str, *, known: bool) -> Figure:
+    unknown = sum(r[f"{name}_unknown"] for r in rows)
+    values = [r[name] for r in rows if r[name] is not None]
+    if values:
+        return Figure(sum(values), unknown)
+    if rows:  # publications, none with this figure
+        return Figure(None, unknown)
+    return Figure(0 if known else None, 0)
+
+
+def _ratio(rows: list[dict[str, Any]], sum_key: str, items_key: str, total: int) -> Ratio:
+    items = sum(r[items_key] for r in rows)
+    value = sum(r[sum_key] or 0.0 for r in rows) / items if items else None
+    return Ratio(value, items, total - items)
+
+
+def load_period(
+    session: Session,
+    resolved: ResolvedScope,
+    period: Period,
+    covs: dict[int, Coverage] | None = None,
+) -> PeriodData:
+    ids = resolved.source_ids
+    covs = coverages(session, ids) if covs is None else covs
+    return PeriodData(
+        period=period,
+        rows=_grouped_rows(session, resolved, period),
+        er_day=er_day_sums(session, resolved, period, covs),
+        members=last_members(session, ids, period),
+        members_before=last_members(session, ids, period.previous()),
+        covs=covs,
+    )
+
+
+def _grouped_rows(
+    session: Session, resolved: ResolvedScope, period: Period
+) -> dict[tuple[int, str], dict[str, Any]]:
+    members_known = and_(SNAPSHOT.c.members > 0, reactions_unknown(STAT) == 0)
+    query = (
+        select(
+            STAT.c.source_id,
+            STAT.c.kind,
+            *(func.sum(STAT.c[name]) for name in (*DAY_SUMS, "er_view_sum", "er_view_items")),
+            func.sum(case((members_known, ratio(reactions(STAT), SNAPSHOT.c.members)))),
+            func.sum(case((members_known, STAT.c.count), else_=0)),
+        )
+        .select_from(STAT.outerjoin(SNAPSHOT, same_day(SNAPSHOT, STAT)))
+        .where(in_scope(STAT, resolved), in_period(STAT, period))
+        .group_by(STAT.c.source_id, STAT.c.kind)
+    )
+    result: dict[tuple[int, str], dict[str, Any]] = {}
+    for source_id, kind, *values in session.execute(query).all():
+        row = dict(zip(_SUMS, values, strict=True))
+        extra = {k: row.pop(k) for k in _SUMS if k not in DAY_SUMS}
+        result[(source_id, kind)] = {
+            **day_sums(row),
+            **{
+                k: (None if v is None else float(v)) if k in _RATIO_SUMS else int(v or 0)
+                for k, v in extra.items()
+            },
+        }
+    return result
+
+
+def er_day_sums(
+    session: Session,
+    resolved: ResolvedScope,
+    period: Period,
+    covs: dict[int, Coverage],
+    *,
+    by: tuple[str, ...] = ("source_id",),
+) -> dict[Any, tuple[float, int]]:
+    """Per ``by`` (snapshot columns: source_id and/or local_date; a tuple key for two): the
+    sum of the source-days' ERday and how many source-days had members and reactions known.
+    """
+    readable = [sid for sid, cov in covs.items() if cov.days_in(period) > 0]
+    if not readable:
+        return {}
+    day = (
+        select(
+            STAT.c.source_id,
+            STAT.c.local_date,
+            func.sum(reactions(STAT)).label("reactions"),
+            func.sum(reactions_unknown(STAT)).label("unknown"),
+        )
+        .where(in_scope(STAT, resolved), in_period(STAT, period))
+        .group_by(STAT.c.source_id, STAT.c.local_date)
+        .subquery()
+    )
+    keys = [SNAPSHOT.c[name] for name in by]
+    query = (
+        select(
+            *keys,
+            func.sum(ratio(func.coalesce(day.c.reactions, 0), SNAPSHOT.c.members)),
+            func.count(),
+        )
+        .select_from(SNAPSHOT.outerjoin(day, same_day(day, SNAPSHOT)))
+        .where(
+            ids_in(SNAPSHOT.c.source_id, readable),
+            in_period(SNAPSHOT, period),
+            SNAPSHOT.c.members > 0,
+            func.coalesce(day.c.unknown, 0) == 0,
+        )
+        .group_by(*keys)
+    )
+    result: dict[Any, tuple[float, int]] = {}
+    for *key, total, n in session.execute(query).all():
+        result[tuple(key) if len(key) > 1 else key[0]] = (float(total or 0.0), int(n))
+    return result
+
+
+def last_members(session: Session, source_ids: list[int], period: Period) -> dict[int, int]:
+    """Per source: members of its last snapshot within the period that has them."""
+    if not source_ids:
+        return {}
+    last = (
+        select(SNAPSHOT.c.source_id, func.max(SNAPSHOT.c.local_date).label("day"))
+        .where(
+            ids_in(SNAPSHOT.c.source_id, source_ids),
+            in_period(SNAPSHOT, period),
+            SNAPSHOT.c.members.is_not(None),
+        )
+        .group_by(SNAPSHOT.c.source_id)
+        .subquery()
+    )
+    query = select(SNAPSHOT.c.source_id, SNAPSHOT.c.members).join(
+        last,
+        and_(last.c.source_id == SNAPSHOT.c.source_id, last.c.day == SNAPSHOT.c.local_date),
+    )
+    return {source_id: int(members) for source_id, members in session.execute(query).all()}

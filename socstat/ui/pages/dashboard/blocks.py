@@ -1,0 +1,408 @@
+"""The dashboard's blocks: filters, the per-source table, top publications, the rollup."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from socstat.models import ContentKind
+from socstat.services.analytics import KIND_LABELS, PRESETS, TABLE_SORTS
+from socstat.ui.pages.dashboard.state import DashboardState as S
+
+TOP_SORTS = (
+    ("likes", "Лайки"),
+    ("reposts", "Репосты"),
+    ("comments", "Комментарии"),
+    ("views", "Просмотры"),
+    ("er_post", "ERpost"),
+    ("er_view", "ERview"),
+    ("published", "Дата"),
+)
+
+
+def filters() -> rx.Component:
+    preset = rx.select.root(
+        rx.select.trigger(aria_label="Период", data_testid="filter-period"),
+        rx.select.content(
+            *[rx.select.item(label, value=key) for key, label in PRESETS.items()],
+            rx.select.item("Свой период…", value="custom"),
+        ),
+        value=S.preset,
+        on_change=S.choose_preset,
+    )
+    kinds = rx.hstack(
+        *[
+            rx.checkbox(
+                KIND_LABELS[kind],
+                checked=S.kinds.contains(kind),
+                on_change=lambda _checked, k=kind: S.toggle_kind(k),
+                data_testid=f"filter-type-{kind}",
+            )
+            for kind in ContentKind.ALL
+        ],
+        spacing="3",
+        wrap="wrap",
+    )
+    sources = rx.popover.root(
+        rx.popover.trigger(
+            rx.button(
+                rx.cond(
+                    S.selected_sources.length() > 0,
+                    "Источники: " + S.selected_sources.length().to(str),
+                    "Все источники",
+                ),
+                variant="soft",
+                data_testid="filter-sources",
+            )
+        ),
+        rx.popover.content(
+            rx.vstack(
+                rx.foreach(
+                    S.source_options,
+                    lambda o: rx.checkbox(
+                        o["label"],
+                        checked=S.selected_sources.contains(o["id"]),
+                        on_change=lambda _c: S.toggle_source(o["id"]),
+                    ),
+                ),
+                rx.button("Все источники", variant="ghost", size="1", on_click=S.clear_sources),
+                max_height="320px",
+                overflow_y="auto",
+                spacing="2",
+            ),
+        ),
+    )
+    tags = rx.cond(
+        S.tag_options.length() > 0,
+        rx.select.root(
+            rx.select.trigger(
+                placeholder="Все метки", aria_label="Метка", data_testid="filter-tag"
+            ),
+            rx.select.content(
+                rx.select.item("Все метки", value="__all__"),
+                rx.foreach(S.tag_options, lambda t: rx.select.item(t, value=t)),
+            ),
+            value=rx.cond(S.tag == "", "__all__", S.tag),
+            on_change=S.choose_tag,
+        ),
+    )
+    owner = rx.cond(
+        S.user_options.length() > 0,
+        rx.select.root(
+            rx.select.trigger(aria_label="Чьи источники", data_testid="filter-owner"),
+            rx.select.content(
+                rx.select.item("Все доступные мне", value="me"),
+                rx.foreach(
+                    S.team_options,
+                    lambda t: rx.select.item("Команда: " + t["label"], value="t:" + t["id"]),
+                ),
+                rx.foreach(
+                    S.user_options, lambda u: rx.select.item(u["label"], value="u:" + u["id"])
+                ),
+            ),
+            value=rx.cond(
+                S.scope_team != "",
+                "t:" + S.scope_team,
+                rx.cond(S.scope_user != "", "u:" + S.scope_user, "me"),
+            ),
+            on_change=S.choose_owner,
+        ),
+    )
+    custom = rx.cond(
+        S.custom_open,
+        rx.form(
+            rx.flex(
+                rx.el.label("С", html_for="date_from"),
+                rx.input(
+                    type="date",
+                    name="date_from",
+                    id="date_from",
+                    default_value=S.date_from,
+                    key=S.date_from,
+                    data_testid="date-from",
+                ),
+                rx.el.label("по", html_for="date_to"),
+                rx.input(
+                    type="date",
+                    name="date_to",
+                    id="date_to",
+                    default_value=S.date_to,
+                    key=S.date_to,
+                    data_testid="date-to",
+                ),
+                rx.button("Показать", type="submit", data_testid="custom-apply"),
+                spacing="2",
+                align="center",
+                wrap="wrap",
+            ),
+            on_submit=S.apply_custom,
+        ),
+    )
+    return rx.vstack(
+        rx.flex(
+            preset,
+            kinds,
+            sources,
+            tags,
+            owner,
+            rx.button(
+                "Сбросить", variant="ghost", on_click=S.reset_filters, data_testid="filter-reset"
+            ),
+            spacing="3",
+            wrap="wrap",
+            align="center",
+        ),
+        custom,
+        rx.foreach(
+            S.messages,
+            lambda m: rx.callout(
+                m,
+                icon="triangle-alert",
+                color_scheme="amber",
+                size="1",
+                width="100%",
+                data_testid="filter-message",
+            ),
+        ),
+        rx.flex(
+            rx.text(S.period_label, size="2", weight="medium", data_testid="period-label"),
+            rx.text(S.timezone_note, size="1", color_scheme="gray", data_testid="timezone-note"),
+            spacing="3",
+            wrap="wrap",
+            align="baseline",
+        ),
+        rx.cond(
+            S.history_note != "",
+            rx.callout(
+                S.history_note, icon="info", size="1", width="100%", data_testid="history-note"
+            ),
+        ),
+        spacing="3",
+        width="100%",
+    )
+
+
+def _sort_header(column: str, label: str) -> rx.Component:
+    return rx.table.column_header_cell(
+        rx.button(
+            label,
+            rx.cond(S.sort == column, rx.cond(S.descending, " ↓", " ↑"), ""),
+            variant="ghost",
+            size="1",
+            on_click=S.sort_by(column),
+            data_testid=f"sort-{column}",
+        ),
+        white_space="nowrap",
+    )
+
+
+_COLUMNS = [c for c in TABLE_SORTS if c != "name"]
+
+
+def source_table() -> rx.Component:
+    def row(r: rx.Var) -> rx.Component:
+        return rx.table.row(
+            rx.table.cell(
+                rx.vstack(
+                    rx.link(r["name"], href="/sources/" + r["id"], data_testid="source-link"),
+                    rx.cond(r["status"] != "", rx.badge(r["status"], color_scheme="red", size="1")),
+                    spacing="1",
+                ),
+                min_width="160px",
+            ),
+            rx.table.cell(
+                rx.text(
+                    r["spark"],
+                    font_family="monospace",
+                    white_space="pre",
+                    title="Публикации по дням периода",
+                ),
+                data_testid="sparkline",
+            ),
+            *[
+                rx.table.cell(r[c], text_align="right", white_space="nowrap", data_column=c)
+                for c in _COLUMNS
+            ],
+            data_testid="source-row",
+            data_source_id=r["id"],
+        )
+
+    return rx.card(
+        rx.vstack(
+            rx.flex(
+                rx.heading("Источники", size="3", as_="h2"),
+                rx.spacer(),
+                rx.link(
+                    rx.button(rx.icon("download", size=16), "CSV", variant="soft", size="1"),
+                    href=S.csv_url,
+                    is_external=True,
+                    data_testid="csv-download",
+                ),
+                width="100%",
+                align="center",
+            ),
+            rx.box(
+                rx.table.root(
+                    rx.table.header(
+                        rx.table.row(
+                            _sort_header("name", TABLE_SORTS["name"]),
+                            rx.table.column_header_cell("Динамика"),
+                            *[_sort_header(c, TABLE_SORTS[c]) for c in _COLUMNS],
+                        )
+                    ),
+                    rx.table.body(rx.foreach(S.table, row)),
+                    size="1",
+                    width="100%",
+                ),
+                overflow_x="auto",
+                width="100%",
+                data_testid="source-table",
+            ),
+            width="100%",
+        ),
+        width="100%",
+        min_width="0",
+    )
+
+
+def top() -> rx.Component:
+    def row(r: rx.Var) -> rx.Component:
+        return rx.table.row(
+            rx.table.cell(r["date"], white_space="nowrap"),
+            rx.table.cell(r["kind"]),
+            rx.table.cell(r["source"]),
+            rx.table.cell(rx.link(r["text"], href=r["url"], is_external=True), min_width="200px"),
+            *[
+                rx.table.cell(r[c], text_align="right", white_space="nowrap")
+                for c in ("likes", "reposts", "comments", "views", "er_post", "er_view")
+            ],
+            data_testid="top-row",
+        )
+
+    return rx.card(
+        rx.vstack(
+            rx.flex(
+                rx.heading("Топ публикаций", size="3", as_="h2"),
+                rx.spacer(),
+                rx.select.root(
+                    rx.select.trigger(aria_label="Сортировка публикаций", data_testid="top-sort"),
+                    rx.select.content(
+                        *[rx.select.item(label, value=key) for key, label in TOP_SORTS]
+                    ),
+                    value=S.top_sort,
+                    on_change=S.sort_top,
+                ),
+                width="100%",
+                align="center",
+                wrap="wrap",
+                spacing="2",
+            ),
+            rx.box(
+                rx.table.root(
+                    rx.table.header(
+                        rx.table.row(
+                            *[
+                                rx.table.column_header_cell(h)
+                                for h in (
+                                    "Дата",
+                                    "Тип",
+                                    "Источник",
+                                    "Публикация",
+                                    "Лайки",
+                                    "Репосты",
+                                    "Комм.",
+                                    "Просмотры",
+                                    "ERpost",
+                                    "ERview",
+                                )
+                            ]
+                        )
+                    ),
+                    rx.table.body(rx.foreach(S.top, row)),
+                    size="1",
+                    width="100%",
+                ),
+                overflow_x="auto",
+                width="100%",
+            ),
+            rx.hstack(
+                rx.button(
+                    "Назад",
+                    variant="soft",
+                    size="1",
+                    disabled=S.top_page <= 1,
+                    on_click=S.top_step(-1),
+                ),
+                rx.text(
+                    S.top_page.to(str)
+                    + " из "
+                    + S.top_pages.to(str)
+                    + " · публикаций: "
+                    + S.top_total.to(str),
+                    size="2",
+                ),
+                rx.button(
+                    "Вперёд",
+                    variant="soft",
+                    size="1",
+                    disabled=S.top_page >= S.top_pages,
+                    on_click=S.top_step(1),
+                ),
+                align="center",
+                data_testid="top-pager",
+            ),
+            width="100%",
+        ),
+        width="100%",
+        min_width="0",
+    )
+
+
+def rollup() -> rx.Component:
+    def row(r: rx.Var) -> rx.Component:
+        return rx.table.row(
+            rx.table.cell(r["name"]),
+            *[
+                rx.table.cell(r[c], text_align="right")
+                for c in ("sources", "publications", "likes", "views", "er_post")
+            ],
+            rx.table.cell(rx.text(r["change"], color_scheme=r["color"])),
+            data_testid="rollup-row",
+        )
+
+    return rx.cond(
+        S.rollup.length() > 0,
+        rx.card(
+            rx.vstack(
+                rx.heading("По аналитикам", size="3", as_="h2"),
+                rx.box(
+                    rx.table.root(
+                        rx.table.header(
+                            rx.table.row(
+                                *[
+                                    rx.table.column_header_cell(h)
+                                    for h in (
+                                        "Сотрудник",
+                                        "Источники",
+                                        "Публикации",
+                                        "Лайки",
+                                        "Просмотры",
+                                        "ERpost",
+                                        "Публикации к прошлому",
+                                    )
+                                ]
+                            )
+                        ),
+                        rx.table.body(rx.foreach(S.rollup, row)),
+                        size="1",
+                        width="100%",
+                    ),
+                    overflow_x="auto",
+                    width="100%",
+                ),
+                width="100%",
+            ),
+            width="100%",
+            min_width="0",
+            data_testid="rollup",
+        ),
+    )

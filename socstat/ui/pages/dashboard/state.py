@@ -1,0 +1,313 @@
+"""The dashboard's substate: filters that live in the URL, and the view of the numbers.
+
+Every handler rebuilds the query string from validated values and goes through the same
+path as opening the URL (``_show``): filters are parsed and checked by the analytics
+service, and the scope is authorized there, for the signed-in user, on every call.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import plotly.graph_objects as go
+import reflex as rx
+from sqlmodel import Session
+
+from socstat.models import ContentKind, User
+from socstat.services.analytics import (
+    PRESETS,
+    TABLE_SORTS,
+    PublicationSort,
+    Scope,
+    dashboard_for,
+    installation_today,
+    parse_filters,
+    resolve_scope,
+    scope_choices,
+    sorted_lines,
+)
+from socstat.services.analytics.filters import CUSTOM
+from socstat.services.authz import PermissionDenied
+from socstat.ui.auth import AuthState
+from socstat.ui.components.analytics import charts, model
+
+ROUTE = "/dashboard"
+TOP_PAGE_SIZE = 10
+STATUS_NOTES = {
+    "closed": "стена закрыта",
+    "private": "частное сообщество",
+    "deleted": "сообщество удалено",
+    "banned": "сообщество заблокировано",
+    "wall_disabled": "стена отключена",
+    "error": "ошибка сбора",
+}
+
+
+def load_view(
+    session: Session, user: User, params: dict[str, str], top_sort: str, top_page: int
+) -> dict[str, Any]:
+    """Everything the page shows for the URL's query ``params`` (plain values only)."""
+    filters, messages = parse_filters(params, today=installation_today())
+    board, applied, denied = dashboard_for(
+        session,
+        actor=user,
+        filters=filters,
+        top_sort=top_sort,
+        top_page=top_page,
+        top_page_size=TOP_PAGE_SIZE,
+    )
+    if board.top.page > board.top.pages:  # the list got shorter: its last page
+        return load_view(session, user, params, top_sort, board.top.pages)
+    everything = resolve_scope(
+        session, actor=user, scope=Scope(user_id=applied.user_id, team_id=applied.team_id)
+    )
+    choices = scope_choices(session, actor=user)
+    lines = sorted_lines(board.sources, applied.sort, applied.descending)
+    period = board.period
+    rows = []
+    for line in lines:
+        row = model.table_row(line)
+        row["status"] = STATUS_NOTES.get(line.source.status, "")
+        rows.append(row)
+    query = applied.query()
+    first = board.history_start
+    if first is None:
+        history = "Данных за период нет: источники ещё не собирались или их стены закрыты."
+    elif first > period.start:
+        history = f"Данные есть с {first:%d.%m.%Y}: раньше этого дня числа неизвестны (—)."
+    else:
+        history = ""
+    return {
+        "messages": messages + denied,
+        "query": query,
+        "preset": applied.preset,
+        "date_from": period.start.isoformat(),
+        "date_to": period.end.isoformat(),
+        "period_label": f"{period.start:%d.%m.%Y} — {period.end:%d.%m.%Y}",
+        "kinds": list(applied.kinds),
+        "selected_sources": [str(i) for i in applied.source_ids],
+        "tag": ",".join(applied.tags),
+        "scope_user": "" if applied.user_id is None else str(applied.user_id),
+        "scope_team": "" if applied.team_id is None else str(applied.team_id),
+        "sort": applied.sort,
+        "descending": applied.descending,
+        "empty": not everything.sources,
+        "timezone_note": f"Сутки считаются по часовому поясу {board.timezone}.",
+        "history_note": history,
+        "kpis": model.kpis(board),
+        "table": rows,
+        "top": [model.publication_row(p) for p in board.top.items],
+        "top_page": board.top.page,
+        "top_pages": board.top.pages,
+        "top_total": board.top.total,
+        "rollup": [model.rollup_row(r) for r in board.rollup],
+        "source_options": [{"id": str(s.id), "label": s.name} for s in everything.sources],
+        "tag_options": list(choices.tags),
+        "user_options": [{"id": str(i), "label": n} for i, n in choices.users],
+        "team_options": [{"id": str(i), "label": n} for i, n in choices.teams],
+        "csv_url": "/api/dashboard/sources.csv" + (f"?{query}" if query else ""),
+        "figures": {
+            "publications": charts.publications_figure(board.series),
+            "engagement": charts.engagement_figure(board.series),
+            "sources": charts.sources_figure(lines, applied.sort),
+            "heatmap": charts.heatmap_figure(board.heatmap),
+            "members": charts.members_figure(board.members),
+        },
+    }
+
+
+def _digits(value: Any) -> str | None:
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 10:
+        return value
+    return None
+
+
+class DashboardState(AuthState):
+    loaded: bool = False
+    messages: list[str] = []
+    query: str = ""
+    preset: str = "30d"
+    custom_open: bool = False
+    date_from: str = ""
+    date_to: str = ""
+    period_label: str = ""
+    kinds: list[str] = list(ContentKind.ALL)
+    selected_sources: list[str] = []
+    tag: str = ""
+    scope_user: str = ""
+    scope_team: str = ""
+    sort: str = "name"
+    descending: bool = False
+    empty: bool = False
+    timezone_note: str = ""
+    history_note: str = ""
+    kpis: list[dict[str, str]] = []
+    table: list[dict[str, str]] = []
+    top: list[dict[str, str]] = []
+    top_sort: str = PublicationSort.LIKES.value
+    top_page: int = 1
+    top_pages: int = 1
+    top_total: int = 0
+    rollup: list[dict[str, str]] = []
+    source_options: list[dict[str, str]] = []
+    tag_options: list[str] = []
+    user_options: list[dict[str, str]] = []
+    team_options: list[dict[str, str]] = []
+    csv_url: str = ""
+    publications_figure: go.Figure = go.Figure()
+    engagement_figure: go.Figure = go.Figure()
+    sources_figure: go.Figure = go.Figure()
+    heatmap_figure: go.Figure = go.Figure()
+    members_figure: go.Figure = go.Figure()
+
+    def _url_params(self) -> dict[str, str]:
+        try:
+            raw = self.router.url.query_parameters
+        except AttributeError:
+            return {}
+        return {k: v for k, v in dict(raw).items() if isinstance(v, str)}
+
+    def _params(self) -> dict[str, str]:
+        """The current filters as URL parameters (parsed and validated again in _show)."""
+        params: dict[str, str] = {}
+        if self.preset == CUSTOM:
+            params.update({"from": self.date_from, "to": self.date_to})
+        else:
+            params["period"] = self.preset
+        params["types"] = ",".join(self.kinds)
+        params["sources"] = ",".join(self.selected_sources)
+        params["tags"] = self.tag
+        params["user"] = self.scope_user
+        params["team"] = self.scope_team
+        params["sort"] = self.sort
+        params["desc"] = "1" if self.descending else ""
+        return {k: v for k, v in params.items() if v}
+
+    async def _show(self, params: dict[str, str]) -> Any:
+        try:
+            view = await self._as_actor(
+                lambda s, u: load_view(s, u, params, self.top_sort, self.top_page)
+            )
+        except PermissionDenied as exc:
+            return self._denied(exc)
+        figures = view.pop("figures")
+        for key, value in view.items():
+            setattr(self, key, value)
+        self.publications_figure = figures["publications"]
+        self.engagement_figure = figures["engagement"]
+        self.sources_figure = figures["sources"]
+        self.heatmap_figure = figures["heatmap"]
+        self.members_figure = figures["members"]
+        self.custom_open = self.preset == CUSTOM
+        self.loaded = True
+        url = ROUTE + (f"?{self.query}" if self.query else "")
+        return rx.call_script(f"window.history.replaceState(null, '', {json.dumps(url)})")
+
+    @rx.event
+    async def load(self) -> Any:
+        self.loaded = False
+        self.top_page = 1
+        return await self._show(self._url_params())  # the URL shows what was applied
+
+    @rx.event
+    async def choose_preset(self, value: Any) -> Any:
+        if value == CUSTOM:
+            self.custom_open = True
+            return None
+        if value not in PRESETS:
+            return None
+        self.preset = value
+        self.top_page = 1
+        return await self._show(self._params())
+
+    @rx.event
+    async def apply_custom(self, form: Any) -> Any:
+        if not isinstance(form, dict):
+            return None
+        self.preset = CUSTOM
+        self.date_from = str(form.get("date_from", ""))[:10]
+        self.date_to = str(form.get("date_to", ""))[:10]
+        self.top_page = 1
+        return await self._show(self._params())
+
+    @rx.event
+    async def toggle_kind(self, kind: Any) -> Any:
+        if kind not in ContentKind.ALL:
+            return None
+        chosen = [k for k in self.kinds if k != kind] if kind in self.kinds else [*self.kinds, kind]
+        if not chosen:
+            return None  # at least one type stays on
+        self.kinds = chosen
+        self.top_page = 1
+        return await self._show(self._params())
+
+    @rx.event
+    async def toggle_source(self, source_id: Any) -> Any:
+        value = _digits(source_id)
+        if value is None:
+            return None
+        current = self.selected_sources
+        self.selected_sources = (
+            [s for s in current if s != value] if value in current else [*current, value]
+        )
+        self.top_page = 1
+        return await self._show(self._params())
+
+    @rx.event
+    async def clear_sources(self) -> Any:
+        self.selected_sources = []
+        return await self._show(self._params())
+
+    @rx.event
+    async def choose_tag(self, tag: Any) -> Any:
+        if not isinstance(tag, str) or (tag != "__all__" and tag not in self.tag_options):
+            return None
+        self.tag = "" if tag == "__all__" else tag
+        self.top_page = 1
+        return await self._show(self._params())
+
+    @rx.event
+    async def choose_owner(self, value: Any) -> Any:
+        """ "u:<id>" a user, "t:<id>" a team, "me" the default (checked by the service)."""
+        if not isinstance(value, str):
+            return None
+        kind, _, raw = value.partition(":")
+        if value == "me":
+            self.scope_user, self.scope_team = "", ""
+        elif kind in ("u", "t") and _digits(raw) is not None:
+            self.scope_user, self.scope_team = (raw, "") if kind == "u" else ("", raw)
+        else:
+            return None
+        self.selected_sources = []
+        self.top_page = 1
+        return await self._show(self._params())
+
+    @rx.event
+    async def sort_by(self, column: Any) -> Any:
+        if column not in TABLE_SORTS:
+            return None
+        self.descending = not self.descending if column == self.sort else column != "name"
+        self.sort = column
+        return await self._show(self._params())
+
+    @rx.event
+    async def sort_top(self, column: Any) -> Any:
+        if column not in {s.value for s in PublicationSort}:
+            return None
+        self.top_sort = column
+        self.top_page = 1
+        return await self._show(self._params())
+
+    @rx.event
+    async def top_step(self, step: Any) -> Any:
+        if step not in (-1, 1):
+            return None
+        self.top_page = max(1, self.top_page + step)
+        return await self._show(self._params())
+
+    @rx.event
+    async def reset_filters(self) -> Any:
+        self.top_page = 1
+        self.top_sort = PublicationSort.LIKES.value
+        return await self._show({})

@@ -1,0 +1,216 @@
+"""The dashboard in Chromium against the demo VK sandbox: numbers equal the ground truth,
+filters round-trip through the URL, bad values are explained, another analyst's source
+stays out, the CSV is the table, and the page fits 1280×800 and 390×844."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import date, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Page, expect
+
+PASSWORD = "Qw7!dashboard-Browser"
+FIGURES = ("likes", "reposts", "comments", "views")
+
+
+def _create_user(running_app, prefix: str, role: str = "analyst") -> str:
+    email = f"{prefix}-{uuid.uuid4().hex[:10]}@example.org"
+    result = running_app.socstat(
+        "users", "create", "--email", email, "--role", role, "--password-stdin",
+        stdin=PASSWORD + "\n",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return email
+
+
+def _signed_in(new_page, email: str, width: int = 1280, height: int = 800) -> Page:
+    page = new_page(width, height)
+    page.goto("/login")
+    expect(page.get_by_test_id("login-form")).to_be_visible()
+    page.get_by_test_id("input-email").fill(email)
+    page.get_by_test_id("input-password").fill(PASSWORD)
+    page.get_by_test_id("login-submit").click()
+    expect(page.get_by_role("heading", name="Обзор")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/dashboard"))
+    return page
+
+
+def _sandbox(running_app) -> str:
+    return f"http://127.0.0.1:{running_app.env['SOCSTAT_SANDBOX_PORT']}"
+
+
+def _truth(running_app, community_id: int, first: date, last: date) -> list[dict]:
+    response = httpx.get(
+        f"{_sandbox(running_app)}/_sandbox/truth",
+        params={"community": community_id, "from": first.isoformat(), "to": last.isoformat()},
+        timeout=30,
+    )
+    response.raise_for_status()
+    return response.json()["communities"][0]["days"]
+
+
+def _open_communities(running_app, first: date, last: date, count: int) -> list[dict]:
+    """Open communities with posts and clips on settled days (8..25 days ago)."""
+    response = httpx.get(f"{_sandbox(running_app)}/_sandbox/communities", timeout=30)
+    response.raise_for_status()
+    found = []
+    for item in response.json()["items"]:
+        if item["status"] != "open" or not item["wall_accessible"] or item["deactivated"]:
+            continue
+        days = _truth(running_app, item["id"], first, last)
+        if sum(d["posts"]["count"] for d in days) and sum(d["clips"]["count"] for d in days):
+            found.append(item)
+        if len(found) == count:
+            return found
+    pytest.fail("the demo sandbox has too few open communities with recent posts and clips")
+
+
+def _add_and_collect(running_app, email: str, communities: list[dict]) -> list[int]:
+    links = [f"https://vk.com/{c['screen_name']}" for c in communities]
+    added = running_app.socstat("sources", "add", "--user", email, *links)
+    ids = [int(n) for n in re.findall(r"#(\d+)", added.stdout)]
+    assert len(ids) == len(communities), added.stdout + added.stderr
+    args = [a for i in ids for a in ("--source", str(i))]
+    collected = running_app.socstat("collect", *args)
+    assert collected.returncode == 0, collected.stdout + collected.stderr
+    return ids
+
+
+def _kpis(page: Page) -> dict[str, str]:
+    values = page.locator("[data-metric]")
+    expect(values).to_have_count(10)
+    return {
+        values.nth(i).get_attribute("data-metric"): values.nth(i).get_attribute("data-value")
+        for i in range(10)
+    }
+
+
+def _expected(days: list[dict], kinds: tuple[str, ...]) -> dict[str, str]:
+    blocks = [day[kind] for day in days for kind in kinds]
+    want = {k: str(sum(d[k]["count"] for d in days)) if k in kinds else "" for k in
+            ("posts", "videos", "clips")}  # fmt: skip
+    for figure in FIGURES:
+        want[figure] = str(sum(b[figure] for b in blocks))
+    return want
+
+
+WIDEST = """() => [...document.querySelectorAll('body *')]
+  .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
+  .slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' + e.getAttribute('data-testid'))"""
+
+
+def _no_horizontal_scroll(page: Page) -> None:
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"the page scrolls sideways by {overflow}px: {page.evaluate(WIDEST)}"
+
+
+@pytest.fixture(scope="module")
+def world(running_app):
+    today = date.today()
+    first, last = today - timedelta(days=25), today - timedelta(days=8)
+    communities = _open_communities(running_app, first, last, 3)
+    _create_user(running_app, "dash-admin", "admin")  # the CLI acts as an admin
+    ann, bob = _create_user(running_app, "dash-ann"), _create_user(running_app, "dash-bob")
+    anns = _add_and_collect(running_app, ann, communities[:2])
+    bobs = _add_and_collect(running_app, bob, communities[2:])
+    return {
+        "first": first, "last": last, "communities": communities,
+        "ann": ann, "bob": bob, "anns": anns, "bobs": bobs,
+    }  # fmt: skip
+
+
+def test_numbers_equal_ground_truth_and_filters_round_trip(new_page, running_app, world):
+    first, last = world["first"], world["last"]
+    source_id = world["anns"][0]
+    page = _signed_in(new_page, world["ann"])
+    query = f"from={first}&to={last}&types=post,clip&sources={source_id}"
+    page.goto(f"/dashboard?{query}")
+    expect(page.get_by_test_id("period-label")).to_have_text(f"{first:%d.%m.%Y} — {last:%d.%m.%Y}")
+    days = _truth(running_app, world["communities"][0]["id"], first, last)
+    got = _kpis(page)
+    want = _expected(days, ("posts", "clips"))
+    for metric, value in want.items():
+        if metric == "views" and got["views"] == "":
+            assert value == "0"  # every publication's views unknown
+            continue
+        assert got[metric] == value, (metric, got, want)
+    expect(page.get_by_test_id("source-row")).to_have_count(1)
+    expect(page.get_by_test_id("timezone-note")).to_contain_text("Europe/Moscow")
+    assert page.url.endswith(f"/dashboard?{query}")
+
+    # change the types in the page: the URL follows, and opening it shows the same
+    page.get_by_test_id("filter-type-clip").click()
+    expect(page).to_have_url(re.compile(r"types=post&"))
+    expect(page.locator('[data-metric="clips"]')).to_have_attribute("data-value", "")
+    posts_only = _kpis(page)
+    assert posts_only["posts"] == want["posts"]
+    assert posts_only["likes"] == str(sum(d["posts"]["likes"] for d in days))
+    url = page.url
+    page.goto(url)
+    expect(page.locator('[data-metric="posts"]')).to_have_attribute("data-value", want["posts"])
+    assert _kpis(page) == posts_only
+    expect(page.get_by_test_id("filter-type-clip")).to_have_attribute("data-state", "unchecked")
+
+    # both sources, all types: the sum of both communities' truth
+    page.goto(f"/dashboard?from={first}&to={last}")
+    both = [_truth(running_app, c["id"], first, last) for c in world["communities"][:2]]
+    everything = _expected([d for days in both for d in days], ("posts", "videos", "clips"))
+    expect(page.get_by_test_id("source-row")).to_have_count(2)
+    got = _kpis(page)
+    for metric in ("posts", "videos", "clips", "likes", "reposts", "comments"):
+        assert got[metric] == everything[metric], (metric, got, everything)
+
+    # the CSV is the table: the same sources, with the signed-in user's cookie only
+    csv_url = page.get_by_test_id("csv-download").get_attribute("href")
+    response = page.context.request.get(csv_url)
+    assert response.status == 200
+    lines = response.text().lstrip("\ufeff").strip().splitlines()
+    assert len(lines) == 3 and lines[0].startswith("id,Источник,Посты")
+    assert {line.split(",")[0] for line in lines[1:]} == {str(i) for i in world["anns"]}
+    assert httpx.get(running_app.url + csv_url, timeout=30).status_code == 401
+
+
+def test_bad_values_are_explained_and_fall_back(new_page, world):
+    page = _signed_in(new_page, world["ann"])
+    page.goto("/dashboard?period=zzz&types=story&sources=abc")
+    messages = page.get_by_test_id("filter-message")
+    expect(messages).to_have_count(3)
+    expect(messages.nth(0)).to_contain_text("Неизвестный период")
+    today = date.today()
+    expect(page.get_by_test_id("period-label")).to_have_text(
+        f"{today - timedelta(days=29):%d.%m.%Y} — {today:%d.%m.%Y}"
+    )
+    expect(page).to_have_url(re.compile(r"/dashboard$"))
+    page.goto("/dashboard?from=2026-02-30&to=2026-01-01")
+    expect(page.get_by_test_id("filter-message")).to_contain_text("Неверная дата")
+
+
+def test_another_analysts_source_is_refused_by_url(new_page, world):
+    page = _signed_in(new_page, world["bob"])
+    page.goto(f"/dashboard?sources={world['anns'][0]}")
+    expect(page.get_by_test_id("filter-message")).to_contain_text("Нет доступа к источнику")
+    rows = page.get_by_test_id("source-row")
+    expect(rows).to_have_count(1)
+    expect(rows).to_have_attribute("data-source-id", str(world["bobs"][0]))
+    response = page.context.request.get(f"/api/dashboard/sources.csv?sources={world['anns'][0]}")
+    assert [line.split(",")[0] for line in response.text().strip().splitlines()[1:]] == [
+        str(world["bobs"][0])
+    ]
+
+
+@pytest.mark.parametrize(("width", "height"), [(1280, 800), (390, 844)])
+def test_layout_has_no_horizontal_scroll(new_page, world, tmp_path: Path, width, height):
+    page = _signed_in(new_page, world["ann"], width, height)
+    page.goto(f"/dashboard?from={world['first']}&to={world['last']}")
+    expect(page.get_by_test_id("source-row")).to_have_count(2, timeout=60_000)
+    # plotly.js is loaded lazily (a large bundle): give it time on a busy machine
+    expect(page.locator(".js-plotly-plot .main-svg").first).to_be_visible(timeout=90_000)
+    page.screenshot(path=tmp_path / f"dashboard-{width}.png", full_page=True)
+    print(f"screenshots: {tmp_path}")
+    _no_horizontal_scroll(page)
+    for block in ("kpis", "chart-publications", "chart-engagement", "source-table"):
+        page.get_by_test_id(block).screenshot(path=tmp_path / f"{block}-{width}.png")
