@@ -22,7 +22,7 @@ from socstat.settings import reset_settings_cache
 def sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[SandboxServer]:
     now = datetime.now(UTC).replace(microsecond=0)
     config = SandboxConfig(
-        seed=3, communities=8, days=5, now=now, running_clock=False, rate_limit=False
+        seed=3, communities=16, days=5, now=now, running_clock=False, rate_limit=False
     )
     with SandboxServer(config) as server:
         monkeypatch.setenv("SOCSTAT_VK_API_URL", server.url)
@@ -41,10 +41,22 @@ def _admin(session: Session) -> User:
     return admin
 
 
+def _with_old_posts(sandbox: SandboxServer) -> str:
+    """A readable community with posts from before the world's `views_since` (no views).
+
+    The generated posts depend on the date, so which community has them does too."""
+    for community in sandbox.truth()["communities"]:
+        days = community["days"]
+        if community["wall_accessible"] and any(d["posts"]["views_unknown"] for d in days):
+            return community["screen_name"]
+    raise AssertionError("the sandbox world has no readable community with old posts")
+
+
 def test_sources_add_list_collect_and_stats_csv(db, session, sandbox, capsys) -> None:
     _admin(session)
-    names = [c["screen_name"] for c in sandbox.communities()]
-    links = [f"https://vk.com/{names[0]}", names[1], "https://vk.com/durov", names[0]]
+    old = _with_old_posts(sandbox)
+    closed = next(c["screen_name"] for c in sandbox.communities() if c["status"] == "closed")
+    links = [f"https://vk.com/{old}", closed, "https://vk.com/durov", old]
     assert main(["sources", "add", "--user", "ann@example.com", *links]) == 1
     out = capsys.readouterr().out.splitlines()
     assert len(out) == 4
@@ -56,7 +68,7 @@ def test_sources_add_list_collect_and_stats_csv(db, session, sandbox, capsys) ->
 
     assert main(["sources", "list"]) == 0
     listing = capsys.readouterr().out
-    assert names[0] in listing and "ещё не собирался" in listing
+    assert old in listing and "ещё не собирался" in listing
 
     code = main(["collect", "--all"])
     summary = capsys.readouterr().out
@@ -111,6 +123,8 @@ def test_sources_add_list_collect_and_stats_csv(db, session, sandbox, capsys) ->
             assert figures == ["0"] * 5, row
     assert not stored, "every DailyStat row is in the CSV"
     assert {r[4] for r in rows[1:]} >= {"", "0"}, "unknown days stay empty, quiet days are 0"
+    old_posts = [r for r in rows[1:] if r[1] == old and r[3] == "post" and r[4] not in ("", "0")]
+    assert any(r[8] == "" for r in old_posts), "old posts without views must stay empty"
 
     source_id = str(stats[0].source_id)
     assert main([*args, "--source", source_id, "--as", "ann@example.com"]) == 0
