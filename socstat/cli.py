@@ -126,39 +126,30 @@ def _safe_url(url: str) -> str:
 
 
 def _local_time(moment: datetime | None) -> str:
-    """A stored UTC moment in SOCSTAT_TIMEZONE, or "" when there is none."""
+    """A stored UTC moment in SOCSTAT_TIMEZONE (dd.mm.yyyy HH:MM), or "" when there is none."""
     if moment is None:
         return ""
+    from socstat import formatting
     from socstat.settings import get_settings
 
-    settings = get_settings()
-    return f"{moment.astimezone(settings.tz):%Y-%m-%d %H:%M} ({settings.timezone})"
+    return f"{formatting.moment(moment, None)} ({get_settings().timezone})"
 
 
 def _cli_actor(session, email: str | None = None):  # type: ignore[no-untyped-def]
-    from sqlmodel import select
-
-    from socstat.models import Role, User
+    from socstat.services import admin
 
     if email:
-        user = session.exec(select(User).where(User.email == email.strip().lower())).first()
-        if user is None:
-            raise CliError(f"пользователь {email} не найден")
-        return user
-    admin = session.exec(
-        select(User).where(User.role == Role.ADMIN, User.blocked_at.is_(None)).order_by(User.id)
-    ).first()
-    if admin is None:
+        return _find_user(session, email)
+    actor = admin.first_active_admin(session)
+    if actor is None:
         raise CliError("нет ни одного администратора; создайте его или укажите --as EMAIL")
-    return admin
+    return actor
 
 
 def _find_user(session, email: str):  # type: ignore[no-untyped-def]
-    from sqlmodel import select
+    from socstat.services import accounts
 
-    from socstat.models import User
-
-    user = session.exec(select(User).where(User.email == email.strip().lower())).first()
+    user = accounts.get_user_by_email(session, email=email)
     if user is None:
         raise CliError(f"пользователь {email} не найден")
     return user
@@ -400,30 +391,26 @@ def _register_collection(commands: argparse._SubParsersAction) -> None:
 
 def _cmd_users_create(args: argparse.Namespace) -> int:
     from socstat.db import session_scope
-    from socstat.services import audit
-    from socstat.services.accounts import AccountError, create_user_record
-    from socstat.services.passwords import generate_password
+    from socstat.services import admin
+    from socstat.services.accounts import AccountError
 
-    generated = not args.password_stdin
-    password = generate_password() if generated else sys.stdin.readline().rstrip("\r\n")
+    password = sys.stdin.readline().rstrip("\r\n") if args.password_stdin else None
     try:
         with session_scope() as session:
-            user = create_user_record(
-                session, email=args.email, role=args.role, name=args.name or "", password=password
-            )
-            audit.record(
+            created = admin.create_user(
                 session,
                 actor=None,
-                action="user.created",
-                target_type="user",
-                target_id=user.id or "",
-                details={"email": user.email, "via": "cli"},
+                email=args.email,
+                role=args.role,
+                name=args.name or "",
+                password=password,
+                operator=True,
             )
     except AccountError as exc:
         raise CliError(str(exc)) from None
-    print(f"Пользователь создан: {user.email} ({user.role})")
-    if generated:
-        print(f"Пароль (показывается один раз): {password}")
+    print(f"Пользователь создан: {created.user['email']} ({created.user['role']})")
+    if created.password is not None:
+        print(f"Пароль (показывается один раз): {created.password}")
     return 0
 
 
@@ -453,21 +440,17 @@ def _cmd_users_list(args: argparse.Namespace) -> int:
 
 def _cmd_users_set_role(args: argparse.Namespace) -> int:
     from socstat.db import session_scope
-    from socstat.services import audit
+    from socstat.services import admin
+    from socstat.services.accounts import AccountError
 
-    with session_scope() as session:
-        user = _find_user(session, args.email)
-        old, user.role = user.role, args.role
-        session.add(user)
-        audit.record(
-            session,
-            actor=None,
-            action="user.role_changed",
-            target_type="user",
-            target_id=user.id or "",
-            details={"old": old, "new": args.role, "via": "cli"},
-        )
-    print(f"Роль {user.email}: {old} → {args.role}")
+    try:
+        with session_scope() as session:
+            user = _find_user(session, args.email)
+            old = user.role
+            admin.set_role(session, actor=None, user_id=user.id or 0, role=args.role, operator=True)
+    except AccountError as exc:
+        raise CliError(str(exc)) from None
+    print(f"Роль {args.email.strip().lower()}: {old} → {args.role}")
     return 0
 
 
