@@ -16,7 +16,7 @@ export REFLEX_USE_NPM := 1
 export REFLEX_CHECK_LATEST_VERSION := 0
 export REFLEX_TELEMETRY_ENABLED := false
 
-.PHONY: run setup dev-setup demo test test-deps lint format bench bench-collect bench-timing bench-dashboard bench-load clean
+.PHONY: run setup dev-setup demo test test-deps lint format bench bench-collect bench-timing bench-dashboard bench-reports bench-load clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -27,6 +27,10 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip uninstall --quiet --yes passlib 2>/dev/null || true
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	$(BIN)/python -m pip install --quiet --no-deps -e .
+	@# PDF reports (WeasyPrint) need Pango/HarfBuzz from the system; say how to get them.
+	@$(BIN)/python -c 'import weasyprint' 2>/dev/null || echo "ВНИМАНИЕ: для PDF-отчётов \
+	установите системные библиотеки: sudo apt-get install libpango-1.0-0 libpangoft2-1.0-0 \
+	libharfbuzz-subset0 fonts-dejavu-core"
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -101,7 +105,7 @@ test: test-deps lint
 		SOCSTAT_TEST_DATABASE_URL=sqlite $(BIN)/pytest -m "db and not browser"; \
 	fi
 
-bench: bench-collect bench-timing bench-dashboard
+bench: bench-collect bench-timing bench-dashboard bench-reports
 
 # /healthz under load for 30 s on loopback: wrk when installed (as root it is installed from
 # Debian when missing), else a bounded asyncio httpx loop.
@@ -117,6 +121,10 @@ bench-collect: dev-setup
 	$(BIN)/python -m bench.bench_vs_vk_api
 	$(BIN)/python -m bench.bench_pipeline
 	$(BIN)/python -m bench.bench_pipeline --sqlite
+
+# 200 sources × a year on PostgreSQL: daily and monthly reports in each format.
+bench-reports: dev-setup
+	$(BIN)/python -m bench.bench_reports
 
 # Password reset and registration answer times, known vs unknown address (docs/benchmarks.md).
 bench-timing: dev-setup

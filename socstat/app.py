@@ -19,6 +19,7 @@ from socstat.ui.pages import (  # noqa: F401  (their pages register with add_pag
     notifications,
     profile,
     register,
+    reports,
     reset,
     source_detail,
     sources,

@@ -126,39 +126,30 @@ def _safe_url(url: str) -> str:
 
 
 def _local_time(moment: datetime | None) -> str:
-    """A stored UTC moment in SOCSTAT_TIMEZONE, or "" when there is none."""
+    """A stored UTC moment in SOCSTAT_TIMEZONE (dd.mm.yyyy HH:MM), or "" when there is none."""
     if moment is None:
         return ""
+    from socstat import formatting
     from socstat.settings import get_settings
 
-    settings = get_settings()
-    return f"{moment.astimezone(settings.tz):%Y-%m-%d %H:%M} ({settings.timezone})"
+    return f"{formatting.moment(moment, None)} ({get_settings().timezone})"
 
 
 def _cli_actor(session, email: str | None = None):  # type: ignore[no-untyped-def]
-    from sqlmodel import select
-
-    from socstat.models import Role, User
+    from socstat.services import admin
 
     if email:
-        user = session.exec(select(User).where(User.email == email.strip().lower())).first()
-        if user is None:
-            raise CliError(f"пользователь {email} не найден")
-        return user
-    admin = session.exec(
-        select(User).where(User.role == Role.ADMIN, User.blocked_at.is_(None)).order_by(User.id)
-    ).first()
-    if admin is None:
+        return _find_user(session, email)
+    actor = admin.first_active_admin(session)
+    if actor is None:
         raise CliError("нет ни одного администратора; создайте его или укажите --as EMAIL")
-    return admin
+    return actor
 
 
 def _find_user(session, email: str):  # type: ignore[no-untyped-def]
-    from sqlmodel import select
+    from socstat.services import accounts
 
-    from socstat.models import User
-
-    user = session.exec(select(User).where(User.email == email.strip().lower())).first()
+    user = accounts.get_user_by_email(session, email=email)
     if user is None:
         raise CliError(f"пользователь {email} не найден")
     return user
@@ -400,30 +391,26 @@ def _register_collection(commands: argparse._SubParsersAction) -> None:
 
 def _cmd_users_create(args: argparse.Namespace) -> int:
     from socstat.db import session_scope
-    from socstat.services import audit
-    from socstat.services.accounts import AccountError, create_user_record
-    from socstat.services.passwords import generate_password
+    from socstat.services import admin
+    from socstat.services.accounts import AccountError
 
-    generated = not args.password_stdin
-    password = generate_password() if generated else sys.stdin.readline().rstrip("\r\n")
+    password = sys.stdin.readline().rstrip("\r\n") if args.password_stdin else None
     try:
         with session_scope() as session:
-            user = create_user_record(
-                session, email=args.email, role=args.role, name=args.name or "", password=password
-            )
-            audit.record(
+            created = admin.create_user(
                 session,
                 actor=None,
-                action="user.created",
-                target_type="user",
-                target_id=user.id or "",
-                details={"email": user.email, "via": "cli"},
+                email=args.email,
+                role=args.role,
+                name=args.name or "",
+                password=password,
+                operator=True,
             )
     except AccountError as exc:
         raise CliError(str(exc)) from None
-    print(f"Пользователь создан: {user.email} ({user.role})")
-    if generated:
-        print(f"Пароль (показывается один раз): {password}")
+    print(f"Пользователь создан: {created.user['email']} ({created.user['role']})")
+    if created.password is not None:
+        print(f"Пароль (показывается один раз): {created.password}")
     return 0
 
 
@@ -453,21 +440,17 @@ def _cmd_users_list(args: argparse.Namespace) -> int:
 
 def _cmd_users_set_role(args: argparse.Namespace) -> int:
     from socstat.db import session_scope
-    from socstat.services import audit
+    from socstat.services import admin
+    from socstat.services.accounts import AccountError
 
-    with session_scope() as session:
-        user = _find_user(session, args.email)
-        old, user.role = user.role, args.role
-        session.add(user)
-        audit.record(
-            session,
-            actor=None,
-            action="user.role_changed",
-            target_type="user",
-            target_id=user.id or "",
-            details={"old": old, "new": args.role, "via": "cli"},
-        )
-    print(f"Роль {user.email}: {old} → {args.role}")
+    try:
+        with session_scope() as session:
+            user = _find_user(session, args.email)
+            old = user.role
+            admin.set_role(session, actor=None, user_id=user.id or 0, role=args.role, operator=True)
+    except AccountError as exc:
+        raise CliError(str(exc)) from None
+    print(f"Роль {args.email.strip().lower()}: {old} → {args.role}")
     return 0
 
 
@@ -549,6 +532,117 @@ def _register_users(commands: argparse._SubParsersAction) -> None:
     set_role.set_defaults(handler=_cmd_users_set_role)
 
 
+# --- reports --------------------------------------------------------------------------
+
+
+def _id_list(text: str) -> list[int]:
+    try:
+        ids = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"неверный список id {text!r}, нужно 12,15") from None
+    if not ids:
+        raise argparse.ArgumentTypeError("пустой список id")
+    return ids
+
+
+def _iso_moment(text: str) -> datetime:
+    from datetime import UTC
+
+    from socstat.settings import get_settings
+
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"неверный момент {text!r}, нужен ISO 8601, например 2026-12-01T07:00:00+00:00"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=get_settings().tz).astimezone(UTC)
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from socstat.db import session_scope
+    from socstat.services.authz import PermissionDenied
+    from socstat.services.reports.builder import ReportRequest, build_request_data
+    from socstat.services.reports.generation import ReportError, make_scope, render
+
+    out = Path(args.out)
+    if not out.parent.is_dir():
+        raise CliError(f"папка {out.parent} не существует")
+    try:
+        with session_scope() as session:
+            user = _find_user(session, args.user)
+            data = build_request_data(
+                session,
+                actor=user,
+                request=ReportRequest(
+                    kind=args.kind,
+                    start=args.date_from,
+                    end=args.date_to,
+                    scope=make_scope(source_ids=args.sources, tags=args.tags or ()),
+                ),
+            )
+    except (PermissionDenied, ReportError, LookupError, ValueError) as exc:
+        raise CliError(str(exc)) from None
+    content = render(data, args.format)
+    out.write_bytes(content)
+    print(f"Отчёт {data.period_label} ({args.format}, {len(content)} байт): {out}")
+    return 0
+
+
+def _cmd_reports_run_due(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from socstat.services.reports.schedule import run_due
+
+    window = None if args.window_days is None else timedelta(days=args.window_days)
+    result = run_due(now=args.at, window=window)
+    print(
+        f"Отчётов по расписанию создано: {len(result.created)}, "
+        f"сформировано: {len(result.generated)}"
+    )
+    return 0
+
+
+def _register_reports(commands: argparse._SubParsersAction) -> None:
+    from socstat.models import ReportKind
+
+    report = commands.add_parser("report", help="сформировать отчёт в файл")
+    report.add_argument("--user", required=True, metavar="EMAIL", help="чей отчёт")
+    report.add_argument("--kind", required=True, choices=ReportKind.ALL)
+    report.add_argument("--from", dest="date_from", type=_parse_date, metavar="ГГГГ-ММ-ДД")
+    report.add_argument("--to", dest="date_to", type=_parse_date, metavar="ГГГГ-ММ-ДД")
+    report.add_argument("--sources", type=_id_list, metavar="ID,ID")
+    report.add_argument(
+        "--tags", type=lambda text: [t for t in text.split(",") if t.strip()], metavar="T,T"
+    )
+    report.add_argument("--format", required=True, choices=("xlsx", "csv", "pdf"))
+    report.add_argument("--out", required=True, metavar="FILE")
+    report.set_defaults(handler=_cmd_report)
+
+    reports = commands.add_parser("reports", help="отчёты по расписанию")
+    sub = reports.add_subparsers(dest="reports_command", required=True, metavar="ACTION")
+    due = sub.add_parser("run-due", help="сформировать отчёты, время которых пришло")
+    due.add_argument(
+        "--at", type=_iso_moment, metavar="ISO-8601", help="момент (по умолчанию — сейчас)"
+    )
+    due.add_argument(
+        "--window-days",
+        type=float,
+        metavar="ДНИ",
+        help="за сколько дней догонять пропущенные (по умолчанию SOCSTAT_REPORTS_CATCH_UP_DAYS)",
+    )
+    due.set_defaults(handler=_cmd_reports_run_due)
+
+
+class _Parser(argparse.ArgumentParser):
+    """Bad arguments: one clear line and exit code 2 (no usage dump)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"Ошибка: {message} (справка: {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="socstat", description="socstat — статистика сообществ")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -592,6 +686,7 @@ def _registrars() -> list[Callable[[argparse._SubParsersAction], None]]:
         _register_backup,
         register_outbox,
         register_alerts,
+        _register_reports,
     ]
 
 

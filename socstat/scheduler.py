@@ -37,6 +37,8 @@ COLLECTION_JOB = "collection"
 OUTBOX_JOB = "outbox"
 RETENTION_JOB = "retention"
 BACKUP_JOB = "backup"
+REPORTS_JOB = "reports"
+REPORTS_INTERVAL_SECONDS = 300
 ALERTS_JOB = "alerts"
 ALERTS_INTERVAL_MINUTES = 5
 TELEGRAM_JOB = "telegram"
@@ -60,6 +62,17 @@ async def outbox_job() -> None:
             len(report.retrying),
             len(report.failed),
         )
+
+
+async def reports_job() -> None:
+    """Make the scheduled reports whose time has come (the same code as
+    `socstat reports run-due`; catching up after downtime is part of it). Runs every few
+    minutes, so it is logged when it did something rather than journaled."""
+    from socstat.services.reports.schedule import run_due
+
+    result = await asyncio.to_thread(run_due)
+    if result.created or result.generated:
+        log.info("reports: created %d, generated %d", len(result.created), len(result.generated))
 
 
 def _evaluate_alerts(session: Session) -> dict[str, Any]:
@@ -145,6 +158,14 @@ def build_scheduler(settings: Settings | None = None) -> AsyncIOScheduler:
         id=OUTBOX_JOB,
         name="Доставка писем",
         next_run_time=utcnow() + timedelta(seconds=10),
+        replace_existing=True,
+    )
+    scheduler.add_job(
+        reports_job,
+        IntervalTrigger(seconds=REPORTS_INTERVAL_SECONDS, timezone=settings.tz),
+        id=REPORTS_JOB,
+        name="Отчёты по расписанию",
+        next_run_time=utcnow() + timedelta(seconds=30),
         replace_existing=True,
     )
     scheduler.add_job(

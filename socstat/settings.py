@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     refresh_days: int = Field(default=3, ge=0, le=60)
     collect_interval_hours: float = Field(default=24.0, gt=0, le=24 * 31)
     sandbox_port: int = Field(default=8765, ge=1, le=65535)
+    reports_catch_up_days: float = Field(default=3.0, ge=0, le=31)
 
     smtp_host: str = ""
     smtp_port: int = Field(default=25, ge=1, le=65535)

@@ -80,7 +80,7 @@ def test_sources_add_list_collect_and_stats_csv(db, session, sandbox, capsys) ->
     assert main(["sources", "list"]) == 0
     collected_at = session.exec(select(Source.last_collected_at)).first()
     moscow = collected_at.astimezone(ZoneInfo("Europe/Moscow"))
-    assert f"сбор: {moscow:%Y-%m-%d %H:%M} (Europe/Moscow)" in capsys.readouterr().out
+    assert f"сбор: {moscow:%d.%m.%Y %H:%M} (Europe/Moscow)" in capsys.readouterr().out
 
     today = date.today()
     args = ["stats", "--from", str(today - timedelta(days=30)), "--to", str(today + timedelta(1))]

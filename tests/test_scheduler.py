@@ -23,6 +23,7 @@ from socstat.models import (
 from socstat.scheduler import (
     COLLECTION_JOB,
     OUTBOX_JOB,
+    REPORTS_JOB,
     RETENTION_JOB,
     SchedulerService,
     build_scheduler,
@@ -156,10 +157,11 @@ def test_worker_command_exits_on_sigterm(db) -> None:
             process.wait()
 
 
-def test_scheduler_has_outbox_and_retention_jobs(db) -> None:
+def test_scheduler_has_outbox_reports_and_retention_jobs(db) -> None:
     scheduler = build_scheduler(get_settings())
     assert scheduler.get_job(OUTBOX_JOB) is not None
     assert scheduler.get_job(RETENTION_JOB) is not None
+    assert scheduler.get_job(REPORTS_JOB) is not None
 
 
 async def test_outbox_job_delivers_pending_email(smtp_server, session) -> None:  # noqa: F811

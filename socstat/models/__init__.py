@@ -23,7 +23,13 @@ from socstat.models.alerts import (
 )
 from socstat.models.audit import AuditEvent
 from socstat.models.base import UTCDateTime, utcnow
-from socstat.models.reports import Report, ReportSubscription
+from socstat.models.reports import (
+    Report,
+    ReportKind,
+    ReportRecipient,
+    ReportSchedule,
+    ReportStatus,
+)
 from socstat.models.runs import CollectionRun, CollectionRunSource, JobRun, RunStatus
 from socstat.models.sources import ContentKind, Source, SourceStatus, Subscription
 from socstat.models.stats import ContentItem, CounterSnapshot, DailyStat
@@ -50,7 +56,10 @@ __all__ = [
     "OutboxStatus",
     "RecoveryCode",
     "Report",
-    "ReportSubscription",
+    "ReportKind",
+    "ReportRecipient",
+    "ReportSchedule",
+    "ReportStatus",
     "Role",
     "RunStatus",
     "Source",

@@ -151,9 +151,13 @@ def create_user(
     name: str = "",
     password: str | None = None,
     ip: str = "",
+    operator: bool = False,
 ) -> CreatedUser:
-    """Create a confirmed user; with no password one is generated and returned once."""
-    require_admin(actor)
+    """Create a confirmed user; with no password one is generated and returned once.
+    ``operator``: called by the server's operator from the shell (the CLI, which also
+    creates the first admin) — no admin actor needed, audited with ``via=cli``."""
+    if not operator:
+        require_admin(actor)
     generated = password is None
     password = password if password is not None else generate_password()
     user = accounts.create_user_record(
@@ -165,7 +169,7 @@ def create_user(
         action="user.created",
         target_type="user",
         target_id=user.id or "",
-        details={"email": user.email, "role": role},
+        details=_via({"email": user.email, "role": role}, operator=operator),
         ip=ip,
     )
     return CreatedUser(user=user_to_dict(user), password=password if generated else None)
@@ -211,16 +215,25 @@ def resend_invitation(session: Session, *, actor: User | None, user_id: int, ip:
 
 
 def set_role(
-    session: Session, *, actor: User | None, user_id: int, role: str, ip: str = ""
+    session: Session,
+    *,
+    actor: User | None,
+    user_id: int,
+    role: str,
+    ip: str = "",
+    operator: bool = False,
 ) -> dict[str, Any]:
-    """Change a user's role (an admin cannot demote themself)."""
-    admin = require_admin(actor)
+    """Change a user's role. An admin cannot demote themself, and nobody can demote the
+    last active admin. ``operator``: as in ``create_user`` (the CLI)."""
+    admin = None if operator else require_admin(actor)
     if role not in Role.ALL:
         raise AdminError("Неизвестная роль.")
     user = _user(session, user_id)
-    if user.id == admin.id and role != Role.ADMIN:
+    if admin is not None and user.id == admin.id and role != Role.ADMIN:
         raise AdminError("Нельзя снять роль администратора с самого себя.")
     old = user.role
+    if old == Role.ADMIN and role != Role.ADMIN and _is_last_active_admin(session, user):
+        raise AdminError("Нельзя снять роль с последнего администратора.")
     if old != role:
         user.role = role
         session.add(user)
@@ -231,10 +244,32 @@ def set_role(
             action="user.role_changed",
             target_type="user",
             target_id=user_id,
-            details={"old": old, "new": role},
+            details=_via({"old": old, "new": role}, operator=operator),
             ip=ip,
         )
     return user_to_dict(user)
+
+
+def first_active_admin(session: Session) -> User | None:
+    """The oldest active admin: whom the CLI acts as when no ``--as`` is given."""
+    return session.exec(
+        select(User)
+        .where(User.role == Role.ADMIN, col(User.blocked_at).is_(None))
+        .order_by(col(User.id))
+    ).first()
+
+
+def _is_last_active_admin(session: Session, user: User) -> bool:
+    others = (
+        select(func.count())
+        .select_from(User)
+        .where(User.role == Role.ADMIN, col(User.blocked_at).is_(None), User.id != user.id)
+    )
+    return user.blocked_at is None and session.exec(others).one() == 0
+
+
+def _via(details: dict[str, Any], *, operator: bool) -> dict[str, Any]:
+    return {**details, "via": "cli"} if operator else details
 
 
 def block_user(

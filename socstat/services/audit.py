@@ -66,6 +66,9 @@ ACTION_LABELS: dict[str, str] = {
     "alert.create": "Оповещение создано",
     "alert.enable": "Оповещение включено",
     "alert.delete": "Оповещение удалено",
+    "alert.update": "Оповещение изменено",
+    "outbox.retried": "Сообщение отправлено повторно",
+    "phone.set": "Телефон для SMS указан",
     "report.download": "Отчёт скачан",
     "report.delete": "Отчёт удалён",
     "secret.unreadable": "Секрет не расшифровывается",
@@ -81,6 +84,8 @@ ACTION_GROUPS: dict[str, str] = {
     "source.": "Источники",
     "alert.": "Оповещения",
     "report.": "Отчёты",
+    "outbox.": "Исходящие сообщения",
+    "phone.": "Телефон",
     "secret.": "Нерасшифровываемые секреты",
     "secrets.": "Смена ключа шифрования",
 }

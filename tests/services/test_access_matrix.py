@@ -13,8 +13,9 @@ import pytest
 from sqlmodel import select
 
 from socstat.models import AlertRule, AuditEvent, DailyStat, Report, Role, Source, Subscription
-from socstat.services import alerts, analytics, reports, sources
+from socstat.services import alerts, analytics, sources
 from socstat.services.authz import PermissionDenied
+from socstat.services.reports import access as reports
 from tests.services.accounts_fixtures import make_team, make_user
 
 DAY = date(2026, 11, 20)
@@ -126,7 +127,7 @@ def test_lists_and_stats_show_only_what_may_be_read(session, world, who):
     readable = {owner for owner in ("b", "c") if (who, owner) in READ_ALLOWED}
     expect = lambda kind: {owned[o][kind] for o in readable}  # noqa: E731
     assert {r.id for r in sources.list_sources(session, actor=actor)} == expect("source")
-    assert {r["id"] for r in reports.list_reports(session, actor=actor)} == expect("report")
+    assert {r.id for r in reports.list_reports(session, actor=actor)} == expect("report")
     assert {r.id for r in alerts.list_alert_rules(session, actor=actor)} == expect("alert")
     period = analytics.Period.day(DAY)
     everything = analytics.totals_by_source(

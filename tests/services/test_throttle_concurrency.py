@@ -40,8 +40,10 @@ class CountingVerify:
 
 @pytest.fixture
 def counted_verify(monkeypatch: pytest.MonkeyPatch) -> CountingVerify:
-    counter = CountingVerify(accounts.verify_password)
-    monkeypatch.setattr(accounts, "verify_password", counter)
+    counter = CountingVerify(accounts.signin.verify_password)
+    # every flow that checks a password: sign-in, password change, email change
+    for module in (accounts.signin, accounts.password, accounts.email_change):
+        monkeypatch.setattr(module, "verify_password", counter)
     return counter
 
 

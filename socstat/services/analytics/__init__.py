@@ -9,6 +9,7 @@ from here.
 - ``state``: the collection state of a scope's sources (counts, freshness);
 - ``dashboard``: every block of the dashboard in one call; ``filters``: its URL filters;
   ``export``: the per-source table sorted and as CSV;
+- ``rows``: one row per source × day × content kind (report day sheets);
 - ``items``: top publications and the hour × weekday heatmap (the only readers of items).
 
 Days are the installation's days (``SOCSTAT_TIMEZONE``, the zone DailyStat is kept in).

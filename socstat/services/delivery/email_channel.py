@@ -54,15 +54,25 @@ def build_message(message: OutgoingMessage, *, from_addr: str) -> EmailMessage:
     html = message.payload.get("html")
     if html:
         email.add_alternative(html, subtype="html")
+        html_part = email.get_body(preferencelist=("html",))
+        for item in message.payload.get("inline", []):  # images the HTML shows as cid:…
+            maintype, _, subtype = item["content_type"].partition("/")
+            html_part.add_related(  # type: ignore[union-attr]
+                _read(item), maintype=maintype, subtype=subtype, cid=f"<{item['cid']}>"
+            )
     for item in message.payload.get("attachments", []):
-        path = Path(item["path"])
-        if not path.is_file():
-            raise DeliveryError(f"вложение {item['filename']} не найдено", permanent=True)
         maintype, _, subtype = item["content_type"].partition("/")
         email.add_attachment(
-            path.read_bytes(), maintype=maintype, subtype=subtype, filename=item["filename"]
+            _read(item), maintype=maintype, subtype=subtype, filename=item["filename"]
         )
     return email
+
+
+def _read(item: dict[str, str]) -> bytes:
+    path = Path(item["path"])
+    if not path.is_file():
+        raise DeliveryError(f"вложение {item['filename']} не найдено", permanent=True)
+    return path.read_bytes()
 
 
 def send_email(config: SmtpConfig, email: EmailMessage) -> None:

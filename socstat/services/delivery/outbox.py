@@ -150,15 +150,21 @@ def enqueue_email(
     context: dict[str, Any],
     dedup_key: str | None = None,
     attachments: Sequence[Attachment] = (),
+    inline_images: dict[str, Attachment] | None = None,
     max_attempts: int = MAX_ATTEMPTS,
 ) -> int:
     """Queue an email rendered from ``templates/email/<template>.txt|.html`` with
     ``context`` (in the caller's transaction); returns the outbox id. Attachments are
-    files under the data directory (see ``save_attachment``), read when sending."""
+    files under the data directory (see ``save_attachment``), read when sending;
+    ``inline_images`` (content id → image file) are shown by the HTML as ``cid:<id>``."""
     rendered = render_email(template, context)
     payload: dict[str, Any] = {"template": template, "html": rendered.html}
     if attachments:
         payload["attachments"] = [item.to_payload() for item in attachments]
+    if inline_images:
+        payload["inline"] = [
+            {**item.to_payload(), "cid": cid} for cid, item in inline_images.items()
+        ]
     return enqueue(
         session,
         channel=EMAIL,

@@ -28,6 +28,7 @@ class NavItem:
 NAV_ITEMS: list[NavItem] = [
     NavItem("Обзор", "/dashboard", "layout-dashboard"),
     NavItem("Источники", "/sources", "rss"),
+    NavItem("Отчёты", "/reports", "file-spreadsheet"),
     NavItem("Оповещения", "/alerts", "bell-ring"),
     NavItem("Профиль", "/profile", "user-round"),
     NavItem("Администрирование", "/admin", "shield", ADMINS),

@@ -1,0 +1,2 @@
+"""Reports: building (from services/analytics), exports (xlsx, csv, pdf, email),
+background generation and schedules. See docs/reports.md."""
