@@ -109,7 +109,7 @@ def _seed_outbox_and_reports(session, now) -> None:
     )
     owner = make_user(session, "reports@example.com")
     day = date(2026, 11, 30)
-    for seconds, status in ((4, "ready"), (6, "ready"), (30, "failed")):
+    for seconds, status in ((4, "done"), (6, "done"), (30, "failed")):
         session.add(
             Report(
                 owner_id=owner.id,
@@ -117,8 +117,8 @@ def _seed_outbox_and_reports(session, now) -> None:
                 period_start=day,
                 period_end=day,
                 status=status,
-                created_at=now - timedelta(seconds=seconds),
-                finished_at=now,
+                started_at=now - timedelta(seconds=seconds),
+                generated_at=None if status == "failed" else now,
             )
         )
 

@@ -170,7 +170,7 @@ def _report_metrics(figures: SystemFigures) -> Iterator[Metric]:
     yield _labelled("socstat_reports", "Reports by status", "status", reports.by_status)
     generation = SummaryMetricFamily(
         "socstat_report_generation_seconds",
-        "Time from a report's request to its file",
+        "Time from starting a report to its files",
         count_value=reports.generated,
         sum_value=reports.generation_seconds_sum,
     )

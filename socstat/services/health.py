@@ -240,8 +240,10 @@ def _reports(session: Session) -> ReportFigures:
         session.exec(select(Report.status, func.count()).group_by(Report.status)).all()
     )
     finished = session.exec(
-        select(Report.created_at, Report.finished_at).where(
-            Report.finished_at.is_not(None), Report.status != RunStatus.FAILED
+        select(Report.started_at, Report.generated_at).where(
+            Report.generated_at.is_not(None),  # type: ignore[union-attr]
+            Report.started_at.is_not(None),  # type: ignore[union-attr]
+            Report.status != RunStatus.FAILED,
         )
     ).all()
     durations = [max(0.0, (end - start).total_seconds()) for start, end in finished]
