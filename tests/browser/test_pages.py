@@ -31,7 +31,7 @@ def test_unknown_address_shows_a_russian_page_with_a_way_home(signed_in_page, si
     page.screenshot(path=tmp_path / f"404-{size[0]}.png", full_page=True)
     page.get_by_test_id("not-found-home").click()
     expect(page.get_by_role("heading", name="Обзор")).to_be_visible()
-    expect(page).to_have_url(re.compile(r"/$"))
+    expect(page).to_have_url(re.compile(r"/dashboard/?$"))
 
 
 @pytest.mark.parametrize("size", SIZES)

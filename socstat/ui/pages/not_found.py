@@ -25,7 +25,7 @@ def not_found_page() -> rx.Component:
             data_testid="not-found",
         ),
         rx.hstack(
-            rx.link(rx.button("На главную", data_testid="not-found-home"), href="/"),
+            rx.link(rx.button("На главную", data_testid="not-found-home"), href="/dashboard"),
             rx.link(rx.button("Источники", variant="soft"), href="/sources"),
             spacing="3",
             wrap="wrap",
