@@ -72,7 +72,8 @@ def test_add_source_hint_names_communities_of_the_demo_world(demo_env, session):
     are not in the demo world)."""
     from socstat.demo import add_source_examples, start_demo_sandbox
     from socstat.services.collection import make_collector
-    from socstat.services.sources import AddOutcome, add_sources
+    from socstat.services.sources import AddOutcome
+    from tests.services.conftest import add_sources
 
     add_source_examples.cache_clear()
     asyncio.run(seed_demo())

@@ -14,6 +14,7 @@ from socstat.models.alerts import Outbox, OutboxStatus
 from socstat.models.audit import AuditEvent
 from socstat.services import accounts, delivery, sessions
 from socstat.ui.pages.admin.outbox import AdminOutboxState
+from tests.ui.cookies import set_session_cookie
 
 PASSWORD = "Kx9#mQ2!vLp7-zR"
 
@@ -21,7 +22,7 @@ PASSWORD = "Kx9#mQ2!vLp7-zR"
 def _state(token: str) -> Any:
     root = rx.State(_reflex_internal_init=True)
     state = root.get_substate(AdminOutboxState.get_full_name().split("."))
-    state.session_token = token
+    set_session_cookie(state, token)
     return state
 
 
