@@ -606,7 +606,7 @@ def _cmd_reports_run_due(args: argparse.Namespace) -> int:
 
 
 def _register_reports(commands: argparse._SubParsersAction) -> None:
-    from socstat.models import ReportKind
+    from socstat.report_kinds import ReportKind
 
     report = commands.add_parser("report", help="сформировать отчёт в файл")
     report.add_argument("--user", required=True, metavar="EMAIL", help="чей отчёт")
@@ -634,13 +634,6 @@ def _register_reports(commands: argparse._SubParsersAction) -> None:
         help="за сколько дней догонять пропущенные (по умолчанию SOCSTAT_REPORTS_CATCH_UP_DAYS)",
     )
     due.set_defaults(handler=_cmd_reports_run_due)
-
-
-class _Parser(argparse.ArgumentParser):
-    """Bad arguments: one clear line and exit code 2 (no usage dump)."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"Ошибка: {message} (справка: {self.prog} --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:

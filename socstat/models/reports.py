@@ -7,15 +7,7 @@ from sqlalchemy import JSON
 from sqlmodel import Field, SQLModel, UniqueConstraint
 
 from socstat.models.base import UTCDateTime, utcnow
-
-
-class ReportKind:
-    DAILY = "daily"
-    WEEKLY = "weekly"
-    MONTHLY = "monthly"
-    CUSTOM = "custom"
-    ALL = (DAILY, WEEKLY, MONTHLY, CUSTOM)
-    SCHEDULED = (DAILY, WEEKLY, MONTHLY)
+from socstat.report_kinds import ReportKind as ReportKind  # re-exported; light for the CLI
 
 
 class ReportStatus:
