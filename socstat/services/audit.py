@@ -71,6 +71,7 @@ ACTION_LABELS: dict[str, str] = {
     "phone.set": "Телефон для SMS указан",
     "report.download": "Отчёт скачан",
     "report.delete": "Отчёт удалён",
+    "report.created": "Отчёт заказан",
     "secret.unreadable": "Секрет не расшифровывается",
     "secrets.rotated": "Ключ шифрования сменён",
 }
