@@ -63,26 +63,7 @@ def table_csv(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
 def csv_tables(data: ReportData) -> dict[str, bytes]:
     """File name → CSV bytes, one per workbook sheet."""
     summary = ((r.label, r.value, r.previous, r.change) for r in data.summary)
-    sources = (
-        (
-            s.name,
-            s.vk_id,
-            s.url,
-            s.status,
-            s.posts,
-            s.videos,
-            s.clips,
-            s.likes,
-            s.reposts,
-            s.comments,
-            s.views,
-            s.er_post,
-            s.er_view,
-            s.members,
-            s.members_delta,
-        )
-        for s in data.sources
-    )
+    sources = (s.values() for s in data.sources)
     days = (
         (d.day, d.source, d.vk_id, KIND_LABELS.get(d.kind, d.kind), *d.values(), d.views_unknown)
         for d in data.days

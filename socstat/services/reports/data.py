@@ -124,6 +124,26 @@ class SourceRow:
     members_delta: int | None
     owner: str = ""  # the analyst who tracks it (team reports)
 
+    def values(self) -> tuple:
+        """The «Источники» sheet's (and CSV file's) columns, in order."""
+        return (
+            self.name,
+            self.vk_id,
+            self.url,
+            self.status,
+            self.posts,
+            self.videos,
+            self.clips,
+            self.likes,
+            self.reposts,
+            self.comments,
+            self.views,
+            self.er_post,
+            self.er_view,
+            self.members,
+            self.members_delta,
+        )
+
 
 @dataclass(frozen=True)
 class RollupRow:

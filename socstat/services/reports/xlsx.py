@@ -182,26 +182,7 @@ def _summary_charts(sheet: Sheet, first_row: int, last: int) -> None:
 
 
 def _sources_sheet(sheet: Sheet, data: ReportData) -> None:
-    rows = [
-        (
-            s.name,
-            s.vk_id,
-            s.url,
-            s.status,
-            s.posts,
-            s.videos,
-            s.clips,
-            s.likes,
-            s.reposts,
-            s.comments,
-            s.views,
-            s.er_post,
-            s.er_view,
-            s.members,
-            s.members_delta,
-        )
-        for s in data.sources
-    ]
+    rows = [s.values() for s in data.sources]
     formats = (None, None, None, None, *(INT,) * 7, PCT, PCT, INT, INT)
     widths = (34, 12, 28, 14, *(12,) * 7, 10, 10, 13, 14)
     _table(sheet, SOURCES_COLUMNS, rows, formats, widths)
