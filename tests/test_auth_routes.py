@@ -90,6 +90,21 @@ def test_sign_out_revokes_the_cookies_session_and_deletes_the_cookie(session: Se
         assert sessions.resolve_session(check, token=token) is None
 
 
+def test_a_sign_out_link_on_another_site_signs_nobody_out(session: Session) -> None:
+    _, ticket = _signed_in_ticket(session, "stay@example.com")
+    client = _client()
+    token = client.get(f"/api/auth/complete?ticket={ticket}").cookies[sessions.COOKIE_NAME]
+    response = client.get("/api/auth/sign-out", headers={"Sec-Fetch-Site": "cross-site"})
+    assert response.status_code == 303 and response.headers["location"] == "/dashboard"
+    assert "set-cookie" not in response.headers
+    with session_scope() as check:
+        assert sessions.resolve_session(check, token=token).email == "stay@example.com"
+    own = client.get("/api/auth/sign-out", headers={"Sec-Fetch-Site": "same-origin"})
+    assert own.headers["location"] == "/login"
+    with session_scope() as check:
+        assert sessions.resolve_session(check, token=token) is None
+
+
 def test_the_token_is_read_from_a_cookie_header() -> None:
     header = f"a=1; {sessions.COOKIE_NAME}=abc-DEF_9; b=2"
     assert sessions.token_from_cookie_header(header) == "abc-DEF_9"

@@ -4,7 +4,9 @@
 state minted after a successful sign-in for a fresh session token, sets it as the HttpOnly
 cookie and answers 303 to ``next``; the page load then reconnects the websocket, which
 carries the cookie to the backend. ``GET /api/auth/sign-out`` revokes the session of the
-cookie (if any), deletes the cookie and answers 303 to the sign-in page.
+cookie (if any), deletes the cookie and answers 303 to the sign-in page — unless the
+browser says the navigation came from another site (``Sec-Fetch-Site: cross-site``): a
+link elsewhere must not be able to sign a user out, so it only lands on the dashboard.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from socstat.settings import get_settings
 COMPLETE_PATH = "/api/auth/complete"
 SIGN_OUT_PATH = "/api/auth/sign-out"
 LOGIN_PATH = "/login"
+HOME_PATH = "/dashboard"
 _EXPIRED = f"{LOGIN_PATH}?expired=1"
 
 router = APIRouter(include_in_schema=False)
@@ -79,6 +82,8 @@ async def complete_sign_in(request: Request, ticket: str = "", next: str = "/") 
 
 @router.get(SIGN_OUT_PATH)
 async def sign_out(request: Request) -> RedirectResponse:
+    if request.headers.get("sec-fetch-site", "").lower() == "cross-site":
+        return RedirectResponse(HOME_PATH, status_code=303)
     token = sessions.token_from_cookie_header(request.headers.get("cookie"))
     if token:
         await asyncio.to_thread(_revoke, token, _client_ip(request))
