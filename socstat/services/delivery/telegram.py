@@ -27,15 +27,19 @@ DEFAULT_BASE_URL = "https://api.telegram.org"
 TIMEOUT_SECONDS = 15
 _TOKEN = re.compile(r"^\d{3,15}:[\w-]{20,100}$")
 SECRET_FIELD = "token_enc"
+PERMANENT_CODES = (400, 403)
 
 
 class TelegramError(RuntimeError):
     """Telegram refused or could not be reached. ``retry_after``: seconds Telegram asked
-    to wait (429)."""
+    to wait (429); ``code``: Telegram's error code (None when it was not reached)."""
 
-    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+    def __init__(
+        self, message: str, *, retry_after: float | None = None, code: int | None = None
+    ) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.code = code
 
 
 class TelegramSettingsError(FieldError, ValueError):
@@ -131,9 +135,11 @@ def call(config: BotConfig, method: str, payload: dict[str, Any]) -> Any:
     if body.get("ok"):
         return body.get("result")
     retry_after = (body.get("parameters") or {}).get("retry_after")
+    code = body.get("error_code")
     raise TelegramError(
-        f"Bot API {body.get('error_code')}: {body.get('description')}",
+        f"Bot API {code}: {body.get('description')}",
         retry_after=float(retry_after) if retry_after is not None else None,
+        code=code if isinstance(code, int) else None,
     )
 
 
@@ -155,7 +161,9 @@ class TelegramChannel:
         try:
             send_message(config, chat_id=message.recipient, text=message.body)
         except TelegramError as exc:
-            raise DeliveryError(str(exc), retry_after=exc.retry_after) from exc
+            # 400 (chat not found…) and 403 (the user blocked the bot) do not pass on retry
+            permanent = exc.code in PERMANENT_CODES
+            raise DeliveryError(str(exc), permanent=permanent, retry_after=exc.retry_after) from exc
         return ""
 
     def mask(self, recipient: str) -> str:
