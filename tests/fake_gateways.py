@@ -93,6 +93,7 @@ class TelegramApi(_Server):
         self.retry_after = 1
         self.blocked: set[str] = set()  # chats whose user blocked the bot (403)
         self.arrivals: list[tuple[float, str]] = []  # (time.monotonic(), chat) accepted
+        self.webhook: dict[str, Any] | None = None  # the last setWebhook's parameters
 
     def answer(self, path: str, data: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         self.requests.append({"path": path, **data})
@@ -106,6 +107,9 @@ class TelegramApi(_Server):
                 "ok": True,
                 "result": [u for u in self.updates if u["update_id"] >= offset],
             }
+        if method in ("setWebhook", "deleteWebhook"):
+            self.webhook = dict(data) if method == "setWebhook" else None
+            return 200, {"ok": True, "result": True}
         if method == "sendMessage":
             if self.too_many:
                 self.too_many -= 1

@@ -143,6 +143,7 @@ _DETAIL_LABELS = {
     "daily_cap": "SMS в сутки",
     "username": "имя бота",
     "new_credential": "новый ключ",
+    "webhook": "вебхук",
 }
 _VALUE_LABELS = {  # how one signed in / failed: details "method" and "reason"
     "password": "пароль",

@@ -7,6 +7,7 @@ Telegram's limits (about 1 message/s per chat, 30/s overall) and its 429 ``retry
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +18,7 @@ from sqlmodel import Session
 from socstat.crypto import mask_secret
 from socstat.models import User
 from socstat.services.authz import require_admin
-from socstat.services.delivery import gateway_settings, telegram_pacing
+from socstat.services.delivery import gateway_settings, links, telegram_pacing
 from socstat.services.delivery.channels import DeliveryError, OutgoingMessage
 from socstat.services.errors import FieldError
 
@@ -27,6 +28,7 @@ DEFAULT_BASE_URL = "https://api.telegram.org"
 TIMEOUT_SECONDS = 15
 _TOKEN = re.compile(r"^\d{3,15}:[\w-]{20,100}$")
 SECRET_FIELD = "token_enc"
+WEBHOOK_PATH = "/api/telegram/webhook"
 PERMANENT_CODES = (400, 403)
 
 
@@ -51,6 +53,7 @@ class BotConfig:
     token: str
     base_url: str
     username: str
+    webhook: bool = False  # updates arrive at WEBHOOK_PATH instead of through getUpdates
 
 
 def bot_config(session: Session) -> BotConfig | None:
@@ -61,6 +64,7 @@ def bot_config(session: Session) -> BotConfig | None:
         token=stored.secret,
         base_url=(stored.value.get("base_url") or DEFAULT_BASE_URL).rstrip("/"),
         username=stored.value.get("username") or "",
+        webhook=bool(stored.value.get("webhook")),
     )
 
 
@@ -114,7 +118,12 @@ def set_bot(
         session,
         actor=actor,
         key=SETTING,
-        value={SECRET_FIELD: token_enc, "base_url": base_url, "username": username},
+        value={
+            SECRET_FIELD: token_enc,
+            "base_url": base_url,
+            "username": username,
+            "webhook": bool(stored.value.get("webhook")),
+        },
         details={
             "base_url": base_url,
             "username": username,
@@ -122,6 +131,45 @@ def set_bot(
         },
         ip=ip,
     )
+
+
+def webhook_secret(config: BotConfig) -> str:
+    """The ``X-Telegram-Bot-Api-Secret-Token`` Telegram sends with every webhook call:
+    derived from the bot token (so it changes with the token), hex as Telegram allows."""
+    return hashlib.sha256(f"socstat-webhook:{config.token}".encode()).hexdigest()
+
+
+def set_webhook(session: Session, *, actor: User | None, enabled: bool, ip: str = "") -> str:
+    """Admin only: have Telegram deliver updates to ``<SOCSTAT_BASE_URL>/api/telegram/
+    webhook`` (``setWebhook`` with the secret token) or go back to polling
+    (``deleteWebhook``); stored and audited. Returns the webhook URL."""
+    require_admin(actor)
+    config = bot_config(session)
+    if config is None:
+        raise TelegramSettingsError("Сначала настройте бота (токен и имя).", field="token")
+    address = links.url(WEBHOOK_PATH)
+    try:
+        if enabled:
+            payload = {
+                "url": address,
+                "secret_token": webhook_secret(config),
+                "allowed_updates": ["message"],
+            }
+            call(config, "setWebhook", payload)
+        else:
+            call(config, "deleteWebhook", {})
+    except TelegramError as exc:
+        raise TelegramSettingsError(f"Telegram не принял запрос: {exc}", field="webhook") from exc
+    stored = gateway_settings.read(session, SETTING, SECRET_FIELD)
+    gateway_settings.save(
+        session,
+        actor=actor,
+        key=SETTING,
+        value={**stored.value, "webhook": enabled},
+        details={"webhook": address if enabled else ""},
+        ip=ip,
+    )
+    return address
 
 
 def call(config: BotConfig, method: str, payload: dict[str, Any]) -> Any:
