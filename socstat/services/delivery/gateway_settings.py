@@ -12,8 +12,8 @@ from urllib.parse import urlsplit
 from sqlmodel import Session
 
 from socstat.crypto import SecretDecryptionError, decrypt_secret, encrypt_secret
-from socstat.models import SystemSetting, User, utcnow
-from socstat.services import audit
+from socstat.models import SystemSetting, User
+from socstat.services import audit, system_settings
 from socstat.services.errors import FieldError
 
 
@@ -97,11 +97,7 @@ def save(
     ip: str,
 ) -> None:
     """Store the row and audit the change (``details`` never hold the secret)."""
-    row = session.get(SystemSetting, key) or SystemSetting(key=key)
-    row.value = value
-    row.updated_at = utcnow()
-    row.updated_by = actor.id if actor is not None else None
-    session.add(row)
+    system_settings.store(session, key=key, value=value, actor=actor)
     audit.record(
         session,
         actor=actor,

@@ -78,7 +78,7 @@ class AdminChannelsState(AuthState):
             fields=SMS_FIELDS,
             after=self._reloaded,
             success="Настройки SMS-шлюза сохранены.",
-            reset="sms-gateway-form",
+            reset="sms-settings-form",
         ):
             yield event
 
@@ -97,7 +97,7 @@ class AdminChannelsState(AuthState):
             fields=BOT_FIELDS,
             after=self._reloaded,
             success="Настройки Telegram-бота сохранены.",
-            reset="telegram-bot-form",
+            reset="bot-settings-form",
         ):
             yield event
 
@@ -144,134 +144,140 @@ def _secret_hint(masked: rx.Var, unreadable: rx.Var, first_time: str) -> rx.Var:
     )
 
 
-def _status(configured: rx.Var, yes: str, no: str, testid: str) -> rx.Component:
-    return rx.cond(
-        configured.to(bool),
-        rx.text(yes, size="2", color_scheme="green", data_testid=testid),
-        rx.text(no, size="2", color_scheme="amber", data_testid=testid),
-    )
-
-
 def _row(*children: rx.Component) -> rx.Component:
     return rx.flex(*children, wrap="wrap", gap="3", width="100%", align="start")
 
 
-def _sms_form() -> rx.Component:
+def _gateway_form(
+    name: str,
+    heading: str,
+    status: tuple[rx.Var, str, str],
+    fields: list[rx.Component],
+    button: str,
+    on_submit: Any,
+) -> rx.Component:
+    """One gateway's form: heading, whether it is set up (``status``: the flag, the text
+    when set up, the text when not), ``fields``, the form-wide error and the save button;
+    test ids ``{name}-status``, ``{name}-error``, ``{name}-save``."""
+    configured, yes, no = status
     return form(
         rx.vstack(
-            rx.heading("SMS-шлюз", size="3", as_="h3"),
-            _status(
-                S.sms["configured"],
-                "Шлюз настроен: SMS-оповещения и подтверждение телефонов доступны.",
-                "Шлюз не настроен: пользователи не могут подтвердить телефон и получать SMS.",
-                "sms-status",
+            rx.heading(heading, size="3", as_="h3"),
+            rx.text(
+                rx.cond(configured.to(bool), yes, no),
+                size="2",
+                color_scheme=rx.cond(configured.to(bool), "green", "amber"),
+                data_testid=f"{name}-status",
             ),
-            _row(
-                _field(
-                    "Адрес шлюза",
-                    "sms_base_url",
-                    "Адрес API, совместимого с SMS.ru, например https://sms.ru.",
-                    value=S.sms["base_url"].to(str),
-                    placeholder="https://sms.ru",
-                    required=True,
-                ),
-                _field(
-                    "API-ключ",
-                    "sms_api_key",
-                    _secret_hint(
-                        S.sms["key_masked"],
-                        S.sms["key_unreadable"],
-                        "Ключ (api_id) из личного кабинета шлюза; хранится зашифрованным.",
-                    ),
-                    type="password",
-                    auto_complete="off",
-                ),
-            ),
-            _row(
-                _field(
-                    "Имя отправителя",
-                    "sms_sender",
-                    "До 11 латинских букв и цифр, как согласовано со шлюзом; "
-                    "пусто — отправитель шлюза по умолчанию.",
-                    value=S.sms["sender"].to(str),
-                    placeholder="socstat",
-                ),
-                _field(
-                    "SMS в сутки на пользователя",
-                    "sms_daily_cap",
-                    "Сверх этого числа SMS-оповещения за день не отправляются (от 1 до 1000).",
-                    value=S.sms["daily_cap"].to(str),
-                    inputmode="numeric",
-                ),
-            ),
-            form_error(S.errors.get("sms", ""), testid="sms-error"),
-            rx.button(
-                "Сохранить SMS-шлюз",
-                type="submit",
-                loading=S.saving == "sms",
-                data_testid="sms-save",
-            ),
+            *fields,
+            form_error(S.errors.get(name, ""), testid=f"{name}-error"),
+            rx.button(button, type="submit", loading=S.saving == name, data_testid=f"{name}-save"),
             spacing="3",
             width="100%",
         ),
-        id="sms-gateway-form",
-        on_submit=S.save_sms,
+        id=f"{name}-settings-form",
+        on_submit=on_submit,
         width="100%",
     )
 
 
-def _bot_form() -> rx.Component:
-    return form(
-        rx.vstack(
-            rx.heading("Telegram-бот", size="3", as_="h3"),
-            _status(
-                S.bot["configured"],
-                "Бот настроен: пользователи могут привязать чат в профиле.",
-                "Бот не настроен: оповещения в Telegram недоступны.",
-                "bot-status",
-            ),
-            _row(
-                _field(
-                    "Имя бота",
-                    "tg_username",
-                    "Имя, которое выдал @BotFather, без @ — по нему строится ссылка "
-                    "для привязки чата.",
-                    value=S.bot["username"].to(str),
-                    placeholder="socstat_bot",
-                    required=True,
-                ),
-                _field(
-                    "Токен бота",
-                    "tg_token",
-                    _secret_hint(
-                        S.bot["token_masked"],
-                        S.bot["token_unreadable"],
-                        "Вида 123456:ABC…, его выдаёт @BotFather; хранится зашифрованным.",
-                    ),
-                    type="password",
-                    auto_complete="off",
-                ),
+def _sms_form() -> rx.Component:
+    fields = [
+        _row(
+            _field(
+                "Адрес шлюза",
+                "sms_base_url",
+                "Адрес API, совместимого с SMS.ru, например https://sms.ru.",
+                value=S.sms["base_url"].to(str),
+                placeholder="https://sms.ru",
+                required=True,
             ),
             _field(
-                "Адрес Bot API",
-                "tg_base_url",
-                "Обычно https://api.telegram.org; другой — для своего сервера Bot API или прокси.",
-                value=S.bot["base_url"].to(str),
-                placeholder="https://api.telegram.org",
+                "API-ключ",
+                "sms_api_key",
+                _secret_hint(
+                    S.sms["key_masked"],
+                    S.sms["key_unreadable"],
+                    "Ключ (api_id) из личного кабинета шлюза; хранится зашифрованным.",
+                ),
+                type="password",
+                auto_complete="off",
             ),
-            form_error(S.errors.get("bot", ""), testid="bot-error"),
-            rx.button(
-                "Сохранить Telegram-бота",
-                type="submit",
-                loading=S.saving == "bot",
-                data_testid="bot-save",
-            ),
-            spacing="3",
-            width="100%",
         ),
-        id="telegram-bot-form",
-        on_submit=S.save_bot,
-        width="100%",
+        _row(
+            _field(
+                "Имя отправителя",
+                "sms_sender",
+                "До 11 латинских букв и цифр, как согласовано со шлюзом; "
+                "пусто — отправитель шлюза по умолчанию.",
+                value=S.sms["sender"].to(str),
+                placeholder="socstat",
+            ),
+            _field(
+                "SMS в сутки на пользователя",
+                "sms_daily_cap",
+                "Сверх этого числа SMS-оповещения за день не отправляются (от 1 до 1000).",
+                value=S.sms["daily_cap"].to(str),
+                inputmode="numeric",
+            ),
+        ),
+    ]
+    return _gateway_form(
+        "sms",
+        "SMS-шлюз",
+        (
+            S.sms["configured"],
+            "Шлюз настроен: SMS-оповещения и подтверждение телефонов доступны.",
+            "Шлюз не настроен: пользователи не могут подтвердить телефон и получать SMS.",
+        ),
+        fields,
+        "Сохранить SMS-шлюз",
+        S.save_sms,
+    )
+
+
+def _bot_form() -> rx.Component:
+    fields = [
+        _row(
+            _field(
+                "Имя бота",
+                "tg_username",
+                "Имя, которое выдал @BotFather, без @ — по нему строится ссылка для привязки чата.",
+                value=S.bot["username"].to(str),
+                placeholder="socstat_bot",
+                required=True,
+            ),
+            _field(
+                "Токен бота",
+                "tg_token",
+                _secret_hint(
+                    S.bot["token_masked"],
+                    S.bot["token_unreadable"],
+                    "Вида 123456:ABC…, его выдаёт @BotFather; хранится зашифрованным.",
+                ),
+                type="password",
+                auto_complete="off",
+            ),
+        ),
+        _field(
+            "Адрес Bot API",
+            "tg_base_url",
+            "Обычно https://api.telegram.org; другой — для своего сервера Bot API или прокси.",
+            value=S.bot["base_url"].to(str),
+            placeholder="https://api.telegram.org",
+        ),
+    ]
+    return _gateway_form(
+        "bot",
+        "Telegram-бот",
+        (
+            S.bot["configured"],
+            "Бот настроен: пользователи могут привязать чат в профиле.",
+            "Бот не настроен: оповещения в Telegram недоступны.",
+        ),
+        fields,
+        "Сохранить Telegram-бота",
+        S.save_bot,
     )
 
 
