@@ -145,7 +145,7 @@ def _secret_hint(masked: rx.Var, unreadable: rx.Var, first_time: str) -> rx.Var:
 
 
 def _row(*children: rx.Component) -> rx.Component:
-    return rx.flex(*children, wrap="wrap", gap="3", width="100%", align="start")
+    return rx.flex(*children, wrap="wrap", spacing="3", width="100%", align="start")
 
 
 def _gateway_form(
