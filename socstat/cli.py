@@ -65,6 +65,8 @@ def _cmd_secrets_rotate(args: argparse.Namespace) -> int:
     labels = {
         "vk_token": "токены VK",
         "smtp_password": "пароль SMTP",
+        "sms_api_key": "API-ключ SMS-шлюза",
+        "telegram_token": "токен Telegram-бота",
         "totp_secret": "секреты 2FA",
     }
     print(f"Секреты перешифрованы текущим ключом ({_describe_key()}):")

@@ -82,6 +82,29 @@ def _cmd_telegram_bot(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_telegram_webhook(args: argparse.Namespace) -> int:
+    from socstat.cli import CliError, _cli_actor
+    from socstat.db import session_scope
+    from socstat.services.authz import PermissionDenied
+    from socstat.services.delivery import telegram
+
+    try:
+        with session_scope() as session:
+            address = telegram.set_webhook(
+                session,
+                actor=_cli_actor(session, args.actor),
+                enabled=args.state == "on",
+                ip="cli",
+            )
+    except (telegram.TelegramSettingsError, PermissionDenied) as exc:
+        raise CliError(str(exc)) from None
+    if args.state == "on":
+        print(f"Вебхук включён: Telegram присылает обновления на {address}.")
+    else:
+        print("Вебхук выключен: обновления забирает планировщик (getUpdates).")
+    return 0
+
+
 def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("alerts", help="правила оповещений")
     sub = parser.add_subparsers(dest="alerts_command", required=True, metavar="ACTION")
@@ -110,3 +133,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     bot.add_argument("--as", dest="actor", metavar="EMAIL", help="от имени администратора")
     bot.set_defaults(handler=_cmd_telegram_bot)
+    webhook = sub.add_parser(
+        "telegram-webhook", help="получать обновления бота вебхуком (on) или опросом (off)"
+    )
+    webhook.add_argument("state", choices=("on", "off"))
+    webhook.add_argument("--as", dest="actor", metavar="EMAIL", help="от имени администратора")
+    webhook.set_defaults(handler=_cmd_telegram_webhook)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -90,6 +91,9 @@ class TelegramApi(_Server):
         self.delivered: list[tuple[str, str]] = []
         self.too_many = 0
         self.retry_after = 1
+        self.blocked: set[str] = set()  # chats whose user blocked the bot (403)
+        self.arrivals: list[tuple[float, str]] = []  # (time.monotonic(), chat) accepted
+        self.webhook: dict[str, Any] | None = None  # the last setWebhook's parameters
 
     def answer(self, path: str, data: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         self.requests.append({"path": path, **data})
@@ -103,6 +107,9 @@ class TelegramApi(_Server):
                 "ok": True,
                 "result": [u for u in self.updates if u["update_id"] >= offset],
             }
+        if method in ("setWebhook", "deleteWebhook"):
+            self.webhook = dict(data) if method == "setWebhook" else None
+            return 200, {"ok": True, "result": True}
         if method == "sendMessage":
             if self.too_many:
                 self.too_many -= 1
@@ -112,7 +119,14 @@ class TelegramApi(_Server):
                     "description": f"Too Many Requests: retry after {self.retry_after}",
                     "parameters": {"retry_after": self.retry_after},
                 }
+            if str(data["chat_id"]) in self.blocked:
+                return 403, {
+                    "ok": False,
+                    "error_code": 403,
+                    "description": "Forbidden: bot was blocked by the user",
+                }
             self.delivered.append((str(data["chat_id"]), data["text"]))
+            self.arrivals.append((time.monotonic(), str(data["chat_id"])))
             return 200, {"ok": True, "result": {"message_id": len(self.requests)}}
         return 404, {"ok": False, "error_code": 404, "description": "Not Found"}
 

@@ -20,6 +20,7 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector
 
 from socstat.api.reports import router as reports_router
+from socstat.api.telegram import router as telegram_router
 from socstat.db import session_scope
 from socstat.logging_setup import log_context
 from socstat.models import utcnow
@@ -307,6 +308,7 @@ def build_api() -> FastAPI:
         )
 
     api.include_router(reports_router)
+    api.include_router(telegram_router)
     return api
 
 

@@ -102,6 +102,8 @@ _SUBJECT_LABELS = {
     "email": "Адрес",
     "vk_token": "Токен",
     "smtp_password": "Пароль SMTP",
+    "sms_api_key": "API-ключ SMS-шлюза",
+    "telegram_token": "Токен Telegram-бота",
     "totp_secret": "Секрет двухфакторной защиты пользователя",
 }
 _SETTING_LABELS = {
@@ -109,6 +111,8 @@ _SETTING_LABELS = {
     "self_registration": "самостоятельная регистрация",
     "require_2fa_admins": "двухфакторная защита для администраторов",
     "smtp": "почтовый сервер (SMTP)",
+    "sms_gateway": "SMS-шлюз",
+    "telegram_bot": "Telegram-бот",
 }
 _DETAIL_LABELS = {
     "email": "адрес",
@@ -134,6 +138,12 @@ _DETAIL_LABELS = {
     "demo": "демо",
     "cleared": "очищено",
     "during": "при",
+    "base_url": "адрес",
+    "sender": "отправитель",
+    "daily_cap": "SMS в сутки",
+    "username": "имя бота",
+    "new_credential": "новый ключ",
+    "webhook": "вебхук",
 }
 _VALUE_LABELS = {  # how one signed in / failed: details "method" and "reason"
     "password": "пароль",

@@ -36,6 +36,13 @@ def _limiter() -> MovingWindowRateLimiter:
     return MovingWindowRateLimiter(storage)
 
 
+def redis_limiter() -> MovingWindowRateLimiter | None:
+    """The limiter whose counts live in Redis (shared by every process), or None when
+    ``REFLEX_REDIS_URL`` is not set."""
+    limiter = _limiter()
+    return limiter if isinstance(limiter.storage, RedisStorage) else None
+
+
 def reset() -> None:
     """Forget the in-memory counts and the storage choice (tests). Shared Redis counts
     are left alone: other processes rely on them."""

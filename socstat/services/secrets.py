@@ -1,7 +1,8 @@
 """Re-encrypting every stored secret with the current key (``socstat secrets rotate``).
 
 Stored secrets: VK tokens (ApiToken.token_enc), the SMTP password in the "smtp" system
-setting and users' TOTP secrets. One that no configured key decrypts is left as it is,
+setting, the SMS gateway's API key and the Telegram bot's token (their system settings)
+and users' TOTP secrets. One that no configured key decrypts is left as it is,
 counted and audited ("secret.unreadable") so an admin can re-enter or reset it.
 """
 
@@ -15,7 +16,15 @@ from socstat.crypto import SecretDecryptionError, reencrypt_secret
 from socstat.models.accounts import User
 from socstat.models.system import ApiToken, SystemSetting
 from socstat.services import audit
+from socstat.services.delivery import sms, telegram
 from socstat.services.system_settings import SMTP
+
+# (kind, system setting, field of the encrypted secret in its value)
+_SETTING_SECRETS = (
+    ("smtp_password", SMTP, "password_enc"),
+    ("sms_api_key", sms.SETTING, sms.SECRET_FIELD),
+    ("telegram_token", telegram.SETTING, telegram.SECRET_FIELD),
+)
 
 
 @dataclass
@@ -26,11 +35,13 @@ class KindCount:
 
 @dataclass
 class RotationReport:
-    """Per kind ("vk_token", "smtp_password", "totp_secret"): re-encrypted and unreadable."""
+    """Per kind ("vk_token", "smtp_password", "sms_api_key", "telegram_token",
+    "totp_secret"): re-encrypted and unreadable."""
 
     kinds: dict[str, KindCount] = field(
         default_factory=lambda: {
-            k: KindCount() for k in ("vk_token", "smtp_password", "totp_secret")
+            k: KindCount()
+            for k in ("vk_token", *(kind for kind, _, _ in _SETTING_SECRETS), "totp_secret")
         }
     )
 
@@ -78,14 +89,14 @@ def rotate_secrets(session: Session) -> RotationReport:
         if rotated is not None:
             token.token_enc = rotated
             session.add(token)
-    smtp = session.get(SystemSetting, SMTP)
-    if smtp is not None and isinstance(smtp.value, dict) and smtp.value.get("password_enc"):
-        rotated = _rotate(
-            session, report, kind="smtp_password", target_id=SMTP, value=smtp.value["password_enc"]
-        )
+    for kind, key, secret_field in _SETTING_SECRETS:
+        row = session.get(SystemSetting, key)
+        if row is None or not isinstance(row.value, dict) or not row.value.get(secret_field):
+            continue
+        rotated = _rotate(session, report, kind=kind, target_id=key, value=row.value[secret_field])
         if rotated is not None:
-            smtp.value = {**smtp.value, "password_enc": rotated}
-            session.add(smtp)
+            row.value = {**row.value, secret_field: rotated}
+            session.add(row)
     users = session.exec(
         select(User).where(col(User.totp_secret_enc).is_not(None)).order_by(col(User.id))
     ).all()

@@ -96,7 +96,8 @@ def _row(session: Session, key: str) -> SystemSetting | None:
     return session.get(SystemSetting, key)
 
 
-def _store(session: Session, *, key: str, value: Any, actor: User | None) -> None:
+def store(session: Session, *, key: str, value: Any, actor: User | None) -> None:
+    """Write a setting row as given (no validation, no audit: the caller does both)."""
     row = _row(session, key) or SystemSetting(key=key)
     row.value = value
     row.updated_at = utcnow()
@@ -150,7 +151,7 @@ def set_setting(session: Session, *, actor: User | None, key: str, value: Any, i
         raise SettingsValidationError("Неизвестная настройка.")
     parsed = _SIMPLE[key][0](value)
     old = get_setting(session, key=key)
-    _store(session, key=key, value=parsed, actor=actor)
+    store(session, key=key, value=parsed, actor=actor)
     audit.record(
         session,
         actor=actor,
@@ -283,7 +284,7 @@ def set_smtp(
         "starttls": bool(starttls),
         "ssl": bool(ssl),
     }
-    _store(session, key=SMTP, value=value, actor=actor)
+    store(session, key=SMTP, value=value, actor=actor)
     details = {k: v for k, v in value.items() if k != "password_enc"}
     details["password_changed"] = password is not None
     audit.record(

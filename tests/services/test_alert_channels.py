@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from socstat.models import Outbox, OutboxStatus, TelegramLink, UserPhone, utcnow
+from socstat.models import Outbox, OutboxStatus, SystemSetting, TelegramLink, UserPhone, utcnow
 from socstat.services import alerts, delivery
 from socstat.services.alerts import contacts
 from socstat.services.delivery import sms, telegram
@@ -72,7 +72,7 @@ def test_bad_phone_numbers_are_refused(raw) -> None:
 
 def test_api_key_is_stored_encrypted(db, session, admin, gateway) -> None:
     _configure_sms(session, admin, gateway.url)
-    stored = session.get(sms.SystemSetting, sms.SETTING).value
+    stored = session.get(SystemSetting, sms.SETTING).value
     assert API_KEY not in str(stored)
     assert sms.gateway_config(session).api_key == API_KEY
 
@@ -85,7 +85,7 @@ def test_phone_confirmed_by_code_then_sms_rule_allowed(db, session, admin, gatew
     _configure_sms(session, admin, gateway.url)
     with pytest.raises(alerts.AlertRuleError) as refused:
         alerts.create_alert_rule(session, actor=user, **fields)
-    assert refused.value.link == "/profile"
+    assert refused.value.link == "/profile#channels"
     contacts.set_phone(session, actor=user, phone="8 912 345-67-89")
     session.commit()
     report = delivery.deliver_due()

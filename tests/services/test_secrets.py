@@ -11,6 +11,7 @@ from socstat.models.audit import AuditEvent
 from socstat.models.base import utcnow
 from socstat.models.system import ApiToken, SystemSetting
 from socstat.services import accounts, system_settings, twofactor
+from socstat.services.delivery import sms, telegram
 from socstat.services.secrets import rotate_secrets
 from socstat.settings import reset_settings_cache
 from tests.services.accounts_fixtures import PASSWORD, make_user
@@ -19,6 +20,8 @@ KEY_A = "first-key-0123456789abcdef"
 KEY_B = "second-key-0123456789abcdef"
 KEY_C = "stranger-key-0123456789abcdef"
 VK_TOKEN = "vk1.a.token-value-0123456789"
+SMS_KEY = "sms-api-key-0123456789"
+BOT_TOKEN = "123456:" + "B" * 35
 
 
 @pytest.fixture
@@ -38,6 +41,8 @@ def _store_every_kind(session, admin):
     system_settings.set_smtp(
         session, actor=admin, host="127.0.0.1", port=2525, password="smtp-pass", from_addr="a@b.c"
     )
+    sms.set_gateway(session, actor=admin, base_url="http://127.0.0.1:9", api_key=SMS_KEY)
+    telegram.set_bot(session, actor=admin, token=BOT_TOKEN, username="socstat_bot")
     user = make_user(session, "totp@example.com")
     enrolment = twofactor.begin_enrolment(session, user=user)
     now = utcnow()
@@ -56,6 +61,9 @@ def test_previous_keys_read_and_rotate_moves_everything_to_the_current_key(sessi
     use_key(KEY_B)  # the old key forgotten: nothing is readable
     assert system_settings.list_vk_tokens(session, actor=admin)[0]["unreadable"]
     assert system_settings.smtp_view(session, actor=admin)["password_unreadable"]
+    assert sms.gateway_view(session, actor=admin)["key_unreadable"]
+    assert telegram.bot_view(session, actor=admin)["token_unreadable"]
+    assert sms.gateway_config(session) is None and telegram.bot_config(session) is None
 
     use_key(KEY_B, previous=f"{KEY_C}, {KEY_A}")
     assert not system_settings.list_vk_tokens(session, actor=admin)[0]["unreadable"]
@@ -65,12 +73,16 @@ def test_previous_keys_read_and_rotate_moves_everything_to_the_current_key(sessi
     assert {k: (c.rotated, c.unreadable) for k, c in report.kinds.items()} == {
         "vk_token": (1, 0),
         "smtp_password": (1, 0),
+        "sms_api_key": (1, 0),
+        "telegram_token": (1, 0),
         "totp_secret": (1, 0),
     }
 
     use_key(KEY_B)  # previous keys dropped after the rotation: still all readable
     assert [t.token for t in system_settings.active_vk_tokens(session)] == [VK_TOKEN]
     assert system_settings.smtp_config(session).password == "smtp-pass"
+    assert sms.gateway_config(session).api_key == SMS_KEY
+    assert telegram.bot_config(session).token == BOT_TOKEN
     session.refresh(user)
     assert decrypt_secret(user.totp_secret_enc) == secret
 

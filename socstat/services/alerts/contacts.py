@@ -3,6 +3,7 @@ by a one-time ``/start <code>`` deep link (received by polling or a webhook)."""
 
 from __future__ import annotations
 
+import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -167,10 +168,27 @@ def handle_update(session: Session, update: dict[str, Any], *, now: datetime | N
     return True
 
 
-def poll_telegram_updates(session: Session, *, now: datetime | None = None) -> int:
-    """One ``getUpdates`` call (the scheduler job); returns how many chats were linked."""
+def receive_webhook(
+    session: Session, *, secret: str, update: Any, now: datetime | None = None
+) -> bool:
+    """One update Telegram posted to the webhook, handled as a polled one; False (nothing
+    done) unless the webhook is on and ``secret`` (the ``X-Telegram-Bot-Api-Secret-Token``
+    header) is the bot's."""
     config = telegram.bot_config(session)
-    if config is None:
+    if config is None or not config.webhook:
+        return False
+    if not hmac.compare_digest(secret.encode(), telegram.webhook_secret(config).encode()):
+        return False
+    if isinstance(update, dict):
+        handle_update(session, update, now=now)
+    return True
+
+
+def poll_telegram_updates(session: Session, *, now: datetime | None = None) -> int:
+    """One ``getUpdates`` call (the scheduler job); returns how many chats were linked.
+    Nothing to poll while the webhook is on (Telegram refuses ``getUpdates`` then)."""
+    config = telegram.bot_config(session)
+    if config is None or config.webhook:
         return 0
     stored = session.get(SystemSetting, OFFSET_SETTING) or SystemSetting(
         key=OFFSET_SETTING, value=0

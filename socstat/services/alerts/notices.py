@@ -28,7 +28,7 @@ from socstat.services.delivery import sms, telegram
 from socstat.services.delivery.links import url
 from socstat.settings import get_settings
 
-from .rules import METRICS, describe
+from .rules import METRICS, RULE_REF, describe
 
 EXTERNAL = ("email", "sms", "telegram")
 
@@ -144,11 +144,21 @@ def _sms_sent_today(session: Session, phone: str, now: datetime) -> int:
 
 
 def queue_external(
-    session: Session, *, user: User, channel: str, message: Message, dedup_key: str, now: datetime
+    session: Session,
+    *,
+    user: User,
+    channel: str,
+    message: Message,
+    dedup_key: str,
+    now: datetime,
+    rule_id: int | None = None,
 ) -> str:
-    """Queue one message on ``channel``; "" when queued, else why not (Russian)."""
+    """Queue one message on ``channel``; "" when queued, else why not (Russian). A
+    ``rule_id`` goes into the message's payload: if it fails for good, the rule's
+    history shows it."""
     text = f"{message.title}\n{message.body}\n{url(message.link)}"
     key = f"{dedup_key}:{channel}"
+    refs = {RULE_REF: rule_id} if rule_id is not None else {}
     if channel == "email":
         delivery.enqueue_email(
             session,
@@ -161,6 +171,7 @@ def queue_external(
                 "link": message.link,
             },
             dedup_key=key,
+            refs=refs,
         )
         return ""
     if channel == "sms":
@@ -176,6 +187,7 @@ def queue_external(
             to=phone.phone,
             subject="",
             body=f"{message.title}. {message.body}"[:670],
+            payload=refs,
             dedup_key=key,
         )
         return ""
@@ -184,7 +196,13 @@ def queue_external(
         if link is None or link.chat_id is None or telegram.bot_config(session) is None:
             return "Telegram: чат не привязан или бот не настроен"
         delivery.enqueue(
-            session, channel=telegram.CHANNEL, to=link.chat_id, subject="", body=text, dedup_key=key
+            session,
+            channel=telegram.CHANNEL,
+            to=link.chat_id,
+            subject="",
+            body=text,
+            payload=refs,
+            dedup_key=key,
         )
         return ""
     return f"{channel}: неизвестный канал"
@@ -213,7 +231,13 @@ def announce(session: Session, rule: AlertRule, firing: AlertFiring, now: dateti
         for c in external
         if (
             p := queue_external(
-                session, user=owner, channel=c, message=message, dedup_key=dedup, now=now
+                session,
+                user=owner,
+                channel=c,
+                message=message,
+                dedup_key=dedup,
+                now=now,
+                rule_id=rule.id,
             )
         )
     ]
@@ -250,7 +274,13 @@ def send_digests(session: Session, *, now: datetime) -> int:
         dedup = f"alert-digest:{rule_id}:{firings[0].id}-{firings[-1].id}"
         for channel in (c for c in rule.channels if c in EXTERNAL):
             queue_external(
-                session, user=owner, channel=channel, message=message, dedup_key=dedup, now=now
+                session,
+                user=owner,
+                channel=channel,
+                message=message,
+                dedup_key=dedup,
+                now=now,
+                rule_id=rule.id,
             )
         for firing in firings:
             firing.pending = ""

@@ -18,6 +18,8 @@ from socstat.models import (
     AlertFiring,
     AlertRule,
     ContentKind,
+    Outbox,
+    OutboxStatus,
     Role,
     Source,
     Subscription,
@@ -39,10 +41,12 @@ from socstat.services.authz import (
     PermissionDenied,
     ensure_can_read_user_data,
     ensure_can_write_user_data,
+    is_admin,
     require_active,
     visible_user_ids,
 )
 from socstat.services.delivery import sms, telegram
+from socstat.services.delivery.outbox import FAILED_AT
 from socstat.services.sources import visible_source_ids
 
 from .windows import WINDOWS
@@ -75,7 +79,11 @@ SCOPES = {
 CHANNELS = {"inapp": "в приложении", "email": "почта", "sms": "SMS", "telegram": "Telegram"}
 BASELINE_KINDS = (ContentKind.POST, ContentKind.CLIP)
 BASELINE_SAMPLE = 20
-PROFILE_LINK = "/profile"
+PROFILE_LINK = "/profile#channels"  # the phone and Telegram section
+PROFILE_EMAIL_LINK = "/profile"
+ADMIN_CHANNELS_LINK = "/admin?tab=settings"  # the SMS and Telegram section
+RULE_REF = "alert_rule_id"  # outbox payload: the rule a message was sent for
+UNDELIVERED = "undelivered"  # a history entry: a message the outbox gave up on
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 _WHOLE_METRICS = (*COUNT_METRICS, "likes", "reposts", "comments", "views", "members")
 
@@ -126,6 +134,7 @@ class FiringView:
     created_at: datetime
     resolved_at: datetime | None
     source_name: str = ""
+    channel: str = ""  # undelivered entries: the channel the message failed on
 
 
 @dataclass(frozen=True)
@@ -201,26 +210,36 @@ def user_tags(session: Session, *, user_id: int) -> list[str]:
     return sorted({t.strip() for row in rows for t in row.split(",") if t.strip()})
 
 
+def _not_set_up(user: User, what: str) -> AlertRuleError:
+    """A channel the admins have not set up: an admin gets the link to the settings."""
+    if is_admin(user):
+        return AlertRuleError(
+            f"{what} не настроен: задайте его в разделе «Администрирование → Настройки».",
+            link=ADMIN_CHANNELS_LINK,
+        )
+    return AlertRuleError(f"{what} не настроен: обратитесь к администратору.")
+
+
 def channel_problem(session: Session, user: User, channel: str) -> AlertRuleError | None:
     """Why ``channel`` cannot be used by ``user`` yet (with where to fix it), or None."""
     if channel == "email" and user.confirmed_at is None:
         return AlertRuleError(
-            "Почта не подтверждена: подтвердите адрес в профиле.", link="/profile"
+            "Почта не подтверждена: подтвердите адрес в профиле.", link=PROFILE_EMAIL_LINK
         )
     if channel == "sms":
         if sms.gateway_config(session) is None:
-            return AlertRuleError("SMS-шлюз не настроен: обратитесь к администратору.")
+            return _not_set_up(user, "SMS-шлюз")
         phone = session.get(UserPhone, user.id)
         if phone is None or phone.confirmed_at is None:
             return AlertRuleError(
-                "Для SMS добавьте и подтвердите номер телефона в профиле.", link="/profile"
+                "Для SMS добавьте и подтвердите номер телефона в профиле.", link=PROFILE_LINK
             )
     if channel == "telegram":
         if telegram.bot_config(session) is None:
-            return AlertRuleError("Telegram-бот не настроен: обратитесь к администратору.")
+            return _not_set_up(user, "Telegram-бот")
         link = session.get(TelegramLink, user.id)
         if link is None or link.chat_id is None:
-            return AlertRuleError("Для Telegram привяжите чат в профиле.", link="/profile")
+            return AlertRuleError("Для Telegram привяжите чат в профиле.", link=PROFILE_LINK)
     return None
 
 
@@ -461,13 +480,56 @@ def firing_view(firing: AlertFiring, source_name: str = "") -> FiringView:
 def rule_history(
     session: Session, *, actor: User | None, rule_id: int, limit: int = 100
 ) -> list[FiringView]:
-    """The rule's firings, back-to-normal and skipped entries, newest first."""
+    """The rule's firings, back-to-normal and skipped entries, and the messages sent for
+    it that the outbox gave up on (state ``undelivered``: channel, reason, time), newest
+    first."""
     rule = _rule(session, actor, rule_id)
+    limit = max(1, min(limit, 500))
     rows = session.exec(
         select(AlertFiring, Source)
         .outerjoin(Source, col(Source.id) == AlertFiring.source_id)
         .where(AlertFiring.rule_id == rule.id)
         .order_by(col(AlertFiring.created_at).desc(), col(AlertFiring.id).desc())
-        .limit(max(1, min(limit, 500)))
+        .limit(limit)
     ).all()
-    return [firing_view(f, source_name(s) if s is not None else "") for f, s in rows]
+    entries = [firing_view(f, source_name(s) if s is not None else "") for f, s in rows]
+    entries += _undelivered(session, rule.id or 0, limit)
+    entries.sort(key=lambda e: e.created_at, reverse=True)
+    return entries[:limit]
+
+
+def _undelivered(session: Session, rule_id: int, limit: int) -> list[FiringView]:
+    failed = session.exec(
+        select(Outbox)
+        .where(
+            Outbox.status == OutboxStatus.FAILED,
+            col(Outbox.payload)[RULE_REF].as_integer() == rule_id,
+        )
+        .order_by(col(Outbox.id).desc())
+        .limit(limit)
+    ).all()
+    return [
+        FiringView(
+            id=row.id or 0,
+            rule_id=rule_id,
+            state=UNDELIVERED,
+            source_id=None,
+            content_item_id=None,
+            window_label="",
+            value=None,
+            reference=None,
+            reason=f"{CHANNELS.get(row.channel, row.channel)}: {row.last_error}"[:1000],
+            created_at=_failed_at(row),
+            resolved_at=None,
+            channel=row.channel,
+        )
+        for row in failed
+    ]
+
+
+def _failed_at(row: Outbox) -> datetime:
+    raw = (row.payload or {}).get(FAILED_AT)
+    try:
+        return datetime.fromisoformat(raw) if isinstance(raw, str) else row.created_at
+    except ValueError:
+        return row.created_at

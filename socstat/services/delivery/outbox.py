@@ -59,6 +59,7 @@ BASE_DELAY = timedelta(minutes=1)
 MAX_DELAY = timedelta(hours=6)
 LEASE = timedelta(minutes=2)  # far longer than one send (SMTP timeout 15 s)
 OUTBOX_LOCK_KEY = 0x50C57A7_0B0C
+FAILED_AT = "failed_at"  # payload entry: when the message failed for good (ISO moment)
 
 
 @dataclass
@@ -105,7 +106,9 @@ def enqueue(
 ) -> int:
     """Add a message for any registered channel to the outbox in the caller's transaction;
     returns its id. A ``dedup_key`` already present returns the existing row's id (also
-    when a concurrent transaction inserted it first)."""
+    when a concurrent transaction inserted it first). ``payload`` may carry references
+    to what the message is about (``alert_rule_id``: the rule whose history shows the
+    message if it fails for good)."""
     get_channel(channel)
     if dedup_key:
         existing = _by_dedup_key(session, dedup_key)
@@ -152,13 +155,15 @@ def enqueue_email(
     attachments: Sequence[Attachment] = (),
     inline_images: dict[str, Attachment] | None = None,
     max_attempts: int = MAX_ATTEMPTS,
+    refs: dict[str, Any] | None = None,
 ) -> int:
     """Queue an email rendered from ``templates/email/<template>.txt|.html`` with
     ``context`` (in the caller's transaction); returns the outbox id. Attachments are
     files under the data directory (see ``save_attachment``), read when sending;
-    ``inline_images`` (content id → image file) are shown by the HTML as ``cid:<id>``."""
+    ``inline_images`` (content id → image file) are shown by the HTML as ``cid:<id>``;
+    ``refs`` are kept in the payload as for :func:`enqueue`."""
     rendered = render_email(template, context)
-    payload: dict[str, Any] = {"template": template, "html": rendered.html}
+    payload: dict[str, Any] = {**(refs or {}), "template": template, "html": rendered.html}
     if attachments:
         payload["attachments"] = [item.to_payload() for item in attachments]
     if inline_images:
@@ -308,6 +313,7 @@ def _record_failure(
         return
     if error.permanent or row.attempts >= row.max_attempts:
         row.status = OutboxStatus.FAILED
+        row.payload = {**(row.payload or {}), FAILED_AT: now.isoformat()}
         report.failed.append(row.id or 0)
         log.error("outbox %s (%s) failed after %s attempts", row.id, row.channel, row.attempts)
     else:

@@ -14,25 +14,30 @@ from typing import Any
 import httpx
 from sqlmodel import Session
 
-from socstat.crypto import SecretDecryptionError, decrypt_secret, encrypt_secret, mask_secret
-from socstat.models import SystemSetting, User, utcnow
-from socstat.services import audit
+from socstat.crypto import mask_secret
+from socstat.models import User
 from socstat.services.authz import require_admin
+from socstat.services.delivery import gateway_settings
 from socstat.services.delivery.channels import DeliveryError, OutgoingMessage
+from socstat.services.errors import FieldError
 
 SETTING = "sms_gateway"
 CHANNEL = "sms"
 DEFAULT_DAILY_CAP = 20
+DAILY_CAP_PROBLEM = "Лимит SMS в сутки на пользователя: целое число от 1 до 1000."
 TIMEOUT_SECONDS = 15
 _E164 = re.compile(r"^\+[1-9]\d{7,14}$")
+_SENDER = re.compile(r"(?=.*[A-Za-z])[A-Za-z0-9][A-Za-z0-9 ._-]{0,10}")
+_API_KEY = re.compile(r"\S{1,200}")
+SECRET_FIELD = "api_key_enc"
 
 
 class SmsError(RuntimeError):
     """The gateway refused or could not be reached (the reason)."""
 
 
-class SmsSettingsError(ValueError):
-    """Bad gateway settings or phone number (Russian message)."""
+class SmsSettingsError(FieldError, ValueError):
+    """Bad gateway settings or phone number (Russian message; ``field`` the argument)."""
 
 
 @dataclass(frozen=True)
@@ -54,47 +59,50 @@ def normalize_phone(raw: str) -> str:
     elif re.fullmatch(r"9\d{9}", digits):
         digits = "+7" + digits
     if not _E164.match(digits) or (digits.startswith("+7") and len(digits) != 12):
-        raise SmsSettingsError("Номер телефона в формате +7 999 123-45-67 (или международный).")
+        raise SmsSettingsError(
+            "Номер телефона в формате +7 999 123-45-67 (или международный).", field="phone"
+        )
     return digits
 
 
 def gateway_config(session: Session) -> GatewayConfig | None:
     """The configured gateway, or None (SMS not available)."""
-    row = session.get(SystemSetting, SETTING)
-    value: dict[str, Any] = row.value if row is not None and isinstance(row.value, dict) else {}
-    if not value.get("base_url") or not value.get("api_key_enc"):
-        return None
-    try:
-        api_key = decrypt_secret(value["api_key_enc"])
-    except SecretDecryptionError:
+    stored = gateway_settings.read(session, SETTING, SECRET_FIELD)
+    if not stored.value.get("base_url") or not stored.secret:
         return None
     return GatewayConfig(
-        base_url=value["base_url"].rstrip("/"),
-        api_key=api_key,
-        sender=value.get("sender") or "",
-        daily_cap=int(value.get("daily_cap") or DEFAULT_DAILY_CAP),
+        base_url=stored.value["base_url"].rstrip("/"),
+        api_key=stored.secret,
+        sender=stored.value.get("sender") or "",
+        daily_cap=int(stored.value.get("daily_cap") or DEFAULT_DAILY_CAP),
     )
 
 
 def gateway_view(session: Session, *, actor: User | None) -> dict[str, Any]:
-    """Admin only: the settings for the form, the key masked."""
+    """Admin only: the settings for the form, the key masked (or flagged unreadable)."""
     require_admin(actor)
-    config = gateway_config(session)
-    if config is None:
-        return {
-            "configured": False,
-            "base_url": "",
-            "key_masked": "",
-            "sender": "",
-            "daily_cap": DEFAULT_DAILY_CAP,
-        }
+    stored = gateway_settings.read(session, SETTING, SECRET_FIELD)
     return {
-        "configured": True,
-        "base_url": config.base_url,
-        "key_masked": mask_secret(config.api_key),
-        "sender": config.sender,
-        "daily_cap": config.daily_cap,
+        "configured": gateway_config(session) is not None,
+        "base_url": stored.value.get("base_url") or "",
+        "key_masked": mask_secret(stored.secret) if stored.secret else "",
+        "key_unreadable": stored.unreadable,
+        "sender": stored.value.get("sender") or "",
+        "daily_cap": int(stored.value.get("daily_cap") or DEFAULT_DAILY_CAP),
     }
+
+
+def check_sender(raw: str) -> str:
+    """The sender name as SMS.ru accepts it: up to 11 Latin letters, digits, ``.``, ``-``,
+    ``_`` or spaces with at least one letter; "" lets the gateway use its default."""
+    sender = (raw or "").strip()
+    if sender and not _SENDER.fullmatch(sender):
+        raise SmsSettingsError(
+            "Имя отправителя: до 11 латинских букв, цифр, точек, дефисов или пробелов, "
+            "хотя бы одна буква (например socstat).",
+            field="sender",
+        )
+    return sender
 
 
 def set_gateway(
@@ -107,36 +115,42 @@ def set_gateway(
     daily_cap: int = DEFAULT_DAILY_CAP,
     ip: str = "",
 ) -> None:
-    """Admin only: store the gateway (``api_key=None`` keeps the stored key)."""
+    """Admin only: store the gateway (``api_key`` None or empty keeps the stored key)."""
     require_admin(actor)
-    base_url = base_url.strip()
-    if not re.match(r"^https?://[^\s/]+", base_url):
-        raise SmsSettingsError("Адрес шлюза: http(s)://…")
-    if not isinstance(daily_cap, int) or not 1 <= daily_cap <= 1000:
-        raise SmsSettingsError("Лимит SMS в сутки на пользователя: от 1 до 1000.")
-    row = session.get(SystemSetting, SETTING) or SystemSetting(key=SETTING)
-    previous = row.value if isinstance(row.value, dict) else {}
-    key_enc = (
-        previous.get("api_key_enc", "") if api_key is None else encrypt_secret(api_key.strip())
+    base_url = gateway_settings.check_url(base_url, error=SmsSettingsError, what="Адрес шлюза")
+    if api_key is not None and api_key.strip() and not _API_KEY.fullmatch(api_key.strip()):
+        raise SmsSettingsError(
+            "API-ключ — строка без пробелов, как её выдал шлюз (до 200 символов).",
+            field="api_key",
+        )
+    sender = check_sender(sender)
+    if isinstance(daily_cap, bool) or not isinstance(daily_cap, int) or not 1 <= daily_cap <= 1000:
+        raise SmsSettingsError(DAILY_CAP_PROBLEM, field="daily_cap")
+    stored = gateway_settings.read(session, SETTING, SECRET_FIELD)
+    key_enc = gateway_settings.secret_to_store(
+        stored,
+        SECRET_FIELD,
+        api_key,
+        error=SmsSettingsError,
+        field_name="api_key",
+        what="API-ключ шлюза",
     )
-    if not key_enc:
-        raise SmsSettingsError("Укажите API-ключ шлюза.")
-    row.value = {
-        "base_url": base_url,
-        "api_key_enc": key_enc,
-        "sender": sender.strip()[:11],
-        "daily_cap": daily_cap,
-    }
-    row.updated_at = utcnow()
-    row.updated_by = actor.id if actor is not None else None
-    session.add(row)
-    audit.record(
+    gateway_settings.save(
         session,
         actor=actor,
-        action="settings.changed",
-        target_type="setting",
-        target_id=SETTING,
-        details={"base_url": base_url, "sender": sender, "key_changed": api_key is not None},
+        key=SETTING,
+        value={
+            "base_url": base_url,
+            SECRET_FIELD: key_enc,
+            "sender": sender,
+            "daily_cap": daily_cap,
+        },
+        details={
+            "base_url": base_url,
+            "sender": sender,
+            "daily_cap": daily_cap,
+            "new_credential": bool(api_key and api_key.strip()),
+        },
         ip=ip,
     )
 

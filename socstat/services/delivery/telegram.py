@@ -7,40 +7,45 @@ Telegram's limits (about 1 message/s per chat, 30/s overall) and its 429 ``retry
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from limits import RateLimitItemPerSecond
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
 from sqlmodel import Session
 
-from socstat.crypto import SecretDecryptionError, decrypt_secret, encrypt_secret, mask_secret
-from socstat.models import SystemSetting, User, utcnow
-from socstat.services import audit
+from socstat.crypto import mask_secret
+from socstat.models import User
 from socstat.services.authz import require_admin
+from socstat.services.delivery import gateway_settings, links, telegram_pacing
 from socstat.services.delivery.channels import DeliveryError, OutgoingMessage
+from socstat.services.errors import FieldError
 
 SETTING = "telegram_bot"
 CHANNEL = "telegram"
 DEFAULT_BASE_URL = "https://api.telegram.org"
 TIMEOUT_SECONDS = 15
 _TOKEN = re.compile(r"^\d{3,15}:[\w-]{20,100}$")
+SECRET_FIELD = "token_enc"
+WEBHOOK_PATH = "/api/telegram/webhook"
+PERMANENT_CODES = (400, 403)
 
 
 class TelegramError(RuntimeError):
     """Telegram refused or could not be reached. ``retry_after``: seconds Telegram asked
-    to wait (429)."""
+    to wait (429); ``code``: Telegram's error code (None when it was not reached)."""
 
-    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+    def __init__(
+        self, message: str, *, retry_after: float | None = None, code: int | None = None
+    ) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.code = code
 
 
-class TelegramSettingsError(ValueError):
-    """Bad bot settings (Russian message)."""
+class TelegramSettingsError(FieldError, ValueError):
+    """Bad bot settings (Russian message; ``field`` the argument)."""
 
 
 @dataclass(frozen=True)
@@ -48,39 +53,31 @@ class BotConfig:
     token: str
     base_url: str
     username: str
+    webhook: bool = False  # updates arrive at WEBHOOK_PATH instead of through getUpdates
 
 
 def bot_config(session: Session) -> BotConfig | None:
-    row = session.get(SystemSetting, SETTING)
-    value: dict[str, Any] = row.value if row is not None and isinstance(row.value, dict) else {}
-    if not value.get("token_enc"):
-        return None
-    try:
-        token = decrypt_secret(value["token_enc"])
-    except SecretDecryptionError:
+    stored = gateway_settings.read(session, SETTING, SECRET_FIELD)
+    if not stored.secret:
         return None
     return BotConfig(
-        token=token,
-        base_url=(value.get("base_url") or DEFAULT_BASE_URL).rstrip("/"),
-        username=value.get("username") or "",
+        token=stored.secret,
+        base_url=(stored.value.get("base_url") or DEFAULT_BASE_URL).rstrip("/"),
+        username=stored.value.get("username") or "",
+        webhook=bool(stored.value.get("webhook")),
     )
 
 
 def bot_view(session: Session, *, actor: User | None) -> dict[str, Any]:
+    """Admin only: the settings for the form, the token masked (or flagged unreadable)."""
     require_admin(actor)
-    config = bot_config(session)
-    if config is None:
-        return {
-            "configured": False,
-            "base_url": DEFAULT_BASE_URL,
-            "token_masked": "",
-            "username": "",
-        }
+    stored = gateway_settings.read(session, SETTING, SECRET_FIELD)
     return {
-        "configured": True,
-        "base_url": config.base_url,
-        "token_masked": mask_secret(config.token),
-        "username": config.username,
+        "configured": bool(stored.secret),
+        "base_url": stored.value.get("base_url") or DEFAULT_BASE_URL,
+        "token_masked": mask_secret(stored.secret) if stored.secret else "",
+        "token_unreadable": stored.unreadable,
+        "username": stored.value.get("username") or "",
     }
 
 
@@ -93,34 +90,86 @@ def set_bot(
     base_url: str = DEFAULT_BASE_URL,
     ip: str = "",
 ) -> None:
-    """Admin only: store the bot (``token=None`` keeps the stored token)."""
+    """Admin only: store the bot (``token`` None or empty keeps the stored token)."""
     require_admin(actor)
-    base_url = (base_url or DEFAULT_BASE_URL).strip()
-    if not re.match(r"^https?://[^\s/]+", base_url):
-        raise TelegramSettingsError("Адрес Bot API: http(s)://…")
-    username = username.strip().lstrip("@")
+    base_url = gateway_settings.check_url(
+        base_url or DEFAULT_BASE_URL, error=TelegramSettingsError, what="Адрес Bot API"
+    )
+    username = (username or "").strip().lstrip("@")
     if not re.fullmatch(r"[A-Za-z][\w]{3,31}", username):
-        raise TelegramSettingsError("Укажите имя бота (например socstat_bot).")
-    row = session.get(SystemSetting, SETTING) or SystemSetting(key=SETTING)
-    previous = row.value if isinstance(row.value, dict) else {}
-    if token is not None and not _TOKEN.match(token.strip()):
-        raise TelegramSettingsError("Токен бота выглядит как 123456:ABC… (его выдаёт @BotFather).")
-    token_enc = previous.get("token_enc", "") if token is None else encrypt_secret(token.strip())
-    if not token_enc:
-        raise TelegramSettingsError("Укажите токен бота.")
-    row.value = {"token_enc": token_enc, "base_url": base_url, "username": username}
-    row.updated_at = utcnow()
-    row.updated_by = actor.id if actor is not None else None
-    session.add(row)
-    audit.record(
+        raise TelegramSettingsError(
+            "Имя бота: латинские буквы, цифры и _, от 4 до 32 символов (например socstat_bot).",
+            field="username",
+        )
+    if token is not None and token.strip() and not _TOKEN.match(token.strip()):
+        raise TelegramSettingsError(
+            "Токен бота выглядит как 123456:ABC… (его выдаёт @BotFather).", field="token"
+        )
+    stored = gateway_settings.read(session, SETTING, SECRET_FIELD)
+    token_enc = gateway_settings.secret_to_store(
+        stored,
+        SECRET_FIELD,
+        token,
+        error=TelegramSettingsError,
+        field_name="token",
+        what="токен бота",
+    )
+    gateway_settings.save(
         session,
         actor=actor,
-        action="settings.changed",
-        target_type="setting",
-        target_id=SETTING,
-        details={"base_url": base_url, "username": username, "token_changed": token is not None},
+        key=SETTING,
+        value={
+            SECRET_FIELD: token_enc,
+            "base_url": base_url,
+            "username": username,
+            "webhook": bool(stored.value.get("webhook")),
+        },
+        details={
+            "base_url": base_url,
+            "username": username,
+            "new_credential": bool(token and token.strip()),
+        },
         ip=ip,
     )
+
+
+def webhook_secret(config: BotConfig) -> str:
+    """The ``X-Telegram-Bot-Api-Secret-Token`` Telegram sends with every webhook call:
+    derived from the bot token (so it changes with the token), hex as Telegram allows."""
+    return hashlib.sha256(f"socstat-webhook:{config.token}".encode()).hexdigest()
+
+
+def set_webhook(session: Session, *, actor: User | None, enabled: bool, ip: str = "") -> str:
+    """Admin only: have Telegram deliver updates to ``<SOCSTAT_BASE_URL>/api/telegram/
+    webhook`` (``setWebhook`` with the secret token) or go back to polling
+    (``deleteWebhook``); stored and audited. Returns the webhook URL."""
+    require_admin(actor)
+    config = bot_config(session)
+    if config is None:
+        raise TelegramSettingsError("Сначала настройте бота (токен и имя).", field="token")
+    address = links.url(WEBHOOK_PATH)
+    try:
+        if enabled:
+            payload = {
+                "url": address,
+                "secret_token": webhook_secret(config),
+                "allowed_updates": ["message"],
+            }
+            call(config, "setWebhook", payload)
+        else:
+            call(config, "deleteWebhook", {})
+    except TelegramError as exc:
+        raise TelegramSettingsError(f"Telegram не принял запрос: {exc}", field="webhook") from exc
+    stored = gateway_settings.read(session, SETTING, SECRET_FIELD)
+    gateway_settings.save(
+        session,
+        actor=actor,
+        key=SETTING,
+        value={**stored.value, "webhook": enabled},
+        details={"webhook": address if enabled else ""},
+        ip=ip,
+    )
+    return address
 
 
 def call(config: BotConfig, method: str, payload: dict[str, Any]) -> Any:
@@ -134,21 +183,16 @@ def call(config: BotConfig, method: str, payload: dict[str, Any]) -> Any:
     if body.get("ok"):
         return body.get("result")
     retry_after = (body.get("parameters") or {}).get("retry_after")
+    code = body.get("error_code")
     raise TelegramError(
-        f"Bot API {body.get('error_code')}: {body.get('description')}",
+        f"Bot API {code}: {body.get('description')}",
         retry_after=float(retry_after) if retry_after is not None else None,
+        code=code if isinstance(code, int) else None,
     )
 
 
 def send_message(config: BotConfig, *, chat_id: str, text: str) -> None:
     call(config, "sendMessage", {"chat_id": chat_id, "text": text[:4096]})
-
-
-# Telegram's limits: about one message a second to a chat, 30 a second overall. Kept per
-# process (SQLite runs one deliverer; on PostgreSQL each worker keeps its own share).
-_LIMITER = MovingWindowRateLimiter(MemoryStorage())
-_PER_CHAT = RateLimitItemPerSecond(1)
-_OVERALL = RateLimitItemPerSecond(30)
 
 
 class TelegramChannel:
@@ -160,14 +204,14 @@ class TelegramChannel:
         config = bot_config(session)
         if config is None:
             raise DeliveryError("Telegram-бот не настроен")
-        if not _LIMITER.hit(_OVERALL, "telegram") or not _LIMITER.hit(
-            _PER_CHAT, "telegram", message.recipient
-        ):
+        if not telegram_pacing.acquire(message.recipient):
             raise DeliveryError("лимит Telegram: сообщение отложено", retry_after=1.0)
         try:
             send_message(config, chat_id=message.recipient, text=message.body)
         except TelegramError as exc:
-            raise DeliveryError(str(exc), retry_after=exc.retry_after) from exc
+            # 400 (chat not found…) and 403 (the user blocked the bot) do not pass on retry
+            permanent = exc.code in PERMANENT_CODES
+            raise DeliveryError(str(exc), permanent=permanent, retry_after=exc.retry_after) from exc
         return ""
 
     def mask(self, recipient: str) -> str:

@@ -1,4 +1,5 @@
-"""The "Настройки" tab: collection interval, access switches, VK tokens, SMTP."""
+"""The "Настройки" tab: collection interval, access switches, VK tokens, SMTP; the SMS
+and Telegram section is ``channels``."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from socstat.services import delivery, system_settings
 from socstat.ui.auth import AuthState
 from socstat.ui.components.controls import static_select
 from socstat.ui.components.forms import form, form_action, form_error, section, text_of
+from socstat.ui.pages.admin.channels import channels_section
 from socstat.ui.pages.admin.common import admin_call, admin_change
 from socstat.ui.viewmodels import parse_id
 
@@ -573,6 +575,7 @@ def settings_tab() -> rx.Component:
         _access_section(),
         _tokens_section(),
         _smtp_section(),
+        channels_section(),
         spacing="3",
         width="100%",
     )

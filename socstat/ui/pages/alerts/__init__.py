@@ -184,7 +184,7 @@ def _history() -> rx.Component:
                         lambda h: rx.hstack(
                             rx.badge(h["state"], color_scheme=h["color"]),
                             rx.text(h["when"], size="1", color_scheme="gray"),
-                            rx.text(f"{h['source']} · {h['window']} · {h['value']}", size="2"),
+                            rx.text(h["what"], size="2"),
                             rx.text(h["reason"], size="1", color_scheme="gray"),
                             spacing="2",
                             flex_wrap="wrap",

@@ -20,7 +20,13 @@ from socstat.services.authz import PermissionDenied
 from socstat.ui.auth import AuthState
 
 KINDS = {"any": "все типы", "post": "посты", "video": "видео", "clip": "клипы"}
-STATES = {"fired": "сработало", "resolved": "снова в норме", "skipped": "пропущено"}
+STATES = {
+    "fired": "сработало",
+    "resolved": "снова в норме",
+    "skipped": "пропущено",
+    "undelivered": "не доставлено",
+}
+COLORS = {"fired": "red", "resolved": "green", "undelivered": "orange"}
 FIELDS = (
     "name", "rule_type", "scope", "source_id", "tag", "metric", "kind", "comparison",
     "threshold", "window", "quiet_from", "quiet_to",
@@ -129,11 +135,11 @@ def _history(session: Session, user: User, rule_id: int) -> list[dict[str, str]]
     return [
         {
             "state": STATES.get(e.state, e.state),
-            "color": {"fired": "red", "resolved": "green"}.get(e.state, "gray"),
+            "color": COLORS.get(e.state, "gray"),
             "when": format_moment(e.created_at, user.timezone),
-            "window": e.window_label,
-            "source": e.source_name,
-            "value": _number(e.value),
+            "what": ""
+            if e.channel
+            else " · ".join(filter(None, [e.source_name, e.window_label, _number(e.value)])),
             "reason": e.reason,
         }
         for e in entries
