@@ -93,21 +93,26 @@ def _table(
     wrap_last: bool = False,
 ) -> None:
     """Header on row 1 (frozen, auto-filter), then the rows with per-column number formats.
-    Plain text cells go in as values; only formatted ones need a cell object."""
+    Plain text cells go in as values; only formatted ones need a cell object, made here
+    without the ``_cell`` helper: per cell of «По дням» its overhead was a sixth of the
+    sheet's time."""
     _widths(sheet, widths)
     sheet.freeze_panes = "A2"
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(rows) + 1}"
     sheet.append(_header_row(sheet, columns))
     wrap = Alignment(wrap_text=True, vertical="top")
+    formatted = [(index, fmt) for index, fmt in enumerate(formats) if fmt]
     for values in rows:
-        sheet.append(
-            [
-                _cell(sheet, value, fmt) if fmt and value is not None else value
-                for value, fmt in zip(values, formats, strict=True)
-            ]
-            if not wrap_last
-            else [*values[:-1], _cell(sheet, values[-1], alignment=wrap)]
-        )
+        if wrap_last:
+            sheet.append([*values[:-1], _cell(sheet, values[-1], alignment=wrap)])
+            continue
+        row = list(values)
+        for index, fmt in formatted:
+            if row[index] is not None:
+                cell = WriteOnlyCell(sheet, value=row[index])
+                cell.number_format = fmt
+                row[index] = cell
+        sheet.append(row)
 
 
 def _summary_sheet(sheet: Sheet, data: ReportData) -> None:

@@ -11,6 +11,7 @@ import csv
 import io
 import re
 import zipfile
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -175,3 +176,19 @@ async def test_pdf_shows_period_and_totals(report_data) -> None:  # type: ignore
     for key in ("likes", "views", "posts"):
         value = data.summary_value(key)
         assert value is not None and f"{value:,}".replace(",", "") in text.replace("\u202f", "")
+
+
+async def test_pdf_lists_every_source_on_paginated_pages(report_data) -> None:  # type: ignore[no-untyped-def]
+    """No cut-off: 120 sources (the collected ones, renamed) are all in the PDF, over several
+    pages, with the header of the figure columns on each."""
+    data, _ = report_data
+    many = [
+        replace(data.sources[i % len(data.sources)], name=f"Источник номер {i:03d}")
+        for i in range(120)
+    ]
+    reader = PdfReader(io.BytesIO(render(replace(data, sources=many), "pdf")))
+    pages = [page.extract_text() for page in reader.pages]
+    text = "".join(pages)
+    assert all(f"Источник номер {i:03d}" in text for i in range(120))
+    with_header = [p for p in pages if re.search(r"Просмотры\s+ERpost\s+ERview", p)]
+    assert len(with_header) >= 3
