@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from sqlmodel import Session
+
+from socstat.formatting import day as format_day
 from socstat.formatting import integer as format_count
 from socstat.formatting import rate as format_rate
+from socstat.models import User
 from socstat.services.analytics import (
-    KIND_LABELS,
     Dashboard,
     OwnerRollup,
     Publication,
     SourceLine,
     Totals,
+    members_since,
     percent_change,
 )
 from socstat.services.analytics.filters import table_value
+from socstat.services.analytics.scope import KIND_NAMES
 from socstat.settings import get_settings
 
 REACTIONS = "(лайки + репосты + комментарии)"
@@ -138,7 +143,7 @@ def publication_row(item: Publication) -> dict[str, str]:
     moment = item.published_at.astimezone(get_settings().tz)
     return {
         "date": moment.strftime("%d.%m.%Y %H:%M"),
-        "kind": KIND_LABELS.get(item.kind, item.kind),
+        "kind": KIND_NAMES.get(item.kind, item.kind),
         "source": item.source_name,
         "text": item.text[:120] or "(без текста)",
         "likes": format_count(item.likes),
@@ -167,3 +172,20 @@ def rollup_row(owner: OwnerRollup) -> dict[str, str]:
 
 def source_options(board: Dashboard) -> list[dict[str, str]]:
     return [{"id": str(s.id), "label": s.name} for s in board.scope.sources]
+
+
+def members_note(session: Session, user: User, board: Dashboard) -> str:
+    """Why the members chart has no point (empty when it has one): readings are taken at
+    each collection, so there are none before a source's first one."""
+    if any(p.members is not None for p in board.members.points):
+        return ""
+    since = members_since(session, actor=user, source_ids=board.scope.source_ids)
+    why = "Число подписчиков записывается при каждом сборе"
+    if since is None:
+        return f"Замеров числа подписчиков ещё нет. {why} — они появятся после первого сбора."
+    note = (
+        f"За этот период замеров числа подписчиков нет. {why}; замеры есть с {format_day(since)}."
+    )
+    if len(board.scope.sources) > 1:
+        note += " Сумма по источникам известна за дни, когда замерены все они."
+    return note
