@@ -40,12 +40,24 @@ def test_counted_uses_thin_space_thousands() -> None:
 def test_count_ticks_are_whole_numbers(top: int, step: int) -> None:
     assert charts.tick_step(top) == step
     axis = charts.count_axis([None, 0, top], "Публикации")
-    assert axis["dtick"] == step and axis["tick0"] == 0 and axis["tickformat"] == ",d"
+    assert axis["tickvals"][:2] == [0, step] and axis["tickvals"][-1] >= top
+    assert all(isinstance(t, int) for t in axis["tickvals"])
+
+
+def test_tick_labels_are_short_and_russian() -> None:
+    labels = [charts.tick_label(v) for v in (0, 800, 12_000, 150_000, 2_500_000, -40)]
+    assert labels == ["0", "800", f"12{NB}000", "150 тыс.", "2,5 млн", "-40"]
+    axis = charts.count_axis([None, 1_600_000], "Просмотры")
+    assert axis["ticktext"] == ["0", "500 тыс.", "1 млн", "1,5 млн", "2 млн"]
+    close = charts.count_axis([12_345_610, 12_345_700], "Подписчики", from_zero=False)
+    assert close["ticktext"][:2] == [f"12{NB}345{NB}580", f"12{NB}345{NB}600"]  # distinct
 
 
 def test_empty_count_axis_is_zero_to_one() -> None:
     assert charts.count_axis([None, None], "Подписчики")["range"] == [0, 1]
     assert "range" not in charts.count_axis([None, 3], "Подписчики")
+    members = charts.count_axis([1000, 1003], "Подписчики", from_zero=False)
+    assert members["range"] == [999, 1004] and members["tickvals"] == list(range(999, 1005))
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from datetime import date
 
 import plotly.graph_objects as go
 
-from socstat.formatting import THIN_SPACE, counted, day, decimal
+from socstat.formatting import THIN_SPACE, counted, day, decimal, integer, number
 from socstat.formatting import rate as format_rate
 from socstat.services.analytics import Heatmap, MembersSeries, Series, SourceLine
 from socstat.services.analytics.filters import TABLE_SORTS, table_value
@@ -52,7 +52,7 @@ def _layout(fig: go.Figure, height: int = 300, **extra: object) -> go.Figure:
         separators="," + THIN_SPACE,
         height=height,
         margin={"l": 8, "r": 8, "t": 16, "b": 8},
-        legend={"orientation": "h", "y": -0.15, "yanchor": "top", "x": 0},
+        legend={"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},  # above: no overlap
         paper_bgcolor="rgba(0,0,0,0)",
         plot_bgcolor="rgba(0,0,0,0)",
         hoverlabel={"namelength": -1},
@@ -74,20 +74,36 @@ def tick_step(top: float) -> int:
         magnitude *= 10
 
 
+def tick_label(value: int) -> str:
+    """A tick of a counts axis, short enough for a phone: 800, 12 000, 150 тыс., 2,5 млн."""
+    if abs(value) >= 1_000_000:
+        return f"{number(value / 1_000_000)} млн"
+    if abs(value) >= 100_000:
+        return f"{number(value / 1_000)} тыс."
+    return integer(value)
+
+
 def count_axis(values: Sequence[float | None], title: str, *, from_zero: bool = True) -> dict:
-    """A y axis of counts: ticks at whole numbers only (never 0,5 posts)."""
-    known = [v for v in values if v is not None]
-    low = 0.0 if from_zero else min(known, default=0)
-    high = max(known, default=0)
+    """An axis of counts: ticks at whole numbers only (never 0,5 posts), labelled the
+    Russian way. Including zero, or (members) around the values with a step's margin."""
+    known = [v for v in values if v is not None] + ([0] if from_zero else [])
+    low, high = min(known, default=0), max(known, default=0)
+    step = tick_step(high - low)
+    first = math.floor(low / step) * step - (0 if from_zero else step)
+    last = max(math.ceil(high / step) * step + (0 if from_zero else step), first + step)
+    ticks = list(range(first, last + 1, step))
+    labels = [tick_label(t) for t in ticks]
+    if len(set(labels)) < len(labels):  # 12,346 млн twice: the full numbers then
+        labels = [integer(t) for t in ticks]
     axis: dict[str, object] = {
         "title": title,
-        "tick0": 0,
-        "dtick": tick_step(high - low),
-        "tickformat": ",d",
+        "tickmode": "array",
+        "tickvals": ticks,
+        "ticktext": labels,
         "rangemode": "tozero" if from_zero else "normal",
     }
-    if high == low == 0:
-        axis["range"] = [0, 1]  # nothing yet: 0…1, not Plotly's −1…4
+    if high == low or not from_zero:  # nothing yet: 0…1, not Plotly's −1…4
+        axis["range"] = [first, last]
     return axis
 
 
@@ -95,9 +111,15 @@ def date_axis(days: Sequence[date]) -> dict:
     """Ticks on whole days (dd.mm), or months by name for a long period."""
     span = len(days)
     if span > 62:
-        return {"type": "date", "dtick": "M1" if span <= 186 else "M2", "tickformat": "%b %Y"}
-    step = max(1, math.ceil(span / 8))
-    axis: dict[str, object] = {"type": "date", "tickformat": "%d.%m", "dtick": step * 86_400_000}
+        dtick = "M1" if span <= 124 else "M2" if span <= 248 else "M3"
+        return {"type": "date", "dtick": dtick, "tickformat": "%b %Y", "tickangle": 0}
+    step = max(1, math.ceil(span / 6))
+    axis: dict[str, object] = {
+        "type": "date",
+        "tickformat": "%d.%m",
+        "dtick": step * 86_400_000,
+        "tickangle": 0,
+    }
     if days:
         axis["tick0"] = days[0].isoformat()
     return axis
@@ -202,7 +224,7 @@ def sources_figure(lines: Sequence[SourceLine], metric: str) -> go.Figure:
     if percent:
         xaxis: dict[str, object] = {"tickformat": ",.2f", "title": TABLE_SORTS[metric]}
     else:
-        xaxis = count_axis(values, TABLE_SORTS[metric], from_zero=metric != "members_delta")
+        xaxis = count_axis(values, TABLE_SORTS[metric])
     return _layout(
         fig,
         height=max(220, 28 * len(shown) + 80),

@@ -241,7 +241,10 @@ def source_table() -> rx.Component:
         *[_sort_header(c, TABLE_SORTS[c]) for c in _COLUMNS],
     ]
     return section_card(
-        "Источники", scroll_table(headers, S.table, row, testid="source-table"), actions=[csv]
+        "Источники",
+        scroll_table(headers, S.table, row, testid="source-table"),
+        actions=[csv],
+        data_testid="sources",
     )
 
 
