@@ -254,7 +254,7 @@ def test_layout_has_no_horizontal_scroll(new_page, world, tmp_path: Path, width,
 
 
 def _ticks(chart) -> list[str]:
-    return [t.replace("\u202f", "") for t in chart.locator(".ytick text").all_inner_texts()]
+    return [t.replace("\u202f", "") for t in chart.locator(".ytick text").all_text_contents()]
 
 
 def test_charts_speak_russian(new_page, world):

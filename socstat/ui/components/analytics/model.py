@@ -6,6 +6,7 @@ from sqlmodel import Session
 
 from socstat.formatting import day as format_day
 from socstat.formatting import integer as format_count
+from socstat.formatting import plural
 from socstat.formatting import rate as format_rate
 from socstat.models import User
 from socstat.services.analytics import (
@@ -65,19 +66,27 @@ def _display(name: str, value: int | float | None) -> str:
     return f"+{text}" if name == "members_delta" and value is not None and value > 0 else text
 
 
+def _of(part: int, whole: int) -> str:
+    """«12 из 40 публикаций», «1 из 21 публикации» (genitive after «из»)."""
+    return f"{part} из {whole} {plural(whole, 'публикации', 'публикаций', 'публикаций')}"
+
+
 def _note(name: str, totals: Totals) -> str:
     """Why a number is partial or missing."""
     if name in ("likes", "reposts", "comments", "views"):
         figure = getattr(totals, name)
         if figure.unknown and totals.publications:
-            return f"нет данных для {figure.unknown} из {totals.publications} публикаций"
+            return f"нет данных для {_of(figure.unknown, totals.publications)}"
     if name in ("er_post", "er_view"):
         ratio = getattr(totals, name)
         if ratio.unknown:
             what = "подписчиков" if name == "er_post" else "просмотров"
-            return f"нет {what} для {ratio.unknown} из {ratio.items + ratio.unknown} публикаций"
+            return f"нет {what} для {_of(ratio.unknown, ratio.items + ratio.unknown)}"
     if name == "members_delta" and totals.members_delta.unknown:
-        return f"нет замеров для {totals.members_delta.unknown} источников"
+        unknown = totals.members_delta.unknown
+        return (
+            f"нет замеров для {unknown} {plural(unknown, 'источника', 'источников', 'источников')}"
+        )
     return ""
 
 
