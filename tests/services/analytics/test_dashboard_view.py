@@ -45,8 +45,10 @@ def test_count_ticks_are_whole_numbers(top: int, step: int) -> None:
 
 
 def test_tick_labels_are_short_and_russian() -> None:
-    labels = [charts.tick_label(v) for v in (0, 800, 12_000, 150_000, 2_500_000, -40)]
-    assert labels == ["0", "800", f"12{NB}000", "150 тыс.", "2,5 млн", "-40"]
+    labels = [charts.tick_label(v, 50_000) for v in (0, 800, 12_000, -40)]
+    assert labels == ["0", "800", f"12{NB}000", "-40"]
+    labels = [charts.tick_label(v, 2_500_000) for v in (0, 80_000, 150_000, 2_500_000)]
+    assert labels == ["0", "80 тыс.", "150 тыс.", "2,5 млн"]
     axis = charts.count_axis([None, 1_600_000], "Просмотры")
     assert axis["ticktext"] == ["0", "500 тыс.", "1 млн", "1,5 млн", "2 млн"]
     close = charts.count_axis([12_345_610, 12_345_700], "Подписчики", from_zero=False)

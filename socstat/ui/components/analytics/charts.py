@@ -74,11 +74,12 @@ def tick_step(top: float) -> int:
         magnitude *= 10
 
 
-def tick_label(value: int) -> str:
-    """A tick of a counts axis, short enough for a phone: 800, 12 000, 150 тыс., 2,5 млн."""
+def tick_label(value: int, top: int) -> str:
+    """A tick of a counts axis up to ``top``, short enough for a phone: 800, 12 000; on an
+    axis reaching 100 000: 80 тыс., 150 тыс., 2,5 млн."""
     if abs(value) >= 1_000_000:
         return f"{number(value / 1_000_000)} млн"
-    if abs(value) >= 100_000:
+    if abs(top) >= 100_000 and abs(value) >= 1_000:
         return f"{number(value / 1_000)} тыс."
     return integer(value)
 
@@ -92,7 +93,7 @@ def count_axis(values: Sequence[float | None], title: str, *, from_zero: bool = 
     first = math.floor(low / step) * step - (0 if from_zero else step)
     last = max(math.ceil(high / step) * step + (0 if from_zero else step), first + step)
     ticks = list(range(first, last + 1, step))
-    labels = [tick_label(t) for t in ticks]
+    labels = [tick_label(t, max(ticks, key=abs)) for t in ticks]
     if len(set(labels)) < len(labels):  # 12,346 млн twice: the full numbers then
         labels = [integer(t) for t in ticks]
     axis: dict[str, object] = {
