@@ -186,7 +186,7 @@ def engagement_figure(series: Series) -> go.Figure:
         go.Scatter(
             x=x,
             y=views,
-            name="Просмотры",
+            name="Просмотры (правая ось)",
             yaxis="y2",
             mode="lines",
             line={"dash": "dot"},
@@ -195,8 +195,9 @@ def engagement_figure(series: Series) -> go.Figure:
             hovertemplate=HOVER,
         )
     )
-    right = count_axis(views, "Просмотры") | {"overlaying": "y", "side": "right"}
-    return _layout(fig, xaxis=date_axis(days), yaxis=count_axis(reactions, "Реакции"), yaxis2=right)
+    # no axis titles: the legend names the lines (views dotted, right), a phone needs the width
+    right = count_axis(views, "") | {"overlaying": "y", "side": "right"}
+    return _layout(fig, xaxis=date_axis(days), yaxis=count_axis(reactions, ""), yaxis2=right)
 
 
 def _short(name: str) -> str:
