@@ -229,7 +229,8 @@ def _section(
     def verdict(median: float, target: int) -> str:
         if median < target:
             return f"цель < {target} мс выполнена"
-        return f"цель < {target} мс не выполнена: в {median / target:.1f} раза дольше"
+        times = f"{median / target:.1f}".replace(".", ",")
+        return f"цель < {target} мс не выполнена: в {times} раза дольше"
 
     rows = [
         "| замер | медиана, мс | мин., мс | макс., мс | цель |",
