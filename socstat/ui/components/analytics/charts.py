@@ -114,7 +114,7 @@ def date_axis(days: Sequence[date]) -> dict:
     if span > 62:
         dtick = "M1" if span <= 124 else "M2" if span <= 248 else "M3"
         return {"type": "date", "dtick": dtick, "tickformat": "%b %Y", "tickangle": 0}
-    step = max(1, math.ceil(span / 5))  # five labels fit a phone
+    step = max(1, math.ceil(span / 4))  # four or five labels fit a phone
     axis: dict[str, object] = {
         "type": "date",
         "tickformat": "%d.%m",
