@@ -61,6 +61,23 @@ def number(value: float | None) -> str:
     return format_decimal(value, locale=LOCALE).replace("\xa0", THIN_SPACE)
 
 
+def plural(value: int, one: str, few: str, many: str) -> str:
+    """The Russian noun form for ``value``: 1 пост, 2 поста, 5 постов, 11 постов, 21 пост."""
+    tens, units = abs(value) % 100, abs(value) % 10
+    if units == 1 and tens != 11:
+        return one
+    if 2 <= units <= 4 and not 12 <= tens <= 14:
+        return few
+    return many
+
+
+def counted(value: int | None, one: str, few: str, many: str) -> str:
+    """«2 436 лайков» (thin-space thousands, the noun agreed); None is "— лайков"."""
+    if value is None:
+        return f"{UNKNOWN} {many}"
+    return f"{integer(value)} {plural(value, one, few, many)}"
+
+
 def rate(value: float | None) -> str:
     """An ER (a fraction) as a percent with two decimals: 0.01234 → "1,23 %"; None is "—"."""
     if value is None:

@@ -146,7 +146,7 @@ def smtp_server() -> Iterator[SmtpCapture]:
         controller.stop()
 
 
-def _app_env(database_url: str, data_dir: Path) -> dict[str, str]:
+def app_env(database_url: str, data_dir: Path) -> dict[str, str]:
     env = dict(os.environ)
     venv_bin = str(Path(sys.executable).parent)
     env.update(
@@ -163,7 +163,7 @@ def _app_env(database_url: str, data_dir: Path) -> dict[str, str]:
     return env
 
 
-def _wait_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
+def wait_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
     deadline = time.monotonic() + STARTUP_TIMEOUT
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -177,7 +177,7 @@ def _wait_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
     pytest.fail(f"the app did not start in {STARTUP_TIMEOUT}s:\n{log.read_text()[-4000:]}")
 
 
-def _private_web_dir(workdir: Path) -> Path | None:
+def private_web_dir(workdir: Path) -> Path | None:
     """A build folder of this test session's own, so parallel runs (or `make run`) never
     rebuild each other's frontend; node_modules is shared read-only. None on a fresh
     checkout (no .web yet): then the project's .web is used and created."""
@@ -190,28 +190,11 @@ def _private_web_dir(workdir: Path) -> Path | None:
     return private
 
 
-@pytest.fixture(scope="session")
-def running_app(
-    tmp_path_factory: pytest.TempPathFactory, smtp_server: SmtpCapture
-) -> Iterator[RunningApp]:
-    _require_chromium()
-    workdir = tmp_path_factory.mktemp("app")
-    database_url = create_scratch_database(os.environ["SOCSTAT_DATABASE_URL"])
-    port = free_port()
-    env = _app_env(database_url, workdir / "data")
-    env.update(
-        SOCSTAT_SMTP_HOST=smtp_server.host,
-        SOCSTAT_SMTP_PORT=str(smtp_server.port),
-        SOCSTAT_BASE_URL=f"http://127.0.0.1:{port}",
-    )
-    web_dir = _private_web_dir(workdir)
-    if web_dir is not None:
-        env["REFLEX_WEB_WORKDIR"] = str(web_dir)
-    app = RunningApp(f"http://127.0.0.1:{port}", env, workdir / "app.log")
-    migrated = app.socstat("migrate")
-    assert migrated.returncode == 0, migrated.stderr
-    with app.log.open("w") as log_file:
-        process = subprocess.Popen(
+def start_app(env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
+    """The built app (``reflex run --env prod``, frontend and backend on ``port``) in its
+    own process group, its output in ``log``. Also used by bench/bench_dashboard_browser."""
+    with log.open("w") as log_file:
+        return subprocess.Popen(
             [
                 str(Path(sys.executable).parent / "reflex"),
                 "run",
@@ -229,15 +212,42 @@ def running_app(
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+
+
+def stop_app(process: subprocess.Popen) -> None:
+    os.killpg(process.pid, signal.SIGTERM)
     try:
-        _wait_healthy(app.url, process, app.log)
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="session")
+def running_app(
+    tmp_path_factory: pytest.TempPathFactory, smtp_server: SmtpCapture
+) -> Iterator[RunningApp]:
+    _require_chromium()
+    workdir = tmp_path_factory.mktemp("app")
+    database_url = create_scratch_database(os.environ["SOCSTAT_DATABASE_URL"])
+    port = free_port()
+    env = app_env(database_url, workdir / "data")
+    env.update(
+        SOCSTAT_SMTP_HOST=smtp_server.host,
+        SOCSTAT_SMTP_PORT=str(smtp_server.port),
+        SOCSTAT_BASE_URL=f"http://127.0.0.1:{port}",
+    )
+    web_dir = private_web_dir(workdir)
+    if web_dir is not None:
+        env["REFLEX_WEB_WORKDIR"] = str(web_dir)
+    app = RunningApp(f"http://127.0.0.1:{port}", env, workdir / "app.log")
+    migrated = app.socstat("migrate")
+    assert migrated.returncode == 0, migrated.stderr
+    process = start_app(env, port, app.log)
+    try:
+        wait_healthy(app.url, process, app.log)
         yield app
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+        stop_app(process)
         drop_scratch_database(database_url)
 
 

@@ -203,15 +203,101 @@ def test_another_analysts_source_is_refused_by_url(new_page, world):
     ]
 
 
+SCROLLS_INSIDE = """box => ({overflow: getComputedStyle(box).overflowX,
+  table: box.querySelector('table').getBoundingClientRect().width,
+  box: box.getBoundingClientRect().width})"""
+DASHBOARD_BLOCKS = (
+    "kpis", "chart-publications", "chart-engagement", "sources", "chart-sources", "top",
+    "chart-heatmap", "chart-members",
+)  # fmt: skip
+SOURCE_BLOCKS = (
+    "kpis", "chart-publications", "chart-engagement", "days", "publications", "chart-members",
+    "counters",
+)  # fmt: skip
+KINDS = {"Пост", "Видео", "Клип"}
+HOVER = re.compile(r"^\d\d\.\d\d\.\d{4} · [\d\u202f]+ (пост|поста|постов|видео|клип|клипа|клипов)$")
+
+
+def _wait_for_charts(page: Page) -> None:
+    # plotly.js is loaded lazily (a large bundle): give it time on a busy machine
+    expect(page.locator(".js-plotly-plot .main-svg").first).to_be_visible(timeout=90_000)
+
+
+def _shoot(page: Page, blocks: tuple[str, ...], folder: Path, prefix: str, width: int) -> None:
+    page.screenshot(path=folder / f"{prefix}-{width}.png", full_page=True)
+    for block in blocks:
+        page.get_by_test_id(block).first.screenshot(path=folder / f"{prefix}-{block}-{width}.png")
+
+
 @pytest.mark.parametrize(("width", "height"), [(1280, 800), (390, 844)])
 def test_layout_has_no_horizontal_scroll(new_page, world, tmp_path: Path, width, height):
     page = _signed_in(new_page, world["ann"], width, height)
     page.goto(f"/dashboard?from={world['first']}&to={world['last']}")
     expect(page.get_by_test_id("source-row")).to_have_count(2, timeout=60_000)
-    # plotly.js is loaded lazily (a large bundle): give it time on a busy machine
-    expect(page.locator(".js-plotly-plot .main-svg").first).to_be_visible(timeout=90_000)
-    page.screenshot(path=tmp_path / f"dashboard-{width}.png", full_page=True)
+    _wait_for_charts(page)
     print(f"screenshots: {tmp_path}")
+    _shoot(page, DASHBOARD_BLOCKS, tmp_path, "dashboard", width)
     _no_horizontal_scroll(page)
-    for block in ("kpis", "chart-publications", "chart-engagement", "source-table"):
-        page.get_by_test_id(block).screenshot(path=tmp_path / f"{block}-{width}.png")
+    table = page.get_by_test_id("source-table").evaluate(SCROLLS_INSIDE)
+    assert table["overflow"] == "auto"
+    if width < 600:  # the wide table scrolls inside its own box, not the page
+        assert table["table"] > table["box"], table
+    for chart in ("chart-publications", "chart-engagement", "chart-heatmap"):
+        box = page.get_by_test_id(chart).locator(".main-svg").first.bounding_box()
+        assert box is not None and box["width"] >= min(width - 60, 300), (chart, box)
+
+    page.goto(f"/sources/{world['anns'][0]}?period=30")
+    expect(page.get_by_test_id("day-row").first).to_be_visible(timeout=60_000)
+    _wait_for_charts(page)
+    _shoot(page, SOURCE_BLOCKS, tmp_path, "source", width)
+    _no_horizontal_scroll(page)
+
+
+def _ticks(chart) -> list[str]:
+    return [t.replace("\u202f", "") for t in chart.locator(".ytick text").all_text_contents()]
+
+
+def test_charts_speak_russian(new_page, world):
+    page = _signed_in(new_page, world["ann"])
+    page.goto(f"/dashboard?from={world['first']}&to={world['last']}")
+    _wait_for_charts(page)
+    chart = page.get_by_test_id("chart-publications").locator(".js-plotly-plot")
+    context = chart.evaluate(
+        "gd => ({locale: gd._context.locale, months: gd._context.locales.ru.format.months,"
+        " modebar: document.querySelectorAll('.modebar-container .modebar-btn').length})"
+    )
+    assert context["locale"] == "ru" and context["months"][0].lower() == "январь", context
+    assert context["modebar"] == 0  # no English toolbar anywhere on the page
+    ticks = _ticks(chart)
+    assert ticks and all(t.isdigit() for t in ticks), ticks  # no 0,5 publications
+
+    # a tooltip is a sentence: «29.11.2026 · 3 поста»
+    bars = chart.locator(".barlayer .point path")
+    for i in range(bars.count()):
+        box = bars.nth(i).bounding_box()
+        if box and box["height"] > 4:
+            page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+            break
+    expect(chart.locator(".hoverlayer .hovertext")).to_have_text(HOVER)
+
+    # one publication is «Пост», «Видео» or «Клип», not the plural of the filter
+    kinds = page.get_by_test_id("top-row").get_by_test_id("publication-kind")
+    expect(kinds.first).to_be_visible()
+    assert set(kinds.all_inner_texts()) <= KINDS
+
+    # no counter readings in the period (they start with the first collection): a reason,
+    # not an empty plot with a −1…4 axis
+    members = page.get_by_test_id("chart-members")
+    expect(members.get_by_test_id("chart-members-note")).to_contain_text(
+        re.compile(r"замеры есть с \d\d\.\d\d\.\d{4}")
+    )
+    expect(members.locator(".js-plotly-plot")).to_have_count(0)
+
+    # a long period: months by their Russian names
+    today = date.today()
+    page.goto(f"/dashboard?from={today - timedelta(days=89)}&to={today}")
+    _wait_for_charts(page)
+    months = page.get_by_test_id("chart-publications").locator(".xtick text")
+    expect(months.first).to_have_text(re.compile(r"[а-яА-Я]{3}"))
+    expect(page.get_by_test_id("chart-members").locator(".js-plotly-plot")).to_be_visible()
+    assert all(t.isdigit() for t in _ticks(page.get_by_test_id("chart-members")))

@@ -141,7 +141,7 @@ def test_add_refresh_detail_and_isolation(new_page, running_app):
         assert _digits(views) == str(truth["views"])
     if truth["views_unknown"]:
         expect(page.get_by_test_id("views-note")).to_contain_text("нет данных о просмотрах")
-    expect(page.get_by_test_id("chart-daily").locator(".js-plotly-plot")).to_be_visible()
+    expect(page.get_by_test_id("chart-engagement").locator(".js-plotly-plot")).to_be_visible()
 
     # An invalid period never reaches the database and says so.
     page.get_by_test_id("period").get_by_role("radio", name="Период…").click()

@@ -33,7 +33,6 @@ from socstat.services.collection.journal import STALE_AFTER
 from socstat.services.sources import resolve_links
 from socstat.ui import viewmodels
 from socstat.ui.auth import SignedOut
-from socstat.ui.pages import source_detail
 from socstat.ui.pages.source_detail import detail_data, parse_kind, resolve_period, table_rows
 from socstat.ui.pages.sources import (
     MAX_LINKS,
@@ -392,8 +391,8 @@ def test_detail_numbers_unknown_is_dash_never_zero(session, world) -> None:
     assert rows["2026-03-02"]["comments"] == "—"
     assert rows["2026-02-28"]["count"] == "—" and rows["2026-02-28"]["likes"] == "—"
     assert rows["2026-03-04"]["count"] == "0" and rows["2026-03-04"]["likes"] == "0"
-    figure = source_detail.build_figure(data["days"])
-    assert figure.data[1].y[list(days).index("2026-02-28")] is None  # a gap, not a zero
+    figure = data["figures"]["engagement"]
+    assert figure.data[0].y[list(days).index("2026-02-28")] is None  # a gap, not a zero
 
     clips = detail_data(
         session, world["ann"], str(anns.id), "custom", "2026-03-02", "2026-03-03", "clip"

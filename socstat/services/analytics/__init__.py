@@ -66,6 +66,7 @@ from socstat.services.analytics.series import (
     counters_history,
     day_series,
     members_series,
+    members_since,
     source_series,
 )
 from socstat.services.analytics.state import ScopeState, scope_state
@@ -124,6 +125,7 @@ __all__ = [
     "heatmap",
     "installation_today",
     "members_series",
+    "members_since",
     "parse_day",
     "parse_filters",
     "parse_period",

@@ -30,6 +30,11 @@ KIND_LABELS: dict[str, str] = {
     ContentKind.VIDEO: "Видео",
     ContentKind.CLIP: "Клипы",
 }
+KIND_NAMES: dict[str, str] = {  # one item of the kind, e.g. a row of a publications list
+    ContentKind.POST: "Пост",
+    ContentKind.VIDEO: "Видео",
+    ContentKind.CLIP: "Клип",
+}
 
 
 def parse_tags(text: str) -> tuple[str, ...]:

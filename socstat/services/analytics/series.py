@@ -383,3 +383,18 @@ def counters_history(
         .order_by(SNAPSHOT.c.local_date.desc())
     )
     return tuple(CounterRow(*row) for row in session.execute(query).all())
+
+
+def members_since(
+    session: Session, *, actor: User | None, source_ids: Iterable[int]
+) -> date | None:
+    """The first day any of the sources has a members reading (None: never read) — what
+    a members chart without a point in its period says data exist from."""
+    ids = tuple(source_ids)
+    if not ids:
+        return None
+    resolve_scope(session, actor=actor, scope=Scope(source_ids=ids))
+    query = select(func.min(SNAPSHOT.c.local_date)).where(
+        ids_in(SNAPSHOT.c.source_id, list(ids)), SNAPSHOT.c.members.is_not(None)
+    )
+    return session.execute(query).scalar_one()

@@ -1,159 +1,297 @@
-"""Plotly figures of the dashboard (plain functions from analytics results; no Reflex)."""
+"""Plotly figures of the dashboard and the source page (plain functions from analytics
+results; no Reflex).
+
+Every hover text is written here with socstat.formatting («29.11.2026 · 2 436 лайков»:
+thin-space thousands, the noun agreed with the number) and passed as ``customdata``;
+count axes tick at whole numbers only. The page loads Plotly's ``ru`` locale (month and
+day names) and hides Plotly's own toolbar (``CONFIG``, ``LOCALE``).
+"""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from datetime import date
 
 import plotly.graph_objects as go
 
+from socstat.formatting import THIN_SPACE, counted, day, decimal, integer, number
+from socstat.formatting import rate as format_rate
 from socstat.services.analytics import Heatmap, MembersSeries, Series, SourceLine
 from socstat.services.analytics.filters import TABLE_SORTS, table_value
 
+LOCALE = "ru"
+# No toolbar (it is English and zooms away from the numbers); fits its card's width.
+CONFIG = {"displayModeBar": False, "responsive": True, "scrollZoom": False}
 WEEKDAYS = ("Пн", "Вт", "Ср", "Чт", "Пт", "Сб", "Вс")
-KIND_SERIES = (("posts", "Посты"), ("videos", "Видео"), ("clips", "Клипы"))
-ENGAGEMENT = (("likes", "Лайки"), ("reposts", "Репосты"), ("comments", "Комментарии"))
-# Plotly's own toolbar is English: off. Numbers: comma decimals, thin-space thousands.
-CONFIG = {"displayModeBar": False, "responsive": True}
+# (field, legend, noun forms for 1 / 2 / 5)
+KIND_SERIES = (
+    ("posts", "Посты", ("пост", "поста", "постов")),
+    ("videos", "Видео", ("видео", "видео", "видео")),
+    ("clips", "Клипы", ("клип", "клипа", "клипов")),
+)
+ENGAGEMENT = (
+    ("likes", "Лайки", ("лайк", "лайка", "лайков")),
+    ("reposts", "Репосты", ("репост", "репоста", "репостов")),
+    ("comments", "Комментарии", ("комментарий", "комментария", "комментариев")),
+)
+VIEWS = ("просмотр", "просмотра", "просмотров")
+MEMBERS = ("подписчик", "подписчика", "подписчиков")
+PUBLICATIONS = ("публикация", "публикации", "публикаций")
+NOUNS = {key: forms for key, _label, forms in (*KIND_SERIES, *ENGAGEMENT)} | {
+    "views": VIEWS,
+    "members": MEMBERS,
+    "members_delta": MEMBERS,
+}
+HOVER = "%{customdata}<extra></extra>"
+NAME_LENGTH = 28  # a source's name on the comparison chart's axis (full in the tooltip)
 
 
 def _layout(fig: go.Figure, height: int = 300, **extra: object) -> go.Figure:
     fig.update_layout(
-        separators=", ",
+        separators="," + THIN_SPACE,
         height=height,
-        margin={"l": 48, "r": 48, "t": 16, "b": 40},
-        legend={"orientation": "h", "y": -0.18},
+        margin={"l": 8, "r": 8, "t": 16, "b": 8},
+        legend={"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},  # above: no overlap
         paper_bgcolor="rgba(0,0,0,0)",
         plot_bgcolor="rgba(0,0,0,0)",
         hoverlabel={"namelength": -1},
+        dragmode=False,  # a finger scrolls the page instead of zooming the chart
         **extra,
     )
+    fig.update_xaxes(automargin=True, fixedrange=True)
+    fig.update_yaxes(automargin=True, fixedrange=True)
     return fig
 
 
-def _days(series: Series) -> list[str]:
-    return [p.start.isoformat() for p in series.points]
+def tick_step(top: float) -> int:
+    """A whole tick step (1, 2, 5, 10, 20, …) giving at most six ticks up to ``top``."""
+    magnitude = 1
+    while True:
+        for factor in (1, 2, 5):
+            if top <= 6 * factor * magnitude:
+                return factor * magnitude
+        magnitude *= 10
+
+
+def tick_label(value: int, top: int) -> str:
+    """A tick of a counts axis up to ``top``, short enough for a phone: 800, 12 000; on an
+    axis reaching 100 000: 80 тыс., 150 тыс., 2,5 млн."""
+    if abs(value) >= 1_000_000:
+        return f"{number(value / 1_000_000)} млн"
+    if abs(top) >= 100_000 and abs(value) >= 1_000:
+        return f"{number(value / 1_000)} тыс."
+    return integer(value)
+
+
+def count_axis(values: Sequence[float | None], title: str, *, from_zero: bool = True) -> dict:
+    """An axis of counts: ticks at whole numbers only (never 0,5 posts), labelled the
+    Russian way. Including zero, or (members) around the values with a step's margin."""
+    known = [v for v in values if v is not None] + ([0] if from_zero else [])
+    low, high = min(known, default=0), max(known, default=0)
+    step = tick_step(high - low)
+    first = math.floor(low / step) * step - (0 if from_zero else step)
+    last = max(math.ceil(high / step) * step + (0 if from_zero else step), first + step)
+    ticks = list(range(first, last + 1, step))
+    labels = [tick_label(t, max(ticks, key=abs)) for t in ticks]
+    if len(set(labels)) < len(labels):  # 12,346 млн twice: the full numbers then
+        labels = [integer(t) for t in ticks]
+    axis: dict[str, object] = {
+        "title": title,
+        "tickmode": "array",
+        "tickvals": ticks,
+        "ticktext": labels,
+        "rangemode": "tozero" if from_zero else "normal",
+    }
+    if high == low or not from_zero:  # nothing yet: 0…1, not Plotly's −1…4
+        axis["range"] = [first, last]
+    return axis
+
+
+def date_axis(days: Sequence[date]) -> dict:
+    """Ticks on whole days (dd.mm), or months by name for a long period."""
+    span = len(days)
+    if span > 62:
+        dtick = "M1" if span <= 124 else "M2" if span <= 248 else "M3"
+        return {"type": "date", "dtick": dtick, "tickformat": "%b %Y", "tickangle": 0}
+    step = max(1, math.ceil(span / 4))  # four or five labels fit a phone
+    axis: dict[str, object] = {
+        "type": "date",
+        "tickformat": "%d.%m",
+        "dtick": step * 86_400_000,
+        "tickangle": 0,
+    }
+    if days:
+        axis["tick0"] = days[0].isoformat()
+    return axis
+
+
+def _series_days(series: Series) -> list[date]:
+    return [p.start for p in series.points]
+
+
+def _hover(days: Sequence[date], values: Sequence[int | None], forms: tuple[str, str, str]):
+    return [
+        f"{day(d)} · {'нет данных' if v is None else counted(v, *forms)}"
+        for d, v in zip(days, values, strict=True)
+    ]
 
 
 def publications_figure(series: Series) -> go.Figure:
     """Publications per day stacked by type; an unknown day is a gap, not a zero."""
+    days = _series_days(series)
     fig = go.Figure()
-    for key, label in KIND_SERIES:
+    for key, label, forms in KIND_SERIES:
+        values = [getattr(p, key) for p in series.points]
         fig.add_trace(
             go.Bar(
-                x=_days(series),
-                y=[getattr(p, key) for p in series.points],
+                x=[d.isoformat() for d in days],
+                y=values,
                 name=label,
-                hovertemplate=f"%{{x|%d.%m.%Y}} · %{{y}} — {label.lower()}<extra></extra>",
+                customdata=_hover(days, values, forms),
+                hovertemplate=HOVER,
             )
         )
+    stacked = [p.publications for p in series.points]
     return _layout(
         fig,
         barmode="stack",
-        xaxis={"tickformat": "%d.%m", "type": "date"},
-        yaxis={"tickformat": "d", "rangemode": "tozero", "title": "Публикации"},
+        xaxis=date_axis(days),
+        yaxis=count_axis(stacked, "Публикации"),
     )
 
 
 def engagement_figure(series: Series) -> go.Figure:
     """Likes, reposts and comments per day; views on their own (right) axis."""
+    days = _series_days(series)
+    x = [d.isoformat() for d in days]
     fig = go.Figure()
-    for key, label in ENGAGEMENT:
+    reactions: list[int | None] = []
+    for key, label, forms in ENGAGEMENT:
+        values = [getattr(p, key).value for p in series.points]
+        reactions += values
         fig.add_trace(
             go.Scatter(
-                x=_days(series),
-                y=[getattr(p, key).value for p in series.points],
+                x=x,
+                y=values,
                 name=label,
                 mode="lines+markers",
                 connectgaps=False,
-                hovertemplate=f"%{{x|%d.%m.%Y}} · %{{y:,d}} — {label.lower()}<extra></extra>",
+                customdata=_hover(days, values, forms),
+                hovertemplate=HOVER,
             )
         )
+    views = [p.views.value for p in series.points]
     fig.add_trace(
         go.Scatter(
-            x=_days(series),
-            y=[p.views.value for p in series.points],
-            name="Просмотры",
+            x=x,
+            y=views,
+            name="Просмотры (правая ось)",
             yaxis="y2",
             mode="lines",
             line={"dash": "dot"},
             connectgaps=False,
-            hovertemplate="%{x|%d.%m.%Y} · %{y:,d} — просмотры<extra></extra>",
+            customdata=_hover(days, views, VIEWS),
+            hovertemplate=HOVER,
         )
     )
-    return _layout(
-        fig,
-        xaxis={"tickformat": "%d.%m", "type": "date"},
-        yaxis={"tickformat": ",d", "rangemode": "tozero", "title": "Реакции"},
-        yaxis2={
-            "tickformat": ",d",
-            "rangemode": "tozero",
-            "overlaying": "y",
-            "side": "right",
-            "title": "Просмотры",
-        },
-    )
+    # no axis titles: the legend names the lines (views dotted, right), a phone needs the width
+    right = count_axis(views, "") | {"overlaying": "y", "side": "right"}
+    return _layout(fig, xaxis=date_axis(days), yaxis=count_axis(reactions, ""), yaxis2=right)
+
+
+def _short(name: str) -> str:
+    return name if len(name) <= NAME_LENGTH else name[: NAME_LENGTH - 1] + "…"
 
 
 def sources_figure(lines: Sequence[SourceLine], metric: str) -> go.Figure:
     """The sources compared by one metric (the table's sort column), best on top."""
     metric = "posts" if metric == "name" else metric
     shown = [line for line in lines if table_value(metric, line.current) is not None][:20]
-    percent = metric in ("er_post", "er_view")
     values = [table_value(metric, line.current) or 0 for line in shown]
+    percent = metric in ("er_post", "er_view")
+    if percent:
+        hover = [format_rate(v) for v in values]
+    else:
+        hover = [counted(int(v), *NOUNS[metric]) for v in values]
     fig = go.Figure(
         go.Bar(
             x=[v * 100 for v in values] if percent else values,
-            y=[line.source.name for line in shown],
+            y=[_short(line.source.name) for line in shown],
             orientation="h",
-            hovertemplate="%{y} · %{x:,.2f} %<extra></extra>"
-            if percent
-            else "%{y} · %{x:,d}<extra></extra>",
+            customdata=[f"{line.source.name} · {h}" for line, h in zip(shown, hover, strict=True)],
+            hovertemplate=HOVER,
         )
     )
+    if percent:
+        xaxis: dict[str, object] = {"tickformat": ",.2f", "title": TABLE_SORTS[metric]}
+    else:
+        xaxis = count_axis(values, TABLE_SORTS[metric])
     return _layout(
         fig,
-        height=max(220, 28 * len(shown) + 60),
-        xaxis={"tickformat": ",.2f" if percent else ",d", "title": TABLE_SORTS[metric]},
-        yaxis={"autorange": "reversed", "automargin": True},
+        height=max(220, 28 * len(shown) + 80),
+        xaxis=xaxis,
+        yaxis={"autorange": "reversed"},
+    )
+
+
+def _cell_text(weekday: int, hour: int, average: float | None, publications: int) -> str:
+    when = f"{WEEKDAYS[weekday]}, {hour:02d}:00–{hour:02d}:59"
+    if average is None:
+        return f"{when} · публикаций не было"
+    # a fraction takes the genitive singular: «12,3 реакции»
+    return (
+        f"{when} · в среднем {decimal(average, 1)} реакции на публикацию "
+        f"({counted(publications, *PUBLICATIONS)})"
     )
 
 
 def heatmap_figure(heatmap: Heatmap) -> go.Figure:
     """Average reactions per publication by weekday × hour (installation time)."""
     z: list[list[float | None]] = [[None] * 24 for _ in range(7)]
-    counts: list[list[int]] = [[0] * 24 for _ in range(7)]
+    text = [[_cell_text(w, h, None, 0) for h in range(24)] for w in range(7)]
     for cell in heatmap.cells:
         z[cell.weekday][cell.hour] = cell.average_reactions
-        counts[cell.weekday][cell.hour] = cell.publications
+        text[cell.weekday][cell.hour] = _cell_text(
+            cell.weekday, cell.hour, cell.average_reactions, cell.publications
+        )
     fig = go.Figure(
         go.Heatmap(
             z=z,
-            x=[f"{h:02d}" for h in range(24)],
+            x=list(range(24)),
             y=list(WEEKDAYS),
-            customdata=counts,
+            customdata=text,
             colorscale="Blues",
-            hoverongaps=False,
-            hovertemplate="%{y}, %{x}:00 · в среднем %{z:,.1f} реакций"
-            " на публикацию (публикаций: %{customdata})<extra></extra>",
+            hoverongaps=True,
+            hovertemplate=HOVER,
+            colorbar={"thickness": 10, "tickformat": ",d"},
         )
     )
-    return _layout(fig, height=280, yaxis={"autorange": "reversed"}, xaxis={"title": "Час"})
+    return _layout(
+        fig,
+        height=280,
+        yaxis={"autorange": "reversed"},
+        xaxis={"title": "Час", "tick0": 0, "dtick": 3, "tickformat": "02d"},
+    )
 
 
 def members_figure(members: MembersSeries) -> go.Figure:
+    days = [p.day for p in members.points]
+    values = [p.members for p in members.points]
     fig = go.Figure(
         go.Scatter(
-            x=[p.day.isoformat() for p in members.points],
-            y=[p.members for p in members.points],
+            x=[d.isoformat() for d in days],
+            y=values,
             mode="lines+markers",
             connectgaps=False,
             name="Подписчики",
-            hovertemplate="%{x|%d.%m.%Y} · %{y:,d} подписчиков<extra></extra>",
+            customdata=_hover(days, values, MEMBERS),
+            hovertemplate=HOVER,
         )
     )
     return _layout(
         fig,
         height=260,
-        xaxis={"tickformat": "%d.%m", "type": "date"},
-        yaxis={"tickformat": ",d", "title": "Подписчики"},
+        xaxis=date_axis(days),
+        yaxis=count_axis(values, "Подписчики", from_zero=False),
     )

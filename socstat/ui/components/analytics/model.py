@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+from sqlmodel import Session
+
+from socstat.formatting import day as format_day
 from socstat.formatting import integer as format_count
+from socstat.formatting import plural
 from socstat.formatting import rate as format_rate
+from socstat.models import User
 from socstat.services.analytics import (
-    KIND_LABELS,
     Dashboard,
     OwnerRollup,
     Publication,
     SourceLine,
     Totals,
+    members_since,
     percent_change,
 )
 from socstat.services.analytics.filters import table_value
+from socstat.services.analytics.scope import KIND_NAMES
 from socstat.settings import get_settings
 
 REACTIONS = "(лайки + репосты + комментарии)"
@@ -60,19 +66,27 @@ def _display(name: str, value: int | float | None) -> str:
     return f"+{text}" if name == "members_delta" and value is not None and value > 0 else text
 
 
+def _of(part: int, whole: int) -> str:
+    """«12 из 40 публикаций», «1 из 21 публикации» (genitive after «из»)."""
+    return f"{part} из {whole} {plural(whole, 'публикации', 'публикаций', 'публикаций')}"
+
+
 def _note(name: str, totals: Totals) -> str:
     """Why a number is partial or missing."""
     if name in ("likes", "reposts", "comments", "views"):
         figure = getattr(totals, name)
         if figure.unknown and totals.publications:
-            return f"нет данных для {figure.unknown} из {totals.publications} публикаций"
+            return f"нет данных для {_of(figure.unknown, totals.publications)}"
     if name in ("er_post", "er_view"):
         ratio = getattr(totals, name)
         if ratio.unknown:
             what = "подписчиков" if name == "er_post" else "просмотров"
-            return f"нет {what} для {ratio.unknown} из {ratio.items + ratio.unknown} публикаций"
+            return f"нет {what} для {_of(ratio.unknown, ratio.items + ratio.unknown)}"
     if name == "members_delta" and totals.members_delta.unknown:
-        return f"нет замеров для {totals.members_delta.unknown} источников"
+        unknown = totals.members_delta.unknown
+        return (
+            f"нет замеров для {unknown} {plural(unknown, 'источника', 'источников', 'источников')}"
+        )
     return ""
 
 
@@ -138,7 +152,7 @@ def publication_row(item: Publication) -> dict[str, str]:
     moment = item.published_at.astimezone(get_settings().tz)
     return {
         "date": moment.strftime("%d.%m.%Y %H:%M"),
-        "kind": KIND_LABELS.get(item.kind, item.kind),
+        "kind": KIND_NAMES.get(item.kind, item.kind),
         "source": item.source_name,
         "text": item.text[:120] or "(без текста)",
         "likes": format_count(item.likes),
@@ -167,3 +181,20 @@ def rollup_row(owner: OwnerRollup) -> dict[str, str]:
 
 def source_options(board: Dashboard) -> list[dict[str, str]]:
     return [{"id": str(s.id), "label": s.name} for s in board.scope.sources]
+
+
+def members_note(session: Session, user: User, board: Dashboard) -> str:
+    """Why the members chart has no point (empty when it has one): readings are taken at
+    each collection, so there are none before a source's first one."""
+    if any(p.members is not None for p in board.members.points):
+        return ""
+    since = members_since(session, actor=user, source_ids=board.scope.source_ids)
+    why = "Число подписчиков записывается при каждом сборе"
+    if since is None:
+        return f"Замеров числа подписчиков ещё нет. {why} — они появятся после первого сбора."
+    note = (
+        f"За этот период замеров числа подписчиков нет. {why}; замеры есть с {format_day(since)}."
+    )
+    if len(board.scope.sources) > 1:
+        note += " Сумма по источникам известна за дни, когда замерены все они."
+    return note

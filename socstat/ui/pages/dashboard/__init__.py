@@ -46,7 +46,7 @@ def _content() -> rx.Component:
                 S.heatmap_figure,
                 "chart-heatmap",
             ),
-            chart_card("Подписчики", S.members_figure, "chart-members"),
+            chart_card("Подписчики", S.members_figure, "chart-members", S.members_note),
             columns=rx.breakpoints(initial="1", lg="2"),
             spacing="3",
             width="100%",

@@ -6,6 +6,12 @@ import reflex as rx
 
 from socstat.models import ContentKind
 from socstat.services.analytics import KIND_LABELS, PRESETS, TABLE_SORTS
+from socstat.ui.components.analytics import (
+    number_cell,
+    publications_table,
+    scroll_table,
+    section_card,
+)
 from socstat.ui.pages.dashboard.state import DashboardState as S
 
 TOP_SORTS = (
@@ -218,142 +224,65 @@ def source_table() -> rx.Component:
                 ),
                 data_testid="sparkline",
             ),
-            *[
-                rx.table.cell(r[c], text_align="right", white_space="nowrap", data_column=c)
-                for c in _COLUMNS
-            ],
+            *[number_cell(r[c], data_column=c) for c in _COLUMNS],
             data_testid="source-row",
             data_source_id=r["id"],
         )
 
-    return rx.card(
-        rx.vstack(
-            rx.flex(
-                rx.heading("Источники", size="3", as_="h2"),
-                rx.spacer(),
-                rx.link(
-                    rx.button(rx.icon("download", size=16), "CSV", variant="soft", size="1"),
-                    href=S.csv_url,
-                    is_external=True,
-                    data_testid="csv-download",
-                ),
-                width="100%",
-                align="center",
-            ),
-            rx.box(
-                rx.table.root(
-                    rx.table.header(
-                        rx.table.row(
-                            _sort_header("name", TABLE_SORTS["name"]),
-                            rx.table.column_header_cell("Динамика"),
-                            *[_sort_header(c, TABLE_SORTS[c]) for c in _COLUMNS],
-                        )
-                    ),
-                    rx.table.body(rx.foreach(S.table, row)),
-                    size="1",
-                    width="100%",
-                ),
-                overflow_x="auto",
-                width="100%",
-                data_testid="source-table",
-            ),
-            width="100%",
-        ),
-        width="100%",
-        min_width="0",
+    csv = rx.link(
+        rx.button(rx.icon("download", size=16), "CSV", variant="soft", size="1"),
+        href=S.csv_url,
+        is_external=True,
+        data_testid="csv-download",
+    )
+    headers = [
+        _sort_header("name", TABLE_SORTS["name"]),
+        rx.table.column_header_cell("Динамика"),
+        *[_sort_header(c, TABLE_SORTS[c]) for c in _COLUMNS],
+    ]
+    return section_card(
+        "Источники",
+        scroll_table(headers, S.table, row, testid="source-table"),
+        actions=[csv],
+        data_testid="sources",
     )
 
 
 def top() -> rx.Component:
-    def row(r: rx.Var) -> rx.Component:
-        return rx.table.row(
-            rx.table.cell(r["date"], white_space="nowrap"),
-            rx.table.cell(r["kind"]),
-            rx.table.cell(r["source"]),
-            rx.table.cell(rx.link(r["text"], href=r["url"], is_external=True), min_width="200px"),
-            *[
-                rx.table.cell(r[c], text_align="right", white_space="nowrap")
-                for c in ("likes", "reposts", "comments", "views", "er_post", "er_view")
-            ],
-            data_testid="top-row",
-        )
-
-    return rx.card(
-        rx.vstack(
-            rx.flex(
-                rx.heading("Топ публикаций", size="3", as_="h2"),
-                rx.spacer(),
-                rx.select.root(
-                    rx.select.trigger(aria_label="Сортировка публикаций", data_testid="top-sort"),
-                    rx.select.content(
-                        *[rx.select.item(label, value=key) for key, label in TOP_SORTS]
-                    ),
-                    value=S.top_sort,
-                    on_change=S.sort_top,
-                ),
-                width="100%",
-                align="center",
-                wrap="wrap",
-                spacing="2",
-            ),
-            rx.box(
-                rx.table.root(
-                    rx.table.header(
-                        rx.table.row(
-                            *[
-                                rx.table.column_header_cell(h)
-                                for h in (
-                                    "Дата",
-                                    "Тип",
-                                    "Источник",
-                                    "Публикация",
-                                    "Лайки",
-                                    "Репосты",
-                                    "Комм.",
-                                    "Просмотры",
-                                    "ERpost",
-                                    "ERview",
-                                )
-                            ]
-                        )
-                    ),
-                    rx.table.body(rx.foreach(S.top, row)),
-                    size="1",
-                    width="100%",
-                ),
-                overflow_x="auto",
-                width="100%",
-            ),
-            rx.hstack(
-                rx.button(
-                    "Назад",
-                    variant="soft",
-                    size="1",
-                    disabled=S.top_page <= 1,
-                    on_click=S.top_step(-1),
-                ),
-                rx.text(
-                    S.top_page.to(str)
-                    + " из "
-                    + S.top_pages.to(str)
-                    + " · публикаций: "
-                    + S.top_total.to(str),
-                    size="2",
-                ),
-                rx.button(
-                    "Вперёд",
-                    variant="soft",
-                    size="1",
-                    disabled=S.top_page >= S.top_pages,
-                    on_click=S.top_step(1),
-                ),
-                align="center",
-                data_testid="top-pager",
-            ),
-            width="100%",
+    sort = rx.select.root(
+        rx.select.trigger(aria_label="Сортировка публикаций", data_testid="top-sort"),
+        rx.select.content(*[rx.select.item(label, value=key) for key, label in TOP_SORTS]),
+        value=S.top_sort,
+        on_change=S.sort_top,
+    )
+    pager = rx.hstack(
+        rx.button(
+            "Назад", variant="soft", size="1", disabled=S.top_page <= 1, on_click=S.top_step(-1)
         ),
-        width="100%",
-        min_width="0",
+        rx.text(
+            S.top_page.to(str)
+            + " из "
+            + S.top_pages.to(str)
+            + " · публикаций: "
+            + S.top_total.to(str),
+            size="2",
+        ),
+        rx.button(
+            "Вперёд",
+            variant="soft",
+            size="1",
+            disabled=S.top_page >= S.top_pages,
+            on_click=S.top_step(1),
+        ),
+        align="center",
+        data_testid="top-pager",
+    )
+    return section_card(
+        "Топ публикаций",
+        publications_table(S.top, row_testid="top-row", with_source=True),
+        pager,
+        actions=[sort],
+        data_testid="top",
     )
 
 
@@ -361,48 +290,21 @@ def rollup() -> rx.Component:
     def row(r: rx.Var) -> rx.Component:
         return rx.table.row(
             rx.table.cell(r["name"]),
-            *[
-                rx.table.cell(r[c], text_align="right")
-                for c in ("sources", "publications", "likes", "views", "er_post")
-            ],
-            rx.table.cell(rx.text(r["change"], color_scheme=r["color"])),
+            *[number_cell(r[c]) for c in ("sources", "publications", "likes", "views", "er_post")],
+            rx.table.cell(rx.text(r["change"], color_scheme=r["color"]), white_space="nowrap"),
             data_testid="rollup-row",
         )
 
+    headers = [
+        "Сотрудник",
+        "Источники",
+        "Публикации",
+        "Лайки",
+        "Просмотры",
+        "ERpost",
+        "Публикации к прошлому",
+    ]
     return rx.cond(
         S.rollup.length() > 0,
-        rx.card(
-            rx.vstack(
-                rx.heading("По аналитикам", size="3", as_="h2"),
-                rx.box(
-                    rx.table.root(
-                        rx.table.header(
-                            rx.table.row(
-                                *[
-                                    rx.table.column_header_cell(h)
-                                    for h in (
-                                        "Сотрудник",
-                                        "Источники",
-                                        "Публикации",
-                                        "Лайки",
-                                        "Просмотры",
-                                        "ERpost",
-                                        "Публикации к прошлому",
-                                    )
-                                ]
-                            )
-                        ),
-                        rx.table.body(rx.foreach(S.rollup, row)),
-                        size="1",
-                        width="100%",
-                    ),
-                    overflow_x="auto",
-                    width="100%",
-                ),
-                width="100%",
-            ),
-            width="100%",
-            min_width="0",
-            data_testid="rollup",
-        ),
+        section_card("По аналитикам", scroll_table(headers, S.rollup, row), data_testid="rollup"),
     )

@@ -95,6 +95,7 @@ def load_view(
         "empty": not everything.sources,
         "timezone_note": f"Сутки считаются по часовому поясу {board.timezone}.",
         "history_note": history,
+        "members_note": model.members_note(session, user, board),
         "kpis": model.kpis(board),
         "table": rows,
         "top": [model.publication_row(p) for p in board.top.items],
@@ -142,6 +143,7 @@ class DashboardState(AuthState):
     empty: bool = False
     timezone_note: str = ""
     history_note: str = ""
+    members_note: str = ""
     kpis: list[dict[str, str]] = []
     table: list[dict[str, str]] = []
     top: list[dict[str, str]] = []

@@ -9,12 +9,16 @@ period and content type from the controls: all are validated here before any que
 
 from __future__ import annotations
 
-from typing import Any
-
 import reflex as rx
 
 from socstat.ui.auth import protected
-from socstat.ui.components.analytics import chart_card, kpi_card
+from socstat.ui.components.analytics import (
+    chart_card,
+    kpi_card,
+    publications_table,
+    scroll_table,
+    section_card,
+)
 from socstat.ui.components.forms import form, form_error
 from socstat.ui.components.layout import page_frame
 from socstat.ui.pages.source_detail.state import (
@@ -24,7 +28,6 @@ from socstat.ui.pages.source_detail.state import (
     KIND_OPTIONS,
     NO_ACCESS,
     SourceDetailState,
-    build_figure,
     detail_data,
     parse_kind,
     resolve_period,
@@ -34,7 +37,6 @@ from socstat.ui.routing import page
 
 __all__ = [
     "SourceDetailState",
-    "build_figure",
     "detail_data",
     "parse_kind",
     "resolve_period",
@@ -152,117 +154,59 @@ def _controls() -> rx.Component:
 
 
 def _cell(value: rx.Var, testid: str) -> rx.Component:
-    return rx.table.cell(value, data_testid=testid, text_align="right")
+    return rx.table.cell(value, data_testid=testid, text_align="right", white_space="nowrap")
 
 
-def _table() -> rx.Component:
-    return rx.box(
-        rx.table.root(
-            rx.table.header(
-                rx.table.row(
-                    rx.table.column_header_cell("Дата"),
-                    rx.table.column_header_cell(SourceDetailState.count_label, text_align="right"),
-                    rx.table.column_header_cell("Лайки", text_align="right"),
-                    rx.table.column_header_cell("Репосты", text_align="right"),
-                    rx.table.column_header_cell("Комментарии", text_align="right"),
-                    rx.table.column_header_cell("Просмотры", text_align="right"),
-                )
+def _days() -> rx.Component:
+    def row(r: rx.Var) -> rx.Component:
+        return rx.table.row(
+            rx.table.cell(r["date"], data_testid="day-date", white_space="nowrap"),
+            _cell(r["count"], "day-count"),
+            _cell(r["likes"], "day-likes"),
+            _cell(r["reposts"], "day-reposts"),
+            _cell(r["comments"], "day-comments"),
+            _cell(
+                rx.cond(r["views_unknown"] != "", r["views"].to(str) + "*", r["views"]),
+                "day-views",
             ),
-            rx.table.body(
-                rx.foreach(
-                    SourceDetailState.rows,
-                    lambda r: rx.table.row(
-                        rx.table.cell(r["date"], data_testid="day-date"),
-                        _cell(r["count"], "day-count"),
-                        _cell(r["likes"], "day-likes"),
-                        _cell(r["reposts"], "day-reposts"),
-                        _cell(r["comments"], "day-comments"),
-                        _cell(
-                            rx.cond(
-                                r["views_unknown"] != "",
-                                r["views"].to(str) + "*",
-                                r["views"],
-                            ),
-                            "day-views",
-                        ),
-                        data_testid="day-row",
-                        data_date=r["iso"],
-                    ),
-                ),
-            ),
-            variant="surface",
-            size="1",
-            width="100%",
-        ),
-        overflow_x="auto",
-        width="100%",
-    )
+            data_testid="day-row",
+            data_date=r["iso"],
+        )
 
-
-def _small_table(headers: list[str], rows: rx.Var, cells: Any, testid: str) -> rx.Component:
-    return rx.box(
-        rx.table.root(
-            rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
-            rx.table.body(rx.foreach(rows, lambda r: rx.table.row(*cells(r), data_testid=testid))),
-            size="1",
-            width="100%",
-        ),
-        overflow_x="auto",
-        width="100%",
+    headers = [
+        rx.table.column_header_cell(h, text_align="right", white_space="nowrap")
+        for h in (SourceDetailState.count_label, "Лайки", "Репосты", "Комментарии", "Просмотры")
+    ]
+    return section_card(
+        "По дням",
+        scroll_table(["Дата", *headers], SourceDetailState.rows, row, testid="day-table"),
+        data_testid="days",
     )
 
 
 def _publications() -> rx.Component:
-    headers = ["Дата", "Тип", "Публикация", "Лайки", "Репосты", "Комм.", "Просмотры", "ERpost"]
-    return rx.card(
-        rx.vstack(
-            rx.hstack(
-                rx.heading("Публикации", size="3", as_="h2"),
-                rx.text(SourceDetailState.publications_note, size="1", color_scheme="gray"),
-                align="baseline",
-                wrap="wrap",
-            ),
-            _small_table(
-                headers,
-                SourceDetailState.publications,
-                lambda r: [
-                    rx.table.cell(r["date"], white_space="nowrap"),
-                    rx.table.cell(r["kind"]),
-                    rx.table.cell(rx.link(r["text"], href=r["url"], is_external=True)),
-                    *[
-                        rx.table.cell(r[c], text_align="right")
-                        for c in ("likes", "reposts", "comments", "views", "er_post")
-                    ],
-                ],
-                "publication-row",
-            ),
-            width="100%",
+    return section_card(
+        "Публикации",
+        rx.text(SourceDetailState.publications_note, size="1", color_scheme="gray"),
+        publications_table(
+            SourceDetailState.publications, row_testid="publication-row", with_source=False
         ),
-        width="100%",
-        min_width="0",
+        data_testid="publications",
     )
 
 
 def _counters() -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            rx.heading("Счётчики по дням", size="3", as_="h2"),
-            _small_table(
-                ["Дата", "Подписчики", "Видео", "Клипы"],
-                SourceDetailState.counters,
-                lambda r: [
-                    rx.table.cell(r["date"]),
-                    *[
-                        rx.table.cell(r[c], text_align="right")
-                        for c in ("members", "videos", "clips")
-                    ],
-                ],
-                "counter-row",
-            ),
-            width="100%",
-        ),
-        width="100%",
-        min_width="0",
+    def row(r: rx.Var) -> rx.Component:
+        return rx.table.row(
+            rx.table.cell(r["date"], white_space="nowrap"),
+            *[_cell(r[c], f"counter-{c}") for c in ("members", "videos", "clips")],
+            data_testid="counter-row",
+        )
+
+    return section_card(
+        "Счётчики по дням",
+        scroll_table(["Дата", "Подписчики", "Видео", "Клипы"], SourceDetailState.counters, row),
+        data_testid="counters",
     )
 
 
@@ -299,15 +243,15 @@ def _content() -> rx.Component:
             spacing="3",
             width="100%",
         ),
-        rx.card(
-            rx.plotly(data=SourceDetailState.figure, width="100%"),
-            width="100%",
-            data_testid="chart-daily",
-        ),
-        _table(),
+        _days(),
         _publications(),
         rx.grid(
-            chart_card("Подписчики", SourceDetailState.members_figure, "chart-members"),
+            chart_card(
+                "Подписчики",
+                SourceDetailState.members_figure,
+                "chart-members",
+                SourceDetailState.members_note,
+            ),
             _counters(),
             columns=rx.breakpoints(initial="1", lg="2"),
             spacing="3",

@@ -125,6 +125,7 @@ def detail_data(
             "engagement": charts.engagement_figure(series),
             "members": charts.members_figure(board.members),
         },
+        "members_note": model.members_note(session, user, board),
         "publications": [model.publication_row(p) for p in board.top.items],
         "publications_total": board.top.total,
         "counters": [
@@ -154,40 +155,9 @@ def table_rows(days: list[dict[str, Any]]) -> list[dict[str, str]]:
     ]
 
 
-def build_figure(days: list[dict[str, Any]]) -> go.Figure:
-    """Publications (bars, left axis) and likes/reposts/comments (lines, right axis);
-    unknown values are gaps, not zeros."""
-    x = [d["date"].isoformat() for d in days]
-    fig = go.Figure()
-    fig.add_trace(go.Bar(x=x, y=[d["count"] for d in days], name="Количество", opacity=0.5))
-    for key, label in (("likes", "Лайки"), ("reposts", "Репосты"), ("comments", "Комментарии")):
-        fig.add_trace(
-            go.Scatter(
-                x=x,
-                y=[d[key] for d in days],
-                name=label,
-                mode="lines+markers",
-                yaxis="y2",
-                connectgaps=False,
-            )
-        )
-    fig.update_layout(
-        margin={"l": 40, "r": 40, "t": 20, "b": 40},
-        height=340,
-        legend={"orientation": "h", "y": -0.2},
-        xaxis={"tickformat": "%d.%m", "hoverformat": "%d.%m.%Y"},
-        yaxis={"title": "Количество", "rangemode": "tozero"},
-        yaxis2={"title": "Реакции", "overlaying": "y", "side": "right", "rangemode": "tozero"},
-        paper_bgcolor="rgba(0,0,0,0)",
-        plot_bgcolor="rgba(0,0,0,0)",
-    )
-    return fig
-
-
 class SourceDetailState(AuthState):
     header: dict[str, str] = {}
     rows: list[dict[str, str]] = []
-    figure: go.Figure = go.Figure()
     period: str = DEFAULT_PERIOD
     kind: str = ALL_KINDS
 
@@ -206,6 +176,7 @@ class SourceDetailState(AuthState):
     publications_figure: go.Figure = go.Figure()
     engagement_figure: go.Figure = go.Figure()
     members_figure: go.Figure = go.Figure()
+    members_note: str = ""
     error: str = ""
     denied: bool = False
     loaded: bool = False
@@ -244,7 +215,6 @@ class SourceDetailState(AuthState):
         self.date_from = data["date_from"]
         self.date_to = data["date_to"]
         self.rows = table_rows(data["days"])
-        self.figure = build_figure(data["days"])
         unknown = data["views_unknown"]
         self.views_note = f"нет данных о просмотрах для {unknown} публикаций" if unknown else ""
         self.kpis = data["kpis"]
@@ -256,6 +226,7 @@ class SourceDetailState(AuthState):
         self.publications_figure = data["figures"]["publications"]
         self.engagement_figure = data["figures"]["engagement"]
         self.members_figure = data["figures"]["members"]
+        self.members_note = data["members_note"]
         self.timezone_note = f"Сутки считаются по часовому поясу {data['timezone']}."
         self.loaded = True
         return self._sync_url()
@@ -283,7 +254,6 @@ class SourceDetailState(AuthState):
         self.loaded = True
         self.header = {}
         self.rows = []
-        self.figure = go.Figure()
         self.views_note = ""
         self.kpis = []
         self.publications = []
