@@ -408,27 +408,32 @@ def _cmd_users_create(args: argparse.Namespace) -> int:
             )
     except AccountError as exc:
         raise CliError(str(exc)) from None
-    print(f"Пользователь создан: {created.user['email']} ({created.user['role']})")
+    print(f"Пользователь создан: {created.user.email} ({created.user.role})")
     if created.password is not None:
         print(f"Пароль (показывается один раз): {created.password}")
     return 0
 
 
 def _cmd_users_list(args: argparse.Namespace) -> int:
-    from sqlmodel import select
-
     from socstat.db import session_scope
-    from socstat.models import User
+    from socstat.services import admin
 
+    users: list[admin.AdminUser] = []
     with session_scope() as session:
-        users = session.exec(select(User).order_by(User.email)).all()
+        while True:  # every user, a page of MAX_PAGE at a time
+            page = admin.list_users(
+                session, actor=None, limit=admin.MAX_PAGE, offset=len(users), operator=True
+            )
+            users += page.items
+            if not page.items or len(users) >= page.total:
+                break
     if not users:
         print("Пользователей нет.")
     for user in users:
         flags = []
-        if user.blocked_at is not None:
+        if user.blocked:
             flags.append("заблокирован")
-        if user.confirmed_at is None:
+        if not user.confirmed:
             flags.append("не подтверждён")
         if user.totp_enabled:
             flags.append("2FA")
@@ -445,12 +450,13 @@ def _cmd_users_set_role(args: argparse.Namespace) -> int:
 
     try:
         with session_scope() as session:
-            user = _find_user(session, args.email)
-            old = user.role
-            admin.set_role(session, actor=None, user_id=user.id or 0, role=args.role, operator=True)
+            user_id = admin.find_user_id(session, actor=None, email=args.email, operator=True)
+            change = admin.set_role(
+                session, actor=None, user_id=user_id, role=args.role, operator=True
+            )
     except AccountError as exc:
         raise CliError(str(exc)) from None
-    print(f"Роль {args.email.strip().lower()}: {old} → {args.role}")
+    print(f"Роль {change.user.email}: {change.old_role} → {change.user.role}")
     return 0
 
 

@@ -21,24 +21,23 @@ from socstat.ui.viewmodels import page_label, parse_id
 PAGE_SIZE = 25
 
 
-def _user_row(item: dict[str, Any], tz: str | None) -> dict[str, Any]:
+def _user_row(item: admin.AdminUser, tz: str | None) -> dict[str, Any]:
     return {
-        "id": str(item["id"]),
-        "email": item["email"],
-        "name": item["name"] or "—",
-        "role": item["role"],
-        "role_label": ROLE_LABELS.get(item["role"], item["role"]),
-        "blocked": bool(item["blocked"]),
-        "invited": bool(item["invited"]),
-        "confirmed": bool(item["confirmed"]),
-        "totp": bool(item["totp_enabled"]),
+        "id": str(item.id),
+        "email": item.email,
+        "name": item.name or "—",
+        "role": item.role,
+        "role_label": ROLE_LABELS.get(item.role, item.role),
+        "blocked": item.blocked,
+        "invited": item.invited,
+        "confirmed": item.confirmed,
+        "totp": item.totp_enabled,
         "teams": ", ".join(
-            [t["name"] for t in item.get("teams", [])]
-            + [f"{name} (руководитель)" for name in item.get("led_teams", [])]
+            [t.name for t in item.teams] + [f"{name} (руководитель)" for name in item.led_teams]
         )
         or "—",
-        "team_ids": [str(t["id"]) for t in item.get("teams", [])],
-        "last_login": format_moment(item["last_login_at"], tz),
+        "team_ids": [str(t.id) for t in item.teams],
+        "last_login": format_moment(item.last_login_at, tz),
     }
 
 
@@ -91,7 +90,7 @@ class AdminUsersState(AuthState):
             return {
                 "users": [_user_row(item, actor.timezone) for item in page.items],
                 "total": page.total,
-                "teams": [{"id": str(t["id"]), "label": t["name"]} for t in teams],
+                "teams": [{"id": str(t.id), "label": t.name} for t in teams],
             }
 
         self.loading = True
@@ -165,10 +164,10 @@ class AdminUsersState(AuthState):
             return result
         if create:
             self.created_password = result.password or ""
-            self.created_email = result.user["email"]
+            self.created_email = result.user.email
             message = "Пользователь создан."
         else:
-            message = f"Приглашение отправлено на {result['email']}."
+            message = f"Приглашение отправлено на {result.email}."
         failed = await self._reload()
         return failed or [
             rx.toast.success(message),
