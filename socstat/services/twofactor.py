@@ -32,7 +32,6 @@ from socstat.models.accounts import RecoveryCode, Role, TotpUse, User
 from socstat.models.base import utcnow
 from socstat.services import audit, sessions, throttle
 from socstat.services.errors import FieldError
-from socstat.services.passwords import verify_password
 from socstat.services.system_settings import require_2fa_for_admins
 
 ISSUER = "socstat"
@@ -174,15 +173,15 @@ def regenerate_recovery_codes(
     """New recovery codes (the old ones stop working); needs a current TOTP code."""
     if not user.totp_enabled:
         raise TwoFactorError("Двухфакторная защита не включена.")
-    if not throttle.check_secret(
+    throttle.require_secret(
         session,
         user=user,
         ip=ip,
         reason="2fa",
         verify=lambda: verify_totp(session, user=user, code=code, now=now),
+        wrong=WrongCode("Неверный код из приложения.", field="code"),
         now=now,
-    ):
-        raise WrongCode("Неверный код из приложения.", field="code")
+    )
     codes = _replace_recovery_codes(session, user=user)
     audit.record(
         session,
@@ -299,24 +298,19 @@ def disable(
     in the sign-in throttle)."""
     if not user.totp_enabled:
         raise TwoFactorError("Двухфакторная защита не включена.")
-    if not throttle.check_secret(
-        session,
-        user=user,
-        ip=ip,
-        reason="current_password",
-        verify=lambda: verify_password(password, user.password_hash),
-        now=now,
-    ):
-        raise WrongCode("Неверный пароль.", field="password")
-    if not throttle.check_secret(
+    wrong_password = WrongCode("Неверный пароль.", field="password")
+    throttle.require_password(
+        session, user=user, password=password, ip=ip, wrong=wrong_password, now=now
+    )
+    throttle.require_secret(
         session,
         user=user,
         ip=ip,
         reason="2fa",
         verify=lambda: verify_second_factor(session, user=user, code=code, now=now),
+        wrong=WrongCode("Неверный код.", field="code"),
         now=now,
-    ):
-        raise WrongCode("Неверный код.", field="code")
+    )
     clear_two_factor(session, user=user)
     audit.record(
         session,

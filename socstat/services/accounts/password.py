@@ -9,15 +9,14 @@ from sqlmodel import Session, select
 
 from socstat.models.accounts import OneTimeToken, User
 from socstat.models.base import utcnow
-from socstat.services import audit, sessions, throttle
+from socstat.services import audit, sessions
 from socstat.services.accounts.base import (
-    MSG_WRONG_CURRENT_PASSWORD,
     AccountError,
-    WrongSecret,
     check_new_password,
     get_user_by_email,
     normalize_email,
     rate_limit,
+    require_current_password,
     send,
 )
 from socstat.services.accounts.tokens import (
@@ -27,7 +26,7 @@ from socstat.services.accounts.tokens import (
     issue_token,
     redeem_token,
 )
-from socstat.services.accounts.users import set_password_from_link
+from socstat.services.accounts.users import UserView, set_password_from_link
 from socstat.services.passwords import hash_password, verify_password
 
 MSG_RESET_SENT = (
@@ -48,14 +47,7 @@ def change_password(
     """Change the password (needs the current one, checked in the sign-in throttle); every
     other session is revoked, the one of ``current_token`` is kept. Returns how many
     sessions were revoked."""
-    if not throttle.check_secret(
-        session,
-        user=user,
-        ip=ip,
-        reason="current_password",
-        verify=lambda: verify_password(current_password, user.password_hash),
-    ):
-        raise WrongSecret(MSG_WRONG_CURRENT_PASSWORD, field="current_password")
+    require_current_password(session, user=user, password=current_password, ip=ip)
     check_new_password(new_password, email=user.email)
     if verify_password(new_password, user.password_hash):
         raise AccountError("Новый пароль совпадает с текущим.", field="new_password")
@@ -116,7 +108,7 @@ def request_password_reset(
 
 def reset_password(
     session: Session, *, token: str, new_password: str, ip: str = "", now: datetime | None = None
-) -> User:
+) -> UserView:
     """Set a new password from a reset link; confirms the address and revokes every
     session. AccountError for a bad link or a password the policy refuses."""
     now = now or utcnow()
@@ -134,4 +126,4 @@ def reset_password(
         ip=ip,
     )
     session.flush()
-    return user
+    return UserView.of(user)

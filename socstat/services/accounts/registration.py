@@ -22,7 +22,7 @@ from socstat.services.accounts.base import (
     validate_email,
 )
 from socstat.services.accounts.tokens import CONFIRM, build_link, issue_token, redeem_token
-from socstat.services.accounts.users import create_user_record
+from socstat.services.accounts.users import UserView, create_user_record
 from socstat.services.passwords import dummy_verify
 from socstat.services.system_settings import self_registration_enabled
 
@@ -83,7 +83,7 @@ def resend_confirmation(session: Session, *, email: str, ip: str = "") -> str:
     return MSG_CHECK_EMAIL
 
 
-def confirm_email(session: Session, *, token: str, now: datetime | None = None) -> User:
+def confirm_email(session: Session, *, token: str, now: datetime | None = None) -> UserView:
     """Confirm the address of the link's account (single use); AccountError when the link
     is unknown, used or expired."""
     now = now or utcnow()
@@ -95,4 +95,4 @@ def confirm_email(session: Session, *, token: str, now: datetime | None = None) 
         session, actor=user, action="auth.confirmed", target_type="user", target_id=user.id or ""
     )
     session.flush()
-    return user
+    return UserView.of(user)
