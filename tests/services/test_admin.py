@@ -145,8 +145,8 @@ def test_teams(session, boss):
 
 def test_settings_validation_and_audit(session, boss):
     view = system_settings.get_settings_view(session, actor=boss)
-    assert view["self_registration"] is True and view["require_2fa_admins"] is False
-    assert view["collect_interval_hours"] == 24.0
+    assert view.self_registration is True and view.require_2fa_admins is False
+    assert view.collect_interval_hours == 24.0
     assert (
         system_settings.set_setting(session, actor=boss, key="collect_interval_hours", value="6,5")
         == 6.5
@@ -181,7 +181,7 @@ def test_smtp_password_is_encrypted_at_rest_and_not_audited(session, boss):
         starttls=True,
     )
     session.commit()
-    assert view["password_set"] and secret not in str(view)
+    assert view.password_set and secret not in str(view)
     raw = session.execute(text("SELECT value FROM systemsetting WHERE key = 'smtp'")).scalar_one()
     assert secret not in str(raw)
     config = system_settings.smtp_config(session)
@@ -207,16 +207,16 @@ def test_vk_tokens_encrypted_masked_and_removable(session, boss):
         session, actor=boss, token=token, kind="community", label="Основной"
     )
     session.commit()
-    assert added["masked"] == "••••wxyz" and token not in str(added)
+    assert added.masked == "••••wxyz" and token not in str(added)
     raw = session.execute(text("SELECT token_enc FROM apitoken")).scalar_one()
     assert token not in raw
     assert [t.token for t in system_settings.active_vk_tokens(session)] == [token]
-    assert system_settings.list_vk_tokens(session, actor=boss)[0]["kind"] == "community"
+    assert system_settings.list_vk_tokens(session, actor=boss)[0].kind == "community"
     with pytest.raises(SettingsValidationError):
         system_settings.add_vk_token(session, actor=boss, token=token, kind="root")
     with pytest.raises(SettingsValidationError):
         system_settings.add_vk_token(session, actor=boss, token="short", kind="user")
-    system_settings.remove_vk_token(session, actor=boss, token_id=added["id"])
+    system_settings.remove_vk_token(session, actor=boss, token_id=added.id)
     session.commit()
     assert system_settings.list_vk_tokens(session, actor=boss) == []
     assert token not in str(audit.list_events(session, actor=boss).items)
