@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -243,11 +244,17 @@ def _cmd_collect(args: argparse.Namespace) -> int:
         finally:
             await collector.aclose()
 
+    # Everything loaded so far lives until the command ends: keep the garbage collector's
+    # passes during the run (its records make many) off it. Unfrozen after, so that
+    # main() called in-process (the tests) leaves the collector as it found it.
+    gc.freeze()
     try:
         summary = _run_async(_collect())
     except CollectionBusy as exc:
         print(f"Сбор не запущен. {exc}")
         return 0
+    finally:
+        gc.unfreeze()
     if summary is None:
         print("Нет источников, которым пора обновиться.")
         return 0
@@ -709,6 +716,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (OperationalError, InterfaceError) as exc:
         print(f"Ошибка: {_database_failure(exc)}", file=sys.stderr)
         return 1
+    finally:
+        if argv is None:  # the process's own command line: it exits next
+            _exit_light()
+
+
+def _exit_light() -> None:
+    """Let the interpreter exit without walking every object the command loaded (the
+    models, SQLAlchemy, the services: 0.5–2 s of garbage collection at shutdown on this
+    machine). Exit handlers, flushing and closing still run as usual."""
+    gc.freeze()
 
 
 def _database_failure(exc: Exception) -> str:

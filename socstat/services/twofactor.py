@@ -132,19 +132,9 @@ def confirm_enrolment(
     user.totp_enabled = True
     session.add(user)
     codes = _replace_recovery_codes(session, user=user)
-    current = sessions.find_session(session, token=current_token, now=now)
-    keep = current.id if current is not None and current.user_id == user.id else None
-    ended = sessions.revoke_user_sessions(
-        session, user_id=user.id or 0, except_session_id=keep, now=now
-    )
-    audit.record(
-        session,
-        actor=user,
-        action="auth.2fa_enabled",
-        target_type="user",
-        target_id=user.id or "",
-        details={"sessions_ended": ended},
-        ip=ip,
+    ended = sessions.revoke_other_sessions(session, user=user, current_token=current_token, now=now)
+    audit.record_own(
+        session, user=user, action="auth.2fa_enabled", details={"sessions_ended": ended}, ip=ip
     )
     return codes
 
@@ -183,14 +173,7 @@ def regenerate_recovery_codes(
         now=now,
     )
     codes = _replace_recovery_codes(session, user=user)
-    audit.record(
-        session,
-        actor=user,
-        action="auth.recovery_codes_regenerated",
-        target_type="user",
-        target_id=user.id or "",
-        ip=ip,
-    )
+    audit.record_own(session, user=user, action="auth.recovery_codes_regenerated", ip=ip)
     return codes
 
 
@@ -312,14 +295,7 @@ def disable(
         now=now,
     )
     clear_two_factor(session, user=user)
-    audit.record(
-        session,
-        actor=user,
-        action="auth.2fa_disabled",
-        target_type="user",
-        target_id=user.id or "",
-        ip=ip,
-    )
+    audit.record_own(session, user=user, action="auth.2fa_disabled", ip=ip)
 
 
 def needs_2fa_enrolment(session: Session, user: User) -> bool:

@@ -132,12 +132,10 @@ def request_email_change(
         template="email_change_notice",
         context={"user": user, "new_email": address},
     )
-    audit.record(
+    audit.record_own(
         session,
-        actor=user,
+        user=user,
         action="user.email_change_requested",
-        target_type="user",
-        target_id=user.id or "",
         details={"old_email": user.email, "new_email": address},
         ip=ip,
     )
@@ -154,14 +152,7 @@ def cancel_email_change(
     if not _pending_email_changes(session, user_id=user.id or 0, now=now):
         return False
     invalidate_tokens(session, user_id=user.id or 0, purpose=EMAIL_CHANGE, now=now)
-    audit.record(
-        session,
-        actor=user,
-        action="user.email_change_cancelled",
-        target_type="user",
-        target_id=user.id or "",
-        ip=ip,
-    )
+    audit.record_own(session, user=user, action="user.email_change_cancelled", ip=ip)
     session.flush()
     return True
 
@@ -198,17 +189,11 @@ def confirm_email_change(
     user.email = address
     user.confirmed_at = user.confirmed_at or now
     session.add_all([row, user])
-    current = sessions.find_session(session, token=current_token, now=now)
-    keep = current.id if current is not None and current.user_id == user.id else None
-    ended = sessions.revoke_user_sessions(
-        session, user_id=user.id or 0, except_session_id=keep, now=now
-    )
-    audit.record(
+    ended = sessions.revoke_other_sessions(session, user=user, current_token=current_token, now=now)
+    audit.record_own(
         session,
-        actor=user,
+        user=user,
         action="user.email_changed",
-        target_type="user",
-        target_id=user.id or "",
         details={"old_email": old, "new_email": address, "sessions_ended": ended},
         ip=ip,
     )

@@ -52,13 +52,6 @@ def accept_invitation(
     if name is not None and name.strip():
         user.name = name.strip()[:200]
     session.add_all([row, user])
-    audit.record(
-        session,
-        actor=user,
-        action="auth.invitation_accepted",
-        target_type="user",
-        target_id=user.id or "",
-        ip=ip,
-    )
+    audit.record_own(session, user=user, action="auth.invitation_accepted", ip=ip)
     session.flush()
     return UserView.of(user)

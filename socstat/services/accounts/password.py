@@ -54,17 +54,8 @@ def change_password(
     user.password_hash = hash_password(new_password)
     user.password_changed_at = utcnow()
     session.add(user)
-    current = sessions.find_session(session, token=current_token)
-    keep = current.id if current is not None and current.user_id == user.id else None
-    count = sessions.revoke_user_sessions(session, user_id=user.id or 0, except_session_id=keep)
-    audit.record(
-        session,
-        actor=user,
-        action="auth.password_changed",
-        target_type="user",
-        target_id=user.id or "",
-        ip=ip,
-    )
+    count = sessions.revoke_other_sessions(session, user=user, current_token=current_token)
+    audit.record_own(session, user=user, action="auth.password_changed", ip=ip)
     return count
 
 
@@ -117,13 +108,6 @@ def reset_password(
     row.used_at = now
     session.add_all([row, user])
     sessions.revoke_user_sessions(session, user_id=user.id or 0, now=now)
-    audit.record(
-        session,
-        actor=user,
-        action="auth.password_reset",
-        target_type="user",
-        target_id=user.id or "",
-        ip=ip,
-    )
+    audit.record_own(session, user=user, action="auth.password_reset", ip=ip)
     session.flush()
     return UserView.of(user)

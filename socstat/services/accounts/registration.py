@@ -54,14 +54,7 @@ def register(session: Session, *, email: str, password: str, name: str = "", ip:
     user = create_user_record(
         session, email=email, name=name, password=password, confirmed=False, check_policy=False
     )
-    audit.record(
-        session,
-        actor=user,
-        action="auth.registered",
-        target_type="user",
-        target_id=user.id or "",
-        ip=ip,
-    )
+    audit.record_own(session, user=user, action="auth.registered", ip=ip)
     _send_confirmation(session, user=user)
     return MSG_CHECK_EMAIL
 
@@ -91,8 +84,6 @@ def confirm_email(session: Session, *, token: str, now: datetime | None = None) 
     row.used_at = now
     user.confirmed_at = user.confirmed_at or now
     session.add_all([row, user])
-    audit.record(
-        session, actor=user, action="auth.confirmed", target_type="user", target_id=user.id or ""
-    )
+    audit.record_own(session, user=user, action="auth.confirmed")
     session.flush()
     return UserView.of(user)

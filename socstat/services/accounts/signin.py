@@ -141,15 +141,7 @@ def _complete_sign_in(
     user.last_login_at = now
     session.add(user)
     issued = sessions.create_session(session, user=user, ip=ip, user_agent=user_agent, now=now)
-    audit.record(
-        session,
-        actor=user,
-        action="auth.sign_in",
-        target_type="user",
-        target_id=user.id or "",
-        details={"method": method},
-        ip=ip,
-    )
+    audit.record_own(session, user=user, action="auth.sign_in", details={"method": method}, ip=ip)
     return SignInResult(
         status="ok",
         token=issued.token,
@@ -219,14 +211,8 @@ def sign_out(session: Session, *, token: str | None, ip: str = "") -> None:
 def sign_out_everywhere(session: Session, *, user: User, ip: str = "") -> int:
     """Revoke all of the user's sessions, the current one included; returns how many."""
     count = sessions.revoke_user_sessions(session, user_id=user.id or 0)
-    audit.record(
-        session,
-        actor=user,
-        action="auth.sign_out_all",
-        target_type="user",
-        target_id=user.id or "",
-        details={"sessions": count},
-        ip=ip,
+    audit.record_own(
+        session, user=user, action="auth.sign_out_all", details={"sessions": count}, ip=ip
     )
     return count
 
