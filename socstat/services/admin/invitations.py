@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlmodel import Session
 
 from socstat.models.accounts import User
@@ -20,15 +22,7 @@ def invite_user(
     user = accounts.create_user_record(
         session, email=email, role=role, name=name, password=None, confirmed=False
     )
-    accounts.send_invitation(session, user=user, invited_by=admin)
-    record(
-        session,
-        actor=actor,
-        action="user.invited",
-        target=user,
-        details={"email": user.email, "role": role},
-        ip=ip,
-    )
+    _send(session, admin=admin, user=user, details={"email": user.email, "role": role}, ip=ip)
     return UserView.of(user)
 
 
@@ -38,12 +32,9 @@ def resend_invitation(session: Session, *, actor: User | None, user_id: int, ip:
     user = user_row(session, user_id)
     if user.password_hash is not None:
         raise AdminError("Пользователь уже задал пароль.")
+    _send(session, admin=admin, user=user, details={"email": user.email, "resend": True}, ip=ip)
+
+
+def _send(session: Session, *, admin: User, user: User, details: dict[str, Any], ip: str) -> None:
     accounts.send_invitation(session, user=user, invited_by=admin)
-    record(
-        session,
-        actor=actor,
-        action="user.invited",
-        target=user,
-        details={"email": user.email, "resend": True},
-        ip=ip,
-    )
+    record(session, actor=admin, action="user.invited", target=user, details=details, ip=ip)
