@@ -188,6 +188,20 @@ def get_settings_view(session: Session, *, actor: User | None) -> SettingsView:
     )
 
 
+def _audit_change(
+    session: Session, *, actor: User | None, key: str, details: dict[str, Any], ip: str
+) -> None:
+    audit.record(
+        session,
+        actor=actor,
+        action="settings.changed",
+        target_type="setting",
+        target_id=key,
+        details=details,
+        ip=ip,
+    )
+
+
 def set_setting(session: Session, *, actor: User | None, key: str, value: Any, ip: str = "") -> Any:
     """Admin only: validate and store a simple setting; returns the stored typed value.
     Raises SettingsValidationError with a Russian message on a bad value."""
@@ -197,14 +211,8 @@ def set_setting(session: Session, *, actor: User | None, key: str, value: Any, i
     parsed = _SIMPLE[key][0](value)
     old = get_setting(session, key=key)
     _store(session, key=key, value=parsed, actor=actor)
-    audit.record(
-        session,
-        actor=actor,
-        action="settings.changed",
-        target_type="setting",
-        target_id=key,
-        details={"key": key, "old": old, "new": parsed},
-        ip=ip,
+    _audit_change(
+        session, actor=actor, key=key, details={"key": key, "old": old, "new": parsed}, ip=ip
     )
     return parsed
 
@@ -332,15 +340,7 @@ def set_smtp(
     _store(session, key=SMTP, value=value, actor=actor)
     details = {k: v for k, v in value.items() if k != "password_enc"}
     details["password_changed"] = password is not None
-    audit.record(
-        session,
-        actor=actor,
-        action="settings.changed",
-        target_type="setting",
-        target_id=SMTP,
-        details=details,
-        ip=ip,
-    )
+    _audit_change(session, actor=actor, key=SMTP, details=details, ip=ip)
     return smtp_view(session, actor=actor)
 
 
@@ -351,15 +351,7 @@ def clear_smtp(session: Session, *, actor: User | None, ip: str = "") -> None:
     if row is not None:
         session.delete(row)
         session.flush()
-    audit.record(
-        session,
-        actor=actor,
-        action="settings.changed",
-        target_type="setting",
-        target_id=SMTP,
-        details={"cleared": True},
-        ip=ip,
-    )
+    _audit_change(session, actor=actor, key=SMTP, details={"cleared": True}, ip=ip)
 
 
 # --- VK tokens ------------------------------------------------------------------------
@@ -395,6 +387,20 @@ def list_vk_tokens(session: Session, *, actor: User | None) -> list[VkTokenView]
     return [_token_view(row) for row in rows]
 
 
+def _audit_token(
+    session: Session, *, actor: User | None, action: str, row: ApiToken, ip: str
+) -> None:
+    audit.record(
+        session,
+        actor=actor,
+        action=action,
+        target_type="api_token",
+        target_id=row.id or "",
+        details={"kind": row.kind, "label": row.label},
+        ip=ip,
+    )
+
+
 def add_vk_token(
     session: Session,
     *,
@@ -421,15 +427,7 @@ def add_vk_token(
     )
     session.add(row)
     session.flush()
-    audit.record(
-        session,
-        actor=actor,
-        action="token.added",
-        target_type="api_token",
-        target_id=row.id or "",
-        details={"kind": kind, "label": row.label},
-        ip=ip,
-    )
+    _audit_token(session, actor=actor, action="token.added", row=row, ip=ip)
     return _token_view(row)
 
 
@@ -441,15 +439,7 @@ def remove_vk_token(session: Session, *, actor: User | None, token_id: int, ip: 
         raise SettingsValidationError("Токен не найден.")
     session.delete(row)
     session.flush()
-    audit.record(
-        session,
-        actor=actor,
-        action="token.removed",
-        target_type="api_token",
-        target_id=token_id,
-        details={"kind": row.kind, "label": row.label},
-        ip=ip,
-    )
+    _audit_token(session, actor=actor, action="token.removed", row=row, ip=ip)
 
 
 def active_vk_tokens(session: Session) -> list[VkTokenSecret]:
