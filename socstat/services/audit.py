@@ -229,6 +229,26 @@ def record(
     return event
 
 
+def record_own(
+    session: Session,
+    *,
+    user: User,
+    action: str,
+    details: dict[str, Any] | None = None,
+    ip: str = "",
+) -> AuditEvent:
+    """:func:`record` of something ``user`` did to their own account."""
+    return record(
+        session,
+        actor=user,
+        action=action,
+        target_type="user",
+        target_id=user.id or "",
+        details=details,
+        ip=ip,
+    )
+
+
 def _user_ids_in_details(event: AuditEvent) -> list[int]:
     """Users a detail names by id: a subscriber, a team's (old and new) director."""
     details = event.details or {}

@@ -225,6 +225,16 @@ def revoke_token(
     return row
 
 
+def revoke_other_sessions(
+    session: Session, *, user: User, current_token: str | None, now: datetime | None = None
+) -> int:
+    """Revoke every open session of ``user`` but the one of ``current_token`` (when it is
+    theirs: the browser that made the change stays signed in); returns how many."""
+    current = find_session(session, token=current_token, now=now)
+    keep = current.id if current is not None and current.user_id == user.id else None
+    return revoke_user_sessions(session, user_id=user.id or 0, except_session_id=keep, now=now)
+
+
 def revoke_user_sessions(
     session: Session,
     *,

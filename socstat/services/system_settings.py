@@ -12,6 +12,7 @@ import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -61,6 +62,48 @@ class VkTokenSecret:
     id: int
     kind: str
     token: str
+
+
+@dataclass(frozen=True)
+class SmtpView:
+    """SMTP settings for the form: the password only as set/unreadable and masked."""
+
+    configured: bool
+    source: str  # "database" | "environment" | "" (not configured)
+    host: str
+    port: int
+    user: str
+    password_set: bool
+    password_unreadable: bool
+    password_masked: str
+    from_addr: str
+    starttls: bool
+    ssl: bool
+
+
+@dataclass(frozen=True)
+class SettingsView:
+    """Every setting of the settings page (secrets masked)."""
+
+    collect_interval_hours: float
+    self_registration: bool
+    require_2fa_admins: bool
+    smtp: SmtpView
+
+
+@dataclass(frozen=True)
+class VkTokenView:
+    """A VK token as the admin sees it: masked (last four characters). ``unreadable``: no
+    configured key decrypts it (SOCSTAT_SECRET_KEY changed) — re-enter the token."""
+
+    id: int
+    kind: str
+    label: str
+    masked: str
+    created_at: datetime
+    invalid: bool
+    invalid_reason: str | None
+    unreadable: bool
 
 
 def _as_bool(value: Any) -> bool:
@@ -135,12 +178,29 @@ def require_2fa_for_admins(session: Session) -> bool:
     return get_setting(session, key=REQUIRE_2FA_ADMINS)
 
 
-def get_settings_view(session: Session, *, actor: User | None) -> dict[str, Any]:
-    """Admin only: every setting as plain values for the settings page (secrets masked)."""
+def get_settings_view(session: Session, *, actor: User | None) -> SettingsView:
+    """Admin only: every setting for the settings page (secrets masked)."""
     require_admin(actor)
-    view: dict[str, Any] = {key: get_setting(session, key=key) for key in _SIMPLE}
-    view[SMTP] = smtp_view(session, actor=actor)
-    return view
+    return SettingsView(
+        collect_interval_hours=float(get_setting(session, key=COLLECT_INTERVAL)),
+        self_registration=bool(get_setting(session, key=SELF_REGISTRATION)),
+        require_2fa_admins=bool(get_setting(session, key=REQUIRE_2FA_ADMINS)),
+        smtp=smtp_view(session, actor=actor),
+    )
+
+
+def _audit_change(
+    session: Session, *, actor: User | None, key: str, details: dict[str, Any], ip: str
+) -> None:
+    audit.record(
+        session,
+        actor=actor,
+        action="settings.changed",
+        target_type="setting",
+        target_id=key,
+        details=details,
+        ip=ip,
+    )
 
 
 def set_setting(session: Session, *, actor: User | None, key: str, value: Any, ip: str = "") -> Any:
@@ -152,14 +212,8 @@ def set_setting(session: Session, *, actor: User | None, key: str, value: Any, i
     parsed = _SIMPLE[key][0](value)
     old = get_setting(session, key=key)
     store(session, key=key, value=parsed, actor=actor)
-    audit.record(
-        session,
-        actor=actor,
-        action="settings.changed",
-        target_type="setting",
-        target_id=key,
-        details={"key": key, "old": old, "new": parsed},
-        ip=ip,
+    _audit_change(
+        session, actor=actor, key=key, details={"key": key, "old": old, "new": parsed}, ip=ip
     )
     return parsed
 
@@ -205,37 +259,37 @@ def smtp_config(session: Session) -> SmtpConfig | None:
     )
 
 
-def smtp_view(session: Session, *, actor: User | None) -> dict[str, Any]:
+def smtp_view(session: Session, *, actor: User | None) -> SmtpView:
     """Admin only: SMTP settings for the form; the password only as "set"/masked."""
     require_admin(actor)
     config = smtp_config(session)
     if config is None:
-        return {
-            "configured": False,
-            "source": "",
-            "host": "",
-            "port": 25,
-            "user": "",
-            "password_set": False,
-            "password_unreadable": False,
-            "password_masked": "",
-            "from": get_settings().smtp_from,
-            "starttls": False,
-            "ssl": False,
-        }
-    return {
-        "configured": True,
-        "source": config.source,
-        "host": config.host,
-        "port": config.port,
-        "user": config.user,
-        "password_set": bool(config.password),
-        "password_unreadable": config.password_unreadable,
-        "password_masked": mask_secret(config.password) if config.password else "",
-        "from": config.from_addr,
-        "starttls": config.starttls,
-        "ssl": config.ssl,
-    }
+        return SmtpView(
+            configured=False,
+            source="",
+            host="",
+            port=25,
+            user="",
+            password_set=False,
+            password_unreadable=False,
+            password_masked="",
+            from_addr=get_settings().smtp_from,
+            starttls=False,
+            ssl=False,
+        )
+    return SmtpView(
+        configured=True,
+        source=config.source,
+        host=config.host,
+        port=config.port,
+        user=config.user,
+        password_set=bool(config.password),
+        password_unreadable=config.password_unreadable,
+        password_masked=mask_secret(config.password) if config.password else "",
+        from_addr=config.from_addr,
+        starttls=config.starttls,
+        ssl=config.ssl,
+    )
 
 
 def set_smtp(
@@ -250,7 +304,7 @@ def set_smtp(
     starttls: bool = False,
     ssl: bool = False,
     ip: str = "",
-) -> dict[str, Any]:
+) -> SmtpView:
     """Admin only: store SMTP settings overriding the environment. ``password=None`` keeps
     the stored password, "" clears it. The password is stored encrypted."""
     require_admin(actor)
@@ -287,15 +341,7 @@ def set_smtp(
     store(session, key=SMTP, value=value, actor=actor)
     details = {k: v for k, v in value.items() if k != "password_enc"}
     details["password_changed"] = password is not None
-    audit.record(
-        session,
-        actor=actor,
-        action="settings.changed",
-        target_type="setting",
-        target_id=SMTP,
-        details=details,
-        ip=ip,
-    )
+    _audit_change(session, actor=actor, key=SMTP, details=details, ip=ip)
     return smtp_view(session, actor=actor)
 
 
@@ -306,15 +352,7 @@ def clear_smtp(session: Session, *, actor: User | None, ip: str = "") -> None:
     if row is not None:
         session.delete(row)
         session.flush()
-    audit.record(
-        session,
-        actor=actor,
-        action="settings.changed",
-        target_type="setting",
-        target_id=SMTP,
-        details={"cleared": True},
-        ip=ip,
-    )
+    _audit_change(session, actor=actor, key=SMTP, details={"cleared": True}, ip=ip)
 
 
 # --- VK tokens ------------------------------------------------------------------------
@@ -328,28 +366,40 @@ def _readable(token_enc: str) -> bool:
     return True
 
 
-def _token_dict(row: ApiToken) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "platform": row.platform,
-        "kind": row.kind,
-        "label": row.label,
-        "masked": row.token_hint or "••••",
-        "created_at": row.created_at,
-        "invalid": row.invalid_at is not None,
-        "invalid_reason": row.invalid_reason,
-        # No configured key decrypts it (SOCSTAT_SECRET_KEY changed): re-enter the token.
-        "unreadable": not _readable(row.token_enc),
-    }
+def _token_view(row: ApiToken) -> VkTokenView:
+    return VkTokenView(
+        id=row.id or 0,
+        kind=row.kind,
+        label=row.label,
+        masked=row.token_hint or "••••",
+        created_at=row.created_at,
+        invalid=row.invalid_at is not None,
+        invalid_reason=row.invalid_reason,
+        unreadable=not _readable(row.token_enc),
+    )
 
 
-def list_vk_tokens(session: Session, *, actor: User | None) -> list[dict[str, Any]]:
+def list_vk_tokens(session: Session, *, actor: User | None) -> list[VkTokenView]:
     """Admin only: VK tokens, masked (last four characters)."""
     require_admin(actor)
     rows = session.exec(
         select(ApiToken).where(ApiToken.platform == "vk").order_by(col(ApiToken.id))
     ).all()
-    return [_token_dict(row) for row in rows]
+    return [_token_view(row) for row in rows]
+
+
+def _audit_token(
+    session: Session, *, actor: User | None, action: str, row: ApiToken, ip: str
+) -> None:
+    audit.record(
+        session,
+        actor=actor,
+        action=action,
+        target_type="api_token",
+        target_id=row.id or "",
+        details={"kind": row.kind, "label": row.label},
+        ip=ip,
+    )
 
 
 def add_vk_token(
@@ -360,7 +410,7 @@ def add_vk_token(
     kind: str = "user",
     label: str = "",
     ip: str = "",
-) -> dict[str, Any]:
+) -> VkTokenView:
     """Admin only: add a VK token (kind user|community|video|service), stored encrypted."""
     require_admin(actor)
     token = token.strip()
@@ -378,16 +428,8 @@ def add_vk_token(
     )
     session.add(row)
     session.flush()
-    audit.record(
-        session,
-        actor=actor,
-        action="token.added",
-        target_type="api_token",
-        target_id=row.id or "",
-        details={"kind": kind, "label": row.label},
-        ip=ip,
-    )
-    return _token_dict(row)
+    _audit_token(session, actor=actor, action="token.added", row=row, ip=ip)
+    return _token_view(row)
 
 
 def remove_vk_token(session: Session, *, actor: User | None, token_id: int, ip: str = "") -> None:
@@ -398,15 +440,7 @@ def remove_vk_token(session: Session, *, actor: User | None, token_id: int, ip: 
         raise SettingsValidationError("Токен не найден.")
     session.delete(row)
     session.flush()
-    audit.record(
-        session,
-        actor=actor,
-        action="token.removed",
-        target_type="api_token",
-        target_id=token_id,
-        details={"kind": row.kind, "label": row.label},
-        ip=ip,
-    )
+    _audit_token(session, actor=actor, action="token.removed", row=row, ip=ip)
 
 
 def active_vk_tokens(session: Session) -> list[VkTokenSecret]:

@@ -24,6 +24,7 @@ from socstat.models.accounts import LoginAttempt, User
 from socstat.models.base import utcnow
 from socstat.services import audit, delivery
 from socstat.services.errors import FieldError
+from socstat.services.passwords import verify_password
 
 ACCOUNT_THRESHOLD = 5
 IP_THRESHOLD = 20
@@ -166,19 +167,20 @@ def _notify_lockout(session: Session, *, user: User, until: datetime, ip: str) -
     )
 
 
-def check_secret(
+def require_secret(
     session: Session,
     *,
     user: User,
     ip: str,
     reason: str,
     verify: Callable[[], bool],
+    wrong: Exception,
     now: datetime | None = None,
-) -> bool:
+) -> None:
     """Verify something the signed-in ``user`` typed (``verify()``), counted in the same
     throttle as sign-in. Raises :class:`Throttled` when locked (before verifying, or when
-    this failure locks); returns False for a wrong secret — the caller then raises a
-    :class:`~socstat.db.KeepChanges` error so the failure is committed."""
+    this failure locks) and ``wrong`` for a wrong secret — a
+    :class:`~socstat.db.KeepChanges` error, so that the failure is committed."""
     now = now or utcnow()
     ip = (ip or "")[:64]
     field = "code" if reason == "2fa" else reason
@@ -187,8 +189,29 @@ def check_secret(
     if until is not None:
         raise Throttled(until, now, field=field)
     if verify():
-        return True
+        return
     until = record_failure(session, email=user.email, ip=ip, user=user, now=now, reason=reason)
     if until is not None:
         raise Throttled(until, now, field=field)
-    return False
+    raise wrong
+
+
+def require_password(
+    session: Session,
+    *,
+    user: User,
+    password: str,
+    ip: str,
+    wrong: Exception,
+    now: datetime | None = None,
+) -> None:
+    """:func:`require_secret` for the user's current password."""
+    require_secret(
+        session,
+        user=user,
+        ip=ip,
+        reason="current_password",
+        verify=lambda: verify_password(password, user.password_hash),
+        wrong=wrong,
+        now=now,
+    )

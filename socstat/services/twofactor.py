@@ -32,7 +32,6 @@ from socstat.models.accounts import RecoveryCode, Role, TotpUse, User
 from socstat.models.base import utcnow
 from socstat.services import audit, sessions, throttle
 from socstat.services.errors import FieldError
-from socstat.services.passwords import verify_password
 from socstat.services.system_settings import require_2fa_for_admins
 
 ISSUER = "socstat"
@@ -133,19 +132,9 @@ def confirm_enrolment(
     user.totp_enabled = True
     session.add(user)
     codes = _replace_recovery_codes(session, user=user)
-    current = sessions.find_session(session, token=current_token, now=now)
-    keep = current.id if current is not None and current.user_id == user.id else None
-    ended = sessions.revoke_user_sessions(
-        session, user_id=user.id or 0, except_session_id=keep, now=now
-    )
-    audit.record(
-        session,
-        actor=user,
-        action="auth.2fa_enabled",
-        target_type="user",
-        target_id=user.id or "",
-        details={"sessions_ended": ended},
-        ip=ip,
+    ended = sessions.revoke_other_sessions(session, user=user, current_token=current_token, now=now)
+    audit.record_own(
+        session, user=user, action="auth.2fa_enabled", details={"sessions_ended": ended}, ip=ip
     )
     return codes
 
@@ -174,24 +163,17 @@ def regenerate_recovery_codes(
     """New recovery codes (the old ones stop working); needs a current TOTP code."""
     if not user.totp_enabled:
         raise TwoFactorError("Двухфакторная защита не включена.")
-    if not throttle.check_secret(
+    throttle.require_secret(
         session,
         user=user,
         ip=ip,
         reason="2fa",
         verify=lambda: verify_totp(session, user=user, code=code, now=now),
+        wrong=WrongCode("Неверный код из приложения.", field="code"),
         now=now,
-    ):
-        raise WrongCode("Неверный код из приложения.", field="code")
-    codes = _replace_recovery_codes(session, user=user)
-    audit.record(
-        session,
-        actor=user,
-        action="auth.recovery_codes_regenerated",
-        target_type="user",
-        target_id=user.id or "",
-        ip=ip,
     )
+    codes = _replace_recovery_codes(session, user=user)
+    audit.record_own(session, user=user, action="auth.recovery_codes_regenerated", ip=ip)
     return codes
 
 
@@ -299,33 +281,21 @@ def disable(
     in the sign-in throttle)."""
     if not user.totp_enabled:
         raise TwoFactorError("Двухфакторная защита не включена.")
-    if not throttle.check_secret(
-        session,
-        user=user,
-        ip=ip,
-        reason="current_password",
-        verify=lambda: verify_password(password, user.password_hash),
-        now=now,
-    ):
-        raise WrongCode("Неверный пароль.", field="password")
-    if not throttle.check_secret(
+    wrong_password = WrongCode("Неверный пароль.", field="password")
+    throttle.require_password(
+        session, user=user, password=password, ip=ip, wrong=wrong_password, now=now
+    )
+    throttle.require_secret(
         session,
         user=user,
         ip=ip,
         reason="2fa",
         verify=lambda: verify_second_factor(session, user=user, code=code, now=now),
+        wrong=WrongCode("Неверный код.", field="code"),
         now=now,
-    ):
-        raise WrongCode("Неверный код.", field="code")
-    clear_two_factor(session, user=user)
-    audit.record(
-        session,
-        actor=user,
-        action="auth.2fa_disabled",
-        target_type="user",
-        target_id=user.id or "",
-        ip=ip,
     )
+    clear_two_factor(session, user=user)
+    audit.record_own(session, user=user, action="auth.2fa_disabled", ip=ip)
 
 
 def needs_2fa_enrolment(session: Session, user: User) -> bool:

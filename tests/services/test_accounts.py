@@ -338,7 +338,7 @@ def test_invitation_flow(session, smtp_server: SmtpSink):
         session, actor=admin, email="newbie@example.com", role=Role.DIRECTOR
     )
     session.commit()
-    assert invited["invited"] and not invited["confirmed"]
+    assert invited.invited and not invited.confirmed
     [mail] = smtp_server.wait_for(1)
     token = smtp_server.token(mail, "/invite")
     assert "72 часа" in SmtpSink.body(mail)

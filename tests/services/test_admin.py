@@ -34,13 +34,13 @@ def test_list_users_search_and_filters(session, boss):
     admin.block_user(session, actor=boss, user_id=blocked.id)
     session.commit()
     page = admin.list_users(session, actor=boss)
-    assert page.total == 4 and page.items[0]["email"] == "boss@example.com"
-    assert [u["email"] for u in admin.list_users(session, actor=boss, search="IVAN").items] == [
+    assert page.total == 4 and page.items[0].email == "boss@example.com"
+    assert [u.email for u in admin.list_users(session, actor=boss, search="IVAN").items] == [
         "ivanov@example.com"
     ]
     assert admin.list_users(session, actor=boss, search="Петрова").total == 1
     assert admin.list_users(session, actor=boss, role=Role.DIRECTOR).total == 1
-    assert [u["email"] for u in admin.list_users(session, actor=boss, blocked=True).items] == [
+    assert [u.email for u in admin.list_users(session, actor=boss, blocked=True).items] == [
         "gone@example.com"
     ]
     assert admin.list_users(session, actor=boss, blocked=False).total == 3
@@ -51,7 +51,7 @@ def test_list_users_search_and_filters(session, boss):
 def test_create_user_generates_a_password_once(session, boss):
     created = admin.create_user(session, actor=boss, email="New@Example.com", role=Role.ANALYST)
     session.commit()
-    assert created.password and created.user["confirmed"]
+    assert created.password and created.user.confirmed
     assert accounts.authenticate(session, email="new@example.com", password=created.password).ok
     given = admin.create_user(
         session, actor=boss, email="given@example.com", role=Role.DIRECTOR, password=PASSWORD
@@ -85,8 +85,8 @@ def test_change_role_and_last_sign_in(session, boss):
     user = make_user(session, "r@example.com")
     accounts.authenticate(session, email="r@example.com", password=PASSWORD)
     session.commit()
-    assert admin.get_user(session, actor=boss, user_id=user.id)["last_login_at"] is not None
-    assert admin.set_role(session, actor=boss, user_id=user.id, role=Role.DIRECTOR)["role"] == (
+    assert admin.get_user(session, actor=boss, user_id=user.id).last_login_at is not None
+    assert admin.set_role(session, actor=boss, user_id=user.id, role=Role.DIRECTOR).user.role == (
         Role.DIRECTOR
     )
     with pytest.raises(AdminError):
@@ -106,33 +106,33 @@ def test_teams(session, boss):
     team = admin.create_team(
         session, actor=boss, name=" Отдел SMM ", director_id=director.id, member_ids=[a.id]
     )
-    assert team["name"] == "Отдел SMM" and team["director"]["email"] == "d@example.com"
-    assert [m["email"] for m in team["members"]] == ["a@example.com"]
+    assert team.name == "Отдел SMM" and team.director.email == "d@example.com"
+    assert [m.email for m in team.members] == ["a@example.com"]
     with pytest.raises(AdminError):
         admin.create_team(session, actor=boss, name="Отдел SMM")
     with pytest.raises(AdminError, match="директор"):
-        admin.set_team_director(session, actor=boss, team_id=team["id"], director_id=a.id)
-    renamed = admin.rename_team(session, actor=boss, team_id=team["id"], name="Отдел 2")
-    assert renamed["name"] == "Отдел 2"
+        admin.set_team_director(session, actor=boss, team_id=team.id, director_id=a.id)
+    renamed = admin.rename_team(session, actor=boss, team_id=team.id, name="Отдел 2")
+    assert renamed.name == "Отдел 2"
     members = admin.set_team_members(
-        session, actor=boss, team_id=team["id"], member_ids=[a.id, b.id]
-    )["members"]
+        session, actor=boss, team_id=team.id, member_ids=[a.id, b.id]
+    ).members
     assert len(members) == 2
     assert admin.set_user_teams(session, actor=boss, user_id=b.id, team_ids=[]) == []
     second = admin.create_team(session, actor=boss, name="Второй")
     assert [
-        t["name"]
+        t.name
         for t in admin.set_user_teams(
-            session, actor=boss, user_id=a.id, team_ids=[second["id"], team["id"]]
+            session, actor=boss, user_id=a.id, team_ids=[second.id, team.id]
         )
     ] == ["Второй", "Отдел 2"]
     listed = admin.list_teams(session, actor=boss)
-    assert [t["name"] for t in listed] == ["Второй", "Отдел 2"]
-    people = {u["email"]: u for u in admin.list_users(session, actor=boss).items}
-    assert people["d@example.com"]["led_teams"] == ["Отдел 2"]
-    assert people["d@example.com"]["teams"] == [] and people["a@example.com"]["led_teams"] == []
-    assert admin.get_user(session, actor=boss, user_id=director.id)["led_teams"] == ["Отдел 2"]
-    admin.delete_team(session, actor=boss, team_id=second["id"])
+    assert [t.name for t in listed] == ["Второй", "Отдел 2"]
+    people = {u.email: u for u in admin.list_users(session, actor=boss).items}
+    assert people["d@example.com"].led_teams == ("Отдел 2",)
+    assert people["d@example.com"].teams == () and people["a@example.com"].led_teams == ()
+    assert admin.get_user(session, actor=boss, user_id=director.id).led_teams == ("Отдел 2",)
+    admin.delete_team(session, actor=boss, team_id=second.id)
     session.commit()
     assert len(admin.list_teams(session, actor=boss)) == 1
     assert {"team.created", "team.renamed", "team.members_changed", "team.deleted"} <= set(
@@ -145,8 +145,8 @@ def test_teams(session, boss):
 
 def test_settings_validation_and_audit(session, boss):
     view = system_settings.get_settings_view(session, actor=boss)
-    assert view["self_registration"] is True and view["require_2fa_admins"] is False
-    assert view["collect_interval_hours"] == 24.0
+    assert view.self_registration is True and view.require_2fa_admins is False
+    assert view.collect_interval_hours == 24.0
     assert (
         system_settings.set_setting(session, actor=boss, key="collect_interval_hours", value="6,5")
         == 6.5
@@ -181,7 +181,7 @@ def test_smtp_password_is_encrypted_at_rest_and_not_audited(session, boss):
         starttls=True,
     )
     session.commit()
-    assert view["password_set"] and secret not in str(view)
+    assert view.password_set and secret not in str(view)
     raw = session.execute(text("SELECT value FROM systemsetting WHERE key = 'smtp'")).scalar_one()
     assert secret not in str(raw)
     config = system_settings.smtp_config(session)
@@ -207,16 +207,16 @@ def test_vk_tokens_encrypted_masked_and_removable(session, boss):
         session, actor=boss, token=token, kind="community", label="Основной"
     )
     session.commit()
-    assert added["masked"] == "••••wxyz" and token not in str(added)
+    assert added.masked == "••••wxyz" and token not in str(added)
     raw = session.execute(text("SELECT token_enc FROM apitoken")).scalar_one()
     assert token not in raw
     assert [t.token for t in system_settings.active_vk_tokens(session)] == [token]
-    assert system_settings.list_vk_tokens(session, actor=boss)[0]["kind"] == "community"
+    assert system_settings.list_vk_tokens(session, actor=boss)[0].kind == "community"
     with pytest.raises(SettingsValidationError):
         system_settings.add_vk_token(session, actor=boss, token=token, kind="root")
     with pytest.raises(SettingsValidationError):
         system_settings.add_vk_token(session, actor=boss, token="short", kind="user")
-    system_settings.remove_vk_token(session, actor=boss, token_id=added["id"])
+    system_settings.remove_vk_token(session, actor=boss, token_id=added.id)
     session.commit()
     assert system_settings.list_vk_tokens(session, actor=boss) == []
     assert token not in str(audit.list_events(session, actor=boss).items)

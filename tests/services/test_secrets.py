@@ -59,14 +59,14 @@ def test_previous_keys_read_and_rotate_moves_everything_to_the_current_key(sessi
     user, secret, _ = _store_every_kind(session, admin)
 
     use_key(KEY_B)  # the old key forgotten: nothing is readable
-    assert system_settings.list_vk_tokens(session, actor=admin)[0]["unreadable"]
-    assert system_settings.smtp_view(session, actor=admin)["password_unreadable"]
+    assert system_settings.list_vk_tokens(session, actor=admin)[0].unreadable
+    assert system_settings.smtp_view(session, actor=admin).password_unreadable
     assert sms.gateway_view(session, actor=admin)["key_unreadable"]
     assert telegram.bot_view(session, actor=admin)["token_unreadable"]
     assert sms.gateway_config(session) is None and telegram.bot_config(session) is None
 
     use_key(KEY_B, previous=f"{KEY_C}, {KEY_A}")
-    assert not system_settings.list_vk_tokens(session, actor=admin)[0]["unreadable"]
+    assert not system_settings.list_vk_tokens(session, actor=admin)[0].unreadable
     assert system_settings.smtp_config(session).password == "smtp-pass"
     report = rotate_secrets(session)
     session.commit()
@@ -106,7 +106,7 @@ def test_a_secret_no_key_reads_is_counted_audited_and_kept(session, use_key):
     events = session.exec(select(AuditEvent).where(AuditEvent.action == "secret.unreadable")).all()
     assert [(e.target_type, e.target_id) for e in events] == [("vk_token", str(rows[0].id))]
     listed = system_settings.list_vk_tokens(session, actor=admin)
-    assert [t["unreadable"] for t in listed] == [True, False]
+    assert [t.unreadable for t in listed] == [True, False]
     assert [t.token for t in system_settings.active_vk_tokens(session)] == [VK_TOKEN + "x"]
     with pytest.raises(SecretDecryptionError):
         decrypt_secret(stranger)

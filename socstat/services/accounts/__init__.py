@@ -76,7 +76,7 @@ from socstat.services.accounts.tokens import (
     check_link_token,
     issue_token,
 )
-from socstat.services.accounts.users import create_user_record, user_to_dict
+from socstat.services.accounts.users import UserView, create_user_record
 
 __all__ = [
     "CONFIRM",
@@ -97,6 +97,7 @@ __all__ = [
     "TOKEN_LIFETIMES",
     "AccountError",
     "SignInResult",
+    "UserView",
     "WrongSecret",
     "accept_invitation",
     "authenticate",
@@ -125,6 +126,5 @@ __all__ = [
     "sign_out",
     "sign_out_everywhere",
     "update_profile",
-    "user_to_dict",
     "validate_email",
 ]

@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 
 from socstat.db import KeepChanges
 from socstat.models.accounts import User
-from socstat.services import delivery, ratelimit
+from socstat.services import delivery, ratelimit, throttle
 from socstat.services.errors import FieldError
 from socstat.services.passwords import password_problem
 
@@ -56,6 +56,13 @@ def check_new_password(password: str, *, email: str) -> None:
     problem = password_problem(password, email=email)
     if problem:
         raise AccountError(problem, field="new_password")
+
+
+def require_current_password(session: Session, *, user: User, password: str, ip: str) -> None:
+    """WrongSecret unless ``password`` is the user's current one (checked in the sign-in
+    throttle, which may raise ``Throttled`` instead)."""
+    wrong = WrongSecret(MSG_WRONG_CURRENT_PASSWORD, field="current_password")
+    throttle.require_password(session, user=user, password=password, ip=ip, wrong=wrong)
 
 
 def send(

@@ -10,17 +10,16 @@ from sqlmodel import Session, col, select
 
 from socstat.models.accounts import OneTimeToken, User
 from socstat.models.base import utcnow
-from socstat.services import audit, ratelimit, sessions, throttle
+from socstat.services import audit, ratelimit, sessions
 from socstat.services.accounts.base import (
     MAX_EMAIL_LENGTH,
     MSG_BAD_LINK,
     MSG_BLOCKED,
-    MSG_WRONG_CURRENT_PASSWORD,
     AccountError,
-    WrongSecret,
     allowed,
     get_user_by_email,
     normalize_email,
+    require_current_password,
     send,
     validate_email,
 )
@@ -34,7 +33,7 @@ from socstat.services.accounts.tokens import (
     issue_token,
     redeem_token,
 )
-from socstat.services.passwords import verify_password
+from socstat.services.accounts.users import UserView
 
 MSG_EMAIL_CHANGE_SENT = (
     "Мы отправили письмо со ссылкой на новый адрес. Адрес почты изменится, когда вы "
@@ -108,14 +107,7 @@ def request_email_change(
         raise AccountError(problem, field="new_email")
     if user.blocked_at is not None:
         raise AccountError(MSG_BLOCKED)
-    if not throttle.check_secret(
-        session,
-        user=user,
-        ip=ip,
-        reason="current_password",
-        verify=lambda: verify_password(current_password, user.password_hash),
-    ):
-        raise WrongSecret(MSG_WRONG_CURRENT_PASSWORD, field="current_password")
+    require_current_password(session, user=user, password=current_password, ip=ip)
     address = normalize_email(new_email)
     if not allowed("email_change", ip=ip, recipient=address):
         raise AccountError(ratelimit.MSG_LIMITED, field="new_email")
@@ -140,12 +132,10 @@ def request_email_change(
         template="email_change_notice",
         context={"user": user, "new_email": address},
     )
-    audit.record(
+    audit.record_own(
         session,
-        actor=user,
+        user=user,
         action="user.email_change_requested",
-        target_type="user",
-        target_id=user.id or "",
         details={"old_email": user.email, "new_email": address},
         ip=ip,
     )
@@ -162,14 +152,7 @@ def cancel_email_change(
     if not _pending_email_changes(session, user_id=user.id or 0, now=now):
         return False
     invalidate_tokens(session, user_id=user.id or 0, purpose=EMAIL_CHANGE, now=now)
-    audit.record(
-        session,
-        actor=user,
-        action="user.email_change_cancelled",
-        target_type="user",
-        target_id=user.id or "",
-        ip=ip,
-    )
+    audit.record_own(session, user=user, action="user.email_change_cancelled", ip=ip)
     session.flush()
     return True
 
@@ -181,7 +164,7 @@ def confirm_email_change(
     ip: str = "",
     current_token: str | None = None,
     now: datetime | None = None,
-) -> User:
+) -> UserView:
     """Switch the account of an email change link to its new address (single use).
 
     AccountError with MSG_BAD_LINK when the link is unknown, used, superseded or expired
@@ -206,19 +189,13 @@ def confirm_email_change(
     user.email = address
     user.confirmed_at = user.confirmed_at or now
     session.add_all([row, user])
-    current = sessions.find_session(session, token=current_token, now=now)
-    keep = current.id if current is not None and current.user_id == user.id else None
-    ended = sessions.revoke_user_sessions(
-        session, user_id=user.id or 0, except_session_id=keep, now=now
-    )
-    audit.record(
+    ended = sessions.revoke_other_sessions(session, user=user, current_token=current_token, now=now)
+    audit.record_own(
         session,
-        actor=user,
+        user=user,
         action="user.email_changed",
-        target_type="user",
-        target_id=user.id or "",
         details={"old_email": old, "new_email": address, "sessions_ended": ended},
         ip=ip,
     )
     session.flush()
-    return user
+    return UserView.of(user)

@@ -18,7 +18,7 @@ from socstat.services.accounts.tokens import (
     issue_token,
     redeem_token,
 )
-from socstat.services.accounts.users import set_password_from_link
+from socstat.services.accounts.users import UserView, set_password_from_link
 
 
 def send_invitation(session: Session, *, user: User, invited_by: User | None = None) -> None:
@@ -42,7 +42,7 @@ def accept_invitation(
     name: str | None = None,
     ip: str = "",
     now: datetime | None = None,
-) -> User:
+) -> UserView:
     """Set the password of an invited account from its link (single use); the account is
     confirmed. The UI then signs the user in with ``authenticate``."""
     now = now or utcnow()
@@ -52,13 +52,6 @@ def accept_invitation(
     if name is not None and name.strip():
         user.name = name.strip()[:200]
     session.add_all([row, user])
-    audit.record(
-        session,
-        actor=user,
-        action="auth.invitation_accepted",
-        target_type="user",
-        target_id=user.id or "",
-        ip=ip,
-    )
+    audit.record_own(session, user=user, action="auth.invitation_accepted", ip=ip)
     session.flush()
-    return user
+    return UserView.of(user)

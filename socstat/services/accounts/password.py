@@ -9,15 +9,14 @@ from sqlmodel import Session, select
 
 from socstat.models.accounts import OneTimeToken, User
 from socstat.models.base import utcnow
-from socstat.services import audit, sessions, throttle
+from socstat.services import audit, sessions
 from socstat.services.accounts.base import (
-    MSG_WRONG_CURRENT_PASSWORD,
     AccountError,
-    WrongSecret,
     check_new_password,
     get_user_by_email,
     normalize_email,
     rate_limit,
+    require_current_password,
     send,
 )
 from socstat.services.accounts.tokens import (
@@ -27,7 +26,7 @@ from socstat.services.accounts.tokens import (
     issue_token,
     redeem_token,
 )
-from socstat.services.accounts.users import set_password_from_link
+from socstat.services.accounts.users import UserView, set_password_from_link
 from socstat.services.passwords import hash_password, verify_password
 
 MSG_RESET_SENT = (
@@ -48,31 +47,15 @@ def change_password(
     """Change the password (needs the current one, checked in the sign-in throttle); every
     other session is revoked, the one of ``current_token`` is kept. Returns how many
     sessions were revoked."""
-    if not throttle.check_secret(
-        session,
-        user=user,
-        ip=ip,
-        reason="current_password",
-        verify=lambda: verify_password(current_password, user.password_hash),
-    ):
-        raise WrongSecret(MSG_WRONG_CURRENT_PASSWORD, field="current_password")
+    require_current_password(session, user=user, password=current_password, ip=ip)
     check_new_password(new_password, email=user.email)
     if verify_password(new_password, user.password_hash):
         raise AccountError("Новый пароль совпадает с текущим.", field="new_password")
     user.password_hash = hash_password(new_password)
     user.password_changed_at = utcnow()
     session.add(user)
-    current = sessions.find_session(session, token=current_token)
-    keep = current.id if current is not None and current.user_id == user.id else None
-    count = sessions.revoke_user_sessions(session, user_id=user.id or 0, except_session_id=keep)
-    audit.record(
-        session,
-        actor=user,
-        action="auth.password_changed",
-        target_type="user",
-        target_id=user.id or "",
-        ip=ip,
-    )
+    count = sessions.revoke_other_sessions(session, user=user, current_token=current_token)
+    audit.record_own(session, user=user, action="auth.password_changed", ip=ip)
     return count
 
 
@@ -116,7 +99,7 @@ def request_password_reset(
 
 def reset_password(
     session: Session, *, token: str, new_password: str, ip: str = "", now: datetime | None = None
-) -> User:
+) -> UserView:
     """Set a new password from a reset link; confirms the address and revokes every
     session. AccountError for a bad link or a password the policy refuses."""
     now = now or utcnow()
@@ -125,13 +108,6 @@ def reset_password(
     row.used_at = now
     session.add_all([row, user])
     sessions.revoke_user_sessions(session, user_id=user.id or 0, now=now)
-    audit.record(
-        session,
-        actor=user,
-        action="auth.password_reset",
-        target_type="user",
-        target_id=user.id or "",
-        ip=ip,
-    )
+    audit.record_own(session, user=user, action="auth.password_reset", ip=ip)
     session.flush()
-    return user
+    return UserView.of(user)

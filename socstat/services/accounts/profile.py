@@ -8,9 +8,12 @@ from sqlmodel import Session
 
 from socstat.models.accounts import User
 from socstat.services.accounts.base import AccountError
+from socstat.services.accounts.users import UserView
 
 
-def update_profile(session: Session, *, user: User, name: str, timezone: str | None = None) -> User:
+def update_profile(
+    session: Session, *, user: User, name: str, timezone: str | None = None
+) -> UserView:
     """Change one's own display name and time zone (None = the system default)."""
     if timezone:
         try:
@@ -21,4 +24,4 @@ def update_profile(session: Session, *, user: User, name: str, timezone: str | N
     user.timezone = timezone or None
     session.add(user)
     session.flush()
-    return user
+    return UserView.of(user)

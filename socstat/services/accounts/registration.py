@@ -22,7 +22,7 @@ from socstat.services.accounts.base import (
     validate_email,
 )
 from socstat.services.accounts.tokens import CONFIRM, build_link, issue_token, redeem_token
-from socstat.services.accounts.users import create_user_record
+from socstat.services.accounts.users import UserView, create_user_record
 from socstat.services.passwords import dummy_verify
 from socstat.services.system_settings import self_registration_enabled
 
@@ -54,14 +54,7 @@ def register(session: Session, *, email: str, password: str, name: str = "", ip:
     user = create_user_record(
         session, email=email, name=name, password=password, confirmed=False, check_policy=False
     )
-    audit.record(
-        session,
-        actor=user,
-        action="auth.registered",
-        target_type="user",
-        target_id=user.id or "",
-        ip=ip,
-    )
+    audit.record_own(session, user=user, action="auth.registered", ip=ip)
     _send_confirmation(session, user=user)
     return MSG_CHECK_EMAIL
 
@@ -83,7 +76,7 @@ def resend_confirmation(session: Session, *, email: str, ip: str = "") -> str:
     return MSG_CHECK_EMAIL
 
 
-def confirm_email(session: Session, *, token: str, now: datetime | None = None) -> User:
+def confirm_email(session: Session, *, token: str, now: datetime | None = None) -> UserView:
     """Confirm the address of the link's account (single use); AccountError when the link
     is unknown, used or expired."""
     now = now or utcnow()
@@ -91,8 +84,6 @@ def confirm_email(session: Session, *, token: str, now: datetime | None = None) 
     row.used_at = now
     user.confirmed_at = user.confirmed_at or now
     session.add_all([row, user])
-    audit.record(
-        session, actor=user, action="auth.confirmed", target_type="user", target_id=user.id or ""
-    )
+    audit.record_own(session, user=user, action="auth.confirmed")
     session.flush()
-    return user
+    return UserView.of(user)

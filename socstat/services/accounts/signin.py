@@ -57,6 +57,22 @@ def _throttled(until: datetime, now: datetime) -> SignInResult:
     return SignInResult(status="error", message=str(refusal), retry_after=refusal.retry_after)
 
 
+def _failed(
+    session: Session,
+    *,
+    email: str,
+    ip: str,
+    user: User | None,
+    now: datetime,
+    refusal: SignInResult,
+    reason: str = "password",
+) -> SignInResult:
+    """Count a failed sign-in step: ``refusal``, or the throttle's answer when this
+    failure locks the account or the address."""
+    until = throttle.record_failure(session, email=email, ip=ip, user=user, now=now, reason=reason)
+    return _throttled(until, now) if until is not None else refusal
+
+
 def purge_login_attempts(
     session: Session, *, now: datetime | None = None, keep: timedelta = timedelta(days=7)
 ) -> int:
@@ -88,12 +104,8 @@ def authenticate(
     if locked is not None:
         return _throttled(locked, now)
     if not verify_password(password, user.password_hash if user else None):
-        until = throttle.record_failure(
-            session, email=email, ip=ip, user=user, now=now, reason="password"
-        )
-        if until is not None:
-            return _throttled(until, now)
-        return SignInResult(status="error", message=MSG_BAD_CREDENTIALS)
+        refusal = SignInResult(status="error", message=MSG_BAD_CREDENTIALS)
+        return _failed(session, email=email, ip=ip, user=user, now=now, refusal=refusal)
     assert user is not None
     if user.blocked_at is not None:
         return SignInResult(status="error", message=MSG_BLOCKED)
@@ -129,15 +141,7 @@ def _complete_sign_in(
     user.last_login_at = now
     session.add(user)
     issued = sessions.create_session(session, user=user, ip=ip, user_agent=user_agent, now=now)
-    audit.record(
-        session,
-        actor=user,
-        action="auth.sign_in",
-        target_type="user",
-        target_id=user.id or "",
-        details={"method": method},
-        ip=ip,
-    )
+    audit.record_own(session, user=user, action="auth.sign_in", details={"method": method}, ip=ip)
     return SignInResult(
         status="ok",
         token=issued.token,
@@ -167,25 +171,23 @@ def complete_two_factor(
     ip = (ip or row.ip)[:64]
     throttle.lock_account(session, email=user.email)
     locked = throttle.throttle_until(session, email=user.email, ip=ip, now=now)
-    if locked is not None:
-        sessions.revoke(row, now=now)
-        session.add(row)
-        return _throttled(locked, now)
-    try:
-        verified = twofactor.verify_second_factor(session, user=user, code=code, now=now)
-    except twofactor.TwoFactorSecretUnreadable as exc:
-        return SignInResult(status="error", message=str(exc), token=token)
-    if not verified:
-        until = throttle.record_failure(
-            session, email=user.email, ip=ip, user=user, now=now, reason="2fa"
-        )
-        if until is not None:
-            sessions.revoke(row, now=now)
-            session.add(row)
-            return _throttled(until, now)
-        return SignInResult(status="error", message=MSG_BAD_CODE, token=token)
-    sessions.revoke(row, now=now)
+    refusal = _throttled(locked, now) if locked is not None else None
+    if refusal is None:
+        try:
+            verified = twofactor.verify_second_factor(session, user=user, code=code, now=now)
+        except twofactor.TwoFactorSecretUnreadable as exc:
+            return SignInResult(status="error", message=str(exc), token=token)
+        if not verified:
+            wrong = SignInResult(status="error", message=MSG_BAD_CODE, token=token)
+            refusal = _failed(
+                session, email=user.email, ip=ip, user=user, now=now, refusal=wrong, reason="2fa"
+            )
+            if refusal is wrong:
+                return wrong  # another try with the same pending session
+    sessions.revoke(row, now=now)  # signed in or throttled: the pending session is over
     session.add(row)
+    if refusal is not None:
+        return refusal
     return _complete_sign_in(
         session, user=user, ip=ip, user_agent=user_agent or row.user_agent, now=now, method="2fa"
     )
@@ -209,14 +211,8 @@ def sign_out(session: Session, *, token: str | None, ip: str = "") -> None:
 def sign_out_everywhere(session: Session, *, user: User, ip: str = "") -> int:
     """Revoke all of the user's sessions, the current one included; returns how many."""
     count = sessions.revoke_user_sessions(session, user_id=user.id or 0)
-    audit.record(
-        session,
-        actor=user,
-        action="auth.sign_out_all",
-        target_type="user",
-        target_id=user.id or "",
-        details={"sessions": count},
-        ip=ip,
+    audit.record_own(
+        session, user=user, action="auth.sign_out_all", details={"sessions": count}, ip=ip
     )
     return count
 

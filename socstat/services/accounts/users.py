@@ -3,7 +3,9 @@ registration), setting a password from a link, and the plain view of a user."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, Self
 
 from sqlmodel import Session
 
@@ -60,18 +62,37 @@ def set_password_from_link(user: User, *, password: str, now: datetime) -> None:
     user.confirmed_at = user.confirmed_at or now
 
 
-def user_to_dict(user: User) -> dict[str, object]:
-    """A user as a plain dict for the UI (no secrets)."""
-    return {
-        "id": user.id,
-        "email": user.email,
-        "name": user.name,
-        "role": user.role,
-        "timezone": user.timezone,
-        "totp_enabled": user.totp_enabled,
-        "confirmed": user.confirmed_at is not None,
-        "invited": user.password_hash is None and user.confirmed_at is None,
-        "blocked": user.blocked_at is not None,
-        "created_at": user.created_at,
-        "last_login_at": user.last_login_at,
-    }
+@dataclass(frozen=True)
+class UserView:
+    """A user as the services hand it out (no secrets); the UI and the CLI map it to
+    their own shapes."""
+
+    id: int
+    email: str
+    name: str
+    role: str
+    timezone: str | None
+    totp_enabled: bool
+    confirmed: bool
+    invited: bool
+    blocked: bool
+    created_at: datetime
+    last_login_at: datetime | None
+
+    @classmethod
+    def of(cls, user: User, **extra: Any) -> Self:
+        """The view of ``user``; ``extra``: the fields a subclass adds."""
+        return cls(
+            id=user.id or 0,
+            email=user.email,
+            name=user.name,
+            role=user.role,
+            timezone=user.timezone,
+            totp_enabled=user.totp_enabled,
+            confirmed=user.confirmed_at is not None,
+            invited=user.password_hash is None and user.confirmed_at is None,
+            blocked=user.blocked_at is not None,
+            created_at=user.created_at,
+            last_login_at=user.last_login_at,
+            **extra,
+        )

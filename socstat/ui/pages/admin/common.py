@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from socstat.models.accounts import Role, User
 from socstat.services import system_settings
-from socstat.services.accounts import AccountError
+from socstat.services.accounts import AccountError, UserView
 from socstat.services.authz import PermissionDenied
 from socstat.ui.auth import ROLE_LABELS, AuthState
 
@@ -19,9 +19,9 @@ NONE = "none"
 ROLE_ITEMS = [(role, ROLE_LABELS[role]) for role in Role.ALL]
 
 
-def user_option(item: dict[str, Any]) -> dict[str, str]:
+def user_option(item: UserView) -> dict[str, str]:
     """A user as a select/checklist option."""
-    return {"id": str(item["id"]), "label": f"{item['name'] or item['email']} ({item['email']})"}
+    return {"id": str(item.id), "label": f"{item.name or item.email} ({item.email})"}
 
 
 async def admin_call(state: AuthState, work: Callable[[Session, User], Any]) -> tuple[bool, Any]:

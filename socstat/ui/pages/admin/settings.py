@@ -32,16 +32,31 @@ SECURITY_LABELS: dict[str, str] = {
 }
 
 
-def _token_row(token: dict[str, Any], tz: str | None) -> dict[str, Any]:
+def _token_row(token: system_settings.VkTokenView, tz: str | None) -> dict[str, Any]:
     return {
-        "id": str(token["id"]),
-        "label": token["label"] or "—",
-        "kind": TOKEN_KIND_LABELS.get(token["kind"], token["kind"]),
-        "masked": token["masked"],
-        "invalid": token["invalid"],
-        "invalid_reason": token["invalid_reason"] or "",
-        "unreadable": token["unreadable"],
-        "created": format_moment(token["created_at"], tz),
+        "id": str(token.id),
+        "label": token.label or "—",
+        "kind": TOKEN_KIND_LABELS.get(token.kind, token.kind),
+        "masked": token.masked,
+        "invalid": token.invalid,
+        "invalid_reason": token.invalid_reason or "",
+        "unreadable": token.unreadable,
+        "created": format_moment(token.created_at, tz),
+    }
+
+
+def _smtp_fields(smtp: system_settings.SmtpView) -> dict[str, Any]:
+    return {
+        "configured": smtp.configured,
+        "source": smtp.source,
+        "host": smtp.host,
+        "port": str(smtp.port),
+        "user": smtp.user,
+        "password_set": smtp.password_set,
+        "password_unreadable": smtp.password_unreadable,
+        "password_masked": smtp.password_masked,
+        "from": smtp.from_addr,
+        "security": "ssl" if smtp.ssl else "starttls" if smtp.starttls else "none",
     }
 
 
@@ -65,16 +80,10 @@ class AdminSettingsState(AuthState):
         if not ok:
             return result
         view = result["view"]
-        number = float(view[system_settings.COLLECT_INTERVAL])
-        self.interval = formatting.number(number)
-        self.self_registration = bool(view[system_settings.SELF_REGISTRATION])
-        self.require_2fa = bool(view[system_settings.REQUIRE_2FA_ADMINS])
-        smtp = dict(view[system_settings.SMTP])
-        smtp["port"] = str(smtp.get("port", ""))
-        smtp["security"] = (
-            "ssl" if smtp.get("ssl") else "starttls" if smtp.get("starttls") else "none"
-        )
-        self.smtp = smtp
+        self.interval = formatting.number(view.collect_interval_hours)
+        self.self_registration = view.self_registration
+        self.require_2fa = view.require_2fa_admins
+        self.smtp = _smtp_fields(view.smtp)
         self.tokens = result["tokens"]
         return None
 

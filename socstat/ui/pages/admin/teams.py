@@ -18,15 +18,15 @@ from socstat.ui.pages.admin.common import NONE, admin_call, admin_change, user_o
 from socstat.ui.viewmodels import parse_id
 
 
-def _team_row(team: dict[str, Any]) -> dict[str, Any]:
-    director = team["director"]
+def _team_row(team: admin.TeamView) -> dict[str, Any]:
+    director = team.director
     return {
-        "id": str(team["id"]),
-        "name": team["name"],
-        "director_id": str(director["id"]) if director else NONE,
-        "director": (director["name"] or director["email"]) if director else "не назначен",
-        "members": ", ".join(m["name"] or m["email"] for m in team["members"]) or "нет участников",
-        "member_ids": [str(m["id"]) for m in team["members"]],
+        "id": str(team.id),
+        "name": team.name,
+        "director_id": str(director.id) if director else NONE,
+        "director": (director.name or director.email) if director else "не назначен",
+        "members": ", ".join(m.name or m.email for m in team.members) or "нет участников",
+        "member_ids": [str(m.id) for m in team.members],
     }
 
 
@@ -46,9 +46,9 @@ class AdminTeamsState(AuthState):
             return {
                 "teams": [_team_row(t) for t in teams],
                 "directors": [
-                    user_option(u) for u in users if u["role"] in (Role.DIRECTOR, Role.ADMIN)
+                    user_option(u) for u in users if u.role in (Role.DIRECTOR, Role.ADMIN)
                 ],
-                "people": [user_option(u) for u in users if not u["blocked"]],
+                "people": [user_option(u) for u in users if not u.blocked],
             }
 
         ok, result = await admin_call(self, _work)

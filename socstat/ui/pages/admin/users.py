@@ -21,24 +21,23 @@ from socstat.ui.viewmodels import page_label, parse_id
 PAGE_SIZE = 25
 
 
-def _user_row(item: dict[str, Any], tz: str | None) -> dict[str, Any]:
+def _user_row(item: admin.AdminUser, tz: str | None) -> dict[str, Any]:
     return {
-        "id": str(item["id"]),
-        "email": item["email"],
-        "name": item["name"] or "—",
-        "role": item["role"],
-        "role_label": ROLE_LABELS.get(item["role"], item["role"]),
-        "blocked": bool(item["blocked"]),
-        "invited": bool(item["invited"]),
-        "confirmed": bool(item["confirmed"]),
-        "totp": bool(item["totp_enabled"]),
+        "id": str(item.id),
+        "email": item.email,
+        "name": item.name or "—",
+        "role": item.role,
+        "role_label": ROLE_LABELS.get(item.role, item.role),
+        "blocked": item.blocked,
+        "invited": item.invited,
+        "confirmed": item.confirmed,
+        "totp": item.totp_enabled,
         "teams": ", ".join(
-            [t["name"] for t in item.get("teams", [])]
-            + [f"{name} (руководитель)" for name in item.get("led_teams", [])]
+            [t.name for t in item.teams] + [f"{name} (руководитель)" for name in item.led_teams]
         )
         or "—",
-        "team_ids": [str(t["id"]) for t in item.get("teams", [])],
-        "last_login": format_moment(item["last_login_at"], tz),
+        "team_ids": [str(t.id) for t in item.teams],
+        "last_login": format_moment(item.last_login_at, tz),
     }
 
 
@@ -91,7 +90,7 @@ class AdminUsersState(AuthState):
             return {
                 "users": [_user_row(item, actor.timezone) for item in page.items],
                 "total": page.total,
-                "teams": [{"id": str(t["id"]), "label": t["name"]} for t in teams],
+                "teams": [{"id": str(t.id), "label": t.name} for t in teams],
             }
 
         self.loading = True
@@ -165,10 +164,10 @@ class AdminUsersState(AuthState):
             return result
         if create:
             self.created_password = result.password or ""
-            self.created_email = result.user["email"]
+            self.created_email = result.user.email
             message = "Пользователь создан."
         else:
-            message = f"Приглашение отправлено на {result['email']}."
+            message = f"Приглашение отправлено на {result.email}."
         failed = await self._reload()
         return failed or [
             rx.toast.success(message),
@@ -176,70 +175,50 @@ class AdminUsersState(AuthState):
         ]
 
     async def _user_action(
-        self, user_id: Any, action: Callable[[Session, User, int], Any], message: str
+        self, user_id: Any, action: Callable[..., Any], message: str, **params: Any
     ) -> Any:
+        """``action(session, actor=…, user_id=…, ip=…, **params)`` on the user of the row."""
         target = parse_id(user_id)
         if target is None:
             return rx.toast.error("Пользователь не найден.")
+        ip = self._client_ip()
         return await admin_change(
-            self, lambda s, a: action(s, a, target), self._reload, rx.toast.success(message)
+            self,
+            lambda s, a: action(s, actor=a, user_id=target, ip=ip, **params),
+            self._reload,
+            rx.toast.success(message),
         )
 
     @rx.event
     async def block(self, user_id: str) -> Any:
-        ip = self._client_ip()
-        return await self._user_action(
-            user_id,
-            lambda s, a, uid: admin.block_user(s, actor=a, user_id=uid, ip=ip),
-            "Пользователь заблокирован, его сеансы завершены.",
-        )
+        message = "Пользователь заблокирован, его сеансы завершены."
+        return await self._user_action(user_id, admin.block_user, message)
 
     @rx.event
     async def unblock(self, user_id: str) -> Any:
-        ip = self._client_ip()
-        return await self._user_action(
-            user_id,
-            lambda s, a, uid: admin.unblock_user(s, actor=a, user_id=uid, ip=ip),
-            "Пользователь разблокирован.",
-        )
+        return await self._user_action(user_id, admin.unblock_user, "Пользователь разблокирован.")
 
     @rx.event
     async def change_role(self, user_id: str, role: str) -> Any:
         if role not in Role.ALL:
             return rx.toast.error("Неизвестная роль.")
-        ip = self._client_ip()
-        return await self._user_action(
-            user_id,
-            lambda s, a, uid: admin.set_role(s, actor=a, user_id=uid, role=role, ip=ip),
-            f"Роль изменена: {ROLE_LABELS[role]}.",
-        )
+        message = f"Роль изменена: {ROLE_LABELS[role]}."
+        return await self._user_action(user_id, admin.set_role, message, role=role)
 
     @rx.event
     async def reset_2fa(self, user_id: str) -> Any:
-        ip = self._client_ip()
-        return await self._user_action(
-            user_id,
-            lambda s, a, uid: admin.reset_two_factor(s, actor=a, user_id=uid, ip=ip),
-            "Двухфакторная защита сброшена.",
-        )
+        message = "Двухфакторная защита сброшена."
+        return await self._user_action(user_id, admin.reset_two_factor, message)
 
     @rx.event
     async def revoke_sessions(self, user_id: str) -> Any:
-        ip = self._client_ip()
-        return await self._user_action(
-            user_id,
-            lambda s, a, uid: admin.revoke_user_sessions(s, actor=a, user_id=uid, ip=ip),
-            "Сеансы пользователя завершены.",
-        )
+        message = "Сеансы пользователя завершены."
+        return await self._user_action(user_id, admin.revoke_user_sessions, message)
 
     @rx.event
     async def resend_invitation(self, user_id: str) -> Any:
-        ip = self._client_ip()
-        return await self._user_action(
-            user_id,
-            lambda s, a, uid: admin.resend_invitation(s, actor=a, user_id=uid, ip=ip),
-            "Приглашение отправлено повторно.",
-        )
+        message = "Приглашение отправлено повторно."
+        return await self._user_action(user_id, admin.resend_invitation, message)
 
     @rx.event
     def open_teams(self, user: dict[str, Any]) -> None:
@@ -260,11 +239,9 @@ class AdminUsersState(AuthState):
     @rx.event
     async def save_teams(self) -> Any:
         ids = [i for i in (parse_id(t) for t in self.teams_selected) if i is not None]
-        ip = self._client_ip()
+        message = "Команды пользователя сохранены."
         result = await self._user_action(
-            self.teams_user_id,
-            lambda s, a, uid: admin.set_user_teams(s, actor=a, user_id=uid, team_ids=ids, ip=ip),
-            "Команды пользователя сохранены.",
+            self.teams_user_id, admin.set_user_teams, message, team_ids=ids
         )
         self.teams_user_id = ""
         return result
