@@ -1,15 +1,17 @@
 """System alerts for admins, through the same notices as rules (in-app + email via the
 outbox), each event once by its key: an invalid or exhausted VK token, collection failing
-for many sources or not running, outbox messages failing, a report failing."""
+for many sources or not running, outbox messages failing, a report failing, the daily
+backup failing (once per day however many attempts) or the newest backup too old."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from socstat.formatting import moment
 from socstat.models import (
     ApiToken,
     CollectionRun,
@@ -21,6 +23,7 @@ from socstat.models import (
     Subscription,
     User,
 )
+from socstat.services.backup import latest_backup
 from socstat.services.collection import collect_interval
 from socstat.settings import get_settings
 
@@ -29,6 +32,8 @@ from .notices import Message, add_notification, queue_external
 QUOTA_ERROR = "29"
 MANY_FAILED_SHARE = 0.2
 MANY_FAILED_MIN = 3
+BACKUP_MAX_AGE = timedelta(hours=26)  # a daily backup with slack (as docs/monitoring)
+BACKUP_FAILED_TITLE = "Резервная копия не создана"
 
 
 @dataclass(frozen=True)
@@ -103,7 +108,7 @@ def _stale_alert(session: Session, now: datetime) -> list[SystemAlert]:
             key=f"collection-stale:{day.isoformat()}",
             message=Message(
                 title="Сбор статистики давно не запускался",
-                body=f"Последний запуск: {since.astimezone(get_settings().tz):%d.%m.%Y %H:%M}; "
+                body=f"Последний запуск: {moment(since, None)}; "
                 f"интервал — {interval}. Проверьте, что планировщик или worker работает.",
                 link="/admin",
             ),
@@ -145,39 +150,81 @@ def _report_alerts(session: Session) -> list[SystemAlert]:
     ]
 
 
-def check_system(session: Session, *, now: datetime) -> list[str]:
-    """Raise every current system alert to every active admin (once per key); returns
-    the keys raised in this pass. The caller commits."""
+def _backup_alert(session: Session, now: datetime) -> list[SystemAlert]:
+    """The newest backup is older than a day and a bit (or there is none a day and a bit
+    after the first account was made): once per installation day."""
+    tz = get_settings().tz
+    latest = latest_backup()
+    if latest is None:
+        since = session.exec(select(func.min(User.created_at))).one()
+        last = "резервных копий ещё нет"
+    else:
+        since = latest[0].replace(tzinfo=UTC)
+        last = f"последняя копия — {moment(since, None)} ({latest[1].name})"
+    if since is None or now - since <= BACKUP_MAX_AGE:
+        return []
+    return [
+        SystemAlert(
+            key=f"backup-old:{now.astimezone(tz).date().isoformat()}",
+            message=Message(
+                title="Резервная копия устарела",
+                body=f"Больше суток нет новой резервной копии: {last}. Проверьте задание "
+                "backup на странице «Система» и выполните «socstat backup».",
+                link="/admin/system",
+            ),
+        )
+    ]
+
+
+def raise_alert(session: Session, alert: SystemAlert, *, now: datetime) -> bool:
+    """Tell every active admin about ``alert`` — in-app and by email through the outbox —
+    unless its key was raised before (also by another process at the same moment: the
+    notification's unique key decides). True when raised now. The caller commits."""
     admins = session.exec(
         select(User).where(User.role == Role.ADMIN, col(User.blocked_at).is_(None))
     ).all()
+    raised = False
+    for admin in admins:
+        dedup = f"system:{alert.key}:{admin.id}"
+        if not add_notification(
+            session, user_id=admin.id or 0, kind="system", message=alert.message, dedup_key=dedup
+        ):
+            continue
+        queue_external(
+            session, user=admin, channel="email", message=alert.message, dedup_key=dedup, now=now
+        )
+        raised = True
+    return raised
+
+
+def backup_failed(session: Session, *, reason: str, now: datetime) -> bool:
+    """The scheduled backup failed: one alert per installation day, however many attempts
+    fail that day. The caller commits."""
+    day = now.astimezone(get_settings().tz).date()
+    return raise_alert(
+        session,
+        SystemAlert(
+            key=f"backup-failed:{day.isoformat()}",
+            message=Message(
+                title=BACKUP_FAILED_TITLE,
+                body=f"Ежедневное резервное копирование завершилось ошибкой: {reason}. "
+                "Проверьте место на диске и доступ к базе, затем выполните «socstat backup».",
+                link="/admin/system",
+            ),
+        ),
+        now=now,
+    )
+
+
+def check_system(session: Session, *, now: datetime) -> list[str]:
+    """Raise every current system alert to every active admin (once per key); returns
+    the keys raised in this pass. The caller commits."""
     found = [
         *_token_alerts(session),
         *_run_alerts(session),
         *_stale_alert(session, now),
         *_outbox_alert(session, now),
         *_report_alerts(session),
+        *_backup_alert(session, now),
     ]
-    raised = []
-    for alert in found:
-        for admin in admins:
-            dedup = f"system:{alert.key}:{admin.id}"
-            if session.exec(select(func.count()).where(Outbox.dedup_key == f"{dedup}:email")).one():
-                continue
-            add_notification(
-                session,
-                user_id=admin.id or 0,
-                kind="system",
-                message=alert.message,
-                dedup_key=dedup,
-            )
-            queue_external(
-                session,
-                user=admin,
-                channel="email",
-                message=alert.message,
-                dedup_key=dedup,
-                now=now,
-            )
-            raised.append(alert.key)
-    return sorted(set(raised))
+    return sorted({alert.key for alert in found if raise_alert(session, alert, now=now)})
