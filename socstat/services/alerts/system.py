@@ -1,7 +1,8 @@
-"""System alerts for admins, through the same notices as rules (in-app + email via the
-outbox), each event once by its key: an invalid or exhausted VK token, collection failing
-for many sources or not running, outbox messages failing, a report failing, the daily
-backup failing (once per day however many attempts) or the newest backup too old."""
+"""System alerts for admins, through the same notices as rules (in-app; email, and
+Telegram and SMS where the admin has set them up, via the outbox), each event once by its
+key: an invalid or exhausted VK token, collection failing for many sources or not
+running, outbox messages failing, a report failing, the daily backup failing (once a day
+however many attempts fail) or the newest backup too old."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ from socstat.services.backup import latest_backup
 from socstat.services.collection import collect_interval
 from socstat.settings import get_settings
 
-from .notices import Message, add_notification, queue_external
+from .notices import EXTERNAL, Message, add_notification, queue_external
 
 QUOTA_ERROR = "29"
 MANY_FAILED_SHARE = 0.2
@@ -177,9 +178,10 @@ def _backup_alert(session: Session, now: datetime) -> list[SystemAlert]:
 
 
 def raise_alert(session: Session, alert: SystemAlert, *, now: datetime) -> bool:
-    """Tell every active admin about ``alert`` — in-app and by email through the outbox —
-    unless its key was raised before (also by another process at the same moment: the
-    notification's unique key decides). True when raised now. The caller commits."""
+    """Tell every active admin about ``alert`` — in-app, and through the outbox by email
+    and on the Telegram chat and SMS number the admin has set up — unless its key was
+    raised before (also by another process at the same moment: the notification's unique
+    key decides). True when raised now. The caller commits."""
     admins = session.exec(
         select(User).where(User.role == Role.ADMIN, col(User.blocked_at).is_(None))
     ).all()
@@ -190,9 +192,15 @@ def raise_alert(session: Session, alert: SystemAlert, *, now: datetime) -> bool:
             session, user_id=admin.id or 0, kind="system", message=alert.message, dedup_key=dedup
         ):
             continue
-        queue_external(
-            session, user=admin, channel="email", message=alert.message, dedup_key=dedup, now=now
-        )
+        for channel in EXTERNAL:  # a channel not set up says why and queues nothing
+            queue_external(
+                session,
+                user=admin,
+                channel=channel,
+                message=alert.message,
+                dedup_key=dedup,
+                now=now,
+            )
         raised = True
     return raised
 
