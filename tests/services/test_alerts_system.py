@@ -59,6 +59,10 @@ def test_system_alerts_once_per_event(db, session) -> None:
     notes = session.exec(select(Notification)).all()
     assert {n.user_id for n in notes} == {admin.id} and len(notes) == 5
     assert all(n.kind == "system" for n in notes)
+    # links to the pages where an admin acts on them (routes that exist)
+    assert {n.link for n in notes} == {"/admin?tab=settings", "/admin/system", "/admin?tab=outbox"}
+    [stale] = [n for n in notes if n.title.startswith("Сбор статистики давно")]
+    assert "интервал — 24 ч." in stale.body
     emails = session.exec(select(Outbox).where(Outbox.recipient == admin.email)).all()
     assert len(emails) == 5
 

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from socstat.formatting import moment
+from socstat.formatting import moment, number
 from socstat.models import (
     ApiToken,
     CollectionRun,
@@ -51,7 +51,7 @@ def _token_alerts(session: Session) -> list[SystemAlert]:
             message=Message(
                 title=f"Токен VK недействителен: {t.label or t.token_hint}",
                 body=f"{t.invalid_reason or 'VK отверг токен'}. Замените токен в настройках.",
-                link="/admin/settings",
+                link="/admin?tab=settings",
             ),
         )
         for t in rows
@@ -75,7 +75,7 @@ def _run_alerts(session: Session) -> list[SystemAlert]:
                     title="Исчерпан дневной лимит запросов VK",
                     body=f"Сбор №{run.id}: VK ответил «слишком много запросов» (код 29). "
                     "Добавьте токены или увеличьте интервал сбора.",
-                    link="/admin/settings",
+                    link="/admin?tab=settings",
                 ),
             )
         )
@@ -87,7 +87,7 @@ def _run_alerts(session: Session) -> list[SystemAlert]:
                 message=Message(
                     title=f"Сбор не удался для {run.sources_failed} из {total} источников",
                     body=f"Сбор №{run.id}. {run.error}".strip(),
-                    link="/admin",
+                    link="/admin/system",
                 ),
             )
         )
@@ -109,9 +109,10 @@ def _stale_alert(session: Session, now: datetime) -> list[SystemAlert]:
             key=f"collection-stale:{day.isoformat()}",
             message=Message(
                 title="Сбор статистики давно не запускался",
-                body=f"Последний запуск: {moment(since, None)}; "
-                f"интервал — {interval}. Проверьте, что планировщик или worker работает.",
-                link="/admin",
+                body=f"Последний запуск: {moment(since, None)}; интервал — "
+                f"{number(interval.total_seconds() / 3600)} ч. Проверьте, что планировщик или "
+                "worker работает.",
+                link="/admin/system",
             ),
         )
     ]
@@ -130,7 +131,7 @@ def _outbox_alert(session: Session, now: datetime) -> list[SystemAlert]:
             message=Message(
                 title=f"Не доставлено сообщений: {failed}",
                 body="Сообщения исчерпали попытки доставки; последняя ошибка — в списке исходящих.",
-                link="/admin",
+                link="/admin?tab=outbox",
             ),
         )
     ]
