@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
 from socstat.api.routes import build_api
-from socstat.models import JobRun, Notification, Role, RunStatus, utcnow
+from socstat.models import JobRun, Notification, Outbox, Role, RunStatus, utcnow
 from socstat.scheduler import (
     BACKUP_JOB,
     build_scheduler,
@@ -18,7 +18,8 @@ from socstat.scheduler import (
     process_runs_scheduler,
     scheduler_lifespan,
 )
-from socstat.services.jobs import BACKUP_FAILED_TITLE, backup_job, run_job
+from socstat.services.alerts.system import BACKUP_FAILED_TITLE, backup_failed
+from socstat.services.jobs import backup_job, run_job
 from socstat.services.locks import ProcessLock
 from socstat.settings import get_settings, reset_settings_cache
 from tests.services.accounts_fixtures import make_user
@@ -60,7 +61,7 @@ async def test_backup_job_backs_up_and_prunes(db, env, tmp_path) -> None:
     assert [p.name for p in folder.glob("socstat-*.tar")] == [second.details["path"].split("/")[-1]]
 
 
-async def test_a_failed_backup_fails_the_job_and_alerts_each_admin_once(
+async def test_a_failed_backup_fails_the_job_and_alerts_each_admin_once_a_day(
     session, env, tmp_path
 ) -> None:
     blocker = tmp_path / "not-a-folder"
@@ -73,17 +74,28 @@ async def test_a_failed_backup_fails_the_job_and_alerts_each_admin_once(
     analyst = make_user(session, "analyst@example.com")
     session.commit()
 
-    for _ in range(2):  # the second failure adds nothing while the first notice is unread
+    for _ in range(2):  # the second failure the same day adds nothing, read or not
         run = await run_job(BACKUP_JOB, backup_job)
         assert run.status == RunStatus.FAILED and run.error
+        session.expire_all()
+        for note in session.exec(select(Notification)).all():
+            note.read_at = utcnow()
+            session.add(note)
+        session.commit()
 
     notices = session.exec(select(Notification)).all()
     assert sorted(n.user_id for n in notices) == sorted(a.id for a in admins)
-    assert {n.title for n in notices} == {BACKUP_FAILED_TITLE}
+    assert {(n.title, n.kind) for n in notices} == {(BACKUP_FAILED_TITLE, "system")}
     assert all("socstat backup" in n.body for n in notices)
     assert analyst.id not in {n.user_id for n in notices}
+    emails = session.exec(select(Outbox)).all()  # and each admin's email, through the outbox
+    assert sorted(m.recipient for m in emails) == sorted(a.email for a in admins)
     rows = session.exec(select(JobRun).where(JobRun.job == BACKUP_JOB)).all()
     assert [r.status for r in rows] == [RunStatus.FAILED, RunStatus.FAILED]
+
+    assert backup_failed(session, reason="диск заполнен", now=utcnow() + timedelta(days=1))
+    session.commit()  # the next day's failure is a new notice
+    assert len(session.exec(select(Notification)).all()) == 2 * len(admins)
 
 
 def _scrape_leader() -> float:

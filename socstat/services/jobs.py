@@ -9,11 +9,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy import update
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from socstat.db import run_in_session
 from socstat.logging_setup import log_context, redact
-from socstat.models import JobRun, Notification, Role, RunStatus, User, utcnow
+from socstat.models import JobRun, RunStatus, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -84,32 +84,10 @@ async def retention_job() -> dict[str, Any]:
     return await run_in_session(_purge)
 
 
-def alert_admins(session: Session, *, title: str, body: str, link: str = "/admin/system") -> int:
-    """An in-app notification to every active admin (not again while an unread one with the
-    same title waits). Returns how many were added."""
-    admins = session.exec(
-        select(User.id).where(User.role == Role.ADMIN, User.blocked_at.is_(None))
-    ).all()
-    added = 0
-    for admin_id in admins:
-        waiting = session.exec(
-            select(Notification.id).where(
-                Notification.user_id == admin_id,
-                Notification.title == title,
-                Notification.read_at.is_(None),
-            )
-        ).first()
-        if waiting is None:
-            session.add(Notification(user_id=admin_id, title=title, body=body[:4000], link=link))
-            added += 1
-    return added
-
-
-BACKUP_FAILED_TITLE = "Резервная копия не создана"
-
-
 async def backup_job() -> dict[str, Any]:
-    """The daily backup and pruning; a failure is told to the admins and fails the job."""
+    """The daily backup and pruning; a failure fails the job and becomes a system alert
+    (once per day, however many attempts fail)."""
+    from socstat.services.alerts.system import backup_failed
     from socstat.services.backup import run_scheduled_backup
 
     try:
@@ -117,14 +95,7 @@ async def backup_job() -> dict[str, Any]:
     except Exception as exc:
         reason = redact(f"{type(exc).__name__}: {exc}")[:1000]
         log.error("scheduled backup failed: %s", reason)
-        await run_in_session(
-            lambda s: alert_admins(
-                s,
-                title=BACKUP_FAILED_TITLE,
-                body=f"Ежедневное резервное копирование завершилось ошибкой: {reason}. "
-                "Проверьте место на диске и доступ к базе, затем выполните «socstat backup».",
-            )
-        )
+        await run_in_session(lambda s: backup_failed(s, reason=reason, now=utcnow()))
         raise
     return {
         "status": RunStatus.OK,

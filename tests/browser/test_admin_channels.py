@@ -1,6 +1,6 @@
 """The «SMS и Telegram» section of the admin settings in a real browser: the rule form's
 refusal leads an admin there, inline validation, the secret shown masked only; the
-section fits a phone."""
+section fits a phone; fields side by side in the settings keep apart (SMTP, VK token)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,19 @@ API_KEY = "sms-browser-key-0123456789"
 BOT_TOKEN = "654321:" + "B" * 35
 # the first browser test of a session also waits for the app to build
 pytestmark = pytest.mark.timeout(900)
+NEIGHBOURS = (("#smtp_host", "#smtp_port"), ("#smtp_user", "#smtp_password"))
+NEIGHBOURS += (("#vk_token", "#vk_label"),)
+
+
+def _fields_keep_apart(page) -> None:
+    """Each pair of neighbouring fields: the second is below the first or at least 8 px
+    to its right (the rows' spacing), never touching."""
+    for first, second in NEIGHBOURS:
+        a = page.locator(first).bounding_box()
+        b = page.locator(second).bounding_box()
+        assert a and b, (first, second)
+        if b["y"] < a["y"] + a["height"]:
+            assert b["x"] - (a["x"] + a["width"]) >= 8, (first, second, a, b)
 
 
 def test_admin_sets_up_sms_and_telegram_from_the_rule_form(signed_in_page, running_app):
@@ -58,6 +71,7 @@ def test_admin_sets_up_sms_and_telegram_from_the_rule_form(signed_in_page, runni
     expect(page.get_by_test_id("bot-status")).to_contain_text("Бот настроен")
     expect(section).to_contain_text("Задан (••••BBBB)")
     assert BOT_TOKEN not in page.content()
+    _fields_keep_apart(page)
     page.screenshot(path=str(running_app.log.parent / "admin-channels-desktop.png"), full_page=True)
 
     # Set up now: the rule form sends the admin to the profile to link a chat.
@@ -82,6 +96,7 @@ def test_channels_section_fits_a_phone(signed_in_page, running_app):
     section.scroll_into_view_if_needed()
     expect(page.get_by_test_id("input-tg_username")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    _fields_keep_apart(page)
     page.screenshot(path=str(running_app.log.parent / "admin-channels-phone.png"), full_page=True)
 
 

@@ -164,3 +164,24 @@ def test_telegram_link_by_start_code_and_429_retry_after(db, session, admin, bot
     contacts.unlink_telegram(session, actor=user)
     session.commit()
     assert session.get(TelegramLink, user.id) is None
+
+
+def test_system_alerts_reach_the_channels_each_admin_has_set_up(
+    db, session, admin, bot_api
+) -> None:
+    from socstat.services.alerts.system import BACKUP_FAILED_TITLE, backup_failed
+
+    other = make_user(session, "admin2@example.com", "admin")
+    _configure_bot(session, admin, bot_api.url)
+    session.add(TelegramLink(user_id=admin.id, chat_id="5550002", linked_at=utcnow()))
+    session.commit()
+    for _ in range(2):  # the second failure the same day adds nothing
+        backup_failed(session, reason="диск заполнен", now=utcnow())
+        session.commit()
+    rows = session.exec(select(Outbox)).all()
+    assert sorted((m.channel, m.recipient) for m in rows) == sorted(
+        [("email", admin.email), ("email", other.email), ("telegram", "5550002")]
+    )
+    delivery.deliver_due()
+    [(chat, text)] = bot_api.sent()
+    assert chat == "5550002" and text.startswith(BACKUP_FAILED_TITLE)

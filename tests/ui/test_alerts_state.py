@@ -3,6 +3,7 @@ ids change nothing and reveal nothing."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pytest
@@ -10,7 +11,14 @@ import reflex as rx
 from sqlmodel import select
 
 from socstat.db import session_scope
-from socstat.models import AlertRule, Notification, Source, Subscription
+from socstat.models import (
+    AlertFiring,
+    AlertRule,
+    FiringState,
+    Notification,
+    Source,
+    Subscription,
+)
 from socstat.services import accounts, sessions
 from socstat.ui.auth import AuthState
 from socstat.ui.components.bell import BellState
@@ -105,3 +113,31 @@ async def test_notifications_are_the_owners_only(people) -> None:
     await ann.mark_read(str(note_id))
     await bell.refresh()
     assert bell.unread == 0
+
+
+async def test_history_numbers_are_formatted_the_russian_way(people) -> None:
+    ann = _state(AlertsState, people["ann"])
+    await ann.load()
+    ann.new_rule()
+    ann.set_value("scope", "source")
+    ann.set_value("source_id", str(people["source_id"]))
+    ann.set_value("metric", "views")
+    ann.set_value("threshold", "1000")
+    await ann.save()
+    [rule] = ann.rules
+    with session_scope() as session:
+        for key, value in (("a", 1234567.0), ("b", 2.5), ("c", None)):
+            session.add(
+                AlertFiring(
+                    rule_id=int(rule["id"]),
+                    key=key,
+                    state=FiringState.FIRED,
+                    source_id=people["source_id"],
+                    window_start=date(2026, 3, 10),
+                    window_end=date(2026, 3, 10),
+                    value=value,
+                )
+            )
+    await ann.show_history(rule["id"])
+    values = sorted(entry["what"].rsplit(" · ", 1)[-1] for entry in ann.history)
+    assert values == ["1\u202f234\u202f567", "2,5", "—"]  # thin spaces, comma; unknown is "—"

@@ -1,6 +1,8 @@
-"""Messages about firings: in-app notifications at once; email, SMS and Telegram through
-the outbox, held during the rule's quiet hours (in the owner's zone) and then sent as one
-digest. Every message has a dedup key, so nothing is queued twice."""
+"""Messages about firings: in-app notifications at once (also in quiet hours: they make
+no noise and trigger nothing outside); email, SMS and Telegram through the outbox, held
+during the rule's quiet hours (in the owner's zone) and then sent as one digest. Every
+message has a dedup key, and every held firing is claimed by exactly one digest, so
+nothing is queued twice."""
 
 from __future__ import annotations
 
@@ -8,9 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func
+from sqlalchemy import func, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from socstat import formatting
 from socstat.models import (
     AlertFiring,
     AlertRule,
@@ -60,25 +64,22 @@ def in_quiet_hours(rule: AlertRule, user: User, now: datetime) -> bool:
     return local >= start or local < end
 
 
-def _number(value: float | None) -> str:
-    if value is None:
-        return "—"
-    if value == int(value):
-        return f"{int(value):,}".replace(",", " ")
-    return f"{value:.2f}"
-
-
 def publication_url(source: Source, item: ContentItem) -> str:
     kind = "clip" if item.kind == "clip" else "video" if item.kind == "video" else "wall"
     return f"https://vk.com/{kind}-{source.external_id}_{item.external_id}"
 
 
-def firing_message(session: Session, rule: AlertRule, firing: AlertFiring) -> Message:
+def firing_message(
+    session: Session, rule: AlertRule, firing: AlertFiring, state: str | None = None
+) -> Message:
+    """The message about ``firing`` in ``state`` (its current state by default; a digest
+    passes the state that was held, so a firing resolved meanwhile is still told as fired
+    when the rule does not ask for "back to normal")."""
     source = session.get(Source, firing.source_id) if firing.source_id else None
     name = source.name or source.screen_name if source is not None else "источник"
     link = f"/sources/{source.id}" if source is not None else "/alerts"
     title_rule = rule.name or describe(rule)
-    if firing.state == FiringState.RESOLVED:
+    if (state or firing.state) == FiringState.RESOLVED:
         return Message(
             title=f"Снова в норме: {title_rule} — {name}",
             body=f"Условие «{describe(rule)}» больше не выполняется ({name}).",
@@ -93,44 +94,55 @@ def firing_message(session: Session, rule: AlertRule, firing: AlertFiring) -> Me
         return Message(
             title=f"{title_rule}: {name}",
             body=(
-                f"Публикация{preview}: {metric.lower()} {_number(firing.value)} — в "
-                f"{ratio:.1f} раза больше медианы {_number(firing.reference)}. {url}"
+                f"Публикация{preview}: {metric.lower()} {formatting.number(firing.value)} — в "
+                f"{formatting.decimal(ratio)} раза больше медианы "
+                f"{formatting.number(firing.reference)}. {url}"
             ).strip(),
             link=link,
         )
     window = (
-        firing.window_start.strftime("%d.%m.%Y")
-        if firing.window_start == firing.window_end and firing.window_start
-        else f"{firing.window_start:%d.%m.%Y}–{firing.window_end:%d.%m.%Y}"
+        formatting.day(firing.window_start)
+        if firing.window_start == firing.window_end
+        else f"{formatting.day(firing.window_start)}–{formatting.day(firing.window_end)}"
     )
     versus = ""
     if rule.comparison in ("rise_pct", "fall_pct") and firing.reference is not None:
-        versus = f" (прошлый период: {_number(firing.reference)})"
+        versus = f" (прошлый период: {formatting.number(firing.reference)})"
     return Message(
         title=f"{title_rule}: {name}",
-        body=f"{metric} за {window}: {_number(firing.value)}{versus}. Условие: {describe(rule)}.",
+        body=(
+            f"{metric} за {window}: {formatting.number(firing.value)}{versus}. "
+            f"Условие: {describe(rule)}."
+        ),
         link=link,
     )
 
 
 def add_notification(
     session: Session, *, user_id: int, kind: str, message: Message, dedup_key: str
-) -> None:
-    """An in-app notification, once per ``dedup_key``."""
+) -> bool:
+    """An in-app notification, once per ``dedup_key`` (also when another process adds the
+    same one at the same moment); False when it was there already."""
     exists = session.exec(
         select(Notification.id).where(Notification.dedup_key == dedup_key)
     ).first()
-    if exists is None:
-        session.add(
-            Notification(
-                user_id=user_id,
-                kind=kind,
-                title=message.title[:300],
-                body=message.body[:4000],
-                link=message.link,
-                dedup_key=dedup_key,
+    if exists is not None:
+        return False
+    try:
+        with session.begin_nested():
+            session.add(
+                Notification(
+                    user_id=user_id,
+                    kind=kind,
+                    title=message.title[:300],
+                    body=message.body[:4000],
+                    link=message.link,
+                    dedup_key=dedup_key,
+                )
             )
-        )
+    except IntegrityError:
+        return False
+    return True
 
 
 def _sms_sent_today(session: Session, phone: str, now: datetime) -> int:
@@ -246,32 +258,56 @@ def announce(session: Session, rule: AlertRule, firing: AlertFiring, now: dateti
         session.add(firing)
 
 
+def _claim_held(session: Session, rule_id: int) -> list[tuple[AlertFiring, str]]:
+    """Take the rule's held firings for one digest, each with the state it was held in,
+    in firing order. Each ``UPDATE … WHERE pending = <state> RETURNING id`` takes what it
+    changes, so a firing taken here is in no other digest: a concurrent sender waits for
+    this transaction's row locks (SQLite: its write lock) and then finds them no longer
+    pending."""
+    held = []
+    for state in (FiringState.FIRED, FiringState.RESOLVED):
+        ids = session.exec(
+            update(AlertFiring)
+            .where(col(AlertFiring.rule_id) == rule_id, col(AlertFiring.pending) == state)
+            .values(pending="")
+            .returning(col(AlertFiring.id))
+            .execution_options(synchronize_session=False)
+        ).all()
+        held += [(firing_id, state) for firing_id in ids]
+    firings = []
+    for firing_id, state in sorted(held):
+        firing = session.get(AlertFiring, firing_id, populate_existing=True)
+        if firing is not None:
+            firings.append((firing, state))
+    return firings
+
+
 def send_digests(session: Session, *, now: datetime) -> int:
-    """One digest per rule whose quiet hours are over, listing every held firing;
-    returns how many digests were queued."""
-    held = session.exec(
-        select(AlertFiring)
-        .where(AlertFiring.pending != "")
-        .order_by(col(AlertFiring.rule_id), col(AlertFiring.id))
+    """One digest per rule whose quiet hours are over, listing every held firing it
+    claimed; returns how many digests were queued."""
+    rule_ids = session.exec(
+        select(AlertFiring.rule_id).where(AlertFiring.pending != "").distinct()
     ).all()
-    by_rule: dict[int, list[AlertFiring]] = {}
-    for firing in held:
-        by_rule.setdefault(firing.rule_id, []).append(firing)
     sent = 0
-    for rule_id, firings in by_rule.items():
+    for rule_id in sorted(rule_ids):
         rule = session.get(AlertRule, rule_id)
         owner = session.get(User, rule.owner_id) if rule is not None else None
         if rule is None or owner is None or in_quiet_hours(rule, owner, now):
             continue
+        firings = _claim_held(session, rule_id)
+        if not firings:
+            continue  # another sender took them
         lines = [
-            f"• {m.title}: {m.body}" for m in (firing_message(session, rule, f) for f in firings)
+            f"• {m.title}: {m.body}"
+            for m in (firing_message(session, rule, f, state) for f, state in firings)
         ]
         message = Message(
             title=f"Сводка за тихие часы: {rule.name or describe(rule)} ({len(firings)})",
             body="\n".join(lines),
             link="/alerts",
         )
-        dedup = f"alert-digest:{rule_id}:{firings[0].id}-{firings[-1].id}"
+        ids = [f.id for f, _ in firings]
+        dedup = f"alert-digest:{rule_id}:{ids[0]}-{ids[-1]}"  # claims are disjoint
         for channel in (c for c in rule.channels if c in EXTERNAL):
             queue_external(
                 session,
@@ -282,8 +318,5 @@ def send_digests(session: Session, *, now: datetime) -> int:
                 now=now,
                 rule_id=rule.id,
             )
-        for firing in firings:
-            firing.pending = ""
-            session.add(firing)
         sent += 1
     return sent

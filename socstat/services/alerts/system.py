@@ -1,15 +1,18 @@
-"""System alerts for admins, through the same notices as rules (in-app + email via the
-outbox), each event once by its key: an invalid or exhausted VK token, collection failing
-for many sources or not running, outbox messages failing, a report failing."""
+"""System alerts for admins, through the same notices as rules (in-app; email, and
+Telegram and SMS where the admin has set them up, via the outbox), each event once by its
+key: an invalid or exhausted VK token, collection failing for many sources or not
+running, outbox messages failing, a report failing, the daily backup failing (once a day
+however many attempts fail) or the newest backup too old."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from socstat.formatting import moment, number
 from socstat.models import (
     ApiToken,
     CollectionRun,
@@ -21,14 +24,17 @@ from socstat.models import (
     Subscription,
     User,
 )
+from socstat.services.backup import latest_backup
 from socstat.services.collection import collect_interval
 from socstat.settings import get_settings
 
-from .notices import Message, add_notification, queue_external
+from .notices import EXTERNAL, Message, add_notification, queue_external
 
 QUOTA_ERROR = "29"
 MANY_FAILED_SHARE = 0.2
 MANY_FAILED_MIN = 3
+BACKUP_MAX_AGE = timedelta(hours=26)  # a daily backup with slack (as docs/monitoring)
+BACKUP_FAILED_TITLE = "Резервная копия не создана"
 
 
 @dataclass(frozen=True)
@@ -45,7 +51,7 @@ def _token_alerts(session: Session) -> list[SystemAlert]:
             message=Message(
                 title=f"Токен VK недействителен: {t.label or t.token_hint}",
                 body=f"{t.invalid_reason or 'VK отверг токен'}. Замените токен в настройках.",
-                link="/admin/settings",
+                link="/admin?tab=settings",
             ),
         )
         for t in rows
@@ -69,7 +75,7 @@ def _run_alerts(session: Session) -> list[SystemAlert]:
                     title="Исчерпан дневной лимит запросов VK",
                     body=f"Сбор №{run.id}: VK ответил «слишком много запросов» (код 29). "
                     "Добавьте токены или увеличьте интервал сбора.",
-                    link="/admin/settings",
+                    link="/admin?tab=settings",
                 ),
             )
         )
@@ -81,7 +87,7 @@ def _run_alerts(session: Session) -> list[SystemAlert]:
                 message=Message(
                     title=f"Сбор не удался для {run.sources_failed} из {total} источников",
                     body=f"Сбор №{run.id}. {run.error}".strip(),
-                    link="/admin",
+                    link="/admin/system",
                 ),
             )
         )
@@ -103,9 +109,10 @@ def _stale_alert(session: Session, now: datetime) -> list[SystemAlert]:
             key=f"collection-stale:{day.isoformat()}",
             message=Message(
                 title="Сбор статистики давно не запускался",
-                body=f"Последний запуск: {since.astimezone(get_settings().tz):%d.%m.%Y %H:%M}; "
-                f"интервал — {interval}. Проверьте, что планировщик или worker работает.",
-                link="/admin",
+                body=f"Последний запуск: {moment(since, None)}; интервал — "
+                f"{number(interval.total_seconds() / 3600)} ч. Проверьте, что планировщик или "
+                "worker работает.",
+                link="/admin/system",
             ),
         )
     ]
@@ -124,7 +131,7 @@ def _outbox_alert(session: Session, now: datetime) -> list[SystemAlert]:
             message=Message(
                 title=f"Не доставлено сообщений: {failed}",
                 body="Сообщения исчерпали попытки доставки; последняя ошибка — в списке исходящих.",
-                link="/admin",
+                link="/admin?tab=outbox",
             ),
         )
     ]
@@ -145,39 +152,88 @@ def _report_alerts(session: Session) -> list[SystemAlert]:
     ]
 
 
-def check_system(session: Session, *, now: datetime) -> list[str]:
-    """Raise every current system alert to every active admin (once per key); returns
-    the keys raised in this pass. The caller commits."""
+def _backup_alert(session: Session, now: datetime) -> list[SystemAlert]:
+    """The newest backup is older than a day and a bit (or there is none a day and a bit
+    after the first account was made): once per installation day."""
+    tz = get_settings().tz
+    latest = latest_backup()
+    if latest is None:
+        since = session.exec(select(func.min(User.created_at))).one()
+        last = "резервных копий ещё нет"
+    else:
+        since = latest[0].replace(tzinfo=UTC)
+        last = f"последняя копия — {moment(since, None)} ({latest[1].name})"
+    if since is None or now - since <= BACKUP_MAX_AGE:
+        return []
+    return [
+        SystemAlert(
+            key=f"backup-old:{now.astimezone(tz).date().isoformat()}",
+            message=Message(
+                title="Резервная копия устарела",
+                body=f"Больше суток нет новой резервной копии: {last}. Проверьте задание "
+                "backup на странице «Система» и выполните «socstat backup».",
+                link="/admin/system",
+            ),
+        )
+    ]
+
+
+def raise_alert(session: Session, alert: SystemAlert, *, now: datetime) -> bool:
+    """Tell every active admin about ``alert`` — in-app, and through the outbox by email
+    and on the Telegram chat and SMS number the admin has set up — unless its key was
+    raised before (also by another process at the same moment: the notification's unique
+    key decides). True when raised now. The caller commits."""
     admins = session.exec(
         select(User).where(User.role == Role.ADMIN, col(User.blocked_at).is_(None))
     ).all()
+    raised = False
+    for admin in admins:
+        dedup = f"system:{alert.key}:{admin.id}"
+        if not add_notification(
+            session, user_id=admin.id or 0, kind="system", message=alert.message, dedup_key=dedup
+        ):
+            continue
+        for channel in EXTERNAL:  # a channel not set up says why and queues nothing
+            queue_external(
+                session,
+                user=admin,
+                channel=channel,
+                message=alert.message,
+                dedup_key=dedup,
+                now=now,
+            )
+        raised = True
+    return raised
+
+
+def backup_failed(session: Session, *, reason: str, now: datetime) -> bool:
+    """The scheduled backup failed: one alert per installation day, however many attempts
+    fail that day. The caller commits."""
+    day = now.astimezone(get_settings().tz).date()
+    return raise_alert(
+        session,
+        SystemAlert(
+            key=f"backup-failed:{day.isoformat()}",
+            message=Message(
+                title=BACKUP_FAILED_TITLE,
+                body=f"Ежедневное резервное копирование завершилось ошибкой: {reason}. "
+                "Проверьте место на диске и доступ к базе, затем выполните «socstat backup».",
+                link="/admin/system",
+            ),
+        ),
+        now=now,
+    )
+
+
+def check_system(session: Session, *, now: datetime) -> list[str]:
+    """Raise every current system alert to every active admin (once per key); returns
+    the keys raised in this pass. The caller commits."""
     found = [
         *_token_alerts(session),
         *_run_alerts(session),
         *_stale_alert(session, now),
         *_outbox_alert(session, now),
         *_report_alerts(session),
+        *_backup_alert(session, now),
     ]
-    raised = []
-    for alert in found:
-        for admin in admins:
-            dedup = f"system:{alert.key}:{admin.id}"
-            if session.exec(select(func.count()).where(Outbox.dedup_key == f"{dedup}:email")).one():
-                continue
-            add_notification(
-                session,
-                user_id=admin.id or 0,
-                kind="system",
-                message=alert.message,
-                dedup_key=dedup,
-            )
-            queue_external(
-                session,
-                user=admin,
-                channel="email",
-                message=alert.message,
-                dedup_key=dedup,
-                now=now,
-            )
-            raised.append(alert.key)
-    return sorted(set(raised))
+    return sorted({alert.key for alert in found if raise_alert(session, alert, now=now)})

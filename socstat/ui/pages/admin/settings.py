@@ -308,7 +308,7 @@ def _switch(checked: rx.Var, on_change: Any, testid: str, label: str, hint: str)
 
 def _row(*children: rx.Component) -> rx.Component:
     """Labelled fields side by side, wrapping on narrow screens."""
-    return rx.flex(*children, wrap="wrap", gap="3", width="100%", align="start")
+    return rx.flex(*children, wrap="wrap", spacing="3", width="100%", align="start")
 
 
 def _row_button(button: rx.Component) -> rx.Component:

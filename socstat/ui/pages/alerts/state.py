@@ -14,6 +14,7 @@ import reflex as rx
 from sqlmodel import Session
 
 from socstat.formatting import moment as format_moment
+from socstat.formatting import number as format_number
 from socstat.models import User, utcnow
 from socstat.services import alerts
 from socstat.services.authz import PermissionDenied
@@ -79,12 +80,6 @@ def rule_fields(values: dict[str, str], channels: list[str], notify_resolved: bo
     }
 
 
-def _number(value: float | None) -> str:
-    if value is None:
-        return "—"
-    return f"{int(value):,}".replace(",", "\u202f") if value == int(value) else f"{value:.2f}"
-
-
 def _page_data(session: Session, user: User) -> dict[str, Any]:
     rules = alerts.list_alert_rules(session, actor=user, own_only=True)
     return {
@@ -139,7 +134,7 @@ def _history(session: Session, user: User, rule_id: int) -> list[dict[str, str]]
             "when": format_moment(e.created_at, user.timezone),
             "what": ""
             if e.channel
-            else " · ".join(filter(None, [e.source_name, e.window_label, _number(e.value)])),
+            else " · ".join(filter(None, [e.source_name, e.window_label, format_number(e.value)])),
             "reason": e.reason,
         }
         for e in entries
@@ -158,7 +153,7 @@ def _preview(session: Session, user: User, fields: dict) -> dict[str, Any]:
             f" Пропущено из-за неизвестных данных: {result.skipped} ({'; '.join(result.reasons)})."
         )
     hits = [
-        {"source": h.source_name, "label": h.label, "value": _number(h.value)}
+        {"source": h.source_name, "label": h.label, "value": format_number(h.value)}
         for h in result.hits[:50]
     ]
     return {"summary": summary, "hits": hits}
