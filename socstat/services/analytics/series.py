@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Integer, cast, func, literal, select
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from socstat.models import ContentKind, User
@@ -20,6 +20,7 @@ from socstat.services.analytics.query import (
     FIGURES,
     SNAPSHOT,
     STAT,
+    day_index,
     day_sums,
     ids_in,
     in_period,
@@ -332,7 +333,7 @@ def sparklines(
     (one day each for a month or less); None for a run outside the collected history."""
     step = -(-period.days // SPARK_POINTS)
     runs = -(-period.days // step)
-    index = _day_index(session, STAT.c.local_date, period) // step
+    index = day_index(session, STAT.c.local_date, period) // step
     query = (
         select(STAT.c.source_id, index.label("run"), func.sum(STAT.c.count))
         .where(in_scope(STAT, resolved), in_period(STAT, period))
@@ -352,14 +353,6 @@ def sparklines(
             for run in range(runs)
         )
     return result
-
-
-def _day_index(session: Session, column: Any, period: Period) -> Any:
-    """Days from the period's start to ``column`` (a date), as an SQL integer."""
-    if session.get_bind().dialect.name == "postgresql":
-        return cast(column - literal(period.start), Integer)
-    start = literal(period.start.isoformat())
-    return cast(func.julianday(column) - func.julianday(start), Integer)
 
 
 @dataclass(frozen=True)
