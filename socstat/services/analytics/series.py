@@ -292,6 +292,12 @@ def members_total(session: Session, resolved: ResolvedScope, period: Period) -> 
     return MembersSeries(None, tuple(MembersPoint(d, total.get(d)) for d in period.dates()))
 
 
+def members_of(day_series: Series) -> MembersSeries:
+    """``members_total`` read off a day series already loaded (its points are the days)."""
+    assert day_series.granularity == Granularity.DAY
+    return MembersSeries(None, tuple(MembersPoint(p.start, p.members) for p in day_series.points))
+
+
 def members_over_time(
     session: Session, resolved: ResolvedScope, period: Period
 ) -> list[MembersSeries]:

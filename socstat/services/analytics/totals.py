@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, literal, or_, select
 from sqlmodel import Session
 
 from socstat.models import ContentKind, User
@@ -32,6 +32,7 @@ from socstat.services.analytics.query import (
     day_sums,
     ids_in,
     in_period,
+    in_period_of,
     in_scope,
     ratio,
     reactions,
@@ -131,10 +132,7 @@ def totals_by_kind(
 ) -> list[KindTotals]:
     """The scope's totals restricted to each counted kind in turn."""
     resolved = resolve_scope(session, actor=actor, scope=scope)
-    current, previous = (
-        load_period(session, resolved, period),
-        load_period(session, resolved, period.previous()),
-    )
+    current, previous = load_periods(session, resolved, period)
     return [
         KindTotals(
             kind=kind,
@@ -147,20 +145,14 @@ def totals_by_kind(
 
 
 def compare(session: Session, resolved: ResolvedScope, period: Period) -> Comparison:
-    current, previous = (
-        load_period(session, resolved, period),
-        load_period(session, resolved, period.previous()),
-    )
+    current, previous = load_periods(session, resolved, period)
     return Comparison(current.totals(resolved.sources), previous.totals(resolved.sources))
 
 
 def compare_by_source(
     session: Session, resolved: ResolvedScope, period: Period
 ) -> list[SourceComparison]:
-    current, previous = (
-        load_period(session, resolved, period),
-        load_period(session, resolved, period.previous()),
-    )
+    current, previous = load_periods(session, resolved, period)
     return [
         SourceComparison(source, current.totals([source]), previous.totals([source]))
         for source in resolved.sources
@@ -269,24 +261,67 @@ def load_period(
     period: Period,
     covs: dict[int, Coverage] | None = None,
 ) -> PeriodData:
+    (data,) = _load(session, resolved, (period,), covs)
+    return data
+
+
+def load_periods(
+    session: Session,
+    resolved: ResolvedScope,
+    period: Period,
+    covs: dict[int, Coverage] | None = None,
+) -> tuple[PeriodData, PeriodData]:
+    """``period`` and the previous period, each table read once for both."""
+    current, previous = _load(session, resolved, (period, period.previous()), covs)
+    return current, previous
+
+
+def _load(
+    session: Session,
+    resolved: ResolvedScope,
+    periods: tuple[Period, ...],
+    covs: dict[int, Coverage] | None,
+) -> list[PeriodData]:
     ids = resolved.source_ids
     covs = coverages(session, ids) if covs is None else covs
-    return PeriodData(
-        period=period,
-        rows=_grouped_rows(session, resolved, period),
-        er_day=er_day_sums(session, resolved, period, covs),
-        members=last_members(session, ids, period),
-        members_before=last_members(session, ids, period.previous()),
-        covs=covs,
-    )
+    rows = _grouped_rows(session, resolved, periods)
+    er_days = _er_day_sums(session, resolved, periods, covs, by=("source_id",))
+    # each period's last reading, and the one before it (the previous period's last)
+    befores = tuple(p.previous() for p in periods)
+    readings = last_members(session, ids, tuple(dict.fromkeys(periods + befores)))
+    return [
+        PeriodData(
+            period=p,
+            rows=rows[index],
+            er_day=er_days[index],
+            members=readings[p],
+            members_before=readings[before],
+            covs=covs,
+        )
+        for index, (p, before) in enumerate(zip(periods, befores, strict=True))
+    ]
+
+
+def _which(column: Any, periods: tuple[Period, ...]) -> tuple[Any, Any]:
+    """The index of the period holding ``column`` (a date) as SQL, and the condition that
+    one does. The periods follow each other without a gap (each the previous of the one
+    before), so that is one range: the planner estimates it well, unlike an OR of ranges."""
+    start, end = min(p.start for p in periods), max(p.end for p in periods)
+    within = and_(column >= start, column <= end)
+    if len(periods) == 1:
+        return literal(0), within
+    return case(*((in_period_of(column, p), i) for i, p in enumerate(periods))), within
 
 
 def _grouped_rows(
-    session: Session, resolved: ResolvedScope, period: Period
-) -> dict[tuple[int, str], dict[str, Any]]:
+    session: Session, resolved: ResolvedScope, periods: tuple[Period, ...]
+) -> list[dict[tuple[int, str], dict[str, Any]]]:
     members_known = and_(SNAPSHOT.c.members > 0, reactions_unknown(STAT) == 0)
+    which, within = _which(STAT.c.local_date, periods)
+    which = which.label("which")
     query = (
         select(
+            which,
             STAT.c.source_id,
             STAT.c.kind,
             *(func.sum(STAT.c[name]) for name in (*DAY_SUMS, "er_view_sum", "er_view_items")),
@@ -294,14 +329,14 @@ def _grouped_rows(
             func.sum(case((members_known, STAT.c.count), else_=0)),
         )
         .select_from(STAT.outerjoin(SNAPSHOT, same_day(SNAPSHOT, STAT)))
-        .where(in_scope(STAT, resolved), in_period(STAT, period))
-        .group_by(STAT.c.source_id, STAT.c.kind)
+        .where(in_scope(STAT, resolved), within)
+        .group_by(which, STAT.c.source_id, STAT.c.kind)
     )
-    result: dict[tuple[int, str], dict[str, Any]] = {}
-    for source_id, kind, *values in session.execute(query).all():
+    result: list[dict[tuple[int, str], dict[str, Any]]] = [{} for _ in periods]
+    for index, source_id, kind, *values in session.execute(query).all():
         row = dict(zip(_SUMS, values, strict=True))
         extra = {k: row.pop(k) for k in _SUMS if k not in DAY_SUMS}
-        result[(source_id, kind)] = {
+        result[int(index)][(source_id, kind)] = {
             **day_sums(row),
             **{
                 k: (None if v is None else float(v)) if k in _RATIO_SUMS else int(v or 0)
@@ -322,9 +357,24 @@ def er_day_sums(
     """Per ``by`` (snapshot columns: source_id and/or local_date; a tuple key for two): the
     sum of the source-days' ERday and how many source-days had members and reactions known.
     """
-    readable = [sid for sid, cov in covs.items() if cov.days_in(period) > 0]
-    if not readable:
-        return {}
+    (result,) = _er_day_sums(session, resolved, (period,), covs, by=by)
+    return result
+
+
+def _er_day_sums(
+    session: Session,
+    resolved: ResolvedScope,
+    periods: tuple[Period, ...],
+    covs: dict[int, Coverage],
+    *,
+    by: tuple[str, ...],
+) -> list[dict[Any, tuple[float, int]]]:
+    """``er_day_sums`` of each period, in one query."""
+    result: list[dict[Any, tuple[float, int]]] = [{} for _ in periods]
+    readable = [(p, [sid for sid, cov in covs.items() if cov.days_in(p) > 0]) for p in periods]
+    if not any(ids for _p, ids in readable):
+        return result
+    _index, stat_within = _which(STAT.c.local_date, periods)
     day = (
         select(
             STAT.c.source_id,
@@ -332,48 +382,65 @@ def er_day_sums(
             func.sum(reactions(STAT)).label("reactions"),
             func.sum(reactions_unknown(STAT)).label("unknown"),
         )
-        .where(in_scope(STAT, resolved), in_period(STAT, period))
+        .where(in_scope(STAT, resolved), stat_within)
         .group_by(STAT.c.source_id, STAT.c.local_date)
         .subquery()
     )
+    which, within = _which(SNAPSHOT.c.local_date, periods)
+    which = which.label("which")
     keys = [SNAPSHOT.c[name] for name in by]
+    lists = {tuple(ids) for _p, ids in readable}
+    if len(lists) == 1:  # the same sources readable in every period: one plain condition
+        (ids,) = lists
+        readable_days = and_(ids_in(SNAPSHOT.c.source_id, list(ids)), within)
+    else:
+        readable_days = or_(
+            *(
+                and_(ids_in(SNAPSHOT.c.source_id, ids), in_period(SNAPSHOT, p))
+                for p, ids in readable
+                if ids
+            )
+        )
     query = (
         select(
+            which,
             *keys,
             func.sum(ratio(func.coalesce(day.c.reactions, 0), SNAPSHOT.c.members)),
             func.count(),
         )
         .select_from(SNAPSHOT.outerjoin(day, same_day(day, SNAPSHOT)))
         .where(
-            ids_in(SNAPSHOT.c.source_id, readable),
-            in_period(SNAPSHOT, period),
+            readable_days,
             SNAPSHOT.c.members > 0,
             func.coalesce(day.c.unknown, 0) == 0,
         )
-        .group_by(*keys)
+        .group_by(which, *keys)
     )
-    result: dict[Any, tuple[float, int]] = {}
-    for *key, total, n in session.execute(query).all():
-        result[tuple(key) if len(key) > 1 else key[0]] = (float(total or 0.0), int(n))
+    for index, *key, total, n in session.execute(query).all():
+        result[int(index)][tuple(key) if len(key) > 1 else key[0]] = (float(total or 0.0), int(n))
     return result
 
 
-def last_members(session: Session, source_ids: list[int], period: Period) -> dict[int, int]:
-    """Per source: members of its last snapshot within the period that has them."""
+def last_members(
+    session: Session, source_ids: list[int], periods: tuple[Period, ...]
+) -> dict[Period, dict[int, int]]:
+    """Per period, per source: members of its last snapshot within the period that has
+    them (one query for all the periods)."""
+    result: dict[Period, dict[int, int]] = {p: {} for p in periods}
     if not source_ids:
-        return {}
+        return result
+    which, within = _which(SNAPSHOT.c.local_date, periods)
+    which = which.label("which")
     last = (
-        select(SNAPSHOT.c.source_id, func.max(SNAPSHOT.c.local_date).label("day"))
-        .where(
-            ids_in(SNAPSHOT.c.source_id, source_ids),
-            in_period(SNAPSHOT, period),
-            SNAPSHOT.c.members.is_not(None),
-        )
-        .group_by(SNAPSHOT.c.source_id)
+        select(which, SNAPSHOT.c.source_id, func.max(SNAPSHOT.c.local_date).label("day"))
+        .where(ids_in(SNAPSHOT.c.source_id, source_ids), within, SNAPSHOT.c.members.is_not(None))
+        .group_by(which, SNAPSHOT.c.source_id)
         .subquery()
     )
-    query = select(SNAPSHOT.c.source_id, SNAPSHOT.c.members).join(
+    query = select(last.c.which, SNAPSHOT.c.source_id, SNAPSHOT.c.members).join(
         last,
         and_(last.c.source_id == SNAPSHOT.c.source_id, last.c.day == SNAPSHOT.c.local_date),
     )
-    return {source_id: int(members) for source_id, members in session.execute(query).all()}
+    for index, source_id, members in session.execute(query).all():
+        result[periods[int(index)]][source_id] = int(members)
+    return result

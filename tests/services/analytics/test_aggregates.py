@@ -1,5 +1,6 @@
 """HourlyStat (the heatmap's pre-aggregate) equals what the content items give, and the
-collection keeps it so: new, updated, deleted and restored posts, unknown reactions."""
+collection keeps it so: new, updated, deleted and restored posts, unknown reactions. The
+dashboard's shared reads give the numbers of the single calls."""
 
 from __future__ import annotations
 
@@ -8,7 +9,17 @@ from datetime import date
 from sqlmodel import Session, select
 
 from socstat.models import ContentItem, HourlyStat
-from socstat.services.analytics import Period, Scope, heatmap, top_publications
+from socstat.services.analytics import (
+    Figure,
+    Period,
+    Scope,
+    dashboard,
+    heatmap,
+    members_series,
+    top_publications,
+    totals,
+    totals_by_source,
+)
 from socstat.settings import get_settings
 from tests.services.analytics.conftest import People, add_source, collect, item, msk
 
@@ -149,3 +160,40 @@ def test_top_publications_total_is_the_live_items(session, people) -> None:
     assert page.total == 6 and page.pages == 2
     assert [p.likes for p in page.items] == [2, 1]
     assert page.items[0].source_name == "Сообщество 1"
+
+
+def test_dashboard_blocks_equal_the_single_calls(session, people) -> None:
+    """The dashboard reads both periods in one pass and members off its day series: the
+    same numbers as each block asked for on its own."""
+    source = add_source(session, people.ann, "1", history_start=date(2026, 3, 16))
+    collect(
+        session,
+        source,
+        at=msk(date(2026, 3, 25), 12),
+        members=900,
+        items=(item("1", msk(date(2026, 3, 22), 10), likes=3, reposts=1, comments=None),),
+    )
+    collect(
+        session,
+        source,
+        at=msk(date(2026, 4, 2), 12),
+        members=1000,
+        items=(
+            item("2", msk(date(2026, 3, 30), 9), likes=10, reposts=1, comments=2, views=90),
+            item("3", msk(date(2026, 4, 1), 19), likes=None, reposts=3, comments=1),
+        ),
+    )
+    period = Period.custom(date(2026, 3, 28), date(2026, 4, 3))
+    board = dashboard(session, actor=people.ann, scope=Scope(), period=period)
+    alone = totals(session, actor=people.ann, scope=Scope(), period=period)
+    assert board.totals == alone
+    assert board.totals.previous.likes == Figure(3, 0)
+    assert board.totals.current.members_delta == Figure(100, 0)
+    assert (
+        board.members == members_series(session, actor=people.ann, scope=Scope(), period=period)[0]
+    )
+    assert board.heatmap == heatmap(session, actor=people.ann, scope=Scope(), period=period)
+    top = top_publications(session, actor=people.ann, scope=Scope(), period=period, page_size=10)
+    assert board.top == top and top.total == 2
+    (line,) = totals_by_source(session, actor=people.ann, scope=Scope(), period=period)
+    assert (board.sources[0].current, board.sources[0].previous) == (line.current, line.previous)
