@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -349,14 +349,21 @@ def sparklines(
         (source_id, int(run)): int(n) for source_id, run, n in session.execute(query).all()
     }
     covs = coverages(session, resolved.source_ids) if covs is None else covs
+    spans = [
+        Period.custom(
+            period.start + timedelta(days=run * step),
+            min(period.end, period.start + timedelta(days=(run + 1) * step - 1)),
+        )
+        for run in range(runs)
+    ]
     result = {}
     for source in resolved.sources:
-        covered = covered_per_day([covs[source.id]], period)
+        cov = covs[source.id]
         result[source.id] = tuple(
-            counts.get((source.id, run))
+            counts[(source.id, run)]
             if (source.id, run) in counts
-            else (0 if any(covered[run * step : (run + 1) * step]) else None)
-            for run in range(runs)
+            else (0 if cov.days_in(span) > 0 else None)
+            for run, span in enumerate(spans)
         )
     return result
 

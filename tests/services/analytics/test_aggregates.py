@@ -197,3 +197,9 @@ def test_dashboard_blocks_equal_the_single_calls(session, people) -> None:
     assert board.top == top and top.total == 2
     (line,) = totals_by_source(session, actor=people.ann, scope=Scope(), period=period)
     assert (board.sources[0].current, board.sources[0].previous) == (line.current, line.previous)
+    # one day a run: 03.04 is after the last collection (02.04), so unknown, not 0
+    assert board.sources[0].sparkline == (0, 0, 1, 0, 1, 0, None)
+    # 60 days in runs of two: before the history (from 16.03) unknown; 22.03, 30.03, 01.04
+    sixty = Period.custom(date(2026, 2, 3), date(2026, 4, 3))
+    long = dashboard(session, actor=people.ann, scope=Scope(), period=sixty).sources[0]
+    assert long.sparkline == (None,) * 20 + (0, 0, 0, 1, 0, 0, 0, 1, 1, 0)
