@@ -55,11 +55,7 @@ def in_scope(table: Any, scope: ResolvedScope) -> ColumnElement[bool]:
 
 
 def in_period(table: Any, period: Period) -> ColumnElement[bool]:
-    return in_period_of(table.c.local_date, period)
-
-
-def in_period_of(column: Any, period: Period) -> ColumnElement[bool]:
-    return and_(column >= period.start, column <= period.end)
+    return and_(table.c.local_date >= period.start, table.c.local_date <= period.end)
 
 
 def reactions(table: Any) -> ColumnElement[Any]:
