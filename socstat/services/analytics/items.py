@@ -1,7 +1,9 @@
-"""Reading single publications (ContentItem): top publications and the best time to post.
+"""Top publications (the one reader of single ContentItem rows) and the best time to post.
 
-Everything else reads the daily pre-aggregates; these two need the items themselves.
-Deleted publications (``deleted_at`` set) are left out, as they are from DailyStat.
+A page of the top is picked in SQL by the sort's index (``ix_contentitem_top_*``) and only
+its rows are joined with their source and members; how many there are comes from
+DailyStat. The heatmap reads HourlyStat. Deleted publications (``deleted_at`` set) are left
+out, as they are from both aggregates.
 """
 
 from __future__ import annotations
