@@ -3,13 +3,13 @@ dashboard, on PostgreSQL seeded with 200 sources × 365 days.
 
     .venv/bin/python -m bench.bench_dashboard [--sources 200 --days 365 --calls 30]
 
-Seeding is the write path in bulk: content items are copied in (``COPY``), then every
-source's DailyStat is rebuilt by the collection service's own ``recompute_daily_stats``
-(the GROUP BY a collection runs), and a counter snapshot is written for every day.
-The timed call is ``services.analytics.dashboard`` (KPIs with the previous period, the
-day series, the per-source table with sparklines, a top-publications page, the heatmap,
-members) for the last 7, 30 and 365 days; "raw" computes the same figures straight from
-ContentItem. The command ends with the summary line
+Seeding is ``bench.seed`` (the bulk write path shared with the reports benchmark) over
+twice the days, so every period has its previous period: content items copied in, a
+counter snapshot for every day, DailyStat and HourlyStat rebuilt by the collection's own
+``recompute_daily_stats``. The timed call is ``services.analytics.dashboard`` (KPIs with
+the previous period, the day series, the per-source table with sparklines, a
+top-publications page, the heatmap, members) for the last 7, 30 and 365 days; "raw"
+computes the same figures straight from ContentItem. The command ends with the summary line
 
     dashboard: p95 7d=… ms 30d=… ms 365d=… ms; raw/aggregate=…×
 """
@@ -18,12 +18,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import random
 import statistics
 import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
-from datetime import time as dtime
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +33,6 @@ PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 BENCH_DB = "socstat_bench_dashboard"
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 PERIODS = (7, 30, 365)
-ITEMS_PER_DAY = 9.6  # ≈ 700 000 items for 200 sources × 365 days
 
 
 def _use_database(*, fresh: bool = False) -> str:
@@ -55,101 +52,6 @@ def _use_database(*, fresh: bool = False) -> str:
     return url
 
 
-def _seed(sources: int, days: int, today: date, rng: random.Random) -> int:
-    """Sources, subscriptions, items (COPY), DailyStat (the write path's rebuild), snapshots."""
-    from socstat.db import get_engine, session_scope
-    from socstat.models import Role, Source, Subscription, User
-    from socstat.services.collection import recompute_daily_stats
-    from socstat.settings import get_settings
-
-    tz = get_settings().tz
-    first = today - timedelta(days=days - 1)
-    collected = datetime.combine(today, dtime(6), tz).astimezone(UTC)
-    with session_scope() as session:
-        user = User(email="bench@example.org", role=Role.ANALYST, name="Bench")
-        session.add(user)
-        session.flush()
-        rows = [
-            Source(
-                external_id=str(100000 + n),
-                screen_name=f"club{100000 + n}",
-                name=f"Сообщество {n:03d}",
-                history_start=first - timedelta(days=days),  # previous periods known too
-                last_collected_at=collected,
-            )
-            for n in range(sources)
-        ]
-        session.add_all(rows)
-        session.flush()
-        session.add_all(Subscription(user_id=user.id, source_id=s.id) for s in rows)
-        source_ids = [s.id for s in rows if s.id is not None]
-    items = 0
-    raw = get_engine().raw_connection()
-    try:
-        with raw.cursor() as cursor:
-            with cursor.copy(
-                "COPY contentitem (source_id, kind, external_id, published_at, local_date, "
-                "likes, reposts, comments, views, is_pinned, is_ad, is_repost, text_preview, "
-                "collected_at, updated_at) FROM STDIN"
-            ) as copy:
-                for source_id in source_ids:
-                    members = rng.randint(500, 200_000)
-                    for offset in range(2 * days):  # the period and the one before it
-                        day = first - timedelta(days=days) + timedelta(days=offset)
-                        for n in range(_poisson(rng, ITEMS_PER_DAY)):
-                            kind = rng.choices(("post", "video", "clip"), (70, 15, 15))[0]
-                            moment = datetime.combine(
-                                day, dtime(rng.randint(0, 23), rng.randint(0, 59)), tz
-                            ).astimezone(UTC)
-                            reach = members * rng.uniform(0.01, 0.3)
-                            views = None if rng.random() < 0.1 else int(reach)
-                            copy.write_row(
-                                (
-                                    source_id, kind, f"{offset}_{n}", moment, day,
-                                    int(reach * rng.uniform(0.01, 0.05)),
-                                    int(reach * rng.uniform(0.0, 0.005)),
-                                    int(reach * rng.uniform(0.0, 0.01)),
-                                    views, False, False, False, "Публикация для замера",
-                                    collected, collected,
-                                )
-                            )  # fmt: skip
-                            items += 1
-            with cursor.copy(
-                "COPY countersnapshot (source_id, local_date, taken_at, members) FROM STDIN"
-            ) as copy:
-                for source_id in source_ids:
-                    members = rng.randint(500, 200_000)
-                    for offset in range(2 * days):
-                        day = first - timedelta(days=days) + timedelta(days=offset)
-                        members += rng.randint(-20, 60)
-                        copy.write_row((source_id, day, collected, members))
-        raw.commit()
-    finally:
-        raw.close()
-    every_day = {
-        (first - timedelta(days=days) + timedelta(days=o), k)
-        for o in range(2 * days)
-        for k in ("post", "video", "clip")
-    }
-    for source_id in source_ids:
-        with session_scope() as session:
-            recompute_daily_stats(session, source_id=source_id, days=every_day, now=collected)
-    with get_engine().connect() as conn:
-        conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE"))
-    return items
-
-
-def _count_items() -> int:
-    from socstat.db import get_engine
-
-    with get_engine().connect() as conn:
-        return int(conn.execute(text("SELECT count(*) FROM contentitem")).scalar_one())
-
-
-def _poisson(rng: random.Random, mean: float) -> int:
-    return max(0, round(rng.gauss(mean, mean**0.5)))
-
-
 def _timed(call: Callable[[], Any], runs: int) -> list[float]:
     call()  # warm-up: plans and caches
     times = []
@@ -165,16 +67,13 @@ def _p95(values: list[float]) -> float:
 
 
 def _aggregate(period: Any) -> Callable[[], Any]:
-    from sqlmodel import select
-
+    from bench.seed import seeded_user
     from socstat.db import session_scope
-    from socstat.models import User
     from socstat.services.analytics import Scope, dashboard
 
     def call() -> Any:
         with session_scope() as session:
-            user = session.exec(select(User)).one()
-            return dashboard(session, actor=user, scope=Scope(), period=period)
+            return dashboard(session, actor=seeded_user(session), scope=Scope(), period=period)
 
     return call
 
@@ -196,31 +95,38 @@ def _raw(period: Any) -> Callable[[], Any]:
         )
 
     previous = period.previous()
+    live = f"deleted_at IS NULL AND local_date BETWEEN '{period.start}' AND '{period.end}'"
     day_series = (
         "SELECT local_date, kind, count(*), sum(likes), sum(reposts), sum(comments), sum(views) "
-        f"FROM contentitem WHERE deleted_at IS NULL AND local_date BETWEEN '{period.start}' "
-        f"AND '{period.end}' GROUP BY local_date, kind"
+        f"FROM contentitem WHERE {live} GROUP BY local_date, kind"
     )
     step = -(-period.days // 30)
     spark = (
         f"SELECT source_id, (local_date - DATE '{period.start}') / {step}, count(*) "
-        "FROM contentitem WHERE deleted_at IS NULL "
-        f"AND local_date BETWEEN '{period.start}' AND '{period.end}' GROUP BY 1, 2"
+        f"FROM contentitem WHERE {live} GROUP BY 1, 2"
+    )
+    top = (
+        "SELECT i.*, s.name, c.members FROM contentitem i JOIN source s ON s.id = i.source_id "
+        "LEFT JOIN countersnapshot c ON c.source_id = i.source_id "
+        f"AND c.local_date = i.local_date WHERE {live.replace('local_date', 'i.local_date')} "
+        "ORDER BY i.likes DESC NULLS LAST, i.id DESC LIMIT 10"
+    )
+    total = f"SELECT count(*) FROM contentitem WHERE {live}"
+    local = "timezone(:zone, timezone('UTC', published_at))"
+    known = "likes IS NOT NULL AND reposts IS NOT NULL AND comments IS NOT NULL"
+    heat = (
+        f"SELECT (extract(isodow FROM {local}) - 1) * 24 + extract(hour FROM {local}), "
+        f"count(*), sum(CASE WHEN {known} THEN likes + reposts + comments END), "
+        f"count(CASE WHEN {known} THEN 1 END) FROM contentitem WHERE {live} GROUP BY 1"
     )
 
     def call() -> Any:
-        from sqlmodel import select
-
-        from socstat.models import User
-        from socstat.services.analytics import Scope, heatmap, top_publications
+        from socstat.settings import get_settings
 
         with session_scope() as session:
             for query in (sums(period.start, period.end), sums(previous.start, previous.end),
-                          day_series, spark):  # fmt: skip
-                session.execute(text(query)).all()
-            user = session.exec(select(User)).one()
-            top_publications(session, actor=user, scope=Scope(), period=period, page_size=10)
-            heatmap(session, actor=user, scope=Scope(), period=period)
+                          day_series, spark, top, total, heat):  # fmt: skip
+                session.execute(text(query), {"zone": get_settings().timezone}).all()
 
     return call
 
@@ -241,13 +147,16 @@ def main() -> None:
     start = time.perf_counter()
     if args.reuse:
         _use_database()
-        items, seeded = _count_items(), 0.0
+        from bench.seed import seeded_summary
+
+        items, seeded = seeded_summary().items, 0.0
     else:
         _use_database(fresh=True)
+        from bench.seed import seed
         from socstat.migrations import upgrade_database
 
         upgrade_database()
-        items = _seed(args.sources, args.days, today, random.Random(7))
+        items = seed(sources=args.sources, days=2 * args.days, end=today).items
         seeded = time.perf_counter() - start
     rows = []
     for days in PERIODS:
@@ -288,12 +197,13 @@ def _section(args: argparse.Namespace, items: int, seeded: float, rows: list, su
             "",
             f"Данные: {args.sources} источников × {args.days} дней и столько же дней до них "
             f"(прошлый период): {items} публикаций, снимки счётчиков на каждый день; заполнение "
-            f"{seeded:.0f} с (0 — база прошлого прогона, `--reuse`; иначе COPY публикаций, "
-            "затем `recompute_daily_stats` сбора для каждого источника). "
+            f"{seeded:.0f} с (0 — база прошлого прогона, `--reuse`; иначе `bench/seed.py`: COPY "
+            "публикаций, затем `recompute_daily_stats` сбора для каждого источника). "
             "Замер — один вызов `services.analytics.dashboard` (KPI с прошлым "
             f"периодом, дневной ряд, таблица источников со спарклайнами, страница топа, "
             f"тепловая карта, подписчики), {args.calls} вызовов после прогрева; «из ContentItem» — "
-            "те же числа группировкой по публикациям.",
+            "те же числа группировкой по публикациям (суммы, ряд, спарклайны, топ с его "
+            "числом, тепловая карта по часу публикации).",
             "",
             *table,
             "",

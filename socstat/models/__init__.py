@@ -32,7 +32,7 @@ from socstat.models.reports import (
 )
 from socstat.models.runs import CollectionRun, CollectionRunSource, JobRun, RunStatus
 from socstat.models.sources import ContentKind, Source, SourceStatus, Subscription
-from socstat.models.stats import ContentItem, CounterSnapshot, DailyStat
+from socstat.models.stats import ContentItem, CounterSnapshot, DailyStat, HourlyStat
 from socstat.models.system import ApiToken, SystemSetting
 
 __all__ = [
@@ -48,6 +48,7 @@ __all__ = [
     "CounterSnapshot",
     "DailyStat",
     "FiringState",
+    "HourlyStat",
     "JobRun",
     "LoginAttempt",
     "Notification",

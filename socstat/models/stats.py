@@ -5,6 +5,7 @@ NULL means "the platform did not give it" — never replace it by 0.
 
 from datetime import date, datetime
 
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel, UniqueConstraint
 
 from socstat.models.base import UTCDateTime, utcnow
@@ -30,6 +31,16 @@ class ContentItem(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     # set when the platform confirmed the post is gone; such items leave DailyStat
     deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+# the figures top publications are sorted by: best first (unknown last) read from an index
+# on PostgreSQL (SQLite has no NULLS LAST in an index, and no data that needs one)
+TOP_SORTS = ("likes", "reposts", "comments", "views", "published_at")
+for _name in TOP_SORTS:
+    _column = ContentItem.__table__.c[_name]  # type: ignore[attr-defined]
+    Index(f"ix_contentitem_top_{_name}", _column.desc().nulls_last(), ContentItem.id.desc()).ddl_if(
+        dialect="postgresql"
+    )
 
 
 class CounterSnapshot(SQLModel, table=True):
@@ -78,3 +89,23 @@ class DailyStat(SQLModel, table=True):
     er_view_sum: float | None = None
     er_view_items: int = 0
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class HourlyStat(SQLModel, table=True):
+    """Pre-aggregate per source × local day × content kind × local hour (the best time to
+    post), kept in step with ContentItem by the same rebuild as DailyStat.
+
+    `reactions` adds up likes + reposts + comments over the `reactions_items` items where
+    all three are known (0 and 0 when none is), so a mean per publication over any period
+    is a sum of sums (services/analytics).
+    """
+
+    __table_args__ = (UniqueConstraint("source_id", "local_date", "kind", "hour"),)
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: int = Field(foreign_key="source.id", index=True, ondelete="CASCADE")
+    local_date: date = Field(index=True)
+    kind: str = Field(max_length=8)
+    hour: int  # 0..23 in the installation's zone
+    count: int = 0
+    reactions: int = 0
+    reactions_items: int = 0

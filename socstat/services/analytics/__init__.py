@@ -10,7 +10,8 @@ from here.
 - ``dashboard``: every block of the dashboard in one call; ``filters``: its URL filters;
   ``export``: the per-source table sorted and as CSV;
 - ``rows``: one row per source × day × content kind (report day sheets);
-- ``items``: top publications and the hour × weekday heatmap (the only readers of items).
+- ``items``: top publications (the only reader of items) and the hour × weekday heatmap
+  (from HourlyStat).
 
 Days are the installation's days (``SOCSTAT_TIMEZONE``, the zone DailyStat is kept in).
 """

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlmodel import Session, select
 
@@ -51,22 +52,25 @@ class Coverage:
 
 
 def coverage_of(source: Source) -> Coverage:
-    if source.status in UNREADABLE or source.history_start is None:
+    return _coverage(source.status, source.history_start, source.last_collected_at)
+
+
+def _coverage(status: str, history_start: date | None, last_collected_at: Any) -> Coverage:
+    if status in UNREADABLE or history_start is None or last_collected_at is None:
         return Coverage(None, None)
-    if source.last_collected_at is None:
+    last = last_collected_at.astimezone(get_settings().tz).date()
+    if last < history_start:
         return Coverage(None, None)
-    last = source.last_collected_at.astimezone(get_settings().tz).date()
-    if last < source.history_start:
-        return Coverage(None, None)
-    return Coverage(source.history_start, last)
+    return Coverage(history_start, last)
 
 
 def coverages(session: Session, source_ids: Iterable[int]) -> dict[int, Coverage]:
     ids = sorted(set(source_ids))
     if not ids:
         return {}
-    rows = session.exec(select(Source).where(ids_in(Source.id, ids))).all()
-    return {row.id: coverage_of(row) for row in rows if row.id is not None}
+    columns = (Source.id, Source.status, Source.history_start, Source.last_collected_at)
+    rows = session.exec(select(*columns).where(ids_in(Source.id, ids))).all()
+    return {source_id: _coverage(*rest) for source_id, *rest in rows}
 
 
 def covered_per_day(covs: Iterable[Coverage], period: Period) -> list[int]:

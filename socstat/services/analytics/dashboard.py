@@ -25,11 +25,11 @@ from socstat.services.analytics.scope import ResolvedScope, Scope, SourceRef, re
 from socstat.services.analytics.series import (
     MembersSeries,
     Series,
-    members_total,
+    members_of,
     series,
     sparklines,
 )
-from socstat.services.analytics.totals import Comparison, PeriodData, Totals, load_period
+from socstat.services.analytics.totals import Comparison, PeriodData, Totals, load_periods
 from socstat.services.authz import PermissionDenied
 from socstat.settings import get_settings
 
@@ -84,8 +84,7 @@ def dashboard(
     resolved = resolve_scope(session, actor=actor, scope=scope)
     assert actor is not None  # resolve_scope refused None
     covs = coverages(session, resolved.source_ids)  # read once for every block
-    current = load_period(session, resolved, period, covs)
-    previous = load_period(session, resolved, period.previous(), covs)
+    current, previous = load_periods(session, resolved, period, covs)
     spark = sparklines(session, resolved, period, covs)
     day_series = series(session, resolved, period, covs=covs)
     return Dashboard(
@@ -109,7 +108,7 @@ def dashboard(
             page_size=top_page_size,
         ),
         heatmap=heatmap_of(session, resolved, period),
-        members=members_total(session, resolved, period),
+        members=members_of(day_series),
         rollup=_rollup(session, actor, resolved, current, previous),
     )
 

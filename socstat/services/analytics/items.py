@@ -1,7 +1,9 @@
-"""Reading single publications (ContentItem): top publications and the best time to post.
+"""Top publications (the one reader of single ContentItem rows) and the best time to post.
 
-Everything else reads the daily pre-aggregates; these two need the items themselves.
-Deleted publications (``deleted_at`` set) are left out, as they are from DailyStat.
+A page of the top is picked in SQL by the sort's index (``ix_contentitem_top_*``) and only
+its rows are joined with their source and members; how many there are comes from
+DailyStat. The heatmap reads HourlyStat. Deleted publications (``deleted_at`` set) are left
+out, as they are from both aggregates.
 """
 
 from __future__ import annotations
@@ -10,19 +12,26 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import Float, and_, case, cast, func, literal, select
+from sqlalchemy import Float, and_, case, cast, func, select
 from sqlmodel import Session
 
-from socstat.models import ContentItem, ContentKind, Source, User
+from socstat.models import ContentItem, ContentKind, HourlyStat, Source, User
 from socstat.services.analytics.periods import AnalyticsError, Period
-from socstat.services.analytics.query import SNAPSHOT, in_period, in_scope, same_day
-from socstat.services.analytics.scope import ResolvedScope, Scope, resolve_scope, source_name
+from socstat.services.analytics.query import (
+    SNAPSHOT,
+    STAT,
+    day_index,
+    in_period,
+    in_scope,
+    same_day,
+)
+from socstat.services.analytics.scope import ResolvedScope, Scope, display_name, resolve_scope
 from socstat.settings import get_settings
 
 ITEM: Any = ContentItem.__table__  # type: ignore[attr-defined]
 SOURCE: Any = Source.__table__  # type: ignore[attr-defined]
+HOURLY: Any = HourlyStat.__table__  # type: ignore[attr-defined]
 MAX_PAGE_SIZE = 100
 
 
@@ -139,7 +148,10 @@ def publications_page(
     descending: bool = True,
     page: int = 1,
     page_size: int = 20,
+    total: int | None = None,
 ) -> PublicationPage:
+    """One page of the scope's live publications; ``total`` is how many there are (the
+    period's publication count, read from DailyStat when not given)."""
     try:
         order = PublicationSort(sort)
     except ValueError:
@@ -149,7 +161,8 @@ def publications_page(
     if not isinstance(page_size, int) or not 1 <= page_size <= MAX_PAGE_SIZE:
         raise AnalyticsError(f"На странице может быть от 1 до {MAX_PAGE_SIZE} публикаций.")
     joined, where = _with_source_and_members(), _live_items(resolved, period)
-    total = session.execute(select(func.count()).select_from(ITEM).where(where)).scalar_one()
+    if total is None:
+        total = _publications(session, resolved, period)
     column = _sort_column(order)
     ordering = column.desc() if descending else column.asc()
     tiebreak = ITEM.c.id.desc() if descending else ITEM.c.id
@@ -193,6 +206,12 @@ def publications_page(
     return PublicationPage(items, int(total), page, page_size)
 
 
+def _publications(session: Session, resolved: ResolvedScope, period: Period) -> int:
+    """The scope's live publications of the period (DailyStat counts exactly those)."""
+    query = select(func.sum(STAT.c.count)).where(in_scope(STAT, resolved), in_period(STAT, period))
+    return int(session.execute(query).scalar_one() or 0)
+
+
 def _publication(row: Any) -> Publication:
     published = row["published_at"]
     if published.tzinfo is None:
@@ -200,13 +219,7 @@ def _publication(row: Any) -> Publication:
     return Publication(
         id=row["id"],
         source_id=row["source_id"],
-        source_name=source_name(
-            Source(
-                name=row["name"],
-                screen_name=row["screen_name"],
-                external_id=row["source_external_id"],
-            )
-        ),
+        source_name=display_name(row["name"], row["screen_name"], row["source_external_id"]),
         kind=row["kind"],
         published_at=published,
         local_date=row["local_date"],
@@ -262,18 +275,18 @@ def heatmap(session: Session, *, actor: User | None, scope: Scope, period: Perio
 
 
 def heatmap_of(session: Session, resolved: ResolvedScope, period: Period) -> Heatmap:
-    zone = get_settings().timezone
-    slot = _local_slot(session, zone)
-    where = _live_items(resolved, period)
+    """From HourlyStat (local day × hour, kept by collection's rebuild): the weekday of a
+    slot is its day's, counted from the period's first day."""
+    weekday = (day_index(session, HOURLY.c.local_date, period) + period.start.weekday()) % 7
+    slot = (weekday * 24 + HOURLY.c.hour).label("slot")
     query = (
         select(
             slot,
-            func.count(),
-            func.sum(case((_known_reactions(), _reactions()))),
-            func.count(case((_known_reactions(), 1))),
+            func.sum(HOURLY.c.count),
+            func.sum(HOURLY.c.reactions),
+            func.sum(HOURLY.c.reactions_items),
         )
-        .select_from(ITEM)
-        .where(where)
+        .where(in_scope(HOURLY, resolved), in_period(HOURLY, period))
         .group_by(slot)
     )
     found = {
@@ -285,19 +298,4 @@ def heatmap_of(session: Session, resolved: ResolvedScope, period: Period) -> Hea
         for day in range(7)
         for hour in range(24)
     )
-    return Heatmap(zone, cells)
-
-
-def _local_slot(session: Session, zone: str) -> Any:
-    """weekday × 24 + hour of ``published_at`` in the installation's zone, as SQL."""
-    if session.get_bind().dialect.name == "postgresql":
-        local = func.timezone(zone, func.timezone("UTC", ITEM.c.published_at))
-        return (func.extract("isodow", local) - 1) * 24 + func.extract("hour", local)
-    connection = session.connection().connection.driver_connection
-    connection.create_function("socstat_local_slot", 2, _sqlite_slot, deterministic=True)
-    return func.socstat_local_slot(ITEM.c.published_at, literal(zone))
-
-
-def _sqlite_slot(stored: str, zone: str) -> int:
-    moment = datetime.fromisoformat(stored).replace(tzinfo=UTC).astimezone(ZoneInfo(zone))
-    return moment.weekday() * 24 + moment.hour
+    return Heatmap(get_settings().timezone, cells)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Float, Integer, and_, bindparam, cast, false, func, or_
+from sqlalchemy import Float, Integer, and_, bindparam, cast, false, func, literal, or_
 from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session
 
 from socstat.models import CounterSnapshot, DailyStat
 from socstat.services.analytics.periods import Period
@@ -72,3 +73,11 @@ def reactions_unknown(table: Any) -> ColumnElement[Any]:
 
 def ratio(numerator: ColumnElement[Any], denominator: ColumnElement[Any]) -> ColumnElement[Any]:
     return cast(numerator, Float) / denominator
+
+
+def day_index(session: Session, column: Any, period: Period) -> Any:
+    """Days from the period's start to ``column`` (a date), as an SQL integer."""
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(column - literal(period.start), Integer)
+    start = literal(period.start.isoformat())
+    return cast(func.julianday(column) - func.julianday(start), Integer)

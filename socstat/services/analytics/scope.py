@@ -180,7 +180,12 @@ def _sources(session: Session, ids: Sequence[int]) -> list[Source]:
 
 
 def source_name(source: Source) -> str:
-    return source.name or source.screen_name or source.external_id
+    return display_name(source.name, source.screen_name, source.external_id)
+
+
+def display_name(name: str, screen_name: str, external_id: str) -> str:
+    """A source's name as shown: its name, else its screen name, else its id."""
+    return name or screen_name or external_id
 
 
 def _ref(source: Source, kinds: frozenset[str]) -> SourceRef:

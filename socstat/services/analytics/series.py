@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, cast, func, literal, select
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from socstat.models import ContentKind, User
@@ -20,6 +20,7 @@ from socstat.services.analytics.query import (
     FIGURES,
     SNAPSHOT,
     STAT,
+    day_index,
     day_sums,
     ids_in,
     in_period,
@@ -291,6 +292,12 @@ def members_total(session: Session, resolved: ResolvedScope, period: Period) -> 
     return MembersSeries(None, tuple(MembersPoint(d, total.get(d)) for d in period.dates()))
 
 
+def members_of(day_series: Series) -> MembersSeries:
+    """``members_total`` read off a day series already loaded (its points are the days)."""
+    assert day_series.granularity == Granularity.DAY
+    return MembersSeries(None, tuple(MembersPoint(p.start, p.members) for p in day_series.points))
+
+
 def members_over_time(
     session: Session, resolved: ResolvedScope, period: Period
 ) -> list[MembersSeries]:
@@ -332,7 +339,7 @@ def sparklines(
     (one day each for a month or less); None for a run outside the collected history."""
     step = -(-period.days // SPARK_POINTS)
     runs = -(-period.days // step)
-    index = _day_index(session, STAT.c.local_date, period) // step
+    index = day_index(session, STAT.c.local_date, period) // step
     query = (
         select(STAT.c.source_id, index.label("run"), func.sum(STAT.c.count))
         .where(in_scope(STAT, resolved), in_period(STAT, period))
@@ -342,24 +349,23 @@ def sparklines(
         (source_id, int(run)): int(n) for source_id, run, n in session.execute(query).all()
     }
     covs = coverages(session, resolved.source_ids) if covs is None else covs
+    spans = [
+        Period.custom(
+            period.start + timedelta(days=run * step),
+            min(period.end, period.start + timedelta(days=(run + 1) * step - 1)),
+        )
+        for run in range(runs)
+    ]
     result = {}
     for source in resolved.sources:
-        covered = covered_per_day([covs[source.id]], period)
+        cov = covs[source.id]
         result[source.id] = tuple(
-            counts.get((source.id, run))
+            counts[(source.id, run)]
             if (source.id, run) in counts
-            else (0 if any(covered[run * step : (run + 1) * step]) else None)
-            for run in range(runs)
+            else (0 if cov.days_in(span) > 0 else None)
+            for run, span in enumerate(spans)
         )
     return result
-
-
-def _day_index(session: Session, column: Any, period: Period) -> Any:
-    """Days from the period's start to ``column`` (a date), as an SQL integer."""
-    if session.get_bind().dialect.name == "postgresql":
-        return cast(column - literal(period.start), Integer)
-    start = literal(period.start.isoformat())
-    return cast(func.julianday(column) - func.julianday(start), Integer)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,19 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Float, and_, bindparam, case, cast, delete, func, insert, literal, update
+from sqlalchemy import (
+    Float,
+    Integer,
+    and_,
+    bindparam,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    literal,
+    update,
+)
 from sqlmodel import Session, select
 
 from socstat.collectors.base import CollectRequest, ContentRecord, CounterReading, SourceResult
@@ -23,6 +35,7 @@ from socstat.models import (
     ContentItem,
     CounterSnapshot,
     DailyStat,
+    HourlyStat,
     RunStatus,
     Source,
     SourceStatus,
@@ -403,9 +416,10 @@ def _item_changes(row: dict[str, Any], record: ContentRecord) -> dict[str, Any]:
 def recompute_daily_stats(
     session: Session, *, source_id: int, days: set[tuple[date, str]], now: datetime | None = None
 ) -> None:
-    """Rebuild the DailyStat rows of the touched local days from ContentItem (GROUP BY).
+    """Rebuild the DailyStat and HourlyStat rows of the touched local days from ContentItem
+    (GROUP BY).
 
-    Every kind of a touched day is rebuilt (two statements per chunk of days, not two per
+    Every kind of a touched day is rebuilt (four statements per chunk of days, not four per
     kind): a rebuild from the items is idempotent, so the extra pairs cost nothing wrong."""
     if not days:
         return
@@ -415,6 +429,7 @@ def recompute_daily_stats(
     kinds = sorted({kind for _day, kind in days})
     for start in range(0, len(dates), _IN_CHUNK):
         _rebuild(session, source_id, kinds, dates[start : start + _IN_CHUNK], now)
+        _rebuild_hours(session, source_id, kinds, dates[start : start + _IN_CHUNK])
 
 
 def _rebuild(
@@ -486,3 +501,56 @@ def _rebuild(
         "updated_at",
     ]
     session.execute(insert(stat).from_select(columns, grouped))
+
+
+def _rebuild_hours(session: Session, source_id: int, kinds: list[str], dates: list[date]) -> None:
+    hourly = HourlyStat.__table__  # type: ignore[attr-defined]
+    item = _ITEM
+    session.execute(
+        delete(hourly).where(
+            hourly.c.source_id == source_id,
+            hourly.c.kind.in_(kinds),
+            hourly.c.local_date.in_(dates),
+        )
+    )
+    known = and_(
+        item.c.likes.is_not(None), item.c.reposts.is_not(None), item.c.comments.is_not(None)
+    )
+    hour = local_hour(session, item.c.published_at, get_settings().timezone)
+    grouped = (
+        select(
+            item.c.source_id,
+            item.c.local_date,
+            item.c.kind,
+            hour,
+            func.count(),
+            func.coalesce(
+                func.sum(case((known, item.c.likes + item.c.reposts + item.c.comments))), 0
+            ),
+            func.count(case((known, 1))),
+        )
+        .where(
+            item.c.source_id == source_id,
+            item.c.kind.in_(kinds),
+            item.c.local_date.in_(dates),
+            item.c.deleted_at.is_(None),
+        )
+        .group_by(item.c.source_id, item.c.local_date, item.c.kind, hour)
+    )
+    columns = ["source_id", "local_date", "kind", "hour", "count", "reactions", "reactions_items"]
+    session.execute(insert(hourly).from_select(columns, grouped))
+
+
+def local_hour(session: Session, column: Any, zone: str) -> Any:
+    """The hour (0..23) of a stored UTC moment in ``zone``, as SQL."""
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(
+            func.extract("hour", func.timezone(zone, func.timezone("UTC", column))), Integer
+        )
+    connection = session.connection().connection.driver_connection
+    connection.create_function("socstat_local_hour", 2, _sqlite_hour, deterministic=True)
+    return func.socstat_local_hour(column, literal(zone))
+
+
+def _sqlite_hour(stored: str, zone: str) -> int:
+    return datetime.fromisoformat(stored).replace(tzinfo=UTC).astimezone(ZoneInfo(zone)).hour
