@@ -81,9 +81,7 @@ def _start_worker(server: SandboxServer, log) -> subprocess.Popen:  # type: igno
 def _progress() -> tuple[int, int]:
     """(sources stored, runs in progress)."""
     with session_scope() as check:
-        done = check.exec(
-            select(func.count(func.distinct(CollectionRunSource.source_id)))
-        ).one()
+        done = check.exec(select(func.count(func.distinct(CollectionRunSource.source_id)))).one()
         running = check.exec(
             select(func.count()).where(CollectionRun.status == RunStatus.RUNNING)
         ).one()

@@ -17,12 +17,19 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from socstat.collectors.base import Collector, CollectorError, CollectRequest, SourceResult
+from socstat.collectors.base import (
+    Collector,
+    CollectorError,
+    CollectRequest,
+    SourceResult,
+    UsageStats,
+)
 from socstat.db import get_engine, run_in_session
 from socstat.logging_setup import log_context
 from socstat.models import RunStatus, User, utcnow
 from socstat.services.authz import PermissionDenied
 from socstat.services.collection import due, journal, persistence, tokens
+from socstat.services.collection import usage as api_usage
 from socstat.services.collection.journal import RunSummary, Trigger
 from socstat.services.locks import COLLECTION_LOCK_KEY, ProcessLock
 from socstat.services.sources import manageable_source_ids
@@ -210,10 +217,20 @@ class CollectionCoordinator:
         summary.status = journal.final_status(summary)
         summary.finished_at = utcnow()
 
+        platform = self.collector.platform
+        day = await asyncio.to_thread(api_usage.quota_day, platform)
+
         def _finish(session: Session) -> None:
             if missing:
                 journal.record_missing(session, source_ids=missing, run_id=run_id)
             due.release_claims(session, run_id=run_id)
+            api_usage.record_usage(
+                session,
+                platform=platform,
+                day=day,
+                counts=summary.api_usage,
+                masks=self.collector.usage.token_masks,
+            )
             journal.finish_run(session, summary)
             if invalid:
                 tokens.report_invalid_tokens(session, invalid)
@@ -307,22 +324,23 @@ async def _run_hooks(summary: RunSummary) -> None:
             log.exception("post-run hook %r failed for run %s", hook, summary.run_id)
 
 
-def _usage_snapshot(collector: Collector) -> tuple[int, int, dict[str, int]]:
+def _usage_snapshot(collector: Collector) -> UsageStats:
     usage = collector.usage
-    return usage.requests, usage.calls, dict(usage.errors_by_code)
+    return UsageStats(
+        usage.requests, usage.calls, dict(usage.errors_by_code), dict(usage.by_method)
+    )
 
 
-def _apply_usage(
-    summary: RunSummary, collector: Collector, before: tuple[int, int, dict[str, int]]
-) -> None:
+def _apply_usage(summary: RunSummary, collector: Collector, before: UsageStats) -> None:
     usage = collector.usage
-    summary.requests = usage.requests - before[0]
-    summary.calls = usage.calls - before[1]
+    summary.requests = usage.requests - before.requests
+    summary.calls = usage.calls - before.calls
     summary.errors_by_code = {
-        code: count - before[2].get(code, 0)
+        code: count - before.errors_by_code.get(code, 0)
         for code, count in usage.errors_by_code.items()
-        if count - before[2].get(code, 0)
+        if count - before.errors_by_code.get(code, 0)
     }
+    summary.api_usage = api_usage.usage_delta(usage.by_method, before.by_method)
 
 
 async def collect_due_sources(

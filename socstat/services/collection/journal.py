@@ -49,6 +49,8 @@ class RunSummary:
     requests: int = 0
     calls: int = 0
     errors_by_code: dict[str, int] = field(default_factory=dict)
+    # (token fingerprint, method, code) → count: the run's share of ApiUsage
+    api_usage: dict[tuple[str, str, str], int] = field(default_factory=dict)
     error: str = ""
     started_at: datetime | None = None
     finished_at: datetime | None = None
