@@ -1,5 +1,5 @@
-"""APScheduler wiring: jobs run only in the process holding the leader lock; collection
-runs in every process that competes for it.
+"""APScheduler wiring: jobs run only in the process holding the leader lock; collection and
+report generation run in every process that competes for it.
 
 The leader lock is a PostgreSQL session advisory lock held on a dedicated connection for
 the process lifetime (SQLite: an exclusive `fcntl` lock on a file under data_dir). Web
@@ -8,7 +8,8 @@ and take over when the leader dies (the lock dies with its connection / process)
 leader's jobs are the ones that must run once (backups, retention, scheduled reports,
 alert windows, outbox, Telegram polling). Collection is not one of them: every such
 process runs a CollectionWorker (services/collection/worker.py) that leases a VK token and
-claims due sources in batches, so collection scales with workers and tokens.
+claims due sources in batches, so collection scales with workers and tokens; waiting
+reports are claimed one by one (`generate_reports`), so workers split them too.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ RETENTION_JOB = "retention"
 BACKUP_JOB = "backup"
 REPORTS_JOB = "reports"
 REPORTS_INTERVAL_SECONDS = 300
+REPORTS_POLL_SECONDS = 30.0  # every collecting process looks for waiting reports
 ALERTS_JOB = "alerts"
 ALERTS_INTERVAL_MINUTES = 5
 TELEGRAM_JOB = "telegram"
@@ -78,6 +80,25 @@ async def reports_job() -> None:
     result = await asyncio.to_thread(run_due)
     if result.created or result.generated:
         log.info("reports: created %d, generated %d", len(result.created), len(result.generated))
+
+
+async def generate_reports(stop: asyncio.Event) -> None:
+    """Every collecting process also generates waiting reports, leader or not: each report
+    is claimed with `FOR UPDATE SKIP LOCKED` and a lease (services/reports/generation.py),
+    so processes split them and none is made twice. The leader's reports job creates the
+    scheduled ones."""
+    from socstat.services.reports.generation import process_pending
+
+    while not stop.is_set():
+        try:
+            done = await asyncio.to_thread(process_pending)
+        except Exception:
+            log.exception("report generation failed")
+            done = []
+        if done:
+            log.info("reports: generated %d in this process", len(done))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), REPORTS_POLL_SECONDS)
 
 
 def _evaluate_alerts(session: Session) -> dict[str, Any]:
@@ -299,9 +320,9 @@ async def scheduler_lifespan(
 ) -> AsyncIterator[SchedulerService | None]:
     """For `app.register_lifespan_task(scheduler_lifespan)` in the Reflex app. Every web
     process and worker collects (its collection worker, a user's refresh), so each installs
-    the alerts' post-run hook. With SOCSTAT_SCHEDULER=off (web replicas) it yields None,
-    never competes for the leader lock and does not collect on its own; `force` (the
-    worker) competes and collects regardless."""
+    the alerts' post-run hook. A process that competes for leadership also collects and
+    generates waiting reports, leader or not. With SOCSTAT_SCHEDULER=off (web replicas) it
+    yields None and does neither; `force` (the worker) always does."""
     from socstat.services.alerts.hooks import install
 
     install()
@@ -312,17 +333,20 @@ async def scheduler_lifespan(
     service = SchedulerService(retry_seconds=get_settings().leader_retry_seconds)
     await service.start()
     _services.append(service)
-    stop_collecting = asyncio.Event()
-    collecting = asyncio.create_task(
-        CollectionWorker().run(stop_collecting), name="socstat-collection-worker"
-    )
+    stop = asyncio.Event()
+    background = [
+        asyncio.create_task(CollectionWorker().run(stop), name="socstat-collection-worker"),
+        asyncio.create_task(generate_reports(stop), name="socstat-report-generation"),
+    ]
     try:
         yield service
     finally:
-        stop_collecting.set()
-        collecting.cancel()  # a batch in progress is marked interrupted, its claims freed
-        with contextlib.suppress(asyncio.CancelledError):
-            await collecting
+        stop.set()
+        for task in background:  # a collection batch in progress is marked interrupted
+            task.cancel()
+        for task in background:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         _services.remove(service)
         await service.stop()
 

@@ -234,3 +234,36 @@ async def test_a_leader_whose_lock_connection_dies_stops_before_the_next_one_sta
     first_new = min(t for n, t in ticks if n == "new")
     assert last_old < first_new  # never both at once: no tick ran twice
     assert [n for n, _ in ticks] == sorted((n for n, _ in ticks), key=lambda n: n == "new")
+
+
+async def test_a_worker_that_does_not_lead_still_generates_waiting_reports(
+    db, session, monkeypatch
+) -> None:
+    import socstat.scheduler as scheduler_module
+    from socstat.models import Report, ReportStatus, Role, Source, Subscription
+    from socstat.services.reports.generation import create_report
+
+    monkeypatch.setattr(scheduler_module, "build_scheduler", _idle_scheduler)
+    user = User(email="reports@example.com", role=Role.ANALYST, confirmed_at=utcnow())
+    source = Source(external_id="100", name="Клуб", last_collected_at=utcnow())  # not due
+    session.add_all([user, source])
+    session.flush()
+    session.add(Subscription(user_id=user.id, source_id=source.id))
+    session.commit()
+    day = utcnow().date() - timedelta(days=1)
+    report_id = create_report(session, actor=user, kind="custom", start=day, end=day).id
+    session.commit()
+    leader = ProcessLock()
+    assert leader.acquire()  # another process leads
+    try:
+        async with scheduler_module.scheduler_lifespan(force=True) as service:
+            assert service is not None
+
+            def generated() -> bool:
+                session.expire_all()
+                return session.get(Report, report_id).status == ReportStatus.DONE
+
+            await _until(generated)
+            assert not service.is_leader
+    finally:
+        leader.release()
