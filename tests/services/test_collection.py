@@ -499,3 +499,13 @@ async def test_post_run_hooks_receive_the_sources_and_days_stored(
     assert summary.source_ids == [source.id]
     stored_days = set(session.exec(select(DailyStat.local_date).distinct()).all())
     assert summary.source_days[source.id] == stored_days != set()
+
+
+def test_worker_batches_are_a_tokens_share_and_shrink_towards_the_end() -> None:
+    from socstat.services.collection.worker import MIN_BATCH, batch_size
+
+    assert batch_size(1000, workers=3, largest=200) == 200
+    assert batch_size(400, workers=3, largest=200) == 134  # the three finish together
+    assert batch_size(60, workers=3, largest=200) == MIN_BATCH  # execute stays full
+    assert batch_size(60, workers=1, largest=200) == 60  # one worker: all at once
+    assert batch_size(60, workers=1, largest=10) == 10  # SOCSTAT_COLLECT_BATCH_SIZE

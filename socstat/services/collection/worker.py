@@ -10,8 +10,9 @@ is claimable. A worker that dies (kill -9) loses its token with its connection, 
 claims expire after SOCSTAT_COLLECT_LEASE_SECONDS; the others then finish those sources.
 SQLite collects in one process at a time (the collection process lock) with every token.
 
-Batches are a share of what is claimable now — half of it per token, never more than
-SOCSTAT_COLLECT_BATCH_SIZE, never less than MIN_BATCH — so workers finish together.
+Batches are each token's share of what is claimable now (guided self-scheduling: the
+batches shrink towards the end), never more than SOCSTAT_COLLECT_BATCH_SIZE and never less
+than MIN_BATCH, so workers finish together.
 """
 
 from __future__ import annotations
@@ -34,8 +35,8 @@ MIN_BATCH = 25  # fewer communities leave the collector's execute requests half 
 
 
 def batch_size(claimable: int, workers: int, largest: int) -> int:
-    """The next batch: half of each worker's share of what is claimable now, bounded."""
-    share = math.ceil(claimable / (2 * max(1, workers)))
+    """The next batch: one worker's share of what is claimable now, bounded."""
+    share = math.ceil(claimable / max(1, workers))
     return max(1, min(largest, max(MIN_BATCH, share)))
 
 
