@@ -3,10 +3,12 @@
 
     .venv/bin/python -m bench.bench_workers [--communities 1000 --days 30 --workers 3]
 
-The same world as bench_pipeline (the sandbox in a process of its own, user tokens at
-3 requests/s each) collected by real ``socstat worker`` processes into a fresh PostgreSQL
-database: first one worker with one token, then N workers with N tokens (a fresh database
-each time, the sandbox's quotas reset). Time = from the first run's start to the last
+The same world as bench_pipeline (user tokens at 3 requests/s each) collected by real
+``socstat worker`` processes into a fresh PostgreSQL database: first one worker with one
+token, then N workers with N tokens (a fresh database each time, the sandbox's quotas
+reset). Every worker talks to a sandbox process of its own serving the same world (same
+seed and clock): one Python process answering N tokens' requests would be the bottleneck,
+and VK is not one. Time = from the first run's start to the last
 run's end in the journal (process start-up is not collection); the stored daily
 aggregates are checked against the sandbox truth. The table goes to stdout and
 docs/benchmarks.md; ``uptime`` is printed next to it (the machine's load matters).
@@ -58,25 +60,26 @@ class Scenario:
         return (self.calls / (CEILING * self.workers)) / self.seconds if self.seconds else 0.0
 
 
-def _start_workers(count: int, database_url: str, sandbox_url: str, days: int) -> list:  # type: ignore[type-arg]
-    env = {
-        **os.environ,
-        "SOCSTAT_DATABASE_URL": database_url,
-        "SOCSTAT_VK_API_URL": sandbox_url,
-        "SOCSTAT_VK_TOKENS": ",".join(TOKENS[:count]),
-        "SOCSTAT_BACKFILL_DAYS": str(days),
-        "SOCSTAT_COLLECT_POLL_SECONDS": "1",
-        "SOCSTAT_LOG_LEVEL": "WARNING",
-        "SOCSTAT_DATA_DIR": tempfile.mkdtemp(prefix="socstat-bench-workers-"),
-    }
+def _start_workers(database_url: str, sandbox_urls: list[str], days: int) -> list:  # type: ignore[type-arg]
+    """One worker per sandbox, each with the token of its index."""
+    data_dir = tempfile.mkdtemp(prefix="socstat-bench-workers-")
     return [
         subprocess.Popen(
             [sys.executable, "-m", "socstat", "worker"],
-            env=env,
+            env={
+                **os.environ,
+                "SOCSTAT_DATABASE_URL": database_url,
+                "SOCSTAT_VK_API_URL": url,
+                "SOCSTAT_VK_TOKENS": TOKENS[index],
+                "SOCSTAT_BACKFILL_DAYS": str(days),
+                "SOCSTAT_COLLECT_POLL_SECONDS": "1",
+                "SOCSTAT_LOG_LEVEL": "WARNING",
+                "SOCSTAT_DATA_DIR": data_dir,
+            },
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        for _ in range(count)
+        for index, url in enumerate(sandbox_urls)
     ]
 
 
@@ -108,17 +111,19 @@ def _journal(total: int) -> tuple[bool, Scenario]:
     return done, figures
 
 
-def _scenario(workers: int, args: argparse.Namespace, url: str, now: datetime) -> Scenario:
+def _scenario(urls: list[str], args: argparse.Namespace, now: datetime) -> Scenario:
+    workers = len(urls)
     database_url = _fresh_database(sqlite=False)
-    _configure(database_url, url, args.days)
+    _configure(database_url, urls[0], args.days)
     from socstat.migrations import upgrade_database
 
     upgrade_database()
-    with httpx.Client(base_url=url, timeout=120) as control:
-        control.post("/_sandbox/reset_quotas")
+    for url in urls:
+        httpx.post(f"{url}/_sandbox/reset_quotas", timeout=60)
+    with httpx.Client(base_url=urls[0], timeout=120) as control:
         communities = control.get("/_sandbox/communities").json()["items"]
         _add_sources([c["id"] for c in communities])
-        processes = _start_workers(workers, database_url, url, args.days)
+        processes = _start_workers(database_url, urls, args.days)
         try:
             deadline = time.monotonic() + TIMEOUT_SECONDS
             done, figures = _journal(len(communities))
@@ -174,14 +179,16 @@ def main(argv: list[str] | None = None) -> None:
         tokens=[TokenSpec(token, "user") for token in TOKENS],
         rate_limit=True,
     )
-    process, url = _start_sandbox(config)
+    sandboxes = [_start_sandbox(config) for _ in range(args.workers)]
+    urls = [url for _process, url in sandboxes]
     try:
-        scenarios = [_scenario(1, args, url, now)]
+        scenarios = [_scenario(urls[:1], args, now)]
         print(_table(scenarios), flush=True)
-        scenarios.append(_scenario(args.workers, args, url, now))
+        scenarios.append(_scenario(urls, args, now))
     finally:
-        process.terminate()
-        process.join(10)
+        for process, _url in sandboxes:
+            process.terminate()
+            process.join(10)
     load = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
     command = (
         f".venv/bin/python -m bench.bench_workers --communities {args.communities} "
@@ -198,7 +205,9 @@ def main(argv: list[str] | None = None) -> None:
             f"Процессы `socstat worker` собирают мир песочницы ({args.communities} сообществ, "
             f"{args.days} дней) в чистую базу: сначала один воркер с одним токеном, затем "
             f"{args.workers} воркера с {args.workers} токенами (пользовательские, 3 запроса/с "
-            "каждый). Каждый воркер берёт свободный токен и забирает просроченные источники "
+            "каждый). У каждого воркера своя песочница с тем же миром (одно Python-приложение, "
+            "отвечающее за все токены, само стало бы узким местом; у VK его нет). Воркер "
+            "берёт токен и забирает просроченные источники "
             "пачками (`FOR UPDATE SKIP LOCKED` с арендой), одна запись журнала на пачку. "
             "Время — от начала первой пачки до конца последней по журналу (без запуска "
             "процессов). Эффективность — вызовов API в секунду от потолка токенов воркеров "
