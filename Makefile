@@ -114,13 +114,15 @@ bench-load: dev-setup
 		apt-get install -y -qq wrk >/dev/null 2>&1; } || echo "wrk not installed: using httpx"
 	$(BIN)/python -m bench.bench_load --seconds 30
 
-# Collector alone, `socstat collect --all` beside vk_api, then the whole pipeline into a
-# database; each writes its section of docs/benchmarks.md.
+# Collector alone, `socstat collect --all` beside vk_api, the whole pipeline into a
+# database, then 1 worker × 1 token vs 3 workers × 3 tokens (PostgreSQL); each writes its
+# section of docs/benchmarks.md.
 bench-collect: dev-setup
 	$(BIN)/python -m bench.bench_collect
 	$(BIN)/python -m bench.bench_vs_vk_api
 	$(BIN)/python -m bench.bench_pipeline
 	$(BIN)/python -m bench.bench_pipeline --sqlite
+	$(BIN)/python -m bench.bench_workers
 
 # 200 sources × a year on PostgreSQL: daily and monthly reports in each format.
 bench-reports: dev-setup

@@ -344,7 +344,7 @@ def _cmd_stats(args: argparse.Namespace) -> int:
 def _cmd_worker(args: argparse.Namespace) -> int:
     from socstat.scheduler import run_worker
 
-    print("socstat worker: планировщик запущен (Ctrl+C или SIGTERM — остановка).")
+    print("socstat worker: сбор и планировщик запущены (Ctrl+C или SIGTERM — остановка).")
     _run_async(run_worker())
     return 0
 
@@ -390,7 +390,7 @@ def _register_collection(commands: argparse._SubParsersAction) -> None:
     stats.add_argument("--as", dest="actor", metavar="EMAIL", help="от имени пользователя")
     stats.set_defaults(handler=_cmd_stats)
 
-    commands.add_parser("worker", help="планировщик без веб-интерфейса").set_defaults(
+    commands.add_parser("worker", help="сбор и планировщик без веб-интерфейса").set_defaults(
         handler=_cmd_worker
     )
 

@@ -1,9 +1,15 @@
-"""APScheduler wiring: jobs run only in the process holding the leader lock.
+"""APScheduler wiring: jobs run only in the process holding the leader lock; collection and
+report generation run in every process that competes for it.
 
 The leader lock is a PostgreSQL session advisory lock held on a dedicated connection for
 the process lifetime (SQLite: an exclusive `fcntl` lock on a file under data_dir). Web
 workers and `socstat worker` processes all try it; one wins, the others retry now and then
-and take over when the leader dies (the lock dies with its connection / process).
+and take over when the leader dies (the lock dies with its connection / process). The
+leader's jobs are the ones that must run once (backups, retention, scheduled reports,
+alert windows, outbox, Telegram polling). Collection is not one of them: every such
+process runs a CollectionWorker (services/collection/worker.py) that leases a VK token and
+claims due sources in batches, so collection scales with workers and tokens; waiting
+reports are claimed one by one (`generate_reports`), so workers split them too.
 """
 
 from __future__ import annotations
@@ -22,9 +28,10 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlmodel import Session
 
-from socstat.db import run_in_session, session_scope
+from socstat.db import run_in_session
 from socstat.models import RunStatus, utcnow
-from socstat.services.collection import mark_interrupted_runs, scheduled_run
+from socstat.services.collection import mark_interrupted_runs
+from socstat.services.collection.worker import CollectionWorker
 from socstat.services.jobs import backup_job, mark_interrupted_jobs, retention_job, run_job
 from socstat.services.locks import LEADER_LOCK_KEY, ProcessLock
 from socstat.settings import Settings, get_settings
@@ -33,12 +40,12 @@ log = logging.getLogger(__name__)
 
 LEADER_RETRY_SECONDS = 15.0  # default of SOCSTAT_LEADER_RETRY_SECONDS
 LEADER_CHECK_SECONDS = 5.0  # how often the leader verifies it still holds its lock
-COLLECTION_JOB = "collection"
 OUTBOX_JOB = "outbox"
 RETENTION_JOB = "retention"
 BACKUP_JOB = "backup"
 REPORTS_JOB = "reports"
 REPORTS_INTERVAL_SECONDS = 300
+REPORTS_POLL_SECONDS = 30.0  # every collecting process looks for waiting reports
 ALERTS_JOB = "alerts"
 ALERTS_INTERVAL_MINUTES = 5
 TELEGRAM_JOB = "telegram"
@@ -73,6 +80,25 @@ async def reports_job() -> None:
     result = await asyncio.to_thread(run_due)
     if result.created or result.generated:
         log.info("reports: created %d, generated %d", len(result.created), len(result.generated))
+
+
+async def generate_reports(stop: asyncio.Event) -> None:
+    """Every collecting process also generates waiting reports, leader or not: each report
+    is claimed with `FOR UPDATE SKIP LOCKED` and a lease (services/reports/generation.py),
+    so processes split them and none is made twice. The leader's reports job creates the
+    scheduled ones."""
+    from socstat.services.reports.generation import process_pending
+
+    while not stop.is_set():
+        try:
+            done = await asyncio.to_thread(process_pending)
+        except Exception:
+            log.exception("report generation failed")
+            done = []
+        if done:
+            log.info("reports: generated %d in this process", len(done))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), REPORTS_POLL_SECONDS)
 
 
 def _evaluate_alerts(session: Session) -> dict[str, Any]:
@@ -116,13 +142,6 @@ async def telegram_job() -> None:
         log.info("telegram: %d chat(s) linked", linked)
 
 
-def current_interval(settings: Settings) -> timedelta:
-    from socstat.services.collection import collect_interval
-
-    with session_scope() as session:
-        return collect_interval(session)
-
-
 def build_scheduler(settings: Settings | None = None) -> AsyncIOScheduler:
     """The scheduler with every job (not started; start it only while leader)."""
     settings = settings or get_settings()
@@ -133,24 +152,6 @@ def build_scheduler(settings: Settings | None = None) -> AsyncIOScheduler:
             "max_instances": 1,
             "misfire_grace_time": MISFIRE_GRACE_SECONDS,
         },
-    )
-    interval = current_interval(settings)
-
-    async def _collection() -> None:
-        await run_job(COLLECTION_JOB, scheduled_run)
-        wanted = await asyncio.to_thread(current_interval, settings)
-        _follow_interval(scheduler, settings, wanted)
-
-    scheduler.add_job(
-        _collection,
-        IntervalTrigger(seconds=interval.total_seconds(), timezone=settings.tz),
-        id=COLLECTION_JOB,
-        name="Сбор статистики",
-        next_run_time=utcnow() + timedelta(seconds=5),
-        replace_existing=True,
-        coalesce=True,
-        max_instances=1,
-        misfire_grace_time=MISFIRE_GRACE_SECONDS,
     )
     scheduler.add_job(
         outbox_job,
@@ -174,6 +175,7 @@ def build_scheduler(settings: Settings | None = None) -> AsyncIOScheduler:
         args=[ALERTS_JOB, alerts_job],
         id=ALERTS_JOB,
         name="Проверка правил оповещений",
+        next_run_time=utcnow() + timedelta(seconds=5),  # windows closed while nobody led
         replace_existing=True,
     )
     scheduler.add_job(
@@ -201,16 +203,6 @@ def build_scheduler(settings: Settings | None = None) -> AsyncIOScheduler:
         replace_existing=True,
     )
     return scheduler
-
-
-def _follow_interval(scheduler: AsyncIOScheduler, settings: Settings, wanted: timedelta) -> None:
-    """Pick up an admin's change of the collection interval after each run."""
-    job = scheduler.get_job(COLLECTION_JOB)
-    if job is None:
-        return
-    if getattr(job.trigger, "interval", None) != wanted:
-        job.reschedule(IntervalTrigger(seconds=wanted.total_seconds(), timezone=settings.tz))
-        log.info("collection interval is now %s", wanted)
 
 
 # --- running in a process --------------------------------------------------------------
@@ -327,9 +319,10 @@ async def scheduler_lifespan(
     app: Any = None, *, force: bool = False
 ) -> AsyncIterator[SchedulerService | None]:
     """For `app.register_lifespan_task(scheduler_lifespan)` in the Reflex app. Every web
-    process and worker collects (a leader's jobs, a user's refresh), so each installs the
-    alerts' post-run hook. With SOCSTAT_SCHEDULER=off (web replicas) it yields None and
-    never competes for the leader lock; `force` (the worker) competes regardless."""
+    process and worker collects (its collection worker, a user's refresh), so each installs
+    the alerts' post-run hook. A process that competes for leadership also collects and
+    generates waiting reports, leader or not. With SOCSTAT_SCHEDULER=off (web replicas) it
+    yields None and does neither; `force` (the worker) always does."""
     from socstat.services.alerts.hooks import install
 
     install()
@@ -340,15 +333,27 @@ async def scheduler_lifespan(
     service = SchedulerService(retry_seconds=get_settings().leader_retry_seconds)
     await service.start()
     _services.append(service)
+    stop = asyncio.Event()
+    background = [
+        asyncio.create_task(CollectionWorker().run(stop), name="socstat-collection-worker"),
+        asyncio.create_task(generate_reports(stop), name="socstat-report-generation"),
+    ]
     try:
         yield service
     finally:
+        stop.set()
+        for task in background:  # a collection batch in progress is marked interrupted
+            task.cancel()
+        for task in background:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         _services.remove(service)
         await service.stop()
 
 
 async def run_worker(stop: asyncio.Event | None = None) -> None:
-    """`socstat worker`: the scheduler without the web UI until SIGTERM/SIGINT."""
+    """`socstat worker`: collection, and the scheduler while leader, without the web UI
+    until SIGTERM/SIGINT."""
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

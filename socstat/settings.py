@@ -40,6 +40,12 @@ class Settings(BaseSettings):
     backfill_days: int = Field(default=90, ge=1, le=3650)
     refresh_days: int = Field(default=3, ge=0, le=60)
     collect_interval_hours: float = Field(default=24.0, gt=0, le=24 * 31)
+    # Collection across processes: a claim (and a run's heartbeat) lasts this long; a dead
+    # worker's sources are claimable again after it. An idle worker looks for due sources
+    # every poll interval and claims at most `collect_batch_size` of them at a time.
+    collect_lease_seconds: float = Field(default=180.0, ge=3, le=3600)
+    collect_poll_seconds: float = Field(default=30.0, gt=0, le=3600)
+    collect_batch_size: int = Field(default=200, ge=1, le=10000)
     sandbox_port: int = Field(default=8765, ge=1, le=65535)
     reports_catch_up_days: float = Field(default=3.0, ge=0, le=31)
 
@@ -141,6 +147,10 @@ class Settings(BaseSettings):
     @property
     def collect_interval(self) -> timedelta:
         return timedelta(hours=self.collect_interval_hours)
+
+    @property
+    def collect_lease(self) -> timedelta:
+        return timedelta(seconds=self.collect_lease_seconds)
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:

@@ -88,19 +88,19 @@ def test_kill_9_of_the_leader_hands_over_to_another_worker(session, tmp_path) ->
     )
     try:
         leader = _wait_for_leader(ports, 60)
-        time.sleep(8)  # the collection job starts 5 s after leadership
+        time.sleep(8)  # the alerts job starts 5 s after leadership
         before = _assert_no_job_ran_twice_at_once(session)
-        assert any(r.job == "collection" for r in before)
+        assert any(r.job == "alerts" for r in before)
         workers[leader].send_signal(signal.SIGKILL)
         workers[leader].wait(timeout=10)
         killed_at = time.monotonic()
         survivor = next(p for p in ports if p != leader)
         assert _wait_for_leader([survivor], TAKEOVER_LIMIT) == survivor
         takeover = time.monotonic() - killed_at
-        time.sleep(8)  # the new leader's first collection
+        time.sleep(8)  # the new leader's first alerts job
         after = _assert_no_job_ran_twice_at_once(session)
-        assert len([r for r in after if r.job == "collection"]) > len(
-            [r for r in before if r.job == "collection"]
+        assert len([r for r in after if r.job == "alerts"]) > len(
+            [r for r in before if r.job == "alerts"]
         )
         assert all(r.status != RunStatus.RUNNING or r.id == after[-1].id for r in after)
         print(f"takeover after kill -9: {takeover:.1f} s (limit {TAKEOVER_LIMIT:.1f} s)")

@@ -11,6 +11,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from socstat.api.routes import build_api
 from socstat.models import (
     ApiToken,
+    ApiUsage,
     CollectionRun,
     JobRun,
     Outbox,
@@ -21,6 +22,7 @@ from socstat.models import (
 )
 from socstat.services.accounts import authenticate
 from socstat.services.backup import create_backup
+from socstat.services.collection.usage import quota_day
 from tests.services.accounts_fixtures import make_user
 
 TOKEN = "scrape-token-0123456789"
@@ -196,6 +198,12 @@ def test_every_metric_the_monitoring_docs_use_is_exported(session, scrape):
     _seed_outbox_and_reports(session, now)
     session.add(JobRun(job="backup", status="ok", started_at=now, finished_at=now))
     session.add(ApiToken(token_enc="x", token_hint="vk1…abcd"))
+    today = quota_day("vk")
+    for code, count in (("", 120), ("15", 3)):
+        session.add(
+            ApiUsage(day=today, token="0f" * 8, token_masked="vk…abcd", method="wall.get",
+                     code=code, count=count)
+        )  # fmt: skip
     session.commit()
     create_backup()
     samples = {name for name, _ in scrape()}

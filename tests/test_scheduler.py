@@ -1,4 +1,4 @@
-"""Scheduler wiring: the leader lock, the job journal and the collection job."""
+"""Scheduler wiring: the leader lock, the job journal and the leader's jobs."""
 
 from __future__ import annotations
 
@@ -16,15 +16,16 @@ from socstat.models import (
     Outbox,
     OutboxStatus,
     RunStatus,
-    SystemSetting,
     User,
     utcnow,
 )
 from socstat.scheduler import (
-    COLLECTION_JOB,
+    ALERTS_JOB,
+    BACKUP_JOB,
     OUTBOX_JOB,
     REPORTS_JOB,
     RETENTION_JOB,
+    TELEGRAM_JOB,
     SchedulerService,
     build_scheduler,
     outbox_job,
@@ -66,15 +67,11 @@ async def test_job_journal_records_success_and_failure(db, session) -> None:
     assert all(r.finished_at is not None for r in rows)
 
 
-async def test_scheduler_job_options_and_interval_override(db, session) -> None:
-    scheduler = build_scheduler(get_settings())
-    job = scheduler.get_job(COLLECTION_JOB)
-    assert job.coalesce is True and job.max_instances == 1 and job.misfire_grace_time >= 60
-    assert job.trigger.interval == timedelta(hours=get_settings().collect_interval_hours)
-    session.add(SystemSetting(key="collect_interval_hours", value=6))
-    session.commit()
-    job = build_scheduler(get_settings()).get_job(COLLECTION_JOB)
-    assert job.trigger.interval == timedelta(hours=6)
+def test_the_leader_schedules_one_off_jobs_and_not_collection(db) -> None:
+    """Collection runs in every worker (services/collection/worker.py), not as a job."""
+    assert {job.id for job in build_scheduler(get_settings()).get_jobs()} == {
+        OUTBOX_JOB, REPORTS_JOB, ALERTS_JOB, TELEGRAM_JOB, RETENTION_JOB, BACKUP_JOB
+    }  # fmt: skip
 
 
 async def test_only_one_service_leads(db, monkeypatch) -> None:
@@ -142,7 +139,7 @@ def test_worker_command_exits_on_sigterm(db) -> None:
         text=True,
     )
     try:
-        assert "планировщик запущен" in process.stdout.readline()
+        assert "сбор и планировщик запущены" in process.stdout.readline()
         deadline = time.monotonic() + 10
         probe = ProcessLock()
         while probe.acquire():  # wait until the worker leads
@@ -237,3 +234,36 @@ async def test_a_leader_whose_lock_connection_dies_stops_before_the_next_one_sta
     first_new = min(t for n, t in ticks if n == "new")
     assert last_old < first_new  # never both at once: no tick ran twice
     assert [n for n, _ in ticks] == sorted((n for n, _ in ticks), key=lambda n: n == "new")
+
+
+async def test_a_worker_that_does_not_lead_still_generates_waiting_reports(
+    db, session, monkeypatch
+) -> None:
+    import socstat.scheduler as scheduler_module
+    from socstat.models import Report, ReportStatus, Role, Source, Subscription
+    from socstat.services.reports.generation import create_report
+
+    monkeypatch.setattr(scheduler_module, "build_scheduler", _idle_scheduler)
+    user = User(email="reports@example.com", role=Role.ANALYST, confirmed_at=utcnow())
+    source = Source(external_id="100", name="Клуб", last_collected_at=utcnow())  # not due
+    session.add_all([user, source])
+    session.flush()
+    session.add(Subscription(user_id=user.id, source_id=source.id))
+    session.commit()
+    day = utcnow().date() - timedelta(days=1)
+    report_id = create_report(session, actor=user, kind="custom", start=day, end=day).id
+    session.commit()
+    leader = ProcessLock()
+    assert leader.acquire()  # another process leads
+    try:
+        async with scheduler_module.scheduler_lifespan(force=True) as service:
+            assert service is not None
+
+            def generated() -> bool:
+                session.expire_all()
+                return session.get(Report, report_id).status == ReportStatus.DONE
+
+            await _until(generated)
+            assert not service.is_leader
+    finally:
+        leader.release()

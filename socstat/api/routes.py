@@ -130,6 +130,35 @@ def _vk_metrics(figures: SystemFigures) -> Iterator[Metric]:
         figures.vk_errors_by_code,
         counter=True,
     )
+    calls = CounterMetricFamily(
+        "socstat_vk_method_calls",
+        "VK API method calls answered, by method, every token (ApiUsage)",
+        labels=["method"],
+    )
+    errors = CounterMetricFamily(
+        "socstat_vk_method_errors",
+        "VK API errors by method and code (VK's code, or timeout/network/httpNNN/bad_json)",
+        labels=["method", "code"],
+    )
+    for (method, code), count in sorted(figures.vk_method_usage.items()):
+        if code:
+            errors.add_metric([method, code], count)
+        else:
+            calls.add_metric([method], count)
+    used = GaugeMetricFamily(
+        "socstat_vk_quota_used",
+        "Answered calls of a daily-limited VK method today (Moscow day) per token (masked)",
+        labels=["token", "method"],
+    )
+    left = GaugeMetricFamily(
+        "socstat_vk_quota_left",
+        "Calls of a daily-limited VK method left today per token (masked)",
+        labels=["token", "method"],
+    )
+    for quota in figures.vk_quotas:
+        used.add_metric([quota.masked, quota.method], quota.used)
+        left.add_metric([quota.masked, quota.method], quota.left)
+    yield from (calls, errors, used, left)
     yield _labelled(
         "socstat_vk_token_valid",
         "Stored VK tokens (masked): 1 valid, 0 refused by VK",

@@ -124,13 +124,31 @@ class TokenProblem:
 
 @dataclass
 class UsageStats:
+    """What a collector asked of the platform. `by_method`: (token fingerprint, method,
+    code) → count, where code "" counts the calls answered (what daily quotas charge) and
+    any other code the errors (`token_masks`: fingerprint → masked token, safe to show)."""
+
     requests: int = 0
     calls: int = 0
     errors_by_code: dict[str, int] = field(default_factory=dict)
+    by_method: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    token_masks: dict[str, str] = field(default_factory=dict)
 
-    def count_error(self, code: int | str) -> None:
+    def count_call(self, token: str, method: str) -> None:
+        """One method call `token` got an answer to (also inside a batch such as execute)."""
+        self._count(token, method, "")
+
+    def count_error(self, code: int | str, *, token: str = "", method: str = "") -> None:
         key = str(code)
         self.errors_by_code[key] = self.errors_by_code.get(key, 0) + 1
+        if token:
+            self._count(token, method, key)
+
+    def _count(self, token: str, method: str, code: str) -> None:
+        fingerprint = token_fingerprint(token)
+        self.token_masks.setdefault(fingerprint, mask_token(token))
+        key = (fingerprint, method, code)
+        self.by_method[key] = self.by_method.get(key, 0) + 1
 
 
 class Collector(Protocol):

@@ -30,7 +30,7 @@ from socstat.models.reports import (
     ReportSchedule,
     ReportStatus,
 )
-from socstat.models.runs import CollectionRun, CollectionRunSource, JobRun, RunStatus
+from socstat.models.runs import ApiUsage, CollectionRun, CollectionRunSource, JobRun, RunStatus
 from socstat.models.sources import ContentKind, Source, SourceStatus, Subscription
 from socstat.models.stats import ContentItem, CounterSnapshot, DailyStat, HourlyStat
 from socstat.models.system import ApiToken, SystemSetting
@@ -39,6 +39,7 @@ __all__ = [
     "AlertFiring",
     "AlertRule",
     "ApiToken",
+    "ApiUsage",
     "AuditEvent",
     "AuthSession",
     "CollectionRun",

@@ -1,10 +1,10 @@
 """Journal of collection runs and scheduled jobs."""
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, UniqueConstraint
 
 from socstat.models.base import UTCDateTime, utcnow
 
@@ -48,6 +48,23 @@ class CollectionRunSource(SQLModel, table=True):
     items_new: int = 0
     items_updated: int = 0
     finished_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ApiUsage(SQLModel, table=True):
+    """Platform API use per quota day, token and method, added to by every collection run
+    (any worker): code "" counts the calls made, any other code the errors (VK's error code,
+    or timeout/network/httpNNN/bad_json). /metrics and the «Система» page read it."""
+
+    __table_args__ = (UniqueConstraint("platform", "day", "token", "method", "code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(default="vk", max_length=16)
+    day: date = Field(index=True)  # the platform's quota day (VK: Moscow)
+    token: str = Field(max_length=16)  # the token's fingerprint, never the token
+    token_masked: str = Field(default="", max_length=32)
+    method: str = Field(max_length=64)
+    code: str = Field(default="", max_length=32)
+    count: int = 0
 
 
 class JobRun(SQLModel, table=True):

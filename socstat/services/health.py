@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, text
 from sqlmodel import Session, select
@@ -25,6 +26,9 @@ from socstat.models import (
     User,
     utcnow,
 )
+
+if TYPE_CHECKING:
+    from socstat.services.collection.usage import TokenQuota
 
 LOGIN_WINDOW = timedelta(hours=1)
 UNDELIVERED = (OutboxStatus.PENDING, OutboxStatus.SENDING)
@@ -90,6 +94,8 @@ class SystemFigures:
     lockouts: int = 0
     jobs: dict[str, JobFigures] = field(default_factory=dict)
     stored_tokens: dict[str, bool] = field(default_factory=dict)  # hint → valid
+    vk_method_usage: dict[tuple[str, str], int] = field(default_factory=dict)  # (method, code)
+    vk_quotas: list[TokenQuota] = field(default_factory=list)  # tokens used today
 
 
 def check_health(session: Session) -> HealthReport:
@@ -106,6 +112,7 @@ def system_figures(
     """Everything /metrics exports; `interval` is the collection interval (default: the
     admin setting)."""
     from socstat.services.collection import collect_interval
+    from socstat.services.collection.usage import method_totals, token_quotas
 
     now = now or utcnow()
     interval = interval if interval is not None else collect_interval(session)
@@ -147,6 +154,8 @@ def system_figures(
                 select(ApiToken.id, ApiToken.token_hint, ApiToken.invalid_at)
             ).all()
         },
+        vk_method_usage=method_totals(session),
+        vk_quotas=token_quotas(session),
     )
 
 

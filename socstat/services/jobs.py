@@ -1,5 +1,6 @@
-"""The job journal (JobRun rows: running → ok | failed | interrupted) and the scheduled
-job bodies that are not another package's (collection's is `collection.scheduled_run`)."""
+"""The job journal (JobRun rows: running → ok | failed | interrupted) of the leader's
+scheduled jobs, and the job bodies that are not another package's. Collection is not a
+job: every worker collects (services/collection/worker.py, journaled as CollectionRuns)."""
 
 from __future__ import annotations
 

@@ -26,7 +26,7 @@ from socstat.models import (
 )
 from socstat.services.authz import require_active, visible_user_ids
 from socstat.services.collection import Trigger
-from socstat.services.collection.journal import STALE_AFTER
+from socstat.services.collection.journal import stale_after
 from socstat.settings import get_settings
 
 
@@ -118,7 +118,7 @@ def running_manual_run(
             CollectionRun.started_by == actor.id,
             CollectionRun.trigger == Trigger.MANUAL,
             CollectionRun.status == RunStatus.RUNNING,
-            CollectionRun.heartbeat_at >= now - STALE_AFTER,
+            CollectionRun.heartbeat_at >= now - stale_after(),
         )
         .order_by(CollectionRun.started_at.desc())
     ).first()

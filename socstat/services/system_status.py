@@ -17,6 +17,7 @@ from socstat.services import system_settings
 from socstat.services.authz import require_admin
 from socstat.services.backup import default_backup_dir, latest_backup
 from socstat.services.collection import RunSummary, Trigger
+from socstat.services.collection.usage import TokenQuota, token_quotas
 from socstat.services.health import check_health
 from socstat.services.locks import LEADER_LOCK_KEY
 from socstat.settings import get_settings
@@ -81,6 +82,7 @@ class SystemStatus:
     redis: Check
     smtp: Check
     tokens: list[TokenStatus]
+    quotas: list[TokenQuota]  # today's quota per token used today
     env_tokens: int
     last_run_errors: dict[str, int]
     leader: str  # who holds the leader lock, "" when nobody (or unknown on SQLite)
@@ -102,6 +104,7 @@ def system_status(session: Session, *, actor: User | None) -> SystemStatus:
         redis=_redis(),
         smtp=_smtp(session),
         tokens=_tokens(session),
+        quotas=token_quotas(session),
         env_tokens=len([t for t in get_settings().vk_tokens.replace(";", ",").split(",") if t]),
         last_run_errors=_last_run_errors(session),
         leader=_leader(session),

@@ -19,6 +19,7 @@ def test_system_page_for_an_admin_on_desktop(signed_in_page, running_app):
     expect(page.get_by_text("socstat restore ")).to_be_visible()
     page.get_by_test_id("collect-now").click()
     expect(page.get_by_test_id("collect-result")).to_contain_text("Сбор завершён", timeout=60_000)
+    expect(page.get_by_test_id("system-quotas")).to_contain_text("Осталось")  # quota per token
     page.screenshot(path=str(running_app.log.parent / "system-desktop.png"), full_page=True)
 
 

@@ -13,14 +13,14 @@ faults, statistics); ``sandbox_factory`` starts a private server with other sett
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from socstat.collectors.base import Collector
 from socstat.collectors.vk import VKCollector
-from socstat.models import User
+from socstat.models import DailyStat, Source, User
 from socstat.sandbox import SandboxConfig, SandboxServer, TokenSpec
 from socstat.services.sources import AddResult, check_can_subscribe, resolve_links, subscribe
 
@@ -118,3 +118,42 @@ async def add_sources(
     results = subscribe(session, actor=actor, resolved=resolved, user_id=user_id)
     session.commit()
     return results
+
+
+KINDS = {"post": "posts", "video": "videos", "clip": "clips"}  # ContentItem kind → truth key
+
+
+def assert_truth(
+    session: Session, server: SandboxServer, *, only_recent_days: int | None = None
+) -> None:
+    """Every DailyStat equals the ground truth (engagement: only the last N days if given)."""
+    session.expire_all()
+    truth = server.truth()
+    last_day = date.fromisoformat(truth["communities"][0]["days"][-1]["date"])
+    sources = {s.external_id: s for s in session.exec(select(Source)).all()}
+    stats = {(r.source_id, r.local_date, r.kind): r for r in session.exec(select(DailyStat)).all()}
+    expected_rows = 0
+    for community in truth["communities"]:
+        source = sources[str(community["id"])]
+        if not community["wall_accessible"]:  # closed/private/...: the truth is out of reach
+            assert not [k for k in stats if k[0] == source.id], community["screen_name"]
+            continue
+        for day in community["days"]:
+            local = date.fromisoformat(day["date"])
+            for kind, key in KINDS.items():
+                block = day[key]
+                stat = stats.get((source.id, local, kind))
+                where = f"{community['screen_name']} {local} {kind}"
+                if block["count"] == 0:
+                    assert stat is None, where
+                    continue
+                expected_rows += 1
+                assert stat is not None, where
+                assert stat.count == block["count"], where
+                assert stat.views_unknown == block["views_unknown"], where
+                if only_recent_days is not None and (last_day - local).days >= only_recent_days:
+                    continue
+                got = (stat.likes, stat.reposts, stat.comments, stat.views or 0)
+                want = (block["likes"], block["reposts"], block["comments"], block["views"])
+                assert got == want, where
+    assert len(stats) == expected_rows

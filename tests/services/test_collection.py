@@ -46,7 +46,7 @@ from socstat.services.collection import (
     register_post_run_hook,
     unregister_post_run_hook,
 )
-from socstat.services.collection.journal import STALE_AFTER
+from socstat.services.collection.journal import stale_after
 from socstat.settings import get_settings, reset_settings_cache
 from tests.services.conftest import (
     SANDBOX_TOKEN,
@@ -299,7 +299,7 @@ async def test_run_journal_since_and_interrupted_runs(
     a = _source(session, str(first["id"]), user)
     b = _source(session, str(second["id"]), user)
     c = _source(session, MISSING_ID, user)
-    stale_run = CollectionRun(status=RunStatus.RUNNING, heartbeat_at=utcnow() - 2 * STALE_AFTER)
+    stale_run = CollectionRun(status=RunStatus.RUNNING, heartbeat_at=utcnow() - 2 * stale_after())
     session.add(stale_run)
     session.commit()
     collector = sandbox_collector(server)
@@ -428,7 +428,7 @@ async def test_only_runs_with_a_stale_heartbeat_are_marked_interrupted(
     ids = [str(c["id"]) for c in open_communities(vk_sandbox)[:2]]
     alive_source, dead_source = (_source(session, i, user) for i in ids)
     recently = utcnow() - timedelta(seconds=30)
-    long_ago = utcnow() - STALE_AFTER - timedelta(seconds=5)
+    long_ago = utcnow() - stale_after() - timedelta(seconds=5)
     alive = CollectionRun(status=RunStatus.RUNNING, started_at=long_ago, heartbeat_at=recently)
     dead = CollectionRun(status=RunStatus.RUNNING, started_at=long_ago, heartbeat_at=long_ago)
     session.add_all([alive, dead])
@@ -499,3 +499,13 @@ async def test_post_run_hooks_receive_the_sources_and_days_stored(
     assert summary.source_ids == [source.id]
     stored_days = set(session.exec(select(DailyStat.local_date).distinct()).all())
     assert summary.source_days[source.id] == stored_days != set()
+
+
+def test_worker_batches_are_a_tokens_share_and_shrink_towards_the_end() -> None:
+    from socstat.services.collection.worker import MIN_BATCH, batch_size
+
+    assert batch_size(1000, workers=3, largest=200) == 200
+    assert batch_size(400, workers=3, largest=200) == 134  # the three finish together
+    assert batch_size(60, workers=3, largest=200) == MIN_BATCH  # execute stays full
+    assert batch_size(60, workers=1, largest=200) == 60  # one worker: all at once
+    assert batch_size(60, workers=1, largest=10) == 10  # SOCSTAT_COLLECT_BATCH_SIZE

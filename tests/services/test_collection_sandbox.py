@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, update
@@ -23,7 +23,6 @@ from socstat.models import (
     CollectionRun,
     CollectionRunSource,
     ContentItem,
-    DailyStat,
     Notification,
     Role,
     RunStatus,
@@ -35,15 +34,14 @@ from socstat.models import (
 from socstat.sandbox.config import SandboxConfig, TokenSpec
 from socstat.sandbox.runner import SandboxServer
 from socstat.services.collection import collect_due_sources, collect_sources, due_source_ids
-from socstat.services.collection.journal import STALE_AFTER
+from socstat.services.collection.journal import stale_after
 from socstat.services.sources import AddOutcome
 from socstat.settings import PROJECT_ROOT
-from tests.services.conftest import add_sources
+from tests.services.conftest import KINDS, add_sources, assert_truth
 
 pytestmark = pytest.mark.slow
 
 WORLD_NOW = datetime.now(UTC).replace(microsecond=0)
-KINDS = {"post": "posts", "video": "videos", "clip": "clips"}
 SANDBOX_STATUS = {"open": SourceStatus.ACTIVE}
 
 
@@ -89,42 +87,6 @@ async def _track_all(session: Session, server: SandboxServer, collector: VKColle
     return admin
 
 
-def _assert_truth(
-    session: Session, server: SandboxServer, *, only_recent_days: int | None = None
-) -> None:
-    """Every DailyStat equals the ground truth (engagement: only the last N days if given)."""
-    session.expire_all()
-    truth = server.truth()
-    last_day = date.fromisoformat(truth["communities"][0]["days"][-1]["date"])
-    sources = {s.external_id: s for s in session.exec(select(Source)).all()}
-    stats = {(r.source_id, r.local_date, r.kind): r for r in session.exec(select(DailyStat)).all()}
-    expected_rows = 0
-    for community in truth["communities"]:
-        source = sources[str(community["id"])]
-        if not community["wall_accessible"]:  # closed/private/...: the truth is out of reach
-            assert not [k for k in stats if k[0] == source.id], community["screen_name"]
-            continue
-        for day in community["days"]:
-            local = date.fromisoformat(day["date"])
-            for kind, key in KINDS.items():
-                block = day[key]
-                stat = stats.get((source.id, local, kind))
-                where = f"{community['screen_name']} {local} {kind}"
-                if block["count"] == 0:
-                    assert stat is None, where
-                    continue
-                expected_rows += 1
-                assert stat is not None, where
-                assert stat.count == block["count"], where
-                assert stat.views_unknown == block["views_unknown"], where
-                if only_recent_days is not None and (last_day - local).days >= only_recent_days:
-                    continue
-                got = (stat.likes, stat.reposts, stat.comments, stat.views or 0)
-                want = (block["likes"], block["reposts"], block["comments"], block["views"])
-                assert got == want, where
-    assert len(stats) == expected_rows
-
-
 async def test_collection_equals_ground_truth_and_statuses(db, session, sandbox) -> None:
     collector = _collector(sandbox)
     try:
@@ -135,7 +97,7 @@ async def test_collection_equals_ground_truth_and_statuses(db, session, sandbox)
     assert summary is not None and summary.status == RunStatus.OK, summary
     assert summary.sources_ok == 16 and summary.items_new > 100
     assert summary.requests > 0 and summary.calls >= summary.requests
-    _assert_truth(session, sandbox)
+    assert_truth(session, sandbox)
     pinned = session.exec(select(func.count()).where(ContentItem.is_pinned)).one()
     assert pinned >= 1
     by_id = {s.external_id: s for s in session.exec(select(Source)).all()}
@@ -169,7 +131,7 @@ async def test_days_pass_next_run_adds_new_items_and_refreshes(db, session, sand
     after = session.exec(select(func.count()).select_from(ContentItem)).one()
     assert after == before + new_in_world
     assert summary.items_updated > 0
-    _assert_truth(session, sandbox, only_recent_days=3)
+    assert_truth(session, sandbox, only_recent_days=3)
 
 
 def _truth_items(server: SandboxServer) -> int:
@@ -194,7 +156,7 @@ async def test_faults_give_the_same_result(db, session) -> None:
         assert sum(faults.values()) > 0
         assert summary is not None and summary.sources_failed == 0
         assert summary.errors_by_code, "faults should be counted"
-        _assert_truth(session, server)
+        assert_truth(session, server)
 
 
 async def test_quota_exhaustion_other_token_continues_rest_stays_due(db, session) -> None:
@@ -234,7 +196,7 @@ async def test_quota_exhaustion_other_token_continues_rest_stays_due(db, session
             finally:
                 await collector.aclose()
         assert due_source_ids(session, now=now) == []
-        _assert_truth(session, server)
+        assert_truth(session, server)
 
 
 async def _track_all_with_quota_reset(
@@ -279,7 +241,7 @@ async def test_invalid_token_is_reported_not_a_crash(db, session) -> None:
         session.expire_all()
         notes = session.exec(select(Notification).where(Notification.user_id == admin.id)).all()
         assert len(notes) == 1 and "9999" in notes[0].title
-        _assert_truth(session, server)
+        assert_truth(session, server)
 
         only_bad = _collector(server, tokens="bad-token-9999")
         try:
@@ -330,10 +292,10 @@ def test_killed_run_loses_nothing_and_rerun_completes(db, session) -> None:
         # at once, the dead run's claims still hold: nothing is collected twice
         early = _collect_cli(env)
         assert early.returncode == 0 and "уже идёт" in early.stdout, early.stdout + early.stderr
-        # once its heartbeat is older than STALE_AFTER, it is noticed as dead
+        # once its heartbeat is older than stale_after(), it is noticed as dead
         with session_scope() as aging:
             aging.execute(
-                update(CollectionRun).values(heartbeat_at=utcnow() - STALE_AFTER - timedelta(1))
+                update(CollectionRun).values(heartbeat_at=utcnow() - stale_after() - timedelta(1))
             )
         rerun = _collect_cli(env)
         assert rerun.returncode == 0, rerun.stdout + rerun.stderr
@@ -341,7 +303,7 @@ def test_killed_run_loses_nothing_and_rerun_completes(db, session) -> None:
         runs = session.exec(select(CollectionRun).order_by(CollectionRun.id)).all()
         assert [r.status for r in runs] == [RunStatus.INTERRUPTED, RunStatus.OK]
         assert runs[1].sources_ok == 24 - done  # only the sources still due
-        _assert_truth(session, server)
+        assert_truth(session, server)
 
 
 def _collect_cli(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -403,7 +365,7 @@ async def test_posts_deleted_on_vk_leave_the_numbers(db, session, sandbox) -> No
     finally:
         await collector.aclose()
     assert summary.status == RunStatus.OK, summary
-    _assert_truth(session, sandbox, only_recent_days=3)
+    assert_truth(session, sandbox, only_recent_days=3)
     session.expire_all()
     gone = session.exec(select(ContentItem).where(ContentItem.deleted_at.is_not(None))).all()
     assert {(g.source_id, g.external_id) for g in gone} == {
@@ -455,4 +417,4 @@ def test_two_concurrent_collect_all_collect_each_source_once(db, session) -> Non
         assert len(session.exec(select(CollectionRun)).all()) == 1
         sources = session.exec(select(Source)).all()
         assert all(not s.stale and s.claimed_by is None for s in sources)
-        _assert_truth(session, server)
+        assert_truth(session, server)

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
+from socstat.collectors.base import mask_token
 from socstat.models import ApiToken, JobRun, Outbox, Role, Source, utcnow
 from socstat.services.authz import PermissionDenied
 from socstat.services.backup import create_backup
@@ -15,7 +16,12 @@ from socstat.services.locks import ProcessLock
 from socstat.services.system_status import collect_everything_now, system_status
 from socstat.settings import reset_settings_cache
 from tests.services.accounts_fixtures import make_user
-from tests.services.conftest import SANDBOX_TOKENS, add_sources, open_communities
+from tests.services.conftest import (
+    SANDBOX_TOKEN,
+    SANDBOX_TOKENS,
+    add_sources,
+    open_communities,
+)
 
 
 @pytest.fixture
@@ -99,7 +105,13 @@ async def test_collect_now_collects_every_tracked_source(session, vk_sandbox, vk
     await add_sources(session, actor=analyst, links=links, collector=vk_collector)
     with pytest.raises(PermissionDenied):
         await collect_everything_now(actor=analyst)
+    vk_sandbox.reset_quotas()  # adding resolved the links with wall.get too
     summary = await collect_everything_now(actor=admin)
     assert summary.sources_ok + summary.sources_partial == 3 and summary.sources_failed == 0
     session.expire_all()
     assert all(s.last_collected_at is not None for s in session.exec(select(Source)).all())
+    quotas = {(q.masked, q.method): q for q in system_status(session, actor=admin).quotas}
+    assert {masked for masked, _method in quotas} == {mask_token(SANDBOX_TOKEN)}
+    quota = quotas[(mask_token(SANDBOX_TOKEN), "wall.get")]
+    wall_calls = vk_sandbox.stats()["quota_used"][SANDBOX_TOKEN]["wall.get"]
+    assert (quota.used, quota.left) == (wall_calls, quota.limit - wall_calls) and wall_calls > 0

@@ -29,7 +29,7 @@ from socstat.models import (
 from socstat.sandbox import SandboxServer
 from socstat.services.authz import PermissionDenied
 from socstat.services.collection import Trigger, collect_sources
-from socstat.services.collection.journal import STALE_AFTER
+from socstat.services.collection.journal import stale_after
 from socstat.services.sources import resolve_links
 from socstat.ui import viewmodels
 from socstat.ui.auth import SignedOut
@@ -310,7 +310,7 @@ def test_refresh_plan_is_own_subscriptions_only(session, world) -> None:
 
 def test_a_dead_manual_run_never_makes_refresh_busy(session, world) -> None:
     ann = world["ann"]
-    long_ago = utcnow() - STALE_AFTER - timedelta(seconds=5)
+    long_ago = utcnow() - stale_after() - timedelta(seconds=5)
     dead = CollectionRun(
         trigger=Trigger.MANUAL, started_by=ann.id, started_at=long_ago, heartbeat_at=long_ago
     )

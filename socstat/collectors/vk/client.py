@@ -355,6 +355,7 @@ class VKClient:
         if isinstance(error, dict):
             self._request_error(token, calls, error, direct)
         elif direct:
+            self.usage.count_call(token.spec.token, calls[0].method)
             _resolve(calls[0], body.get("response"))
         else:
             self._distribute(token, calls, body)
@@ -368,24 +369,28 @@ class VKClient:
         try:
             response = await self._http.post(url, data=data)
         except httpx.TimeoutException:
-            return self._transport_failure(calls, "timeout", "VK не ответил вовремя")
+            return self._transport_failure(token, method, calls, "timeout", "VK не ответил вовремя")
         except httpx.HTTPError as exc:
             return self._transport_failure(
-                calls, "network", f"сбой соединения: {type(exc).__name__}"
+                token, method, calls, "network", f"сбой соединения: {type(exc).__name__}"
             )
         if response.status_code != 200:
             status = response.status_code
-            return self._transport_failure(calls, f"http{status}", f"HTTP {status}")
+            return self._transport_failure(token, method, calls, f"http{status}", f"HTTP {status}")
         try:
             body = json.loads(response.content)
         except ValueError:
-            return self._transport_failure(calls, "bad_json", "ответ VK оборван или не JSON")
+            return self._transport_failure(
+                token, method, calls, "bad_json", "ответ VK оборван или не JSON"
+            )
         if not isinstance(body, dict):
-            return self._transport_failure(calls, "bad_json", "неожиданный ответ VK")
+            return self._transport_failure(token, method, calls, "bad_json", "неожиданный ответ VK")
         return body
 
-    def _transport_failure(self, calls: list[_Call], key: str, message: str) -> None:
-        self.usage.count_error(key)
+    def _transport_failure(
+        self, token: _Token, method: str, calls: list[_Call], key: str, message: str
+    ) -> None:
+        self.usage.count_error(key, token=token.spec.token, method=method)
         for call in calls:
             self._retry(call, None, message)
         return None
@@ -395,7 +400,8 @@ class VKClient:
         self, token: _Token, calls: list[_Call], error: dict[str, Any], direct: bool
     ) -> None:
         code, message = _error_fields(error)
-        self.usage.count_error(code)
+        method = calls[0].method if direct else "execute"
+        self.usage.count_error(code, token=token.spec.token, method=method)
         if code == 6:  # widen the limiter's safety margin once per refused request
             token.limiter.penalize()
         if not direct and code not in RETRY_CODES | INVALID_TOKEN_CODES | {QUOTA_CODE}:
@@ -410,7 +416,7 @@ class VKClient:
         self, token: _Token, call: _Call, code: int, message: str, counted: bool = False
     ) -> None:
         if not counted:
-            self.usage.count_error(code)
+            self.usage.count_error(code, token=token.spec.token, method=call.method)
         if code in INVALID_TOKEN_CODES:
             self._invalidate(token, code, message)
             self._push(call)
@@ -430,7 +436,7 @@ class VKClient:
     def _distribute(self, token: _Token, calls: list[_Call], body: dict[str, Any]) -> None:
         results = body.get("response")
         if not isinstance(results, list) or len(results) != len(calls):
-            self.usage.count_error("execute_shape")
+            self.usage.count_error("execute_shape", token=token.spec.token, method="execute")
             for call in calls:
                 call.direct = True
                 self._push(call)
@@ -439,6 +445,7 @@ class VKClient:
         matched = True
         for call, value in zip(calls, results, strict=True):
             if value is not False:
+                self.usage.count_call(token.spec.token, call.method)
                 _resolve(call, value)
                 continue
             error = next(errors, None) if matched else None

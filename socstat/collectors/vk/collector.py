@@ -18,7 +18,8 @@ import logging
 import math
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import date, datetime
+from typing import Any, ClassVar
 
 from socstat.collectors.base import (
     DEMO_TOKEN,
@@ -32,6 +33,7 @@ from socstat.collectors.base import (
     UsageStats,
 )
 from socstat.collectors.vk.client import NoTokenError, VKApiError, VKClient
+from socstat.collectors.vk.limits import DEFAULT_QUOTAS, moscow_today
 from socstat.collectors.vk.links import parse_link
 from socstat.collectors.vk.mapping import (
     GROUP_FIELDS,
@@ -59,6 +61,13 @@ class VKCollector:
     """Collects VK communities through a :class:`VKClient` (one per token pool)."""
 
     platform = "vk"
+    # Calls per token and Moscow day that VK allows (methods not named: no daily limit).
+    daily_quotas: ClassVar[dict[str, int]] = DEFAULT_QUOTAS
+
+    @staticmethod
+    def quota_day(now: datetime | None = None) -> date:
+        """The day VK's daily quotas count in (they reset at Moscow midnight)."""
+        return moscow_today(now)
 
     def __init__(
         self,

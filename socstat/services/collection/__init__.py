@@ -3,7 +3,8 @@
 Modules: `due` (due-source selection and claims), `coordinator` (one run from claim to
 journal, post-run hooks), `journal` (CollectionRun rows, heartbeats, dead runs),
 `persistence` (upserts and the DailyStat rebuild), `tokens` (configured tokens, leases,
-refused tokens). Services import collectors only through `socstat.collectors.registry`.
+refused tokens), `worker` (each worker process's collection: a leased token, due sources
+claimed in batches). Services import collectors only through `socstat.collectors.registry`.
 """
 
 from socstat.services.collection.coordinator import (
@@ -13,7 +14,6 @@ from socstat.services.collection.coordinator import (
     collect_due_sources,
     collect_sources,
     register_post_run_hook,
-    scheduled_run,
     unregister_post_run_hook,
 )
 from socstat.services.collection.due import (
@@ -54,7 +54,6 @@ __all__ = [
     "persist_result",
     "recompute_daily_stats",
     "register_post_run_hook",
-    "scheduled_run",
     "tracked_source_ids",
     "unregister_post_run_hook",
 ]

@@ -14,16 +14,22 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
-from typing import Any
 
 from sqlmodel import Session
 
-from socstat.collectors.base import Collector, CollectorError, CollectRequest, SourceResult
+from socstat.collectors.base import (
+    Collector,
+    CollectorError,
+    CollectRequest,
+    SourceResult,
+    UsageStats,
+)
 from socstat.db import get_engine, run_in_session
 from socstat.logging_setup import log_context
 from socstat.models import RunStatus, User, utcnow
 from socstat.services.authz import PermissionDenied
 from socstat.services.collection import due, journal, persistence, tokens
+from socstat.services.collection import usage as api_usage
 from socstat.services.collection.journal import RunSummary, Trigger
 from socstat.services.locks import COLLECTION_LOCK_KEY, ProcessLock
 from socstat.services.sources import manageable_source_ids
@@ -63,11 +69,12 @@ class CollectionCoordinator:
         collector: Collector,
         *,
         settings: Settings | None = None,
-        heartbeat_seconds: float = journal.HEARTBEAT_SECONDS,
+        heartbeat_seconds: float | None = None,
     ) -> None:
         self.collector = collector
         self.settings = settings or get_settings()
-        self.heartbeat_seconds = heartbeat_seconds
+        self.heartbeat_seconds = heartbeat_seconds or journal.heartbeat_seconds()
+        self._held = False
 
     async def collect_due(
         self, *, trigger: str = Trigger.SCHEDULE, now: datetime | None = None
@@ -94,28 +101,66 @@ class CollectionCoordinator:
         wanted = list(dict.fromkeys(source_ids))
         if actor is not None:
             await run_in_session(lambda s: _check_actor(s, actor, wanted))
-        async with self._exclusive():
-            await run_in_session(journal.mark_interrupted_runs)
-            run_id, started_at, claimed = await run_in_session(
-                lambda s: _claim(s, trigger=trigger, actor=actor, source_ids=wanted)
+        async with self.exclusive():
+            summary = await self._collect_claimed(
+                lambda s: _claim(s, trigger=trigger, actor=actor, source_ids=wanted),
+                trigger=trigger,
+                now=now,
             )
-            summary = RunSummary(
-                run_id=run_id, status=RunStatus.RUNNING, trigger=trigger, started_at=started_at
-            )
-            heartbeat = asyncio.create_task(self._heartbeat(run_id))
-            try:
-                with log_context(run_id=summary.run_id):
-                    await self._run(summary, claimed, now)
-            finally:
-                heartbeat.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await heartbeat
+        assert summary is not None
         await _run_hooks(summary)
         return summary
 
+    async def collect_next_batch(
+        self, *, size: int, trigger: str = Trigger.SCHEDULE
+    ) -> RunSummary | None:
+        """One run over up to `size` due sources nobody else holds (a worker's batch; the
+        caller holds `exclusive()`). None when there was nothing to claim."""
+        summary = await self._collect_claimed(
+            lambda s: _claim_batch(s, trigger=trigger, size=size), trigger=trigger, now=None
+        )
+        if summary is not None:
+            await _run_hooks(summary)
+        return summary
+
+    async def _collect_claimed(
+        self,
+        claim: Callable[[Session], tuple[int, datetime, list[int]] | None],
+        *,
+        trigger: str,
+        now: datetime | None,
+    ) -> RunSummary | None:
+        """Open a run and claim its sources with `claim`, collect them with a heartbeat.
+        Cancelled (the process stops): the run is marked interrupted and its claims freed."""
+        await run_in_session(journal.mark_interrupted_runs)
+        opened = await run_in_session(claim)
+        if opened is None:
+            return None
+        run_id, started_at, claimed = opened
+        summary = RunSummary(
+            run_id=run_id, status=RunStatus.RUNNING, trigger=trigger, started_at=started_at
+        )
+        heartbeat = asyncio.create_task(self._heartbeat(run_id))
+        try:
+            with log_context(run_id=summary.run_id):
+                await self._run(summary, claimed, now)
+        except asyncio.CancelledError:
+            await asyncio.shield(run_in_session(lambda s: journal.interrupt_runs(s, [run_id])))
+            raise
+        finally:
+            heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat
+        return summary
+
     @contextlib.asynccontextmanager
-    async def _exclusive(self):  # type: ignore[no-untyped-def]
-        """SQLite: the process lock; PostgreSQL: this collector's tokens leased to us."""
+    async def exclusive(self):  # type: ignore[no-untyped-def]
+        """Hold the right to collect with this collector for one run or several (reentrant).
+        SQLite: the process lock; PostgreSQL: this collector's tokens leased to us.
+        Raises CollectionBusy when another process holds them."""
+        if self._held:
+            yield
+            return
         if get_engine().dialect.name == "postgresql":
             lease: ProcessLock | tokens.TokenLeases = tokens.TokenLeases(
                 self.collector.token_fingerprints
@@ -124,9 +169,11 @@ class CollectionCoordinator:
             lease = ProcessLock(settings=self.settings, key=COLLECTION_LOCK_KEY, name="collection")
         if not await asyncio.to_thread(lease.acquire):
             raise CollectionBusy("Сбор уже идёт в другом процессе (он занял токены VK).")
+        self._held = True
         try:
             yield
         finally:
+            self._held = False
             await asyncio.to_thread(lease.release)
 
     async def _heartbeat(self, run_id: int) -> None:
@@ -170,10 +217,20 @@ class CollectionCoordinator:
         summary.status = journal.final_status(summary)
         summary.finished_at = utcnow()
 
+        platform = self.collector.platform
+        day = await asyncio.to_thread(api_usage.quota_day, platform)
+
         def _finish(session: Session) -> None:
             if missing:
                 journal.record_missing(session, source_ids=missing, run_id=run_id)
             due.release_claims(session, run_id=run_id)
+            api_usage.record_usage(
+                session,
+                platform=platform,
+                day=day,
+                counts=summary.api_usage,
+                masks=self.collector.usage.token_masks,
+            )
             journal.finish_run(session, summary)
             if invalid:
                 tokens.report_invalid_tokens(session, invalid)
@@ -241,6 +298,19 @@ def _claim(
     return run_id, started_at, claimed
 
 
+def _claim_batch(
+    session: Session, *, trigger: str, size: int
+) -> tuple[int, datetime, list[int]] | None:
+    """Open the journal row and claim a batch of due sources in one transaction (nothing of
+    it is kept when nothing was claimable)."""
+    run_id, started_at = journal.start_run(session, trigger=trigger, actor=None)
+    claimed = due.claim_due_batch(session, run_id=run_id, limit=size)
+    if not claimed:
+        session.rollback()
+        return None
+    return run_id, started_at, claimed
+
+
 def _beat(session: Session, run_id: int) -> None:
     journal.beat(session, run_id=run_id)
     due.extend_claims(session, run_id=run_id)
@@ -254,22 +324,23 @@ async def _run_hooks(summary: RunSummary) -> None:
             log.exception("post-run hook %r failed for run %s", hook, summary.run_id)
 
 
-def _usage_snapshot(collector: Collector) -> tuple[int, int, dict[str, int]]:
+def _usage_snapshot(collector: Collector) -> UsageStats:
     usage = collector.usage
-    return usage.requests, usage.calls, dict(usage.errors_by_code)
+    return UsageStats(
+        usage.requests, usage.calls, dict(usage.errors_by_code), dict(usage.by_method)
+    )
 
 
-def _apply_usage(
-    summary: RunSummary, collector: Collector, before: tuple[int, int, dict[str, int]]
-) -> None:
+def _apply_usage(summary: RunSummary, collector: Collector, before: UsageStats) -> None:
     usage = collector.usage
-    summary.requests = usage.requests - before[0]
-    summary.calls = usage.calls - before[1]
+    summary.requests = usage.requests - before.requests
+    summary.calls = usage.calls - before.calls
     summary.errors_by_code = {
-        code: count - before[2].get(code, 0)
+        code: count - before.errors_by_code.get(code, 0)
         for code, count in usage.errors_by_code.items()
-        if count - before[2].get(code, 0)
+        if count - before.errors_by_code.get(code, 0)
     }
+    summary.api_usage = api_usage.usage_delta(usage.by_method, before.by_method)
 
 
 async def collect_due_sources(
@@ -291,27 +362,3 @@ async def collect_sources(
     return await CollectionCoordinator(collector).collect(
         source_ids=source_ids, trigger=trigger, actor=actor, now=now
     )
-
-
-async def scheduled_run() -> dict[str, Any]:
-    """The scheduler's collection job: due sources with a fresh collector; the JobRun
-    details it returns."""
-    collector = await asyncio.to_thread(tokens.make_collector)
-    try:
-        summary = await collect_due_sources(collector=collector)
-    except CollectionBusy as exc:
-        return {"status": RunStatus.OK, "skipped": str(exc)}
-    finally:
-        await collector.aclose()
-    if summary is None:
-        return {"status": RunStatus.OK, "sources": 0}
-    return {
-        "status": summary.status,
-        "run_id": summary.run_id,
-        "sources_ok": summary.sources_ok,
-        "sources_partial": summary.sources_partial,
-        "sources_failed": summary.sources_failed,
-        "items_new": summary.items_new,
-        "items_updated": summary.items_updated,
-        "error": summary.error,
-    }

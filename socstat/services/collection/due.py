@@ -1,22 +1,31 @@
 """Which sources to collect, and claiming them for one run.
 
-A claim is `Source.claimed_by` (the run id) with a lease (`claimed_until`) that the run's
-heartbeat extends. PostgreSQL claims with `FOR UPDATE SKIP LOCKED`, so two runs starting
-together split the sources instead of waiting on each other; SQLite runs one collection
+A claim is `Source.claimed_by` (the run id) with a lease (`claimed_until`, the setting
+SOCSTAT_COLLECT_LEASE_SECONDS) that the run's heartbeat extends. PostgreSQL claims with
+`FOR UPDATE SKIP LOCKED`, so runs starting together — in one process or in several
+workers — split the sources instead of waiting on each other; SQLite runs one collection
 at a time anyway (the coordinator's process lock), where the claim is bookkeeping.
+Workers claim due sources in batches (`claim_due_batch`); a source whose attempt failed
+waits RETRY_AFTER (at most the collection interval) before it is claimed again.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, update
+from sqlalchemy import func, or_, update
 from sqlmodel import Session, select
 
 from socstat.models import Source, Subscription, utcnow
 from socstat.services import system_settings
+from socstat.settings import get_settings
 
-LEASE = timedelta(minutes=3)
+RETRY_AFTER = timedelta(hours=1)
+
+
+def lease() -> timedelta:
+    """How long a claim lasts without its run's heartbeat (SOCSTAT_COLLECT_LEASE_SECONDS)."""
+    return get_settings().collect_lease
 
 
 def collect_interval(session: Session) -> timedelta:
@@ -32,6 +41,10 @@ def _oldest_first():  # type: ignore[no-untyped-def]
     return (Source.last_collected_at.is_not(None), Source.last_collected_at, Source.id)
 
 
+def _due(now: datetime, interval: timedelta):  # type: ignore[no-untyped-def]
+    return or_(Source.last_collected_at.is_(None), Source.last_collected_at <= now - interval)
+
+
 def due_source_ids(
     session: Session, *, now: datetime | None = None, interval: timedelta | None = None
 ) -> list[int]:
@@ -41,13 +54,51 @@ def due_source_ids(
     """
     now = now or utcnow()
     interval = interval if interval is not None else collect_interval(session)
-    query = (
-        select(Source.id)
-        .where(_tracked())
-        .where(or_(Source.last_collected_at.is_(None), Source.last_collected_at <= now - interval))
-        .order_by(*_oldest_first())
-    )
+    query = select(Source.id).where(_tracked(), _due(now, interval)).order_by(*_oldest_first())
     return list(session.exec(query).all())
+
+
+def _claimable(now: datetime, interval: timedelta):  # type: ignore[no-untyped-def]
+    """Due, not claimed by a live run, and not attempted in vain within RETRY_AFTER."""
+    retry_after = min(interval, RETRY_AFTER)
+    return (
+        _tracked(),
+        _due(now, interval),
+        or_(Source.claimed_until.is_(None), Source.claimed_until < now),
+        or_(Source.last_attempt_at.is_(None), Source.last_attempt_at <= now - retry_after),
+    )
+
+
+def claimable_count(session: Session, *, now: datetime | None = None) -> int:
+    """How many sources a worker could claim now (see `claim_due_batch`)."""
+    now = now or utcnow()
+    query = select(func.count()).select_from(Source)
+    return session.exec(query.where(*_claimable(now, collect_interval(session)))).one()
+
+
+def claim_due_batch(
+    session: Session, *, run_id: int, limit: int, now: datetime | None = None
+) -> list[int]:
+    """Claim up to `limit` claimable sources for `run_id`, oldest first. Rows another
+    worker is claiming right now are skipped, not awaited; the due test is made under the
+    row lock, so a source another worker has just collected is not claimed again."""
+    now = now or utcnow()
+    ids = list(
+        session.exec(
+            select(Source.id)
+            .where(*_claimable(now, collect_interval(session)))
+            .order_by(*_oldest_first())
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        ).all()
+    )
+    if ids:
+        session.execute(
+            update(Source)
+            .where(Source.id.in_(ids))
+            .values(claimed_by=run_id, claimed_until=now + lease())
+        )
+    return ids
 
 
 def tracked_source_ids(session: Session) -> list[int]:
@@ -55,9 +106,7 @@ def tracked_source_ids(session: Session) -> list[int]:
     return list(session.exec(select(Source.id).where(_tracked()).order_by(*_oldest_first())))
 
 
-def claim_sources(
-    session: Session, *, run_id: int, source_ids: list[int], lease: timedelta = LEASE
-) -> list[int]:
+def claim_sources(session: Session, *, run_id: int, source_ids: list[int]) -> list[int]:
     """Claim those of `source_ids` nobody holds a live claim on; returns them in the
     given order. Rows another transaction is claiming right now are skipped, not awaited."""
     if not source_ids:
@@ -76,14 +125,14 @@ def claim_sources(
         session.execute(
             update(Source)
             .where(Source.id.in_(claimed))
-            .values(claimed_by=run_id, claimed_until=now + lease)
+            .values(claimed_by=run_id, claimed_until=now + lease())
         )
     return [source_id for source_id in source_ids if source_id in claimed]
 
 
-def extend_claims(session: Session, *, run_id: int, lease: timedelta = LEASE) -> None:
+def extend_claims(session: Session, *, run_id: int) -> None:
     session.execute(
-        update(Source).where(Source.claimed_by == run_id).values(claimed_until=utcnow() + lease)
+        update(Source).where(Source.claimed_by == run_id).values(claimed_until=utcnow() + lease())
     )
 
 

@@ -10,10 +10,20 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 
 from socstat.models import CollectionRun, CollectionRunSource, RunStatus, Source, User, utcnow
+from socstat.settings import get_settings
 
-# A live run writes its heartbeat every HEARTBEAT_SECONDS; one silent for STALE_AFTER died.
+# A live run writes its heartbeat every HEARTBEAT_SECONDS (more often with a lease shorter
+# than 9 beats); one silent for the claim lease (SOCSTAT_COLLECT_LEASE_SECONDS) died.
 HEARTBEAT_SECONDS = 20.0
-STALE_AFTER = timedelta(minutes=3)
+
+
+def stale_after() -> timedelta:
+    """A run whose heartbeat is older than this belongs to a dead process."""
+    return get_settings().collect_lease
+
+
+def heartbeat_seconds() -> float:
+    return min(HEARTBEAT_SECONDS, get_settings().collect_lease_seconds / 9)
 
 
 class Trigger:
@@ -39,6 +49,8 @@ class RunSummary:
     requests: int = 0
     calls: int = 0
     errors_by_code: dict[str, int] = field(default_factory=dict)
+    # (token fingerprint, method, code) → count: the run's share of ApiUsage
+    api_usage: dict[tuple[str, str, str], int] = field(default_factory=dict)
     error: str = ""
     started_at: datetime | None = None
     finished_at: datetime | None = None
@@ -57,10 +69,10 @@ class RunSummary:
 
 
 def mark_interrupted_runs(session: Session, *, now: datetime | None = None) -> int:
-    """Runs "running" without a heartbeat for STALE_AFTER belong to a dead process: mark
-    them interrupted and free their claims at once. Returns how many were marked."""
+    """Runs "running" without a heartbeat for `stale_after()` belong to a dead process:
+    mark them interrupted and free their claims at once. Returns how many were marked."""
     now = now or utcnow()
-    limit = now - STALE_AFTER
+    limit = now - stale_after()
     dead = session.exec(
         select(CollectionRun.id).where(
             CollectionRun.status == RunStatus.RUNNING,
@@ -68,23 +80,27 @@ def mark_interrupted_runs(session: Session, *, now: datetime | None = None) -> i
             | (CollectionRun.heartbeat_at < limit),
         )
     ).all()
-    if not dead:
-        return 0
+    if dead:
+        interrupt_runs(session, list(dead), now=now)
+    return len(dead)
+
+
+def interrupt_runs(session: Session, run_ids: list[int], *, now: datetime | None = None) -> None:
+    """Mark runs interrupted (their process died or stopped) and free their claims."""
     session.execute(
         update(CollectionRun)
-        .where(CollectionRun.id.in_(dead))
+        .where(CollectionRun.id.in_(run_ids), CollectionRun.status == RunStatus.RUNNING)
         .values(
             status=RunStatus.INTERRUPTED,
-            finished_at=now,
+            finished_at=now or utcnow(),
             error="Сбор прерван: процесс был остановлен.",
         )
     )
     session.execute(
         update(Source)
-        .where(Source.claimed_by.in_(dead))
+        .where(Source.claimed_by.in_(run_ids))
         .values(claimed_by=None, claimed_until=None)
     )
-    return len(dead)
 
 
 def start_run(session: Session, *, trigger: str, actor: User | None) -> tuple[int, datetime]:

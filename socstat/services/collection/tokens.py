@@ -34,17 +34,10 @@ def configured_tokens(
     return list(dict.fromkeys(tokens))
 
 
-def make_collector(
-    session: Session | None = None,
-    settings: Settings | None = None,
-    *,
-    platform: str = "vk",
-    **options: Any,
-) -> Collector:
-    """The platform's collector as configured (the built-in sandbox in demo mode).
-
-    `options` go to the collector (e.g. max_retries, backoff_base) — mainly for tests.
-    """
+def collection_tokens(
+    session: Session | None = None, settings: Settings | None = None
+) -> list[str]:
+    """The tokens collection uses: the configured ones (the demo token in demo mode)."""
     settings = settings or get_settings()
     if session is None:
         with session_scope() as own:
@@ -53,6 +46,24 @@ def make_collector(
         tokens = configured_tokens(session, settings)
     if not tokens and settings.demo_mode:
         tokens = [DEMO_TOKEN]
+    return tokens
+
+
+def make_collector(
+    session: Session | None = None,
+    settings: Settings | None = None,
+    *,
+    platform: str = "vk",
+    tokens: list[str] | None = None,
+    **options: Any,
+) -> Collector:
+    """The platform's collector with `tokens` (default: every one of `collection_tokens`).
+
+    `options` go to the collector (e.g. max_retries, backoff_base) — mainly for tests.
+    """
+    settings = settings or get_settings()
+    if tokens is None:
+        tokens = collection_tokens(session, settings)
     return create_collector(platform, settings=settings, tokens=tokens, **options)
 
 

@@ -10,6 +10,7 @@ import reflex as rx
 from sqlmodel import Session
 
 from socstat.db import run_in_session
+from socstat.formatting import integer
 from socstat.formatting import moment as format_moment
 from socstat.models import User
 from socstat.scheduler import upcoming_jobs
@@ -76,6 +77,16 @@ def status_view(status: SystemStatus, tz: str | None) -> dict[str, Any]:
             }
             for t in status.tokens
         ],
+        "quotas": [
+            {
+                "masked": q.masked,
+                "method": q.method,
+                "used": integer(q.used),
+                "left": integer(q.left),
+                "limit": integer(q.limit),
+            }
+            for q in status.quotas
+        ],
         "token_note": (
             f"Токенов из переменной SOCSTAT_VK_TOKENS: {status.env_tokens}. Ошибки VK в "
             "последнем сборе: "
@@ -83,7 +94,8 @@ def status_view(status: SystemStatus, tz: str | None) -> dict[str, Any]:
                 ", ".join(f"код {k} — {v}" for k, v in sorted(status.last_run_errors.items()))
                 or "нет"
             )
-            + ". Остаток квоты виден только процессу, который собирает."
+            + ". Квота — на сегодня по московскому времени, по всем воркерам; токен, "
+            "не использованный сегодня, в таблице квот не показан — у него вся квота."
         ),
         "leader": status.leader or "не определён (нет лидера или база SQLite)",
         "upcoming": [
@@ -146,6 +158,10 @@ class SystemState(AuthState):
     @rx.var
     def tokens(self) -> list[dict[str, str]]:
         return self.view.get("tokens", [])
+
+    @rx.var
+    def quotas(self) -> list[dict[str, str]]:
+        return self.view.get("quotas", [])
 
     @rx.var
     def upcoming(self) -> list[dict[str, str]]:
@@ -281,6 +297,18 @@ def _tokens() -> rx.Component:
                 rx.table.cell(t["reason"]),
             ),
             "system-tokens",
+        ),
+        _table(
+            ("Токен", "Метод", "Использовано сегодня", "Осталось", "Лимит в сутки"),
+            SystemState.quotas,
+            lambda q: (
+                rx.table.cell(rx.code(q["masked"])),
+                rx.table.cell(q["method"]),
+                rx.table.cell(q["used"]),
+                rx.table.cell(q["left"]),
+                rx.table.cell(q["limit"]),
+            ),
+            "system-quotas",
         ),
         rx.text(SystemState.token_note, size="2", color_scheme="gray"),
         width="100%",
