@@ -406,6 +406,37 @@ async def test_invalid_tokens_notify_admins_once(session, vk_sandbox: SandboxSer
     assert len(notes) == 1 and "…5678" in notes[0].title
 
 
+async def test_a_stored_invalid_token_is_told_once_through_system_alerts(
+    session, vk_sandbox: SandboxServer
+) -> None:
+    from socstat.models import ApiToken
+    from socstat.services import system_settings
+    from socstat.services.alerts.system import check_system
+
+    admin = _user(session, "admin@example.com", Role.ADMIN)
+    user = _user(session)
+    source = _source(session, str(open_communities(vk_sandbox)[0]["id"]), user)
+    system_settings.add_vk_token(session, actor=admin, token="abcdefgh12345678", kind="community")
+    session.commit()
+    collector = sandbox_collector(
+        vk_sandbox, tokens=f"community:abcdefgh12345678,community:{SANDBOX_TOKEN}"
+    )
+    now = world_now(vk_sandbox)
+    try:
+        for _ in range(2):
+            await collect_sources(source_ids=[source.id], collector=collector, now=now)
+    finally:
+        await collector.aclose()
+    session.expire_all()
+    assert session.exec(select(ApiToken.invalid_at)).one() is not None
+    assert session.exec(select(Notification)).all() == []  # no direct notice for a stored one
+    check_system(session, now=utcnow())
+    check_system(session, now=utcnow())
+    session.commit()
+    notes = session.exec(select(Notification)).all()
+    assert len(notes) == 1 and notes[0].user_id == admin.id and "недействителен" in notes[0].title
+
+
 async def test_collect_sources_checks_actor(session, vk_sandbox, vk_collector) -> None:
     ann = _user(session)
     bob = _user(session, "bob@example.com")

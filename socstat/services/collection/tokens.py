@@ -89,16 +89,20 @@ class TokenLeases:
 
 
 def report_invalid_tokens(session: Session, problems: list[TokenProblem]) -> None:
-    """Mark stored tokens invalid and tell every admin once (unread notifications dedupe)."""
-    _mark_stored_tokens_invalid(session, problems)
+    """Mark stored tokens invalid — the system alerts check tells admins about those, once —
+    and tell every admin directly about a token from the environment, which has no row
+    (unread notifications dedupe)."""
+    stored = _mark_stored_tokens_invalid(session, problems)
     admins = session.exec(
         select(User.id).where(User.role == Role.ADMIN, User.blocked_at.is_(None))
     ).all()
     for problem in problems:
+        if problem.fingerprint in stored:
+            continue
         title = f"Токен VK {problem.masked} недействителен"
         body = (
             f"VK отклонил токен: {problem_reason(problem) or 'ошибка авторизации'}. "
-            "Сбор продолжается остальными токенами; замените токен в настройках."
+            "Сбор продолжается остальными токенами; замените токен в переменной окружения."
         )
         for admin_id in admins:
             exists = session.exec(
@@ -110,7 +114,7 @@ def report_invalid_tokens(session: Session, problems: list[TokenProblem]) -> Non
             ).first()
             if exists is None:
                 session.add(
-                    Notification(user_id=admin_id, title=title, body=body, link="/settings")
+                    Notification(user_id=admin_id, title=title, body=body, link="/admin/system")
                 )
 
 
@@ -118,17 +122,23 @@ def problem_reason(problem: TokenProblem) -> str:
     return f"{problem.reason} (код {problem.code})".strip() if problem.code else problem.reason
 
 
-def _mark_stored_tokens_invalid(session: Session, problems: list[TokenProblem]) -> None:
+def _mark_stored_tokens_invalid(session: Session, problems: list[TokenProblem]) -> set[str]:
+    """Mark the stored tokens among ``problems`` invalid; returns the fingerprints of every
+    problem token that is stored (already invalid or not)."""
     from socstat.crypto import SecretDecryptionError, decrypt_secret
 
     reasons = {p.fingerprint: problem_reason(p) for p in problems}
-    rows = session.exec(select(ApiToken).where(ApiToken.invalid_at.is_(None))).all()
-    for row in rows:
+    stored: set[str] = set()
+    for row in session.exec(select(ApiToken)).all():
         try:
             fingerprint = token_fingerprint(decrypt_secret(row.token_enc))
         except SecretDecryptionError:
             continue
-        if fingerprint in reasons:
+        if fingerprint not in reasons:
+            continue
+        stored.add(fingerprint)
+        if row.invalid_at is None:
             row.invalid_at = utcnow()
             row.invalid_reason = (reasons[fingerprint] or "VK: ошибка авторизации")[:500]
             session.add(row)
+    return stored
