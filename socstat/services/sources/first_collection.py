@@ -14,6 +14,7 @@ import asyncio
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
 
 from sqlmodel import Session, select
@@ -76,10 +77,12 @@ async def collect_first(
     source_ids: Iterable[int],
     attempts: int = ATTEMPTS,
     retry_seconds: float = RETRY_SECONDS,
+    now: datetime | None = None,
 ) -> FirstCollection:
     """Collect the actor's never-collected sources among `source_ids` now (their backfill).
 
-    Only sources the actor may manage are collected (the coordinator checks it again)."""
+    Only sources the actor may manage are collected (the coordinator checks it again);
+    ``now`` fixes the run's clock (default: the current time)."""
     wanted = list(dict.fromkeys(source_ids))
     left = await run_in_session(partial(_left_to_collect, actor=actor, ids=wanted))
     if not left:
@@ -89,7 +92,11 @@ async def collect_first(
         for attempt in range(1, attempts + 1):
             try:
                 summary = await collect_sources(
-                    source_ids=left, collector=collector, trigger=FIRST_COLLECTION, actor=actor
+                    source_ids=left,
+                    collector=collector,
+                    trigger=FIRST_COLLECTION,
+                    actor=actor,
+                    now=now,
                 )
             except CollectionBusy as exc:
                 log.info("first collection of %s waits (%s/%s): %s", left, attempt, attempts, exc)
