@@ -120,8 +120,9 @@ class AddSourcesMixin(rx.State, mixin=True):
         self.links_text = value[: MAX_TEXT_LENGTH + 1] if isinstance(value, str) else ""
 
     async def _sources_added(self, token: str | None, *, collected: bool) -> Any:
-        """Called (outside ``async with self``) after subscribing and again after the first
-        collection (``collected``); an event to return, or None."""
+        """Called (outside ``async with self``) once something was added, and again after
+        the first collection; ``collected``: nothing is left to collect. An event to send
+        to the browser, or None."""
         return None
 
     @rx.event(background=True)
@@ -163,7 +164,7 @@ class AddSourcesMixin(rx.State, mixin=True):
                 self.links_text = ""
         if all(r.outcome == AddOutcome.ERROR for r in results):
             return
-        yield await self._sources_added(token, collected=False)
+        yield await self._sources_added(token, collected=not new)
         if not new:
             return
         try:
@@ -270,8 +271,9 @@ def add_sources_form(
 
 
 class AddSourcesState(AuthState, AddSourcesMixin):
-    """The form on its own (the empty dashboard): after adding, go to «Источники», where
-    the new cards show the first collection's progress."""
+    """The form on its own (the empty dashboard): while the new sources' first collection
+    runs the form says so under its results; then the page reloads, and its own on_load
+    shows the numbers."""
 
     async def _sources_added(self, token: str | None, *, collected: bool) -> Any:
-        return None if collected else rx.redirect("/sources")
+        return rx.call_script("window.location.reload()") if collected else None

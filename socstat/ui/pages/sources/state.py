@@ -229,11 +229,12 @@ class SourcesState(AuthState, AddSourcesMixin):
             setattr(self, key, value)
         self.loaded = True
 
-    async def _show(self, params: dict[str, str]) -> Any:
+    async def _show(self, params: dict[str, str]) -> list[Any]:
+        """Show the list for ``params``; the events to send (the URL, the watcher)."""
         try:
             view = await self._as_actor(partial(list_view, params=params))
         except PermissionDenied as exc:
-            return self._denied(exc)
+            return [self._denied(exc)]
         self._apply(view)
         url = ROUTE + (f"?{self.query}" if self.query else "")
         events = [rx.call_script(f"window.history.replaceState(null, '', {json.dumps(url)})")]
@@ -359,8 +360,7 @@ class SourcesState(AuthState, AddSourcesMixin):
             return self._denied(exc)
         except InputError as exc:
             return rx.toast.error(str(exc))
-        shown = await self._show(self._params())
-        return [rx.toast.success(message), *(shown or [])]
+        return [rx.toast.success(message), *await self._show(self._params())]
 
     @rx.event(background=True)
     async def refresh_now(self) -> Any:
