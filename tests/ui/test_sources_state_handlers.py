@@ -147,7 +147,7 @@ async def test_crafted_tag_events_on_someone_elses_source_are_refused(people) ->
 
 async def test_filters_come_from_and_go_to_the_url(people, monkeypatch) -> None:
     url = {"q": "анн", "sort": "members", "desc": "1", "status": "bad"}
-    monkeypatch.setattr(SourcesState, "_url_params", lambda self: url)
+    monkeypatch.setattr(SourcesState, "_query_params", lambda self: url)
     state = _state(SourcesState, people["ann"])
     await state.load()
     assert state.search == "анн" and state.sort == "members" and state.descending

@@ -208,13 +208,6 @@ class SourcesState(AuthState, AddSourcesMixin):
             return ""
         return f"Обновляется: {self.refresh_done} из {self.refresh_total}…"
 
-    def _url_params(self) -> dict[str, str]:
-        try:
-            raw = self.router.url.query_parameters
-        except AttributeError:
-            return {}
-        return {k: v for k, v in dict(raw).items() if isinstance(v, str)}
-
     def _params(self) -> dict[str, str]:
         return {
             "q": self.search,
@@ -258,7 +251,7 @@ class SourcesState(AuthState, AddSourcesMixin):
     @rx.event
     async def load(self) -> Any:
         self.tag_error_id = ""
-        return await self._show(self._url_params())
+        return await self._show(self._query_params())
 
     @rx.event(background=True)
     async def watch(self) -> Any:
