@@ -109,7 +109,7 @@ def test_add_from_the_empty_dashboard(new_page, running_app):
     is done, the dashboard shows its numbers — nobody pressed «Обновить сейчас»."""
     email = _email("dash-new")
     _create_user(running_app, email)
-    community = _pick_communities(running_app, 1)[0]
+    community = _pick_communities(running_app, 3)[2]  # the other test adds the first two
     page = _signed_in(new_page, email)
     empty = page.get_by_test_id("dashboard-empty")
     expect(empty).to_be_visible()
@@ -131,7 +131,7 @@ def test_add_collect_tag_search_sort_and_isolation(new_page, running_app, tmp_pa
     owner, other = _email("src-owner"), _email("src-other")
     _create_user(running_app, owner)
     _create_user(running_app, other)
-    community, second = _pick_communities(running_app, 2)
+    community, second, _ = _pick_communities(running_app, 3)
 
     page = _signed_in(new_page, owner)
     page.get_by_test_id("nav-sources").click()
