@@ -96,6 +96,16 @@ def _no_horizontal_scroll(page: Page) -> None:
     assert overflow <= 0, f"the page scrolls sideways by {overflow}px: {page.evaluate(WIDEST)}"
 
 
+def _sandbox_slow(running_app, seconds: float) -> None:
+    """Make every VK call of the app's sandbox take ``seconds`` (0: back to normal)."""
+    response = httpx.post(
+        f"{_sandbox(running_app)}/_sandbox/faults",
+        json={"faults": {"slow": 1.0 if seconds else 0.0}, "slow_seconds": seconds},
+        timeout=30,
+    )
+    response.raise_for_status()
+
+
 def _card(page: Page, community: dict):
     return page.get_by_test_id("source-card").filter(has_text=community["name"])
 
@@ -138,7 +148,9 @@ def test_add_collect_tag_search_sort_and_isolation(new_page, running_app, tmp_pa
     expect(page.get_by_role("heading", name="Источники")).to_be_visible()
     expect(page.get_by_test_id("sources-empty")).to_be_visible()
 
-    # Add by link and by id, with a bad link in the same batch: per-link results.
+    # Add by link and by id, with a bad link in the same batch: per-link results. VK answers
+    # slowly for a while, so the card's «collecting» state lasts long enough to be seen.
+    _sandbox_slow(running_app, 2.0)
     bad = "https://vk.com/no_such_community_zz9"
     page.get_by_test_id("links-input").fill(
         f"https://vk.com/{community['screen_name']}\nclub{second['id']}\n{bad}"
@@ -156,6 +168,7 @@ def test_add_collect_tag_search_sort_and_isolation(new_page, running_app, tmp_pa
     expect(card).to_have_count(1)
     expect(card.get_by_test_id("source-collecting")).to_be_visible()
     page.screenshot(path=str(tmp_path / "sources-collecting.png"), full_page=True)
+    _sandbox_slow(running_app, 0.0)
     expect(card.get_by_test_id("source-status")).to_have_text("активно", timeout=180_000)
     expect(_card(page, second).get_by_test_id("source-status")).to_have_text(
         "активно", timeout=180_000
@@ -260,7 +273,9 @@ def test_add_collect_tag_search_sort_and_isolation(new_page, running_app, tmp_pa
     page.goto("/sources")
     for item in (community, second):
         _card(page, item).get_by_test_id("source-remove").click()
+        expect(page.get_by_role("alertdialog")).to_contain_text(item["name"])
         page.get_by_test_id("remove-confirm").click()
+        expect(page.get_by_role("alertdialog")).to_have_count(0)
         expect(_card(page, item)).to_have_count(0)
     expect(page.get_by_test_id("sources-empty")).to_be_visible()
 

@@ -42,7 +42,7 @@ from socstat.ui.components.add_sources import (
 )
 from socstat.ui.pages import source_detail
 from socstat.ui.pages.source_detail import detail_data, parse_kind, resolve_period, table_rows
-from socstat.ui.pages.sources.state import list_view, refresh_plan, remove_source
+from socstat.ui.pages.sources.view import list_view, refresh_plan, remove_source
 from socstat.ui.viewmodels import InputError, parse_source_id
 from tests.services.conftest import open_communities
 
@@ -222,6 +222,9 @@ def test_analyst_sees_own_sources_only(session, world) -> None:
     assert row["history_start"] == "01.03.2026"
     assert row["last_collected"] == "05.03.2026 12:00"  # Europe/Moscow
     assert row["members"] == "1\u202f500"
+    assert row["tracked_by"] == "Отслеживают в socstat: 1 пользователь"
+    # nothing collected in the last 7 days: unknown, never 0
+    assert (row["publications"], row["er"], row["members_delta"]) == ("—", "—", "— за 7 дн.")
     assert [r["id"] for r in source_rows(session, world["bob"])] == [str(world["bobs"].id)]
 
 

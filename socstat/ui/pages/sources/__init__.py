@@ -12,7 +12,8 @@ from socstat.ui.auth import protected
 from socstat.ui.components.add_sources import add_sources_form
 from socstat.ui.components.layout import page_frame
 from socstat.ui.pages.sources.cards import source_card
-from socstat.ui.pages.sources.state import ALL, SourcesState
+from socstat.ui.pages.sources.state import SourcesState
+from socstat.ui.pages.sources.view import ALL
 from socstat.ui.routing import page
 
 S = SourcesState
