@@ -269,8 +269,10 @@ def test_add_collect_tag_search_sort_and_isolation(new_page, running_app, tmp_pa
     _no_horizontal_scroll(phone)
     phone.screenshot(path=str(tmp_path / "sources-phone.png"), full_page=True)
 
-    # Unsubscribing asks first, then the list is empty again.
+    # Unsubscribing asks first, then the list is empty again. (The list of the previous
+    # visit shows until the page's own load has applied the URL's default sort.)
     page.goto("/sources")
+    expect(page.get_by_test_id("sources-sort")).to_contain_text("По названию")
     for item in (community, second):
         _card(page, item).get_by_test_id("source-remove").click()
         expect(page.get_by_role("alertdialog")).to_contain_text(item["name"])
