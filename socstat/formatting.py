@@ -11,6 +11,7 @@ import zoneinfo
 from datetime import date, datetime
 from functools import cache
 
+from babel import Locale
 from babel.dates import format_date, format_datetime, get_timezone_location
 from babel.numbers import format_decimal
 
@@ -44,6 +45,14 @@ def integer(value: int | None) -> str:
     if value is None:
         return UNKNOWN
     return format_decimal(value, locale=LOCALE).replace("\xa0", THIN_SPACE)
+
+
+def quantity(count: int, one: str, few: str, many: str) -> str:
+    """A count with its noun in the Russian plural form: 1 пользователь, 3 пользователя,
+    5 пользователей, 21 пользователь (the forms for 1, 2 and 5)."""
+    form = Locale.parse(LOCALE).plural_form(count)
+    word = {"one": one, "few": few}.get(form, many)
+    return f"{integer(count)} {word}"
 
 
 def decimal(value: float | None, digits: int = 1) -> str:

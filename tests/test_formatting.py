@@ -54,3 +54,21 @@ def test_time_zone_choices_are_searchable_and_unique() -> None:
     assert formatting.timezone_choices("нет такого города") == []
     assert formatting.is_timezone_choice("Asia/Yekaterinburg")
     assert not formatting.is_timezone_choice("Mars/Base")
+
+
+def test_quantity_uses_russian_plural_forms() -> None:
+    forms = ("пользователь", "пользователя", "пользователей")
+    cases = {
+        0: "0 пользователей",
+        1: "1 пользователь",
+        3: "3 пользователя",
+        5: "5 пользователей",
+        11: "11 пользователей",
+        14: "14 пользователей",
+        21: "21 пользователь",
+        22: "22 пользователя",
+        111: "111 пользователей",
+        1001: "1\u202f001 пользователь",
+    }
+    for count, expected in cases.items():
+        assert formatting.quantity(count, *forms) == expected

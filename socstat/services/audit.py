@@ -63,6 +63,8 @@ ACTION_LABELS: dict[str, str] = {
     "email.test": "Тестовое письмо",
     "source.add": "Источник добавлен",
     "source.remove": "Источник удалён из списка",
+    "source.tag_add": "Тег источника добавлен",
+    "source.tag_remove": "Тег источника удалён",
     "alert.create": "Оповещение создано",
     "alert.enable": "Оповещение включено",
     "alert.delete": "Оповещение удалено",

@@ -266,6 +266,14 @@ class AuthState(rx.State):
         except AttributeError:
             return "/"
 
+    def _query_params(self) -> dict[str, str]:
+        """The page URL's query parameters (the string ones)."""
+        try:
+            raw = self.router.url.query_parameters
+        except AttributeError:
+            return {}
+        return {k: v for k, v in dict(raw).items() if isinstance(v, str)}
+
     def _query_param(self, name: str) -> str:
         try:
             value = self.router.url.query_parameters.get(name, "")

@@ -19,10 +19,10 @@ _ASCII_DIGITS = re.compile(r"[0-9]{1,10}")
 
 STATUS_LABELS: dict[str, str] = {
     SourceStatus.ACTIVE: "активно",
-    SourceStatus.CLOSED: "закрыто",
-    SourceStatus.PRIVATE: "частное",
-    SourceStatus.DELETED: "удалено",
-    SourceStatus.BANNED: "заблокировано",
+    SourceStatus.CLOSED: "стена закрыта",
+    SourceStatus.PRIVATE: "частное сообщество",
+    SourceStatus.DELETED: "сообщество удалено",
+    SourceStatus.BANNED: "сообщество заблокировано",
     SourceStatus.WALL_DISABLED: "стена отключена",
     SourceStatus.ERROR: "ошибка",
 }

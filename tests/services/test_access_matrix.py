@@ -16,6 +16,7 @@ from socstat.models import AlertRule, AuditEvent, DailyStat, Report, Role, Sourc
 from socstat.services import alerts, analytics, sources
 from socstat.services.authz import PermissionDenied
 from socstat.services.reports import access as reports
+from socstat.services.sources import listing, tags
 from tests.services.accounts_fixtures import make_team, make_user
 
 DAY = date(2026, 11, 20)
@@ -211,3 +212,18 @@ def test_own_alert_rule_round_trip_is_audited(session, world):
     session.commit()
     actions = [e.action for e in session.exec(select(AuditEvent)).all()]
     assert actions == ["alert.create", "alert.delete"]
+
+
+@pytest.mark.parametrize("owner", ["b", "c"])
+@pytest.mark.parametrize("who", ACTORS)
+def test_tags_are_the_subscribers_own_and_cards_what_may_be_read(session, world, owner, who):
+    """Tags belong to one user's subscription: nobody else tags it, an admin neither; the
+    list page's cards show exactly the readable sources."""
+    people, owned = world
+    with pytest.raises(LookupError):
+        tags.add_tag(session, actor=people[who], source_id=owned[owner]["source"], tag="x")
+    session.rollback()
+    assert session.exec(select(Subscription.tags).where(Subscription.tags != "")).all() == []
+    cards = listing.source_cards(session, actor=people[who])
+    readable = {owned[o]["source"] for o in ("b", "c") if (who, o) in READ_ALLOWED}
+    assert {c.row.id for c in (*cards.own, *cards.others)} == readable

@@ -33,18 +33,23 @@ from socstat.services.collection.journal import stale_after
 from socstat.services.sources import resolve_links
 from socstat.ui import viewmodels
 from socstat.ui.auth import SignedOut
-from socstat.ui.pages.source_detail import detail_data, parse_kind, resolve_period, table_rows
-from socstat.ui.pages.sources import (
+from socstat.ui.components.add_sources import (
     MAX_LINKS,
     add_links,
     parse_links,
-    refresh_plan,
-    remove_source,
+    result_view,
     run_as,
-    source_rows,
 )
+from socstat.ui.pages.source_detail import detail_data, parse_kind, resolve_period, table_rows
+from socstat.ui.pages.sources.view import list_view, refresh_plan, remove_source
 from socstat.ui.viewmodels import InputError, parse_source_id
 from tests.services.conftest import open_communities
+
+
+def source_rows(session: Session, user: User, **params: str) -> list[dict[str, str]]:
+    """The cards of the list page (own, then the others), as the state shows them."""
+    view = list_view(session, user, params=params)
+    return view["own_cards"] + view["other_cards"]
 
 
 def _user(session: Session, email: str, role: str = Role.ANALYST, name: str = "") -> User:
@@ -216,6 +221,9 @@ def test_analyst_sees_own_sources_only(session, world) -> None:
     assert row["history_start"] == "01.03.2026"
     assert row["last_collected"] == "05.03.2026 12:00"  # Europe/Moscow
     assert row["members"] == "1\u202f500"
+    assert row["tracked_by"] == "Отслеживают в socstat: 1 пользователь"
+    # nothing collected in the last 7 days: unknown, never 0
+    assert (row["publications"], row["er"], row["members_delta"]) == ("—", "—", "— за 7 дн.")
     assert [r["id"] for r in source_rows(session, world["bob"])] == [str(world["bobs"].id)]
 
 
@@ -241,7 +249,7 @@ def test_admin_sees_everything_with_owners_and_labels(session, world) -> None:
     rows = {r["id"]: r for r in source_rows(session, world["admin"])}
     assert len(rows) == 3
     banned = rows[str(world["bobs"].id)]
-    assert banned["status_label"] == "заблокировано"
+    assert banned["status_label"] == "сообщество заблокировано"
     assert banned["status_reason"] == "Сообщество заблокировано"
     assert banned["owners"] == "Боб" and banned["mine"] == ""
 
@@ -280,7 +288,7 @@ async def test_add_links_reports_each_link(
     session.commit()
     links = [f"club{tracked['id']}", f"https://vk.com/{new['screen_name']}", "vk.com/nope"]
     resolved = await resolve_links(vk_collector, links)
-    results = add_links(session, world["ann"], resolved)
+    results = [result_view(r) for r in add_links(session, world["ann"], resolved)]
     session.commit()
     assert [(r["outcome"], r["label"]) for r in results] == [
         ("already", "уже отслеживается"),
@@ -411,10 +419,10 @@ def test_director_reads_team_source_detail(session, world) -> None:
 def test_module_constants() -> None:
     assert set(viewmodels.STATUS_LABELS.values()) == {
         "активно",
-        "закрыто",
-        "частное",
-        "удалено",
-        "заблокировано",
+        "стена закрыта",
+        "частное сообщество",
+        "сообщество удалено",
+        "сообщество заблокировано",
         "стена отключена",
         "ошибка",
     }

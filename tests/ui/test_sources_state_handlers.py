@@ -60,16 +60,16 @@ def _subscriptions() -> int:
 async def test_list_is_the_actors_own(people) -> None:
     state = _state(SourcesState, people["ann"])
     await state.load()
-    assert [r["name"] for r in state.rows] == ["Клуб Анны"]
+    assert [r["name"] for r in state.own_cards] == ["Клуб Анны"]
     other = _state(SourcesState, people["bob"])
     await other.load()
-    assert other.rows == [] and other.loaded
+    assert other.own_cards == [] and other.loaded
 
 
 async def test_signed_out_load_redirects_to_login(people) -> None:
     state = _state(SourcesState, "forged")
     assert "/login" in _js(await state.load())
-    assert state.rows == []
+    assert state.own_cards == []
 
 
 async def test_removing_someone_elses_source_is_refused(people) -> None:
@@ -98,7 +98,68 @@ async def test_own_removal_works(people) -> None:
     state.ask_remove(str(people["source_id"]))
     assert state.confirm_name == "Клуб Анны"
     assert "success" in _js(await state.confirm_remove())
-    assert state.rows == [] and _subscriptions() == 0
+    assert state.own_cards == [] and _subscriptions() == 0
+
+
+def _tags_of_ann() -> str:
+    with session_scope() as session:
+        return session.exec(select(Subscription.tags)).one()
+
+
+async def test_tags_add_filter_remove_on_own_source(people) -> None:
+    sid = str(people["source_id"])
+    state = _state(SourcesState, people["ann"])
+    await state.load()
+    await state.add_tag({"source_id": sid, "tag": " Конкуренты "})
+    assert state.card_tags[sid] == ["Конкуренты"] and state.tag_options == ["Конкуренты"]
+    await state.add_tag({"source_id": sid, "tag": "КОНКУРЕНТЫ"})
+    assert "уже есть" in state.tag_error and state.tag_error_id == sid
+    await state.set_tag_filter("конкуренты")
+    assert [c["id"] for c in state.own_cards] == [sid] and "tag=" in state.query
+    await state.remove_tag(sid, "конкуренты")
+    assert _tags_of_ann() == ""
+    assert state.own_cards == [] and state.total == 1  # the tag filter now matches nothing
+    await state.set_tag_filter("")
+    assert len(state.own_cards) == 1 and state.tag == "all" and state.card_tags[sid] == []
+
+
+async def test_crafted_tag_events_on_someone_elses_source_are_refused(people) -> None:
+    sid = str(people["source_id"])
+    owner = _state(SourcesState, people["ann"])
+    await owner.add_tag({"source_id": sid, "tag": "клиент А"})
+    state = _state(SourcesState, people["bob"])
+    await state.load()
+    for form in (
+        {"source_id": sid, "tag": "чужое"},
+        {"source_id": "1 OR 1=1", "tag": "x"},
+        {"source_id": None, "tag": "x"},
+        "not a form",
+    ):
+        await state.add_tag(form)
+    await state.remove_tag(sid, "клиент А")
+    assert "не отслеживаете" in state.tag_error
+    assert state.card_tags == {} and state.tag_options == [] and state.own_cards == []
+    assert _tags_of_ann() == "клиент А"
+    forged = _state(SourcesState, "forged")
+    assert "/login" in _js(await forged.add_tag({"source_id": sid, "tag": "x"}))
+    assert _tags_of_ann() == "клиент А"
+
+
+async def test_filters_come_from_and_go_to_the_url(people, monkeypatch) -> None:
+    url = {"q": "анн", "sort": "members", "desc": "1", "status": "bad"}
+    monkeypatch.setattr(SourcesState, "_query_params", lambda self: url)
+    state = _state(SourcesState, people["ann"])
+    await state.load()
+    assert state.search == "анн" and state.sort == "members" and state.descending
+    assert state.status == "all" and state.problems == [
+        "Неизвестный статус — показаны все источники."
+    ]
+    assert state.query == "q=%D0%B0%D0%BD%D0%BD&sort=members&desc=1"
+    assert [c["name"] for c in state.own_cards] == ["Клуб Анны"]
+    await state.set_search("нет такого")
+    assert state.own_cards == [] and state.total == 1
+    await state.set_sort("'; drop")
+    assert state.sort == "members"
 
 
 def _detail(monkeypatch, token: str, path_id: str) -> Any:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import reflex as rx
 
 from socstat.ui.auth import protected
+from socstat.ui.components.add_sources import AddSourcesState, add_sources_form
 from socstat.ui.components.analytics import chart_card, kpi_card
 from socstat.ui.components.layout import page_frame
 from socstat.ui.pages.dashboard import blocks
@@ -59,15 +60,14 @@ def _content() -> rx.Component:
 
 
 def _empty() -> rx.Component:
-    return rx.callout(
-        rx.vstack(
-            rx.text(
-                "Здесь пока нет источников. Добавьте сообщество ВКонтакте — после первого "
-                "сбора здесь появятся его числа."
-            ),
-            rx.link(rx.button("Добавить сообщество"), href="/sources", data_testid="empty-add"),
+    return rx.vstack(
+        rx.callout(
+            "Здесь пока нет источников. Добавьте сообщество ВКонтакте — данные начнут "
+            "собираться сразу, и здесь появятся его числа.",
+            icon="info",
+            width="100%",
         ),
-        icon="info",
+        add_sources_form(AddSourcesState, heading="Добавить сообщество"),
         width="100%",
         data_testid="dashboard-empty",
     )
