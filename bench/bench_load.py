@@ -5,7 +5,8 @@
    (``bench/seed.py``; reused when an earlier run left it, ``--fresh`` seeds anew) and
    ``max(N)`` analysts subscribed to every source, all with one password.
 2. One Reflex backend (``reflex run --env prod --backend-only``, scheduler off, no Redis:
-   sessions live in the process, so its RSS shows what a session costs).
+   Reflex's default disk state manager keeps every session's state in the process and
+   writes it to a folder of the run's, so the process's RSS shows what a session costs).
 3. Every user signs in through the real flow (the login page's ``submit_credentials``
    event, then ``/api/auth/complete`` for the HttpOnly cookie).
 4. For each N (50, 100, 200): N browser-like sessions (``bench/ws_session.py``) open
@@ -123,6 +124,7 @@ def _configure(database_url: str, data_dir: Path) -> dict[str, str]:
         "SOCSTAT_SECRET_KEY": SECRET_KEY,
         "SOCSTAT_SCHEDULER": "off",
         "SOCSTAT_LOG_LEVEL": "WARNING",
+        "REFLEX_STATES_WORKDIR": str(data_dir / "states"),  # not the project's .states/
         "REFLEX_USE_NPM": "1",
         "REFLEX_CHECK_LATEST_VERSION": "0",
         "REFLEX_TELEMETRY_ENABLED": "false",
@@ -432,8 +434,9 @@ def _section(
             f"Команда: `make bench-load` (`python -m bench.bench_load --sessions {sessions} "
             f"--actions {args.actions} --think {args.think:g} --ramp {args.ramp:g} "
             f"--seconds {args.seconds}`). Запуск {datetime.now(UTC):%Y-%m-%d %H:%M} UTC. "
-            "Один Reflex-бэкенд (`reflex run --env prod --backend-only`, без Redis — состояния "
-            "сессий в памяти процесса), PostgreSQL; клиенты и `wrk` на той же 2-ядерной машине.",
+            "Один Reflex-бэкенд (`reflex run --env prod --backend-only`, один процесс, без Redis: "
+            "состояния сессий в памяти процесса и в файлах), PostgreSQL; клиенты и `wrk` на той "
+            "же 2-ядерной машине.",
             "",
             f"Данные (`bench/seed.py`): 200 источников × 365 дней, {items} публикаций; {origin}. "
             "Каждая сессия — свой аналитик, подписанный на все 200 источников, вошедший через "
