@@ -145,7 +145,13 @@ class Backend:
 
 def _start(workdir: Path, env: dict[str, str]) -> Backend:
     port = free_port()
-    env = {**env, "SOCSTAT_SANDBOX_PORT": str(free_port())}
+    env = {
+        **env,
+        "SOCSTAT_SANDBOX_PORT": str(free_port()),
+        # its own folder, as on another machine: without Redis Reflex keeps the states in
+        # files there (and `reflex run` clears it as it starts)
+        "REFLEX_STATES_WORKDIR": str(workdir / "states"),
+    }
     web_dir = _private_web_dir(workdir)
     if web_dir is not None:
         env["REFLEX_WEB_WORKDIR"] = str(web_dir)
@@ -160,6 +166,10 @@ def _start(workdir: Path, env: dict[str, str]) -> Backend:
             start_new_session=True,
         )  # fmt: skip
     return Backend(app, process)
+
+
+def _port(backend: Backend) -> int:
+    return int(backend.app.url.rsplit(":", 1)[1])
 
 
 @pytest.fixture(scope="module")
@@ -196,15 +206,18 @@ def two_backends(
     )
     backends: list[Backend] = []
     try:
-        first = RunningApp("", env, root / "migrate.log")
-        migrated = first.socstat("migrate")
+        migrated = subprocess.run(
+            [sys.executable, "-m", "socstat", "migrate"],
+            env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
         assert migrated.returncode == 0, migrated.stderr
-        # One after the other: `reflex run` clears the project's .states/ as it starts, and
-        # the first builds the shared .web/ when there is none yet.
-        for name in ("a", "b"):
-            backends.append(_start(root / name, env))
-            _wait_healthy(backends[-1].app.url, backends[-1].process, backends[-1].app.log)
-        proxy.upstream = int(backends[0].app.url.rsplit(":", 1)[1])
+        backends.append(_start(root / "a", env))
+        if "REFLEX_WEB_WORKDIR" not in backends[0].app.env:  # it builds the shared .web first
+            _wait_healthy(backends[0].app.url, backends[0].process, backends[0].app.log)
+        backends.append(_start(root / "b", env))
+        for backend in backends:
+            _wait_healthy(backend.app.url, backend.process, backend.app.log)
+        proxy.upstream = _port(backends[0])
         proxy.start()
         yield proxy, backends[0], backends[1]
     finally:
@@ -212,10 +225,6 @@ def two_backends(
             backend.stop()
         proxy.stop()
         drop_scratch_database(database_url)
-
-
-def _port(backend: Backend) -> int:
-    return int(backend.app.url.rsplit(":", 1)[1])
 
 
 def test_a_user_signed_in_through_one_backend_keeps_working_through_the_other(
