@@ -466,7 +466,23 @@ def _section(
             "",
             summary,
             "",
+            _verdict(levels),
+            "",
         ]
+    )
+
+
+def _verdict(levels: list[Level]) -> str:
+    """The issue's target: p95 < 500 ms at 100 sessions, no errors."""
+    at_100 = next((lv for lv in levels if lv.sessions == 100), None)
+    if at_100 is None:
+        return "Цель (p95 < 500 мс при 100 сессиях, без ошибок) не проверялась: 100 сессий не было."
+    p95 = percentile(at_100.events, 0.95)
+    errors = sum(len(lv.errors) for lv in levels)
+    met = p95 < TARGET_P95_MS and errors == 0
+    return (
+        f"Цель: p95 < {TARGET_P95_MS:.0f} мс при 100 сессиях и ни одной ошибки — "
+        f"{'выполнена' if met else 'НЕ ВЫПОЛНЕНА'} (p95 {p95:.0f} мс, ошибок {errors})."
     )
 
 
