@@ -86,6 +86,7 @@ class WrkResult:
     errors: int
     p50_ms: float
     p99_ms: float
+    error_kinds: str  # wrk's own words: "connect 0, read 0, write 0, timeout 12", "non-2xx 3"
 
     @property
     def rps(self) -> float:
@@ -251,20 +252,35 @@ def _wait_healthy(url: str, process: subprocess.Popen, log: Path, timeout: float
     raise SystemExit(f"the backend did not answer /healthz in {timeout:.0f} s")
 
 
-def _rss_mb(group: int) -> float:
-    """Resident memory of every process in the backend's process group (MB)."""
-    total = 0
-    for status in Path("/proc").glob("[0-9]*/stat"):
+def _group_stats(group: int) -> tuple[int, int]:
+    """CPU ticks and resident KB of every process in the backend's process group."""
+    ticks = rss = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            fields = status.read_text().rsplit(")", 1)[1].split()
+            fields = stat.read_text().rsplit(")", 1)[1].split()
             if int(fields[2]) != group:  # pgrp
                 continue
-            for line in (status.parent / "status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
+            ticks += int(fields[11]) + int(fields[12])  # utime + stime
+            rss += int(fields[21]) * os.sysconf("SC_PAGE_SIZE") // 1024
         except (OSError, IndexError, ValueError):
             continue
-    return total / 1024
+    return ticks, rss
+
+
+def _settle(group: int, limit: float = 180) -> None:
+    """Wait until the backend is idle (below a tenth of a core for 3 s): events of timed-out
+    sessions may still be running, and the next level must not queue behind them."""
+    hertz = os.sysconf("SC_CLK_TCK")
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        before = _group_stats(group)[0]
+        time.sleep(3)
+        if (_group_stats(group)[0] - before) / hertz < 0.3:
+            return
+
+
+def _rss_mb(group: int) -> float:
+    return _group_stats(group)[1] / 1024
 
 
 # --- sessions ----------------------------------------------------------------------------
@@ -376,11 +392,12 @@ def _wrk(target: str, url: str, seconds: int, connections: int, cookie: str = ""
     )  # fmt: skip
     out = done.stdout
     requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
-    errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
-    errors += int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", out)) else 0
+    kinds = re.findall(r"(connect|read|write|timeout) (\d+)", out)
+    if m := re.search(r"Non-2xx or 3xx responses: (\d+)", out):
+        kinds.append(("non-2xx", m.group(1)))
     return WrkResult(
-        target, seconds, connections, requests, errors,
-        _wrk_ms(out, "50%"), _wrk_ms(out, "99%"),
+        target, seconds, connections, requests, sum(int(n) for _, n in kinds),
+        _wrk_ms(out, "50%"), _wrk_ms(out, "99%"), ", ".join(f"{k} {n}" for k, n in kinds),
     )  # fmt: skip
 
 
@@ -420,7 +437,7 @@ def _section(
     ]
     wrk_rows = [
         f"| `{w.target}` | {w.connections} | {w.rps:.0f} | {w.p50_ms:.1f} | {w.p99_ms:.1f} "
-        f"| {w.errors} | {w.requests} |"
+        f"| {w.errors}{f' ({w.error_kinds})' if w.errors else ''} | {w.requests} |"
         for w in wrk
     ]
     origin = (
@@ -529,6 +546,7 @@ def main(argv: list[str] | None = None) -> int:
         cookies = asyncio.run(_sign_in_all(args.port, emails, handlers, args.timeout))
         levels = []
         for count in args.sessions:
+            _settle(args.group)
             levels.append(asyncio.run(_run_level(count, cookies, args, handlers)))
             level = levels[-1]
             print(
@@ -540,6 +558,7 @@ def main(argv: list[str] | None = None) -> int:
             for error in level.errors[:5]:
                 print(f"  {error}", flush=True)
         report = _report_url(emails[0])
+        _settle(args.group)
         wrk = [
             _wrk("/healthz", f"{url}/healthz", args.seconds, args.connections),
             _wrk(
@@ -564,7 +583,7 @@ def main(argv: list[str] | None = None) -> int:
     for w in wrk:
         print(
             f"wrk {w.target}: {w.rps:.0f} req/s, p50 {w.p50_ms:.1f} ms, p99 {w.p99_ms:.1f} ms, "
-            f"errors {w.errors}"
+            f"errors {w.errors} ({w.error_kinds or 'none'})"
         )
     print(summary)
     errors = sum(len(lv.errors) for lv in levels) + sum(w.errors for w in wrk)
