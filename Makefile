@@ -107,12 +107,13 @@ test: test-deps lint
 
 bench: bench-collect bench-timing bench-dashboard bench-reports
 
-# /healthz under load for 30 s on loopback: wrk when installed (as root it is installed from
-# Debian when missing), else a bounded asyncio httpx loop.
+# One backend on PostgreSQL (200 sources × a year): 50, 100, 200 dashboard sessions over
+# websockets, then /healthz and a report download under wrk for 30 s each (as root wrk is
+# installed from Debian when missing).
 bench-load: dev-setup
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
-		apt-get install -y -qq wrk >/dev/null 2>&1; } || echo "wrk not installed: using httpx"
-	$(BIN)/python -m bench.bench_load --seconds 30
+		apt-get install -y -qq wrk >/dev/null 2>&1; } || { echo "bench-load needs wrk (apt-get install wrk)"; exit 1; }
+	$(BIN)/python -m bench.bench_load
 
 # Collector alone, `socstat collect --all` beside vk_api, the whole pipeline into a
 # database, then 1 worker × 1 token vs 3 workers × 3 tokens (PostgreSQL); each writes its
