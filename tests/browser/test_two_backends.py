@@ -39,11 +39,11 @@ from tests.browser.conftest import (
     CHROMIUM,
     CHROMIUM_ARGS,
     RunningApp,
-    _app_env,
-    _private_web_dir,
     _require_chromium,
-    _wait_healthy,
+    app_env,
     free_port,
+    private_web_dir,
+    wait_healthy,
 )
 from tests.dbutil import create_scratch_database, drop_scratch_database
 
@@ -152,7 +152,7 @@ def _start(workdir: Path, env: dict[str, str]) -> Backend:
         # files there (and `reflex run` clears it as it starts)
         "REFLEX_STATES_WORKDIR": str(workdir / "states"),
     }
-    web_dir = _private_web_dir(workdir)
+    web_dir = private_web_dir(workdir)
     if web_dir is not None:
         env["REFLEX_WEB_WORKDIR"] = str(web_dir)
     app = RunningApp(f"http://127.0.0.1:{port}", env, workdir / "app.log")
@@ -196,7 +196,7 @@ def two_backends(
     database_url = create_scratch_database(os.environ["SOCSTAT_DATABASE_URL"])
     root = tmp_path_factory.mktemp("two-backends")
     proxy = SwitchingProxy(upstream=0)
-    env = _app_env(database_url, root / "data")
+    env = app_env(database_url, root / "data")
     env.update(
         REFLEX_REDIS_URL=REDIS_URL,
         REFLEX_API_URL=f"http://localhost:{proxy.port}",  # the page's websocket: the proxy
@@ -213,10 +213,10 @@ def two_backends(
         assert migrated.returncode == 0, migrated.stderr
         backends.append(_start(root / "a", env))
         if "REFLEX_WEB_WORKDIR" not in backends[0].app.env:  # it builds the shared .web first
-            _wait_healthy(backends[0].app.url, backends[0].process, backends[0].app.log)
+            wait_healthy(backends[0].app.url, backends[0].process, backends[0].app.log)
         backends.append(_start(root / "b", env))
         for backend in backends:
-            _wait_healthy(backend.app.url, backend.process, backend.app.log)
+            wait_healthy(backend.app.url, backend.process, backend.app.log)
         proxy.upstream = _port(backends[0])
         proxy.start()
         yield proxy, backends[0], backends[1]

@@ -328,7 +328,18 @@ def _grouped_rows(
                 func.sum(case((members_known, ratio(reactions(STAT), SNAPSHOT.c.members)))),
                 func.sum(case((members_known, STAT.c.count), else_=0)),
             )
-            .select_from(STAT.outerjoin(SNAPSHOT, same_day(SNAPSHOT, STAT)))
+            .select_from(
+                STAT.outerjoin(
+                    SNAPSHOT,
+                    # the snapshot's own range and sources (implied by the day) let the
+                    # planner read only the period's snapshots instead of all of them
+                    and_(
+                        same_day(SNAPSHOT, STAT),
+                        in_period(SNAPSHOT, period),
+                        ids_in(SNAPSHOT.c.source_id, resolved.source_ids),
+                    ),
+                )
+            )
             .where(in_scope(STAT, resolved), in_period(STAT, period))
             .group_by(STAT.c.source_id, STAT.c.kind)
         )
