@@ -96,7 +96,8 @@ def _kinds(row: rx.Var) -> rx.Component:
                 on_value_change=S.set_kinds(row["id"]),
                 disabled=saving,
                 size="1",
-                display="flex",
+                orientation="horizontal",
+                flex_direction="row",  # Radix stacks the items in a column
                 flex_wrap="wrap",
                 gap="12px",
                 aria_label="Учитываемые типы публикаций",
