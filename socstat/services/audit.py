@@ -65,6 +65,7 @@ ACTION_LABELS: dict[str, str] = {
     "source.remove": "Источник удалён из списка",
     "source.tag_add": "Тег источника добавлен",
     "source.tag_remove": "Тег источника удалён",
+    "source.kinds": "Изменены учитываемые типы публикаций источника",
     "alert.create": "Оповещение создано",
     "alert.enable": "Оповещение включено",
     "alert.delete": "Оповещение удалено",

@@ -122,6 +122,20 @@ def _card(page: Page, community: dict):
     return page.get_by_test_id("source-card").filter(has_text=community["name"])
 
 
+def _kind(card, label: str):
+    return card.get_by_test_id("source-kinds").get_by_role("checkbox", name=label)
+
+
+def _toggle_kind(card, label: str, checked: bool) -> int:
+    """Click a kind on the card; once saved (the box shows it), the card's publications."""
+    _kind(card, label).click()
+    expect(_kind(card, label)).to_have_attribute("aria-checked", str(checked).lower())
+    expect(card.get_by_test_id("kinds-saving")).to_have_count(0)
+    value = card.get_by_test_id("source-posts").get_attribute("data-value")
+    assert value is not None and value.isdigit(), value
+    return int(value)
+
+
 def _names(page: Page) -> list[str]:
     return page.get_by_test_id("source-name").all_inner_texts()
 
@@ -193,6 +207,24 @@ def test_add_collect_tag_search_sort_and_isolation(new_page, running_app, tmp_pa
         "Отслеживают в socstat: 1 пользователь"
     )
     page.screenshot(path=str(tmp_path / "sources-collected.png"), full_page=True)
+
+    # Content kinds: saved on each click, the card's numbers follow (all kinds = without
+    # posts + posts only); the last kind cannot be taken away.
+    every = int(card.get_by_test_id("source-posts").get_attribute("data-value") or "")
+    for label in ("Посты", "Видео", "Клипы"):
+        expect(_kind(card, label)).to_have_attribute("aria-checked", "true")
+    without_posts = _toggle_kind(card, "Посты", False)
+    _toggle_kind(card, "Посты", True)
+    _toggle_kind(card, "Видео", False)
+    posts_only = _toggle_kind(card, "Клипы", False)
+    assert posts_only + without_posts == every, (posts_only, without_posts, every)
+    _kind(card, "Посты").click()
+    expect(card.get_by_test_id("kinds-error")).to_contain_text("хотя бы один")
+    expect(_kind(card, "Посты")).to_have_attribute("aria-checked", "true")
+    _toggle_kind(card, "Видео", True)
+    assert _toggle_kind(card, "Клипы", True) == every
+    expect(card.get_by_test_id("kinds-error")).to_have_count(0)
+    _no_horizontal_scroll(page)
 
     # Tags: add, refuse a case-insensitive duplicate, filter by it (in the URL), remove.
     card.get_by_test_id("tag-input").fill("Конкуренты")
@@ -291,6 +323,10 @@ def test_add_collect_tag_search_sort_and_isolation(new_page, running_app, tmp_pa
     mobile_card = _card(phone, community)
     expect(mobile_card).to_be_visible()
     expect(mobile_card.get_by_test_id("tag-input")).to_be_visible()
+    every = int(mobile_card.get_by_test_id("source-posts").get_attribute("data-value") or "")
+    assert _toggle_kind(mobile_card, "Посты", False) + posts_only == every
+    _no_horizontal_scroll(phone)
+    assert _toggle_kind(mobile_card, "Посты", True) == every
     box = mobile_card.bounding_box()
     assert box is not None and box["width"] <= 390
     _no_horizontal_scroll(phone)

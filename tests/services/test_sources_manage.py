@@ -27,7 +27,7 @@ from socstat.models import (
     User,
 )
 from socstat.sandbox import SandboxServer
-from socstat.services import audit
+from socstat.services import analytics, audit
 from socstat.services.errors import FieldError
 from socstat.services.sources import AddOutcome, apply_info, get_source
 from socstat.services.sources.first_collection import (
@@ -35,6 +35,7 @@ from socstat.services.sources.first_collection import (
     collect_first,
     needing_first_collection,
 )
+from socstat.services.sources.kinds import set_tracked_kinds
 from socstat.services.sources.listing import (
     ListQuery,
     ListSort,
@@ -203,16 +204,21 @@ def test_tag_limit(session, world) -> None:
         add_tag(session, actor=ann, source_id=beta.id, tag="лишний")
 
 
-def test_only_own_subscriptions_are_tagged(session, world) -> None:
-    """Another analyst's, a team member's (for the director) or an admin's foreign source:
-    refused as if it did not exist, and nothing changes."""
-    cases = (
+def _foreign(world: dict) -> tuple[tuple[User, Source], ...]:
+    """Someone else's subscription: another analyst's, a team member's (for the director),
+    any for an admin who does not track it."""
+    return (
         (world["bob"], world["beta"]),
         (world["dora"], world["beta"]),
         (world["admin"], world["beta"]),
         (world["ann"], world["bobs"]),
     )
-    for actor, source in cases:
+
+
+def test_only_own_subscriptions_are_tagged(session, world) -> None:
+    """Another analyst's, a team member's (for the director) or an admin's foreign source:
+    refused as if it did not exist, and nothing changes."""
+    for actor, source in _foreign(world):
         with pytest.raises(LookupError):
             add_tag(session, actor=actor, source_id=source.id, tag="чужое")
         with pytest.raises(LookupError):
@@ -223,6 +229,103 @@ def test_only_own_subscriptions_are_tagged(session, world) -> None:
     tags = {s.tags for s in session.exec(select(Subscription)).all()}
     assert tags == {"", "Конкуренты", "клиент А", "секрет Боба"}
     assert session.exec(select(AuditEvent)).all() == []
+
+
+# --- the content kinds a subscription counts ------------------------------------------
+
+
+def _flags(session: Session, user: User, source: Source) -> tuple[bool, bool, bool]:
+    session.expire_all()
+    sub = session.exec(
+        select(Subscription).where(
+            Subscription.user_id == user.id, Subscription.source_id == source.id
+        )
+    ).one()
+    return sub.track_posts, sub.track_videos, sub.track_clips
+
+
+def test_tracked_kinds_validated_stored_and_audited(session, world) -> None:
+    ann, alpha = world["ann"], world["alpha"]
+    result = set_tracked_kinds(
+        session, actor=ann, source_id=alpha.id, kinds=["clip", "post"], ip="10.0.0.1"
+    )
+    assert result.kinds == ("post", "clip") and result.changed
+    assert set_tracked_kinds(session, actor=ann, source_id=alpha.id, kinds=("post", "clip")) == (
+        type(result)(alpha.id, ("post", "clip"), changed=False)
+    )
+    for bad, message in (
+        ([], "хотя бы один"),
+        (set(), "хотя бы один"),
+        (["stories"], "Неизвестный"),
+        (["post", 1], "Неизвестный"),
+        ([["post"]], "Неизвестный"),
+        ("post", "Неверный"),
+        (None, "Неверный"),
+        ({"post": True}, "Неверный"),
+    ):
+        with pytest.raises(FieldError, match=message) as caught:
+            set_tracked_kinds(session, actor=ann, source_id=alpha.id, kinds=bad)
+        assert caught.value.field == "kinds"
+    session.commit()
+    assert _flags(session, ann, alpha) == (True, False, True)
+    assert _flags(session, world["bob"], alpha) == (True, True, True)  # Bob's own choice
+    events = session.exec(select(AuditEvent).where(AuditEvent.action == "source.kinds")).all()
+    assert [(e.target_id, e.details, e.user_id, e.ip) for e in events] == [
+        (
+            str(alpha.id),
+            {"kinds": ["post", "clip"], "before": ["post", "video", "clip"]},
+            ann.id,
+            "10.0.0.1",
+        )
+    ]
+    assert "source.kinds" in audit.ACTION_LABELS
+
+
+def test_only_own_subscriptions_change_their_kinds(session, world) -> None:
+    """Someone else's subscription (analyst, director of the team, admin) or a source that
+    does not exist: refused as if it did not exist, nothing stored, nothing audited."""
+    for actor, source in _foreign(world):
+        with pytest.raises(LookupError, match="не отслеживаете"):
+            set_tracked_kinds(session, actor=actor, source_id=source.id, kinds=["clip"])
+    with pytest.raises(LookupError):
+        set_tracked_kinds(session, actor=world["ann"], source_id=999_999, kinds=["clip"])
+    session.commit()
+    flags = {
+        (s.track_posts, s.track_videos, s.track_clips) for s in session.exec(select(Subscription))
+    }
+    assert flags == {(True, True, True)}
+    assert session.exec(select(AuditEvent)).all() == []
+
+
+def test_a_source_tracking_only_clips_counts_no_posts(session, world) -> None:
+    """Alpha has 3 posts in the last 7 days and no clips: tracking only clips, Ann's card
+    and dashboard count 0 publications (collected days: known zero, not unknown); Bob,
+    who tracks everything on the same source, still sees the 3 posts."""
+    ann, bob, alpha = world["ann"], world["bob"], world["alpha"]
+    period = analytics.preset_period("7d", TODAY)
+
+    def dashboard_posts(actor: User) -> tuple[int | None, int | None]:
+        current = analytics.totals(
+            session, actor=actor, scope=analytics.Scope(source_ids=(alpha.id,)), period=period
+        ).current
+        return current.posts, current.publications
+
+    def card(actor: User):
+        return next(
+            c for c in source_cards(session, actor=actor, today=TODAY).own if c.row.id == alpha.id
+        )
+
+    assert card(ann).publications == 3 and card(ann).kinds == ("post", "video", "clip")
+    assert dashboard_posts(ann) == (3, 3)
+    set_tracked_kinds(session, actor=ann, source_id=alpha.id, kinds=["clip"])
+    session.commit()
+    assert card(ann).publications == 0 and card(ann).kinds == ("clip",)
+    assert dashboard_posts(ann) == (None, 0)  # posts are not counted at all
+    assert card(bob).publications == 3 and card(bob).kinds == ("post", "video", "clip")
+    assert dashboard_posts(bob) == (3, 3)
+    set_tracked_kinds(session, actor=ann, source_id=alpha.id, kinds=["post", "video", "clip"])
+    session.commit()
+    assert card(ann).publications == 3 and dashboard_posts(ann) == (3, 3)
 
 
 # --- the cards -------------------------------------------------------------------------

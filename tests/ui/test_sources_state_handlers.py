@@ -199,3 +199,44 @@ async def test_detail_loads_and_validates_controls(people, monkeypatch) -> None:
     assert state.error == "" and len(state.rows) == 10 and state.period == "custom"
     await state.apply_custom("not a form")
     assert len(state.rows) == 10
+
+
+def _kinds_of_ann() -> tuple[bool, bool, bool]:
+    with session_scope() as session:
+        sub = session.exec(select(Subscription)).one()
+        return sub.track_posts, sub.track_videos, sub.track_clips
+
+
+async def _drain(events: Any) -> list[Any]:
+    return [event async for event in events]
+
+
+async def test_kinds_saved_on_own_card_and_the_last_one_kept(people) -> None:
+    sid = str(people["source_id"])
+    state = _state(SourcesState, people["ann"])
+    await state.load()
+    assert state.card_kinds == {sid: ["post", "video", "clip"]}
+    await _drain(state.set_kinds(sid, ["clip"]))
+    assert _kinds_of_ann() == (False, False, True)
+    assert state.card_kinds[sid] == ["clip"] and state.saving == "" and state.errors == {}
+    await _drain(state.set_kinds(sid, []))
+    assert "хотя бы один" in state.errors[f"kinds-{sid}"]
+    assert _kinds_of_ann() == (False, False, True) and state.card_kinds[sid] == ["clip"]
+
+
+async def test_crafted_kinds_events_on_someone_elses_source_are_refused(people) -> None:
+    sid = str(people["source_id"])
+    state = _state(SourcesState, people["bob"])
+    await state.load()
+    await _drain(state.set_kinds(sid, ["clip"]))
+    assert "не отслеживаете" in state.errors[f"kinds-{sid}"]
+    for raw in ("1 OR 1=1", None, {"x": 1}, -1):
+        await _drain(state.set_kinds(raw, ["clip"]))
+        assert state.errors and "kinds-" in next(iter(state.errors))
+    await _drain(state.set_kinds(sid, "clip"))
+    assert state.card_kinds == {} and state.own_cards == []
+    assert _kinds_of_ann() == (True, True, True)
+    forged = _state(SourcesState, "forged")
+    events = await _drain(forged.set_kinds(sid, ["clip"]))
+    assert "/login" in _js([e for e in events if e is not None])
+    assert _kinds_of_ann() == (True, True, True)

@@ -120,7 +120,7 @@ def resolve_scope(session: Session, *, actor: User | None, scope: Scope) -> Reso
         allowed.add(sub.source_id)
         if wanted_tags and not wanted_tags & {t.casefold() for t in parse_tags(sub.tags)}:
             continue
-        tracked.setdefault(sub.source_id, set()).update(_tracked_kinds(sub))
+        tracked.setdefault(sub.source_id, set()).update(tracked_kinds(sub))
         owners.setdefault(sub.source_id, set()).add(sub.user_id)
     if users is None:  # an admin's default: every source; untracked ones count every kind
         for source_id in session.exec(select(Source.id)).all():
@@ -163,7 +163,8 @@ def _team_users(session: Session, actor: User, team_id: int) -> set[int]:
     return director | set(members.all())
 
 
-def _tracked_kinds(sub: Subscription) -> set[str]:
+def tracked_kinds(sub: Subscription) -> set[str]:
+    """The content kinds the subscription counts (set with `sources.kinds`)."""
     flags = (
         (ContentKind.POST, sub.track_posts),
         (ContentKind.VIDEO, sub.track_videos),

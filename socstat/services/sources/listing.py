@@ -21,6 +21,7 @@ from socstat.models import Role, Source, SourceStatus, Subscription, User, utcno
 from socstat.services import analytics
 from socstat.services.authz import require_active, visible_user_ids
 from socstat.services.sources.access import visible_source_ids
+from socstat.services.sources.kinds import own_tracked_kinds
 
 
 @dataclass(frozen=True)
@@ -214,7 +215,8 @@ def parse_list_query(params: Mapping[str, Any]) -> tuple[ListQuery, tuple[str, .
 @dataclass(frozen=True)
 class SourceCard:
     """One card of the list: the source, the actor's tags on it (others' for a team source,
-    read-only), who else tracks it, and its numbers over the last 7 days."""
+    read-only), who else tracks it, and its numbers over the last 7 days. ``kinds``: the
+    content kinds the actor's own subscription counts (empty on a card not their own)."""
 
     row: SourceRow
     tags: tuple[str, ...]
@@ -222,6 +224,7 @@ class SourceCard:
     publications: int | None
     er_post: float | None
     members_delta: int | None
+    kinds: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -253,6 +256,7 @@ def source_cards(
     rows = list_sources(session, actor=actor)
     ids = [r.id for r in rows]
     tags, owners = _tags_and_owners(session, actor, ids)
+    kinds = _own_kinds(session, actor, ids)
     period = analytics.preset_period(NUMBERS_PERIOD, today or analytics.installation_today())
     numbers = {
         line.source.id: line.current
@@ -271,6 +275,7 @@ def source_cards(
                 publications=figures.publications if figures else None,
                 er_post=figures.er_post.value if figures else None,
                 members_delta=figures.members_delta.value if figures else None,
+                kinds=kinds.get(row.id, ()),
             )
         )
     all_tags: dict[str, str] = {}
@@ -323,6 +328,18 @@ def _tags_and_owners(
     tags = {sid: tuple(found.values()) for sid, found in others.items()}
     tags.update(own)
     return tags, {sid: tuple(names) for sid, names in owners.items()}
+
+
+def _own_kinds(session: Session, actor: User, ids: list[int]) -> dict[int, tuple[str, ...]]:
+    """Per source the actor tracks: the content kinds their subscription counts."""
+    if not ids:
+        return {}
+    subscriptions = session.exec(
+        select(Subscription).where(
+            Subscription.user_id == actor.id, Subscription.source_id.in_(ids)
+        )
+    ).all()
+    return {sub.source_id: own_tracked_kinds(sub) for sub in subscriptions}
 
 
 def _matches(card: SourceCard, query: ListQuery) -> bool:

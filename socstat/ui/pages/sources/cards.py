@@ -1,9 +1,11 @@
-"""The source cards: status, the first collection's progress, key numbers, tags."""
+"""The source cards: status, the first collection's progress, key numbers, the content
+kinds counted, tags."""
 
 from __future__ import annotations
 
 import reflex as rx
 
+from socstat.services.sources.kinds import KIND_LABELS
 from socstat.ui.pages.sources.state import SourcesState as S
 
 
@@ -74,6 +76,43 @@ def _numbers(row: rx.Var) -> rx.Component:
         _fact("История с", row["history_start"], "source-history"),
         wrap="wrap",
         spacing="4",
+        width="100%",
+    )
+
+
+def _kinds(row: rx.Var) -> rx.Component:
+    """Which kinds the actor's own subscription counts, saved on every click."""
+    form = "kinds-" + row["id"].to(str)
+    saving = S.saving == form
+    return rx.vstack(
+        rx.flex(
+            rx.text("Учитывать:", size="1", color_scheme="gray"),
+            rx.checkbox_group.root(
+                *(
+                    rx.checkbox_group.item(label, value=kind, data_testid=f"kind-{kind}")
+                    for kind, label in KIND_LABELS.items()
+                ),
+                value=S.card_kinds[row["id"]],
+                on_value_change=S.set_kinds(row["id"]),
+                disabled=saving,
+                size="1",
+                orientation="horizontal",
+                flex_direction="row",  # Radix stacks the items in a column
+                flex_wrap="wrap",
+                gap="12px",
+                aria_label="Учитываемые типы публикаций",
+                data_testid="source-kinds",
+            ),
+            rx.cond(saving, rx.spinner(size="1", data_testid="kinds-saving")),
+            wrap="wrap",
+            gap="8px",
+            align="center",
+        ),
+        rx.cond(
+            S.errors.contains(form),
+            rx.text(S.errors[form], size="1", color_scheme="red", data_testid="kinds-error"),
+        ),
+        spacing="1",
         width="100%",
     )
 
@@ -199,6 +238,7 @@ def source_card(row: rx.Var) -> rx.Component:
                 ),
             ),
             _numbers(row),
+            rx.cond(row["mine"] == "1", _kinds(row)),
             _tags(row),
             rx.text(
                 row["tracked_by"], size="1", color_scheme="gray", data_testid="source-tracked-by"

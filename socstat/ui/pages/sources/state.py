@@ -5,7 +5,8 @@ Authorization (re-checked in every handler, from the session token):
   read-only; admin: everything) with the other subscribers the actor may know about;
 * adding is the shared form (``ui/components/add_sources``): the actor subscribes only
   themselves, and the new sources' first collection runs in its background task;
-* tags change on the actor's OWN subscription only (``sources.tags``);
+* tags change on the actor's OWN subscription only (``sources.tags``), and so do the
+  content kinds it counts (``sources.kinds``; saved at once through ``form_action``);
 * removing removes the actor's OWN subscription only (``remove_subscription`` without
   ``user_id``), also for admins — the source and its data stay;
 * "Обновить сейчас" collects the sources the actor subscribes to (for every role);
@@ -43,8 +44,10 @@ from socstat.services.sources.listing import (
 from socstat.services.sources.refresh import running_manual_run
 from socstat.ui.auth import AuthState
 from socstat.ui.components.add_sources import AddSourcesMixin, run_as
+from socstat.ui.components.forms import form_action
 from socstat.ui.pages.sources.view import (
     ALL,
+    change_kinds,
     change_tag,
     list_view,
     refresh_plan,
@@ -71,6 +74,10 @@ class SourcesState(AuthState, AddSourcesMixin):
     own_cards: list[dict[str, str]] = []
     other_cards: list[dict[str, str]] = []
     card_tags: dict[str, list[str]] = {}
+    card_kinds: dict[str, list[str]] = {}
+    # form_action's: the kinds control being saved ("kinds-<source id>") and its error
+    saving: str = ""
+    errors: dict[str, str] = {}
     tag_options: list[str] = []
     others_heading: str = ""
     total: int = 0
@@ -148,6 +155,7 @@ class SourcesState(AuthState, AddSourcesMixin):
     @rx.event
     async def load(self) -> Any:
         self.tag_error_id = ""
+        self.errors = {}
         return await self._show(self._query_params())
 
     @rx.event(background=True)
@@ -222,6 +230,26 @@ class SourcesState(AuthState, AddSourcesMixin):
     @rx.event
     async def remove_tag(self, source_id: Any, tag: Any) -> Any:
         return await self._change_tag(source_id, tag, add=False)
+
+    @rx.event
+    async def set_kinds(self, source_id: Any, kinds: Any) -> Any:
+        """Save the content kinds a card's (own) subscription counts; the numbers reload."""
+        raw = str(source_id)[:12] if isinstance(source_id, str | int) else ""
+        ip = self._client_ip()
+
+        async def reload(changed: bool) -> None:
+            if changed:
+                self._apply(await self._as_actor(partial(list_view, params=self._params())))
+
+        form = f"kinds-{raw}"
+        async for event in form_action(
+            self,
+            form,
+            lambda s, u: change_kinds(s, u, source_id, kinds, ip=ip),
+            fields={"kinds": form},
+            after=reload,
+        ):
+            yield event
 
     @rx.event
     def ask_remove(self, source_id: Any) -> None:

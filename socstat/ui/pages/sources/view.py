@@ -1,6 +1,7 @@
 """The sources page's plain logic (tested without Reflex): the list's strings for a URL
-query, tag changes, unsubscribing, the «Обновить сейчас» plan and summary. Each function
-takes the acting user and calls the services, which check authorization."""
+query, tag changes, the content kinds counted, unsubscribing, the «Обновить сейчас» plan
+and summary. Each function takes the acting user and calls the services, which check
+authorization."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from sqlmodel import Session
 from socstat import formatting
 from socstat.models import User
 from socstat.services.collection import RunSummary, mark_interrupted_runs
+from socstat.services.errors import FieldError
 from socstat.services.sources import own_source_ids, remove_subscription
+from socstat.services.sources.kinds import set_tracked_kinds
 from socstat.services.sources.listing import (
     SourceCard,
     others_label,
@@ -64,6 +67,7 @@ def list_view(session: Session, user: User, *, params: dict[str, Any]) -> dict[s
         "own_cards": [card_view(c, user.timezone) for c in cards.own],
         "other_cards": [card_view(c, user.timezone) for c in cards.others],
         "card_tags": {str(c.row.id): list(c.tags) for c in every},
+        "card_kinds": {str(c.row.id): list(c.kinds) for c in cards.own},
         "tag_options": list(cards.tags),
         "others_heading": others_label(user),
         "total": cards.total,
@@ -89,6 +93,18 @@ def change_tag(
     except LookupError as exc:
         raise InputError(str(exc)) from None
     return list(result.tags)
+
+
+def change_kinds(session: Session, user: User, raw_id: Any, kinds: Any, ip: str = "") -> bool:
+    """Choose the content kinds the user's own subscription counts; whether anything
+    changed. A bad or foreign source id is a FieldError of the whole control (shown on
+    the card like a refused choice)."""
+    try:
+        source_id = parse_source_id(raw_id)
+        result = set_tracked_kinds(session, actor=user, source_id=source_id, kinds=kinds, ip=ip)
+    except (InputError, LookupError) as exc:
+        raise FieldError(str(exc)) from None
+    return result.changed
 
 
 def remove_source(session: Session, user: User, raw_id: Any, ip: str = "") -> str:
