@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import date, timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -21,21 +22,29 @@ def _sandbox(running_app) -> str:
 
 
 def _community_with_posts_yesterday(running_app) -> dict:
-    """An open community whose posts of yesterday (installation day) are at least one."""
-    yesterday = (date.today() - timedelta(days=1)).isoformat()
+    """An open community with at least one post yesterday (installation day) and fewer
+    posts so far today, so that «posts a day ≥ yesterday's count» holds for yesterday's
+    window alone (the hook also looks at today's open window)."""
+    today = datetime.now(ZoneInfo("Europe/Moscow")).date()
+    yesterday = today - timedelta(days=1)
     communities = httpx.get(f"{_sandbox(running_app)}/_sandbox/communities", timeout=30).json()
     for item in communities["items"]:
         if item["status"] != "open" or not item["wall_accessible"] or item["deactivated"]:
             continue
         truth = httpx.get(
             f"{_sandbox(running_app)}/_sandbox/truth",
-            params={"community": item["id"], "from": yesterday, "to": yesterday},
+            params={
+                "community": item["id"],
+                "from": yesterday.isoformat(),
+                "to": today.isoformat(),
+            },
             timeout=30,
         ).json()
-        posts = truth["communities"][0]["days"][0]["posts"]["count"]
-        if posts >= 1:
+        days = {day["date"]: day["posts"]["count"] for day in truth["communities"][0]["days"]}
+        posts, so_far = days.get(yesterday.isoformat(), 0), days.get(today.isoformat(), 0)
+        if posts >= 1 and so_far + 1 < posts:
             return {**item, "posts": posts}
-    pytest.fail("no open sandbox community posted yesterday")
+    pytest.fail("no open sandbox community posted yesterday more than so far today")
 
 
 def _choose(page, testid: str, option: str) -> None:

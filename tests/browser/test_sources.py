@@ -8,8 +8,8 @@ from datetime import date, timedelta
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
 from playwright.sync_api import Page, expect
+from sqlalchemy import create_engine, text
 
 PASSWORD = "Qw7!sources-Browser"
 

@@ -28,6 +28,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -247,59 +248,65 @@ def test_a_user_signed_in_through_one_backend_keeps_working_through_the_other(
     secret = enabled.stdout.strip().splitlines()[-1]
     flooded = f"flood-{uuid.uuid4().hex[:10]}@example.org"
 
-    expect.set_options(timeout=30_000)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
-        context = browser.new_context(
-            base_url=f"http://127.0.0.1:{proxy.port}", locale="ru-RU",
-            viewport={"width": 1280, "height": 800},
-        )  # fmt: skip
-        context.set_default_timeout(30_000)
+    def in_browser() -> None:
+        """Sync Playwright in a thread of its own: the session's other browser tests may
+        have left an asyncio loop in this one, where sync Playwright refuses to start."""
+        expect.set_options(timeout=30_000)
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+            )
+            context = browser.new_context(
+                base_url=f"http://127.0.0.1:{proxy.port}", locale="ru-RU",
+                viewport={"width": 1280, "height": 800},
+            )  # fmt: skip
+            context.set_default_timeout(30_000)
 
-        def request_reset(outcome: str) -> None:
-            """A password-reset request for ``flooded`` in a tab of its own (a fresh Reflex
-            state: a reused tab would first show its previous answer)."""
-            tab = context.new_page()
-            tab.goto("/reset")
-            tab.get_by_test_id("input-email").fill(flooded)
-            tab.get_by_test_id("reset-request").click()
-            expect(tab.get_by_test_id(outcome)).to_be_visible()
-            if outcome == "error-email":
-                expect(tab.get_by_test_id(outcome)).to_have_text(re.compile("Слишком много"))
-            tab.close()
+            def request_reset(outcome: str) -> None:
+                """A password-reset request for ``flooded`` in a tab of its own (a fresh Reflex
+                state: a reused tab would first show its previous answer)."""
+                tab = context.new_page()
+                tab.goto("/reset")
+                tab.get_by_test_id("input-email").fill(flooded)
+                tab.get_by_test_id("reset-request").click()
+                expect(tab.get_by_test_id(outcome)).to_be_visible()
+                if outcome == "error-email":
+                    expect(tab.get_by_test_id(outcome)).to_have_text(re.compile("Слишком много"))
+                tab.close()
 
-        page = context.new_page()
-        try:
-            # Through A: three password-reset requests for one address (the limit is 3/hour
-            # per recipient), then the password step of the sign-in.
-            for _ in range(3):
-                request_reset("form-info")
-            page.goto("/login")
-            page.get_by_test_id("input-email").fill(email)
-            page.get_by_test_id("input-password").fill(PASSWORD)
-            page.get_by_test_id("login-submit").click()
-            expect(page.get_by_test_id("code-form")).to_be_visible()
+            page = context.new_page()
+            try:
+                # Through A: three password-reset requests for one address (the limit is 3/hour
+                # per recipient), then the password step of the sign-in.
+                for _ in range(3):
+                    request_reset("form-info")
+                page.goto("/login")
+                page.get_by_test_id("input-email").fill(email)
+                page.get_by_test_id("input-password").fill(PASSWORD)
+                page.get_by_test_id("login-submit").click()
+                expect(page.get_by_test_id("code-form")).to_be_visible()
 
-            # A goes away; the proxy sends everything to B from now on.
-            backend_a.stop()
-            proxy.point_at(_port(backend_b))
-            page.reload()
-            # The half-signed-in session lives only in the Reflex state: B has it from Redis.
-            expect(page.get_by_test_id("code-form")).to_be_visible()
-            page.get_by_test_id("input-code").fill(pyotp.TOTP(secret).at(int(time.time()) + 30))
-            page.get_by_test_id("code-submit").click()
-            expect(page.get_by_role("heading", name="Обзор")).to_be_visible()
-            page.goto("/profile")
-            expect(page.get_by_test_id("profile-email")).to_have_text(email)
-            page.reload()
-            expect(page.get_by_test_id("profile-email")).to_have_text(email)
+                # A goes away; the proxy sends everything to B from now on.
+                backend_a.stop()
+                proxy.point_at(_port(backend_b))
+                page.reload()
+                # The half-signed-in session lives only in the Reflex state: B has it from Redis.
+                expect(page.get_by_test_id("code-form")).to_be_visible()
+                page.get_by_test_id("input-code").fill(pyotp.TOTP(secret).at(int(time.time()) + 30))
+                page.get_by_test_id("code-submit").click()
+                expect(page.get_by_role("heading", name="Обзор")).to_be_visible()
+                page.goto("/profile")
+                expect(page.get_by_test_id("profile-email")).to_have_text(email)
+                page.reload()
+                expect(page.get_by_test_id("profile-email")).to_have_text(email)
 
-            # B counts on from A's three requests: the fourth is refused.
-            request_reset("error-email")
-        finally:
-            context.close()
-            browser.close()
+                # B counts on from A's three requests: the fourth is refused.
+                request_reset("error-email")
+            finally:
+                context.close()
+                browser.close()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(in_browser).result()
     assert backend_a.process.poll() is not None  # B alone served the second half
     assert redis_db.keys("*socstat-mail*")  # type: ignore[attr-defined]
