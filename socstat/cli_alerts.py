@@ -40,17 +40,26 @@ def _secret(args: argparse.Namespace, what: str) -> str | None:
 
 
 def _change_as_actor(
-    args: argparse.Namespace, change: Callable[[Any, Any], Any], errors: type[Exception]
+    args: argparse.Namespace,
+    change: Callable[..., Any],
+    errors: type[Exception],
+    *,
+    secret: tuple[str, str] | None = None,
+    **fields: Any,
 ) -> Any:
-    """``change(session, actor)`` as ``--as`` (default: the first admin) in one transaction;
-    ``errors`` and a denial become the command's error."""
+    """``change(session, actor=…, ip="cli", **fields)`` as ``--as`` (default: the first
+    admin) in one transaction, with ``secret`` = (argument, what) read from stdin after the
+    actor; ``errors`` and a denial become the command's error."""
     from socstat.cli import CliError, _cli_actor
     from socstat.db import session_scope
     from socstat.services.authz import PermissionDenied
 
     try:
         with session_scope() as session:
-            return change(session, _cli_actor(session, args.actor))
+            actor = _cli_actor(session, args.actor)
+            if secret is not None:
+                fields[secret[0]] = _secret(args, secret[1])
+            return change(session, actor=actor, ip="cli", **fields)
     except (errors, PermissionDenied) as exc:
         raise CliError(str(exc)) from None
 
@@ -60,16 +69,12 @@ def _cmd_sms_gateway(args: argparse.Namespace) -> int:
 
     _change_as_actor(
         args,
-        lambda session, actor: sms.set_gateway(
-            session,
-            actor=actor,
-            base_url=args.url,
-            api_key=_secret(args, "API-ключ"),
-            sender=args.sender,
-            daily_cap=args.daily_cap,
-            ip="cli",
-        ),
+        sms.set_gateway,
         sms.SmsSettingsError,
+        secret=("api_key", "API-ключ"),
+        base_url=args.url,
+        sender=args.sender,
+        daily_cap=args.daily_cap,
     )
     print("SMS-шлюз сохранён.")
     return 0
@@ -80,15 +85,11 @@ def _cmd_telegram_bot(args: argparse.Namespace) -> int:
 
     _change_as_actor(
         args,
-        lambda session, actor: telegram.set_bot(
-            session,
-            actor=actor,
-            token=_secret(args, "токен"),
-            username=args.username,
-            base_url=args.url,
-            ip="cli",
-        ),
+        telegram.set_bot,
         telegram.TelegramSettingsError,
+        secret=("token", "токен"),
+        username=args.username,
+        base_url=args.url,
     )
     print("Telegram-бот сохранён.")
     return 0
@@ -98,11 +99,7 @@ def _cmd_telegram_webhook(args: argparse.Namespace) -> int:
     from socstat.services.delivery import telegram
 
     address = _change_as_actor(
-        args,
-        lambda session, actor: telegram.set_webhook(
-            session, actor=actor, enabled=args.state == "on", ip="cli"
-        ),
-        telegram.TelegramSettingsError,
+        args, telegram.set_webhook, telegram.TelegramSettingsError, enabled=args.state == "on"
     )
     if args.state == "on":
         print(f"Вебхук включён: Telegram присылает обновления на {address}.")
