@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
+from typing import Any
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
@@ -37,67 +39,68 @@ def _secret(args: argparse.Namespace, what: str) -> str | None:
     return value
 
 
-def _cmd_sms_gateway(args: argparse.Namespace) -> int:
+def _change_as_actor(
+    args: argparse.Namespace,
+    change: Callable[..., Any],
+    errors: type[Exception],
+    *,
+    secret: tuple[str, str] | None = None,
+    **fields: Any,
+) -> Any:
+    """``change(session, actor=…, ip="cli", **fields)`` as ``--as`` (default: the first
+    admin) in one transaction, with ``secret`` = (argument, what) read from stdin after the
+    actor; ``errors`` and a denial become the command's error."""
     from socstat.cli import CliError, _cli_actor
     from socstat.db import session_scope
     from socstat.services.authz import PermissionDenied
-    from socstat.services.delivery import sms
 
     try:
         with session_scope() as session:
-            sms.set_gateway(
-                session,
-                actor=_cli_actor(session, args.actor),
-                base_url=args.url,
-                api_key=_secret(args, "API-ключ"),
-                sender=args.sender,
-                daily_cap=args.daily_cap,
-                ip="cli",
-            )
-    except (sms.SmsSettingsError, PermissionDenied) as exc:
+            actor = _cli_actor(session, args.actor)
+            if secret is not None:
+                fields[secret[0]] = _secret(args, secret[1])
+            return change(session, actor=actor, ip="cli", **fields)
+    except (errors, PermissionDenied) as exc:
         raise CliError(str(exc)) from None
+
+
+def _cmd_sms_gateway(args: argparse.Namespace) -> int:
+    from socstat.services.delivery import sms
+
+    _change_as_actor(
+        args,
+        sms.set_gateway,
+        sms.SmsSettingsError,
+        secret=("api_key", "API-ключ"),
+        base_url=args.url,
+        sender=args.sender,
+        daily_cap=args.daily_cap,
+    )
     print("SMS-шлюз сохранён.")
     return 0
 
 
 def _cmd_telegram_bot(args: argparse.Namespace) -> int:
-    from socstat.cli import CliError, _cli_actor
-    from socstat.db import session_scope
-    from socstat.services.authz import PermissionDenied
     from socstat.services.delivery import telegram
 
-    try:
-        with session_scope() as session:
-            telegram.set_bot(
-                session,
-                actor=_cli_actor(session, args.actor),
-                token=_secret(args, "токен"),
-                username=args.username,
-                base_url=args.url,
-                ip="cli",
-            )
-    except (telegram.TelegramSettingsError, PermissionDenied) as exc:
-        raise CliError(str(exc)) from None
+    _change_as_actor(
+        args,
+        telegram.set_bot,
+        telegram.TelegramSettingsError,
+        secret=("token", "токен"),
+        username=args.username,
+        base_url=args.url,
+    )
     print("Telegram-бот сохранён.")
     return 0
 
 
 def _cmd_telegram_webhook(args: argparse.Namespace) -> int:
-    from socstat.cli import CliError, _cli_actor
-    from socstat.db import session_scope
-    from socstat.services.authz import PermissionDenied
     from socstat.services.delivery import telegram
 
-    try:
-        with session_scope() as session:
-            address = telegram.set_webhook(
-                session,
-                actor=_cli_actor(session, args.actor),
-                enabled=args.state == "on",
-                ip="cli",
-            )
-    except (telegram.TelegramSettingsError, PermissionDenied) as exc:
-        raise CliError(str(exc)) from None
+    address = _change_as_actor(
+        args, telegram.set_webhook, telegram.TelegramSettingsError, enabled=args.state == "on"
+    )
     if args.state == "on":
         print(f"Вебхук включён: Telegram присылает обновления на {address}.")
     else:

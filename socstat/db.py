@@ -7,15 +7,16 @@ import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
-from sqlmodel import Session, create_engine
+from sqlalchemy import event, update
+from sqlalchemy.engine import Engine, ScalarResult
+from sqlmodel import Session, create_engine, select
 
 from socstat.settings import get_settings
 
 T = TypeVar("T")
+M = TypeVar("M")
 
 
 def make_engine(url: str) -> Engine:
@@ -67,6 +68,25 @@ def session_scope() -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def lock_rows(session: Session, model: type[M], column: Any, value: object) -> ScalarResult[M]:
+    """``model``'s rows where ``column == value``, locked until the unit of work ends:
+    PostgreSQL ``FOR UPDATE``; SQLite ignores it, so a no-op write to those rows first takes
+    the one database write lock."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(
+            update(model)
+            .where(column == value)
+            .values({column.key: column})
+            .execution_options(synchronize_session=False)
+        )
+    return session.exec(
+        select(model)
+        .where(column == value)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
 
 
 async def run_in_session(func: Callable[[Session], T]) -> T:

@@ -15,11 +15,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
 from socstat import formatting
-from socstat.db import KeepChanges
+from socstat.db import KeepChanges, lock_rows
 from socstat.models.accounts import LoginAttempt, User
 from socstat.models.base import utcnow
 from socstat.services import audit, delivery
@@ -48,20 +47,7 @@ class Throttled(FieldError, KeepChanges):
 def lock_account(session: Session, *, email: str) -> User | None:
     """The user of ``email``, its row locked until the caller's unit of work ends (see the
     module docstring); None for an unknown address (nothing to guess there)."""
-    if session.get_bind().dialect.name == "sqlite":
-        # SQLite ignores FOR UPDATE; any write takes the one database write lock.
-        session.execute(
-            update(User)
-            .where(col(User.email) == email)
-            .values(email=User.email)
-            .execution_options(synchronize_session=False)
-        )
-    return session.exec(
-        select(User)
-        .where(User.email == email)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).first()
+    return lock_rows(session, User, User.email, email).first()
 
 
 def _lock_until(failures: list[datetime], *, threshold: int, now: datetime) -> datetime | None:

@@ -80,6 +80,45 @@ def _collected_through(source: Source, window: Window, now: datetime, *, closed:
     return local_day(source.last_collected_at, get_settings().tz) >= window.start
 
 
+def _window_firing(
+    rule: AlertRule,
+    source_id: int,
+    window: Window,
+    outcome: Outcome,
+    now: datetime,
+    *,
+    skipped: bool,
+) -> AlertFiring:
+    return AlertFiring(
+        rule_id=rule.id or 0,
+        key=f"{'skip:' if skipped else ''}{window.key}:{source_id}",
+        state=FiringState.SKIPPED if skipped else FiringState.FIRED,
+        source_id=source_id,
+        window_start=window.start,
+        window_end=window.end,
+        value=outcome.value,
+        reference=outcome.reference,
+        reason=f"Пропущено: {outcome.reason}"[:1000] if skipped else "",
+        created_at=now,
+    )
+
+
+def _fire(
+    session: Session,
+    rule: AlertRule,
+    firing: AlertFiring,
+    now: datetime,
+    result: EvaluationResult,
+) -> None:
+    """Insert a FIRED row once; when it is new, stamp the rule and announce it."""
+    inserted = _insert_once(session, firing)
+    if inserted is not None:
+        rule.last_triggered_at = now
+        session.add(rule)
+        announce(session, rule, inserted, now)
+        result.fired.append(inserted.id or 0)
+
+
 def _record(
     session: Session,
     rule: AlertRule,
@@ -91,44 +130,19 @@ def _record(
 ) -> None:
     if outcome.holds is None:
         entry = _insert_once(
-            session,
-            AlertFiring(
-                rule_id=rule.id or 0,
-                key=f"skip:{window.key}:{source_id}",
-                state=FiringState.SKIPPED,
-                source_id=source_id,
-                window_start=window.start,
-                window_end=window.end,
-                value=outcome.value,
-                reference=outcome.reference,
-                reason=f"Пропущено: {outcome.reason}"[:1000],
-                created_at=now,
-            ),
+            session, _window_firing(rule, source_id, window, outcome, now, skipped=True)
         )
         if entry is not None:
             result.skipped.append(entry.id or 0)
         return
-    if not outcome.holds:
-        return
-    firing = _insert_once(
-        session,
-        AlertFiring(
-            rule_id=rule.id or 0,
-            key=f"{window.key}:{source_id}",
-            state=FiringState.FIRED,
-            source_id=source_id,
-            window_start=window.start,
-            window_end=window.end,
-            value=outcome.value,
-            reference=outcome.reference,
-            created_at=now,
-        ),
-    )
-    if firing is not None:
-        rule.last_triggered_at = now
-        session.add(rule)
-        announce(session, rule, firing, now)
-        result.fired.append(firing.id or 0)
+    if outcome.holds:
+        _fire(
+            session,
+            rule,
+            _window_firing(rule, source_id, window, outcome, now, skipped=False),
+            now,
+            result,
+        )
 
 
 def _resolve(
@@ -225,26 +239,19 @@ def _evaluate_baseline(
             outcome = baseline_outcome(session, rule, publication)
             if not outcome.holds:
                 continue
-            firing = _insert_once(
-                session,
-                AlertFiring(
-                    rule_id=rule.id or 0,
-                    key=f"pub:{publication.id}",
-                    state=FiringState.FIRED,
-                    source_id=publication.source_id,
-                    content_item_id=publication.id,
-                    window_start=publication.local_date,
-                    window_end=publication.local_date,
-                    value=outcome.value,
-                    reference=outcome.reference,
-                    created_at=now,
-                ),
+            firing = AlertFiring(
+                rule_id=rule.id or 0,
+                key=f"pub:{publication.id}",
+                state=FiringState.FIRED,
+                source_id=publication.source_id,
+                content_item_id=publication.id,
+                window_start=publication.local_date,
+                window_end=publication.local_date,
+                value=outcome.value,
+                reference=outcome.reference,
+                created_at=now,
             )
-            if firing is not None:
-                rule.last_triggered_at = now
-                session.add(rule)
-                announce(session, rule, firing, now)
-                result.fired.append(firing.id or 0)
+            _fire(session, rule, firing, now, result)
 
 
 def evaluate_rule(

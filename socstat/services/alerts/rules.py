@@ -36,6 +36,7 @@ from socstat.services.analytics.alerting import (
     ER_METRICS,
     WINDOW_METRICS,
 )
+from socstat.services.analytics.filters import METRIC_LABELS
 from socstat.services.analytics.scope import source_name
 from socstat.services.authz import (
     PermissionDenied,
@@ -51,18 +52,7 @@ from socstat.services.sources import visible_source_ids
 
 from .windows import WINDOWS
 
-METRICS = {
-    "posts": "Посты",
-    "videos": "Видео",
-    "clips": "Клипы",
-    "likes": "Лайки",
-    "reposts": "Репосты",
-    "comments": "Комментарии",
-    "views": "Просмотры",
-    "er_post": "ERpost, %",
-    "er_view": "ERview, %",
-    "members": "Подписчики",
-}
+METRICS = METRIC_LABELS
 COMPARISONS = {
     "ge": "не меньше",
     "le": "не больше",

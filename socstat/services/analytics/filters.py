@@ -23,8 +23,8 @@ from socstat.services.analytics.totals import Totals
 DEFAULT_PRESET = "30d"
 CUSTOM = "custom"
 MAX_IDS = 200
-TABLE_SORTS: dict[str, str] = {
-    "name": "Источник",
+# a source's figures by name, as the table's columns and the alert rules name them
+METRIC_LABELS: dict[str, str] = {
     "posts": "Посты",
     "videos": "Видео",
     "clips": "Клипы",
@@ -35,8 +35,8 @@ TABLE_SORTS: dict[str, str] = {
     "er_post": "ERpost, %",
     "er_view": "ERview, %",
     "members": "Подписчики",
-    "members_delta": "Прирост",
 }
+TABLE_SORTS: dict[str, str] = {"name": "Источник", **METRIC_LABELS, "members_delta": "Прирост"}
 
 
 @dataclass(frozen=True)

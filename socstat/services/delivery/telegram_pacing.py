@@ -14,11 +14,10 @@ from __future__ import annotations
 import time
 
 from limits import RateLimitItemPerSecond
-from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from socstat.db import session_scope
+from socstat.db import lock_rows, session_scope
 from socstat.models import SystemSetting
 from socstat.services import ratelimit
 
@@ -46,20 +45,7 @@ def _locked_row(session: Session) -> SystemSetting:
                 session.flush()
         except IntegrityError:
             pass  # another deliverer created it first
-    if session.get_bind().dialect.name == "sqlite":
-        # SQLite ignores FOR UPDATE; a write first takes the one database write lock.
-        session.execute(
-            update(SystemSetting)
-            .where(col(SystemSetting.key) == SETTING)
-            .values(key=SystemSetting.key)
-            .execution_options(synchronize_session=False)
-        )
-    return session.exec(
-        select(SystemSetting)
-        .where(SystemSetting.key == SETTING)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
+    return lock_rows(session, SystemSetting, SystemSetting.key, SETTING).one()
 
 
 def _acquire_in_database(session: Session, chat_id: str, now: float) -> bool:

@@ -222,6 +222,18 @@ def build_data(
     )
 
 
+def _engagement(totals: Totals) -> dict[str, int | float | None]:
+    """The reaction, view and ER figures a source row and a rollup row both carry."""
+    return {
+        "likes": totals.likes.value,
+        "reposts": totals.reposts.value,
+        "comments": totals.comments.value,
+        "views": totals.views.value,
+        "er_post": totals.er_post.value,
+        "er_view": totals.er_view.value,
+    }
+
+
 def _rollup(
     session: Session, owner: User, resolved: ResolvedScope, current: PeriodData, before: PeriodData
 ) -> list[RollupRow]:
@@ -244,12 +256,7 @@ def _rollup(
                 name=names.get(user_id, str(user_id)),
                 sources=len(mine),
                 publications=now.publications,
-                likes=now.likes.value,
-                reposts=now.reposts.value,
-                comments=now.comments.value,
-                views=now.views.value,
-                er_post=now.er_post.value,
-                er_view=now.er_view.value,
+                **_engagement(now),
                 members_delta=now.members_delta.value,
                 previous_publications=then.publications,
             )
@@ -291,12 +298,7 @@ def _source_row(source: SourceRef, current: Totals, previous: Totals) -> SourceR
         posts=current.posts,
         videos=current.videos,
         clips=current.clips,
-        likes=current.likes.value,
-        reposts=current.reposts.value,
-        comments=current.comments.value,
-        views=current.views.value,
-        er_post=current.er_post.value,
-        er_view=current.er_view.value,
+        **_engagement(current),
         members=current.members_end.value,
         members_delta=current.members_delta.value,
     )

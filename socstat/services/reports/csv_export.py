@@ -13,7 +13,6 @@ from typing import Any
 from socstat.services.reports.data import (
     DAYS_COLUMNS,
     DEFINITIONS_COLUMNS,
-    KIND_LABELS,
     PUBLICATIONS_COLUMNS,
     ROLLUP_COLUMNS,
     SHEET_DAYS,
@@ -64,27 +63,8 @@ def csv_tables(data: ReportData) -> dict[str, bytes]:
     """File name → CSV bytes, one per workbook sheet."""
     summary = ((r.label, r.value, r.previous, r.change) for r in data.summary)
     sources = (s.values() for s in data.sources)
-    days = (
-        (d.day, d.source, d.vk_id, KIND_LABELS.get(d.kind, d.kind), *d.values(), d.views_unknown)
-        for d in data.days
-    )
-    publications = (
-        (
-            p.published_at,
-            p.source,
-            p.vk_id,
-            KIND_LABELS.get(p.kind, p.kind),
-            p.text,
-            p.likes,
-            p.reposts,
-            p.comments,
-            p.views,
-            p.er_post,
-            p.er_view,
-            p.url,
-        )
-        for p in data.publications
-    )
+    days = (d.cells() for d in data.days)
+    publications = (p.cells() for p in data.publications)
     definitions = ((d.section, d.name, d.value) for d in data.definitions)
     tables = {
         CSV_FILES[SHEET_SUMMARY]: table_csv(SUMMARY_COLUMNS, summary),

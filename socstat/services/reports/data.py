@@ -7,8 +7,9 @@ The sheet, file and column names below are a stable interface (docs/reports.md).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
+from typing import Any
 
 KIND_LABELS = {"post": "Пост", "video": "Видео", "clip": "Клип"}
 REPORT_KIND_LABELS = {
@@ -87,6 +88,11 @@ ROLLUP_COLUMNS = (
 Number = int | float | None
 
 
+def _field_values(row: Any, *, skip: tuple[str, ...] = ()) -> tuple:
+    """The dataclass ``row``'s fields in declaration order, less those in ``skip``."""
+    return tuple(getattr(row, f.name) for f in fields(row) if f.name not in skip)
+
+
 @dataclass(frozen=True)
 class SummaryRow:
     key: str  # posts, videos, clips, likes, …, er_post, er_view, members_delta
@@ -126,23 +132,7 @@ class SourceRow:
 
     def values(self) -> tuple:
         """The «Источники» sheet's (and CSV file's) columns, in order."""
-        return (
-            self.name,
-            self.vk_id,
-            self.url,
-            self.status,
-            self.posts,
-            self.videos,
-            self.clips,
-            self.likes,
-            self.reposts,
-            self.comments,
-            self.views,
-            self.er_post,
-            self.er_view,
-            self.members,
-            self.members_delta,
-        )
+        return _field_values(self, skip=("source_id", "owner"))
 
 
 @dataclass(frozen=True)
@@ -162,19 +152,7 @@ class RollupRow:
     previous_publications: int | None
 
     def values(self) -> tuple:
-        return (
-            self.name,
-            self.sources,
-            self.publications,
-            self.likes,
-            self.reposts,
-            self.comments,
-            self.views,
-            self.er_post,
-            self.er_view,
-            self.members_delta,
-            self.previous_publications,
-        )
+        return _field_values(self)
 
 
 @dataclass(frozen=True)
@@ -197,6 +175,17 @@ class DayRow:
     def values(self) -> tuple[int | None, ...]:
         return (self.count, self.likes, self.reposts, self.comments, self.views)
 
+    def cells(self) -> tuple:
+        """The «По дням» sheet's (and CSV file's) columns, in order."""
+        return (
+            self.day,
+            self.source,
+            self.vk_id,
+            self.kind_label,
+            *self.values(),
+            self.views_unknown,
+        )
+
 
 @dataclass(frozen=True)
 class PublicationRow:
@@ -212,6 +201,13 @@ class PublicationRow:
     er_post: float | None
     er_view: float | None
     url: str
+
+    def cells(self) -> tuple:
+        """The «Публикации» sheet's (and CSV file's) columns, in order (the kind as its label)."""
+        return tuple(
+            KIND_LABELS.get(self.kind, self.kind) if f.name == "kind" else getattr(self, f.name)
+            for f in fields(self)
+        )
 
 
 @dataclass(frozen=True)

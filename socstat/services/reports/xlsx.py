@@ -16,7 +16,6 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet as Sheet
 from socstat.services.reports.data import (
     DAYS_COLUMNS,
     DEFINITIONS_COLUMNS,
-    KIND_LABELS,
     PUBLICATIONS_COLUMNS,
     ROLLUP_COLUMNS,
     ROLLUP_TITLE,
@@ -194,33 +193,14 @@ def _sources_sheet(sheet: Sheet, data: ReportData) -> None:
 
 
 def _days_sheet(sheet: Sheet, data: ReportData) -> None:
-    rows = [
-        (d.day, d.source, d.vk_id, KIND_LABELS.get(d.kind, d.kind), *d.values(), d.views_unknown)
-        for d in data.days
-    ]
+    rows = [d.cells() for d in data.days]
     formats = (DATE, None, None, None, *(INT,) * 6)
     widths = (12, 34, 12, 8, 12, 10, 10, 13, 12, 14)
     _table(sheet, DAYS_COLUMNS, rows, formats, widths)
 
 
 def _publications_sheet(sheet: Sheet, data: ReportData) -> None:
-    rows = [
-        (
-            p.published_at.replace(tzinfo=None),
-            p.source,
-            p.vk_id,
-            KIND_LABELS.get(p.kind, p.kind),
-            p.text,
-            p.likes,
-            p.reposts,
-            p.comments,
-            p.views,
-            p.er_post,
-            p.er_view,
-            p.url,
-        )
-        for p in data.publications
-    ]
+    rows = [(p.published_at.replace(tzinfo=None), *p.cells()[1:]) for p in data.publications]
     formats = (DATETIME, None, None, None, None, *(INT,) * 4, PCT, PCT, None)
     widths = (17, 30, 12, 8, 50, 10, 10, 13, 12, 10, 10, 36)
     _table(sheet, PUBLICATIONS_COLUMNS, rows, formats, widths)

@@ -42,41 +42,43 @@ class ConfirmState(AuthState):
 def confirm_page() -> rx.Component:
     return auth_frame(
         "Подтверждение адреса",
-        rx.match(
+        _link_outcome(
             ConfirmState.status,
-            ("checking", rx.hstack(rx.spinner(), rx.text("Проверяем ссылку…"))),
-            (
-                "ok",
-                rx.vstack(
-                    rx.callout(
-                        ConfirmState.message,
-                        icon="circle-check",
-                        color_scheme="green",
-                        width="100%",
-                        data_testid="confirm-ok",
-                    ),
-                    rx.link(
-                        rx.button("Войти", size="3", width="100%"), href="/login", width="100%"
-                    ),
-                    width="100%",
-                ),
+            ConfirmState.message,
+            testid="confirm",
+            proceed=rx.link(
+                rx.button("Войти", size="3", width="100%"), href="/login", width="100%"
             ),
-            rx.vstack(
-                rx.callout(
-                    ConfirmState.message,
-                    icon="circle-alert",
-                    color_scheme="red",
-                    width="100%",
-                    data_testid="confirm-error",
-                ),
-                rx.text(
-                    "Войдите с вашим адресом и паролем — на странице входа можно отправить "
-                    "письмо ещё раз.",
-                    size="2",
-                ),
-                rx.link("Ко входу", href="/login"),
-                width="100%",
-            ),
+            hint="Войдите с вашим адресом и паролем — на странице входа можно отправить "
+            "письмо ещё раз.",
+            back=rx.link("Ко входу", href="/login"),
+        ),
+    )
+
+
+def _link_outcome(
+    status: rx.Var,
+    message: rx.Var,
+    *,
+    testid: str,
+    proceed: rx.Component,
+    hint: str,
+    back: rx.Component,
+) -> rx.Component:
+    """What a checked email link did: checking, then the message with ``proceed`` (ok) or
+    with ``hint`` and ``back`` (error)."""
+
+    def notice(icon: str, color: str, outcome: str) -> rx.Component:
+        return rx.callout(
+            message, icon=icon, color_scheme=color, width="100%", data_testid=f"{testid}-{outcome}"
+        )
+
+    return rx.match(
+        status,
+        ("checking", rx.hstack(rx.spinner(), rx.text("Проверяем ссылку…"))),
+        ("ok", rx.vstack(notice("circle-check", "green", "ok"), proceed, width="100%")),
+        rx.vstack(
+            notice("circle-alert", "red", "error"), rx.text(hint, size="2"), back, width="100%"
         ),
     )
 
@@ -131,42 +133,16 @@ class ConfirmEmailState(AuthState):
 def confirm_email_page() -> rx.Component:
     return auth_frame(
         "Смена адреса почты",
-        rx.match(
+        _link_outcome(
             ConfirmEmailState.status,
-            ("checking", rx.hstack(rx.spinner(), rx.text("Проверяем ссылку…"))),
-            (
-                "ok",
-                rx.vstack(
-                    rx.callout(
-                        ConfirmEmailState.message,
-                        icon="circle-check",
-                        color_scheme="green",
-                        width="100%",
-                        data_testid="confirm-email-ok",
-                    ),
-                    rx.link(
-                        rx.button("Перейти в профиль", size="3", width="100%"),
-                        href="/profile",
-                        width="100%",
-                    ),
-                    width="100%",
-                ),
-            ),
-            rx.vstack(
-                rx.callout(
-                    ConfirmEmailState.message,
-                    icon="circle-alert",
-                    color_scheme="red",
-                    width="100%",
-                    data_testid="confirm-email-error",
-                ),
-                rx.text(
-                    "Адрес почты не изменён. Запросите смену ещё раз в профиле — придёт "
-                    "новая ссылка.",
-                    size="2",
-                ),
-                rx.link("В профиль", href="/profile"),
+            ConfirmEmailState.message,
+            testid="confirm-email",
+            proceed=rx.link(
+                rx.button("Перейти в профиль", size="3", width="100%"),
+                href="/profile",
                 width="100%",
             ),
+            hint="Адрес почты не изменён. Запросите смену ещё раз в профиле — придёт новая ссылка.",
+            back=rx.link("В профиль", href="/profile"),
         ),
     )

@@ -65,6 +65,29 @@ def section_card(
     )
 
 
+def date_range_fields(date_from: rx.Var, date_to: rx.Var, *, remount: bool = False) -> rx.Component:
+    """A custom period's «С … по …» date inputs and its «Показать» submit button, for a
+    page's form. ``remount``: the inputs are rebuilt when the dates change (their shown
+    value follows the state)."""
+
+    def field(name: str, value: rx.Var, testid: str) -> rx.Component:
+        keyed = {"key": value} if remount else {}
+        return rx.input(
+            type="date", name=name, id=name, default_value=value, data_testid=testid, **keyed
+        )
+
+    return rx.flex(
+        rx.el.label("С", html_for="date_from"),
+        field("date_from", date_from, "date-from"),
+        rx.el.label("по", html_for="date_to"),
+        field("date_to", date_to, "date-to"),
+        rx.button("Показать", type="submit", data_testid="custom-apply"),
+        spacing="2",
+        align="center",
+        wrap="wrap",
+    )
+
+
 def chart_card(title: str, figure: rx.Var, testid: str, note: rx.Var | None = None) -> rx.Component:
     """A Plotly chart in Russian; with ``note``, the note instead of the chart when the note
     is not empty (e.g. why there is no data)."""

@@ -8,6 +8,7 @@ checks ownership (another user's rule id is "not found"); the state keeps string
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import reflex as rx
@@ -278,59 +279,54 @@ class AlertsState(AuthState):
             return self._denied(exc)
         return None
 
-    @rx.event
-    async def edit(self, raw_id: Any) -> Any:
+    async def _for_rule(self, raw_id: Any, action: Callable[[int], Awaitable[None]]) -> Any:
+        """``action(rule_id)`` for the rule id the browser sent: a malformed id is ignored,
+        a denial answered."""
         try:
-            rule_id = _rule_id(raw_id)
-            ok, data = await self._run(lambda s, u: _rule_form(s, u, rule_id))
+            await action(_rule_id(raw_id))
         except InputError:
             return None
         except PermissionDenied as exc:
             return self._denied(exc)
-        if ok:
-            self.values = {**EMPTY_FORM, **data["values"]}
-            self.channels, self.notify_resolved = data["channels"], data["notify_resolved"]
-            self.editing_id, self.form_open = str(rule_id), True
-            self.preview_summary, self.preview_hits = "", []
         return None
 
     @rx.event
+    async def edit(self, raw_id: Any) -> Any:
+        async def action(rule_id: int) -> None:
+            ok, data = await self._run(lambda s, u: _rule_form(s, u, rule_id))
+            if ok:
+                self.values = {**EMPTY_FORM, **data["values"]}
+                self.channels, self.notify_resolved = data["channels"], data["notify_resolved"]
+                self.editing_id, self.form_open = str(rule_id), True
+                self.preview_summary, self.preview_hits = "", []
+
+        return await self._for_rule(raw_id, action)
+
+    @rx.event
     async def toggle_enabled(self, raw_id: Any, enabled: Any) -> Any:
-        try:
-            rule_id = _rule_id(raw_id)
+        async def action(rule_id: int) -> None:
             await self._run(
                 lambda s, u: alerts.set_alert_rule_enabled(
                     s, actor=u, rule_id=rule_id, enabled=enabled is True
                 )
             )
             await self._reload()
-        except InputError:
-            return None
-        except PermissionDenied as exc:
-            return self._denied(exc)
-        return None
+
+        return await self._for_rule(raw_id, action)
 
     @rx.event
     async def delete(self, raw_id: Any) -> Any:
-        try:
-            rule_id = _rule_id(raw_id)
+        async def action(rule_id: int) -> None:
             await self._run(lambda s, u: alerts.delete_alert_rule(s, actor=u, rule_id=rule_id))
             await self._reload()
-        except InputError:
-            return None
-        except PermissionDenied as exc:
-            return self._denied(exc)
-        return None
+
+        return await self._for_rule(raw_id, action)
 
     @rx.event
     async def show_history(self, raw_id: Any) -> Any:
-        try:
-            rule_id = _rule_id(raw_id)
+        async def action(rule_id: int) -> None:
             ok, rows = await self._run(lambda s, u: _history(s, u, rule_id))
-        except InputError:
-            return None
-        except PermissionDenied as exc:
-            return self._denied(exc)
-        if ok:
-            self.history_id, self.history = str(rule_id), rows
-        return None
+            if ok:
+                self.history_id, self.history = str(rule_id), rows
+
+        return await self._for_rule(raw_id, action)

@@ -7,6 +7,7 @@ import reflex as rx
 from socstat.models import ContentKind
 from socstat.services.analytics import KIND_LABELS, PRESETS, TABLE_SORTS
 from socstat.ui.components.analytics import (
+    date_range_fields,
     number_cell,
     publications_table,
     scroll_table,
@@ -116,30 +117,7 @@ def filters() -> rx.Component:
     custom = rx.cond(
         S.custom_open,
         rx.form(
-            rx.flex(
-                rx.el.label("С", html_for="date_from"),
-                rx.input(
-                    type="date",
-                    name="date_from",
-                    id="date_from",
-                    default_value=S.date_from,
-                    key=S.date_from,
-                    data_testid="date-from",
-                ),
-                rx.el.label("по", html_for="date_to"),
-                rx.input(
-                    type="date",
-                    name="date_to",
-                    id="date_to",
-                    default_value=S.date_to,
-                    key=S.date_to,
-                    data_testid="date-to",
-                ),
-                rx.button("Показать", type="submit", data_testid="custom-apply"),
-                spacing="2",
-                align="center",
-                wrap="wrap",
-            ),
+            date_range_fields(S.date_from, S.date_to, remount=True),
             on_submit=S.apply_custom,
         ),
     )

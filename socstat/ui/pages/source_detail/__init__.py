@@ -14,6 +14,7 @@ import reflex as rx
 from socstat.ui.auth import protected
 from socstat.ui.components.analytics import (
     chart_card,
+    date_range_fields,
     kpi_card,
     publications_table,
     scroll_table,
@@ -118,28 +119,7 @@ def _controls() -> rx.Component:
         rx.cond(
             SourceDetailState.period == CUSTOM,
             form(
-                rx.flex(
-                    rx.el.label("С", html_for="date_from"),
-                    rx.input(
-                        type="date",
-                        name="date_from",
-                        id="date_from",
-                        default_value=SourceDetailState.date_from,
-                        data_testid="date-from",
-                    ),
-                    rx.el.label("по", html_for="date_to"),
-                    rx.input(
-                        type="date",
-                        name="date_to",
-                        id="date_to",
-                        default_value=SourceDetailState.date_to,
-                        data_testid="date-to",
-                    ),
-                    rx.button("Показать", type="submit", data_testid="custom-apply"),
-                    wrap="wrap",
-                    spacing="2",
-                    align="center",
-                ),
+                date_range_fields(SourceDetailState.date_from, SourceDetailState.date_to),
                 on_submit=SourceDetailState.apply_custom,
             ),
         ),
