@@ -41,8 +41,9 @@ class CountingVerify:
 @pytest.fixture
 def counted_verify(monkeypatch: pytest.MonkeyPatch) -> CountingVerify:
     counter = CountingVerify(accounts.signin.verify_password)
-    # every flow that checks a password: sign-in, password change, email change
-    for module in (accounts.signin, accounts.password, accounts.email_change):
+    # every place that checks a password: sign-in, and the profile forms' current-password
+    # check (password change, email change, two-factor) in the throttle
+    for module in (accounts.signin, accounts.password, throttle):
         monkeypatch.setattr(module, "verify_password", counter)
     return counter
 
