@@ -71,6 +71,8 @@ def test_rule_fires_after_collection_and_the_bell_leads_to_the_source(new_page, 
     expect(page.get_by_test_id("bell-badge")).to_have_count(0)
 
     page.goto("/sources")
+    # the page's own load first: typing before it is overwritten by the loaded state
+    expect(page.get_by_test_id("sources-empty")).to_be_visible()
     page.get_by_test_id("links-input").fill(f"https://vk.com/{community['screen_name']}")
     page.get_by_test_id("add-submit").click()
     expect(page.get_by_test_id("add-result")).to_contain_text("добавлено", timeout=60_000)

@@ -22,6 +22,8 @@ def _sandbox_link(running_app) -> str:  # type: ignore[no-untyped-def]
 def test_build_appears_in_history_and_downloads(signed_in_page, running_app) -> None:  # type: ignore[no-untyped-def]
     page, _ = signed_in_page("analyst")
     page.get_by_test_id("nav-sources").click()
+    # the page's own load first: typing before it is overwritten by the loaded state
+    expect(page.get_by_test_id("sources-empty")).to_be_visible()
     page.get_by_test_id("links-input").fill(_sandbox_link(running_app))
     page.get_by_test_id("add-submit").click()
     expect(page.get_by_test_id("add-result")).to_contain_text("добавлено", timeout=60_000)
