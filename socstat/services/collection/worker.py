@@ -40,6 +40,9 @@ def batch_size(claimable: int, workers: int, largest: int) -> int:
     return max(1, min(largest, max(MIN_BATCH, share)))
 
 
+TOKEN_TAKEOVER_PAUSE_SECONDS = 1.0
+
+
 class CollectionWorker:
     """One process's share of collection (see the module docstring)."""
 
@@ -82,6 +85,10 @@ class CollectionWorker:
             coordinator = CollectionCoordinator(collector, settings=self.settings)
             try:
                 async with coordinator.exclusive():
+                    if workers > 1:
+                        # A worker killed a moment ago may have used this token within the
+                        # platform's per-second window: let that window pass first.
+                        await asyncio.sleep(TOKEN_TAKEOVER_PAUSE_SECONDS)
                     return await self._batches(coordinator, workers, stop)
             except CollectionBusy:
                 continue  # another worker holds this token
