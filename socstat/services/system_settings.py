@@ -189,9 +189,10 @@ def get_settings_view(session: Session, *, actor: User | None) -> SettingsView:
     )
 
 
-def _audit_change(
+def audit_change(
     session: Session, *, actor: User | None, key: str, details: dict[str, Any], ip: str
 ) -> None:
+    """Audit a change of the setting ``key`` (``details`` never hold a secret)."""
     audit.record(
         session,
         actor=actor,
@@ -212,7 +213,7 @@ def set_setting(session: Session, *, actor: User | None, key: str, value: Any, i
     parsed = _SIMPLE[key][0](value)
     old = get_setting(session, key=key)
     store(session, key=key, value=parsed, actor=actor)
-    _audit_change(
+    audit_change(
         session, actor=actor, key=key, details={"key": key, "old": old, "new": parsed}, ip=ip
     )
     return parsed
@@ -341,7 +342,7 @@ def set_smtp(
     store(session, key=SMTP, value=value, actor=actor)
     details = {k: v for k, v in value.items() if k != "password_enc"}
     details["password_changed"] = password is not None
-    _audit_change(session, actor=actor, key=SMTP, details=details, ip=ip)
+    audit_change(session, actor=actor, key=SMTP, details=details, ip=ip)
     return smtp_view(session, actor=actor)
 
 
@@ -352,7 +353,7 @@ def clear_smtp(session: Session, *, actor: User | None, ip: str = "") -> None:
     if row is not None:
         session.delete(row)
         session.flush()
-    _audit_change(session, actor=actor, key=SMTP, details={"cleared": True}, ip=ip)
+    audit_change(session, actor=actor, key=SMTP, details={"cleared": True}, ip=ip)
 
 
 # --- VK tokens ------------------------------------------------------------------------

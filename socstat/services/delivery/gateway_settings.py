@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from socstat.crypto import SecretDecryptionError, decrypt_secret, encrypt_secret
 from socstat.models import SystemSetting, User
-from socstat.services import audit, system_settings
+from socstat.services import system_settings
 from socstat.services.errors import FieldError
 
 
@@ -98,12 +98,4 @@ def save(
 ) -> None:
     """Store the row and audit the change (``details`` never hold the secret)."""
     system_settings.store(session, key=key, value=value, actor=actor)
-    audit.record(
-        session,
-        actor=actor,
-        action="settings.changed",
-        target_type="setting",
-        target_id=key,
-        details=details,
-        ip=ip,
-    )
+    system_settings.audit_change(session, actor=actor, key=key, details=details, ip=ip)
