@@ -15,10 +15,9 @@ from socstat.services import admin, audit
 from socstat.ui.auth import AuthState
 from socstat.ui.components.controls import WIDE_ONLY, option_select, pager, static_select
 from socstat.ui.components.forms import form, form_error, text_of
+from socstat.ui.components.paging import PagedListMixin
 from socstat.ui.pages.admin.common import ALL, admin_call, user_option
-from socstat.ui.viewmodels import page_label, parse_id
-
-PAGE_SIZE = 30
+from socstat.ui.viewmodels import parse_id
 
 
 def parse_day(value: str) -> date | None:
@@ -54,10 +53,10 @@ def _event_row(event: audit.AuditRow, tz: str | None) -> dict[str, str]:
     }
 
 
-class AdminAuditState(AuthState):
+class AdminAuditState(PagedListMixin, AuthState):
     events: list[dict[str, str]] = []
-    total: int = 0
-    offset: int = 0
+    page_size: int = 30
+    empty_label: str = "Событий нет"
     user_filter: str = ALL
     action_filter: str = ALL
     date_from: str = ""
@@ -65,23 +64,11 @@ class AdminAuditState(AuthState):
     user_options: list[dict[str, str]] = []
     error: str = ""
 
-    @rx.var
-    def page_label(self) -> str:
-        return page_label(self.offset, self.total, PAGE_SIZE, "Событий нет")
-
-    @rx.var
-    def has_prev(self) -> bool:
-        return self.offset > 0
-
-    @rx.var
-    def has_next(self) -> bool:
-        return self.offset + PAGE_SIZE < self.total
-
     async def _reload(self) -> Any:
         user_id = parse_id(self.user_filter)
         action = None if self.action_filter == ALL else self.action_filter
         day_from, day_to = parse_day(self.date_from), parse_day(self.date_to)
-        offset = self.offset
+        offset, page_size = self.offset, self.page_size
 
         def _work(session: Session, actor: User) -> dict[str, Any]:
             tz = user_tz(actor.timezone)
@@ -94,7 +81,7 @@ class AdminAuditState(AuthState):
                 action=action,
                 date_from=start,
                 date_to=end,
-                limit=PAGE_SIZE,
+                limit=page_size,
                 offset=offset,
             )
             users = admin.list_users(session, actor=actor, limit=500).items
@@ -137,17 +124,6 @@ class AdminAuditState(AuthState):
             self.error = "Неверная дата."
             return None
         self.offset = 0
-        return await self._reload()
-
-    @rx.event
-    async def next_page(self) -> Any:
-        if self.offset + PAGE_SIZE < self.total:
-            self.offset += PAGE_SIZE
-        return await self._reload()
-
-    @rx.event
-    async def prev_page(self) -> Any:
-        self.offset = max(0, self.offset - PAGE_SIZE)
         return await self._reload()
 
 

@@ -15,10 +15,9 @@ from socstat.ui.auth import ROLE_LABELS, AuthState
 from socstat.ui.components.checklist import checklist_dialog, id_list, toggled
 from socstat.ui.components.controls import WIDE_ONLY, pager, static_select
 from socstat.ui.components.forms import form, section, text_of
+from socstat.ui.components.paging import PagedListMixin
 from socstat.ui.pages.admin.common import ALL, ROLE_ITEMS, admin_call, admin_change
-from socstat.ui.viewmodels import page_label, parse_id
-
-PAGE_SIZE = 25
+from socstat.ui.viewmodels import parse_id
 
 
 def _user_row(item: admin.AdminUser, tz: str | None) -> dict[str, Any]:
@@ -41,10 +40,10 @@ def _user_row(item: admin.AdminUser, tz: str | None) -> dict[str, Any]:
     }
 
 
-class AdminUsersState(AuthState):
+class AdminUsersState(PagedListMixin, AuthState):
     users: list[dict[str, Any]] = []
-    total: int = 0
-    offset: int = 0
+    page_size: int = 25
+    empty_label: str = "Нет пользователей"
     search: str = ""
     role_filter: str = ALL
     blocked_filter: str = ALL
@@ -58,23 +57,11 @@ class AdminUsersState(AuthState):
     teams_user_email: str = ""
     teams_selected: list[str] = []
 
-    @rx.var
-    def page_label(self) -> str:
-        return page_label(self.offset, self.total, PAGE_SIZE, "Нет пользователей")
-
-    @rx.var
-    def has_prev(self) -> bool:
-        return self.offset > 0
-
-    @rx.var
-    def has_next(self) -> bool:
-        return self.offset + PAGE_SIZE < self.total
-
     async def _reload(self) -> Any:
         search = self.search
         role = self.role_filter if self.role_filter in Role.ALL else None
         blocked = {"blocked": True, "active": False}.get(self.blocked_filter)
-        offset = self.offset
+        offset, page_size = self.offset, self.page_size
 
         def _work(session: Session, actor: User) -> dict[str, Any]:
             page = admin.list_users(
@@ -83,7 +70,7 @@ class AdminUsersState(AuthState):
                 search=search,
                 role=role,
                 blocked=blocked,
-                limit=PAGE_SIZE,
+                limit=page_size,
                 offset=offset,
             )
             teams = admin.list_teams(session, actor=actor)
@@ -127,17 +114,6 @@ class AdminUsersState(AuthState):
     async def set_blocked_filter(self, value: str) -> Any:
         self.blocked_filter = value if value in ("blocked", "active") else ALL
         self.offset = 0
-        return await self._reload()
-
-    @rx.event
-    async def next_page(self) -> Any:
-        if self.offset + PAGE_SIZE < self.total:
-            self.offset += PAGE_SIZE
-        return await self._reload()
-
-    @rx.event
-    async def prev_page(self) -> Any:
-        self.offset = max(0, self.offset - PAGE_SIZE)
         return await self._reload()
 
     @rx.event
