@@ -277,9 +277,11 @@ def _group_stats(group: int) -> tuple[int, int]:
     return ticks, rss
 
 
-def _settle(group: int, limit: float = 180) -> None:
+def _settle(group: int, what: str, limit: float = 180) -> None:
     """Wait until the backend is idle (below a tenth of a core for 3 s): events of timed-out
-    sessions may still be running, and the next level must not queue behind them."""
+    sessions may still be running, and ``what`` comes next must not queue behind them.
+    Says so when it is still busy after ``limit`` seconds (then ``what`` is measured on a
+    busy backend: e.g. wrk's requests wait past its 2 s timeout)."""
     hertz = os.sysconf("SC_CLK_TCK")
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
@@ -287,6 +289,7 @@ def _settle(group: int, limit: float = 180) -> None:
         time.sleep(3)
         if (_group_stats(group)[0] - before) / hertz < 0.3:
             return
+    print(f"the backend was still busy {limit:.0f} s later; {what} starts anyway", flush=True)
 
 
 def _rss_mb(group: int) -> float:
@@ -516,7 +519,9 @@ def _section(
             *(["Ошибки (самые частые):", "", *errors, ""] if errors else []),
             f"`wrk -t2 --latency`, {args.seconds} с на цель; отчёт — месячный xlsx по 200 "
             "источникам, сформированный заранее путём продукта; запрос несёт cookie сессии и "
-            "токен скачивания, каждое скачивание пишется в журнал аудита.",
+            "токен скачивания, каждое скачивание пишется в журнал аудита. Ошибка `timeout` у "
+            "wrk — запрос без ответа за 2 с (таймаут wrk по умолчанию), не обрыв: по одной на "
+            "соединение значит, что бэкенд однажды на 2 с не отвечал никому.",
             "",
             "| цель | соединений | запросов/с | p50, мс | p99, мс | ошибок | всего |",
             "|---|---:|---:|---:|---:|---:|---:|",
@@ -593,7 +598,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         levels = []
         for count in args.sessions:
-            _settle(args.group)
+            _settle(args.group, f"{count} sessions")
             levels.append(asyncio.run(_run_level(count, cookies, args, handlers)))
             level = levels[-1]
             print(
@@ -606,7 +611,7 @@ def main(argv: list[str] | None = None) -> int:
             for error, times in Counter(level.errors).most_common(5):
                 print(f"  {times} × {error}", flush=True)
         report = _report_url(emails[0])
-        _settle(args.group)
+        _settle(args.group, "wrk")
         wrk = [
             _wrk("/healthz", f"{url}/healthz", args.seconds, args.connections),
             _wrk(
