@@ -4,14 +4,14 @@ Speaks what the built frontend speaks (``.web/utils/state.js``, checked against 
 Chromium sends on a /dashboard visit): Engine.IO 4 over a websocket at
 ``/_event/?EIO=4&transport=websocket&token=<tab token>``, socket.io packets in the
 ``/_event`` namespace, the page's boot event in the CONNECT packet — ``hydrate_and_load``
-with the router data and, on a tab's first connect, the hashes of the compiled initial state
-(so the backend sends only what differs from it), next to the frontend's state schema — then
-``["event", {name, payload, router_data}]`` per user action. Components that load data when
-they mount (the header's bells) send their events once the signed-in layout shows. The
-backend answers with ``["event", {delta, events}]`` updates: state deltas, and the frontend
-events (``_call_script``, ``_redirect``, toasts) a browser would run; a ``replaceState`` of
-the page's URL becomes the router data of the next events, as in a browser. The session
-cookie goes in the handshake's ``Cookie`` header, as a browser sends it.
+with the router data and, as a freshly loaded page sends it, the hashes of the compiled
+initial state (so the backend sends only what differs from it), next to the frontend's state
+schema — then ``["event", {name, payload, router_data}]`` per user action. Components that
+load data when they mount (the header's bells) send their events once the signed-in layout
+shows. The backend answers with ``["event", {delta, events}]`` updates: state deltas, and
+the frontend events (``_call_script``, ``_redirect``, toasts) a browser would run; a
+``replaceState`` of the page's URL becomes the router data of the next events, as in a
+browser. The session cookie goes in the handshake's ``Cookie`` header, as a browser sends it.
 
 python-socketio's asyncio client needs aiohttp, which is not installed here, so this is a
 small client on ``wsproto`` (a dependency of the backend's server stack) and asyncio streams.
@@ -120,7 +120,6 @@ class ReflexSession:
         self.frontend = frontend
         self.token = str(uuid.uuid4())
         self.path = "/"
-        self._connects = 0
         self._mounted = False
         self._ws = WSConnection(ConnectionType.CLIENT)
         self._reader: asyncio.StreamReader | None = None
@@ -235,11 +234,9 @@ class ReflexSession:
         self._mounted = False
         await self._handshake(seconds)
         self._pump = asyncio.create_task(self._read_loop())
-        payload = {"hashes": list(self.frontend.hashes)} if self._connects == 0 else {}
-        self._connects += 1
         boot = {
             "name": f"{ROOT_STATE}.hydrate_and_load",
-            "payload": payload,
+            "payload": {"hashes": list(self.frontend.hashes)},  # a loaded page's first connect
             "router_data": router_data(path),
         }
         auth = {"event": boot, "state_schema": self.frontend.state_schema}
