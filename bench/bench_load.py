@@ -9,12 +9,14 @@
    writes it to a folder of the run's, so the process's RSS shows what a session costs).
 3. Every user signs in through the real flow (the login page's ``submit_credentials``
    event, then ``/api/auth/complete`` for the HttpOnly cookie).
-4. For each N (50, 100, 200): N browser-like sessions (``bench/ws_session.py``) open
-   /dashboard at a random moment within ``--ramp`` seconds (the page's on_load: guard and
-   the dashboard), then change the period filter ``--actions`` times with a think time of
-   0.5–1.5 × ``--think`` seconds. Event latency = from sending to the update that finishes
-   it (``is_hydrated`` for the page, the filter's URL update for a filter). Memory per
-   session = growth of the backend's RSS over the level / N.
+4. For each N (50, 100, 200): N browser-like sessions (``bench/ws_session.py``: what
+   Chromium sends — the boot event with the compiled initial state's hashes, the header
+   bells' on_mount events) open /dashboard at a random moment within ``--ramp`` seconds
+   (the page's on_load: guard and the dashboard), then change the period filter
+   ``--actions`` times with a think time of 0.5–1.5 × ``--think`` seconds. Event latency =
+   from sending to the update that finishes it (``is_hydrated`` for the page, the filter's
+   URL update for a filter). Memory per session = growth of the backend's RSS over the
+   level / N; CPU per event = the backend's CPU time over the level / timed events.
 5. ``wrk`` for ``--seconds`` on ``/healthz`` and on a report file
    (``/api/reports/{id}/file/xlsx`` with the session cookie and a download token; the
    report is generated first through the product's path).
@@ -37,6 +39,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,7 +50,7 @@ from sqlalchemy.engine import make_url
 
 from bench.bench_collect import _write_doc
 from bench.bench_pipeline import PG_URL, _postgres_answers
-from bench.ws_session import ReflexSession, SessionError, Update
+from bench.ws_session import Frontend, ReflexSession, SessionError, Update
 
 SECTION = "## Нагрузка: сеансы дашборда, /healthz, скачивание отчёта (make bench-load)"
 BENCH_DB = "socstat_bench_load"
@@ -67,6 +70,7 @@ class Level:
     errors: list[str] = field(default_factory=list)
     rss_before_mb: float = 0.0
     rss_after_mb: float = 0.0
+    cpu_seconds: float = 0.0  # the backend's, while the level ran
 
     @property
     def events(self) -> list[float]:
@@ -75,6 +79,12 @@ class Level:
     @property
     def mb_per_session(self) -> float:
         return (self.rss_after_mb - self.rss_before_mb) / self.sessions
+
+    @property
+    def cpu_ms_per_event(self) -> float:
+        """Backend CPU per timed event (its share of the bells' events included): a figure
+        that does not grow with the machine's load as latencies do."""
+        return self.cpu_seconds * 1000 / max(1, len(self.events))
 
 
 @dataclass(frozen=True)
@@ -267,9 +277,11 @@ def _group_stats(group: int) -> tuple[int, int]:
     return ticks, rss
 
 
-def _settle(group: int, limit: float = 180) -> None:
+def _settle(group: int, what: str, limit: float = 180) -> None:
     """Wait until the backend is idle (below a tenth of a core for 3 s): events of timed-out
-    sessions may still be running, and the next level must not queue behind them."""
+    sessions may still be running, and ``what`` comes next must not queue behind them.
+    Says so when it is still busy after ``limit`` seconds (then ``what`` is measured on a
+    busy backend: e.g. wrk's requests wait past its 2 s timeout)."""
     hertz = os.sysconf("SC_CLK_TCK")
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
@@ -277,6 +289,7 @@ def _settle(group: int, limit: float = 180) -> None:
         time.sleep(3)
         if (_group_stats(group)[0] - before) / hertz < 0.3:
             return
+    print(f"the backend was still busy {limit:.0f} s later; {what} starts anyway", flush=True)
 
 
 def _rss_mb(group: int) -> float:
@@ -297,6 +310,26 @@ def _handlers() -> dict[str, str]:
     }
 
 
+def _frontend() -> Frontend:
+    """What the built frontend of this code sends: the app's whole state tree compiled as
+    ``reflex run`` compiles it (the initial state's hashes and the state schema), and the
+    layout's two bells (header and mobile menu) reading the unread count when they mount."""
+    from reflex.compiler.utils import compile_state
+    from reflex.state import State, state_snapshot_hashes
+
+    import socstat.app  # noqa: F401  (every page's state, as in the backend)
+    from socstat.ui.auth import AuthState
+    from socstat.ui.components.bell import BellState
+
+    bell = f"{BellState.get_full_name()}.refresh"
+    return Frontend(
+        hashes=tuple(state_snapshot_hashes(compile_state(State))),
+        state_schema=State._to_frontend_schema(),
+        auth_state=AuthState.get_full_name(),
+        on_mount=(bell, bell),
+    )
+
+
 def _completes_sign_in(update: Update) -> bool:
     return any("/api/auth/complete" in script for script in update.scripts())
 
@@ -305,11 +338,13 @@ def _replaces_url(update: Update) -> bool:
     return any("replaceState" in script for script in update.scripts())
 
 
-async def _sign_in(port: int, email: str, handlers: dict[str, str], seconds: float) -> str:
+async def _sign_in(
+    port: int, email: str, handlers: dict[str, str], frontend: Frontend, seconds: float
+) -> str:
     """The real flow: the login page's event, then the backend route that sets the cookie."""
     from socstat.services.sessions import COOKIE_NAME
 
-    tab = ReflexSession(HOST, port)
+    tab = ReflexSession(HOST, port, frontend)
     try:
         await tab.open("/login", seconds)
         form = {"form": {"email": email, "password": PASSWORD}}
@@ -327,13 +362,13 @@ async def _sign_in(port: int, email: str, handlers: dict[str, str], seconds: flo
 
 
 async def _sign_in_all(
-    port: int, emails: list[str], handlers: dict[str, str], seconds: float
+    port: int, emails: list[str], handlers: dict[str, str], frontend: Frontend, seconds: float
 ) -> list[str]:
     gate = asyncio.Semaphore(4)  # password hashing is CPU-bound: a few at a time
 
     async def one(email: str) -> str:
         async with gate:
-            return await _sign_in(port, email, handlers, seconds)
+            return await _sign_in(port, email, handlers, frontend, seconds)
 
     return await asyncio.gather(*(one(e) for e in emails))
 
@@ -347,7 +382,7 @@ async def _session(
     open_tabs: list[ReflexSession],
 ) -> None:
     rng = random.Random(number)
-    tab = ReflexSession(HOST, args.port, cookie)
+    tab = ReflexSession(HOST, args.port, args.frontend, cookie)
     open_tabs.append(tab)
     await asyncio.sleep(rng.uniform(0, args.ramp))
     try:
@@ -363,7 +398,7 @@ async def _session(
             await tab.send(handlers["preset"], preset, _replaces_url, args.timeout)
             level.filters.append((time.perf_counter() - started) * 1000)
     except (SessionError, OSError) as exc:
-        level.errors.append(f"session {number}: {exc}")
+        level.errors.append(f"{type(exc).__name__}: {exc}")
 
 
 async def _run_level(
@@ -371,11 +406,13 @@ async def _run_level(
 ) -> Level:
     level = Level(count)
     level.rss_before_mb = _rss_mb(args.group)
+    ticks = _group_stats(args.group)[0]
     open_tabs: list[ReflexSession] = []
     await asyncio.gather(
         *(_session(i, cookies[i], args, handlers, level, open_tabs) for i in range(count))
     )
     level.rss_after_mb = _rss_mb(args.group)  # every tab still connected, its state held
+    level.cpu_seconds = (_group_stats(args.group)[0] - ticks) / os.sysconf("SC_CLK_TCK")
     for tab in open_tabs:
         await tab.close()
     return level
@@ -432,8 +469,13 @@ def _section(
         f"| {percentile(lv.loads, 0.95):.0f} | {len(lv.filters)} "
         f"| {percentile(lv.filters, 0.5):.0f} | {percentile(lv.filters, 0.95):.0f} "
         f"| {percentile(lv.events, 0.5):.0f} | {percentile(lv.events, 0.95):.0f} "
-        f"| {len(lv.errors)} | {lv.mb_per_session:.2f} |"
+        f"| {len(lv.errors)} | {lv.mb_per_session:.2f} | {lv.cpu_ms_per_event:.0f} |"
         for lv in levels
+    ]
+    errors = [
+        f"- {lv.sessions} сессий: {times} × `{error}`"
+        for lv in levels
+        for error, times in Counter(lv.errors).most_common(3)
     ]
     wrk_rows = [
         f"| `{w.target}` | {w.connections} | {w.rps:.0f} | {w.p50_ms:.1f} | {w.p99_ms:.1f} "
@@ -458,21 +500,28 @@ def _section(
             f"Данные (`bench/seed.py`): 200 источников × 365 дней, {items} публикаций; {origin}. "
             "Каждая сессия — свой аналитик, подписанный на все 200 источников, вошедший через "
             "страницу входа (событие `submit_credentials`, затем `/api/auth/complete` даёт "
-            "HttpOnly-cookie). Сессия — websocket-клиент протокола Reflex (`bench/ws_session.py`): "
+            "HttpOnly-cookie). Сессия — websocket-клиент протокола Reflex (`bench/ws_session.py`), "
+            "шлющий то же, что Chromium на этой странице (сверено по кадрам websocket): "
+            "hydrate_and_load с хешами начального состояния и схемой состояния, после входа — "
+            "два события колокольчиков шапки (их on_mount). Сессия "
             f"открывает /dashboard в случайный момент первых {args.ramp:g} с (on_load: guard и "
             f"дашборд за 30 дней), затем {args.actions} раза меняет период с паузой "
             f"{args.think * 0.5:g}–{args.think * 1.5:g} с. Задержка события — от отправки до "
             "обновления, которым оно заканчивается; память — прирост RSS бэкенда за уровень / N "
-            "(все вкладки ещё открыты).",
+            "(все вкладки ещё открыты); ЦП — процессорное время процессов бэкенда за уровень / "
+            "число событий (не растёт с загрузкой машины, как задержки; без работы PostgreSQL).",
             "",
             "| сессий | открытий | p50, мс | p95, мс | смен фильтра | p50, мс | p95, мс "
-            "| все события p50, мс | p95, мс | ошибок | МБ/сессию |",
-            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+            "| все события p50, мс | p95, мс | ошибок | МБ/сессию | ЦП бэкенда на событие, мс |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
             *rows,
             "",
+            *(["Ошибки (самые частые):", "", *errors, ""] if errors else []),
             f"`wrk -t2 --latency`, {args.seconds} с на цель; отчёт — месячный xlsx по 200 "
             "источникам, сформированный заранее путём продукта; запрос несёт cookie сессии и "
-            "токен скачивания, каждое скачивание пишется в журнал аудита.",
+            "токен скачивания, каждое скачивание пишется в журнал аудита. Ошибка `timeout` у "
+            "wrk — запрос без ответа за 2 с (таймаут wrk по умолчанию), не обрыв: по одной на "
+            "соединение значит, что бэкенд однажды на 2 с не отвечал никому.",
             "",
             "| цель | соединений | запросов/с | p50, мс | p99, мс | ошибок | всего |",
             "|---|---:|---:|---:|---:|---:|---:|",
@@ -536,6 +585,7 @@ def main(argv: list[str] | None = None) -> int:
     items, seeded = _seeded(200, 365)
     emails = _users(max(args.sessions))
     handlers = _handlers()
+    args.frontend = _frontend()
     args.port = _free_port()
     url = f"http://{HOST}:{args.port}"
     log = data_dir / "backend.log"
@@ -543,22 +593,25 @@ def main(argv: list[str] | None = None) -> int:
     args.group = process.pid
     try:
         _wait_healthy(url, process, log)
-        cookies = asyncio.run(_sign_in_all(args.port, emails, handlers, args.timeout))
+        cookies = asyncio.run(
+            _sign_in_all(args.port, emails, handlers, args.frontend, args.timeout)
+        )
         levels = []
         for count in args.sessions:
-            _settle(args.group)
+            _settle(args.group, f"{count} sessions")
             levels.append(asyncio.run(_run_level(count, cookies, args, handlers)))
             level = levels[-1]
             print(
                 f"{count} sessions: p50 {percentile(level.events, 0.5):.0f} ms, "
                 f"p95 {percentile(level.events, 0.95):.0f} ms, errors {len(level.errors)}, "
-                f"{level.mb_per_session:.2f} MB/session",
+                f"{level.mb_per_session:.2f} MB/session, "
+                f"backend CPU {level.cpu_ms_per_event:.0f} ms/event",
                 flush=True,
             )
-            for error in level.errors[:5]:
-                print(f"  {error}", flush=True)
+            for error, times in Counter(level.errors).most_common(5):
+                print(f"  {times} × {error}", flush=True)
         report = _report_url(emails[0])
-        _settle(args.group)
+        _settle(args.group, "wrk")
         wrk = [
             _wrk("/healthz", f"{url}/healthz", args.seconds, args.connections),
             _wrk(

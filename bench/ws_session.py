@@ -1,12 +1,17 @@
 """One browser-like Reflex session over a websocket, for the load benchmark.
 
-Speaks what the built frontend speaks (``.web/utils/state.js``): Engine.IO 4 over a
-websocket at ``/_event/?EIO=4&transport=websocket&token=<tab token>``, socket.io packets in
-the ``/_event`` namespace, the page's boot event (``hydrate_and_load`` with the router data)
-in the CONNECT packet, then ``["event", {name, payload, router_data}]`` per user action. The
-backend answers with ``["event", {delta, events}]`` updates: state deltas, and the frontend
-events (``_call_script``, ``_redirect``, toasts) a browser would run. The session cookie goes
-in the handshake's ``Cookie`` header, as a browser sends it.
+Speaks what the built frontend speaks (``.web/utils/state.js``, checked against the frames
+Chromium sends on a /dashboard visit): Engine.IO 4 over a websocket at
+``/_event/?EIO=4&transport=websocket&token=<tab token>``, socket.io packets in the
+``/_event`` namespace, the page's boot event in the CONNECT packet — ``hydrate_and_load``
+with the router data and, as a freshly loaded page sends it, the hashes of the compiled
+initial state (so the backend sends only what differs from it), next to the frontend's state
+schema — then ``["event", {name, payload, router_data}]`` per user action. Components that
+load data when they mount (the header's bells) send their events once the signed-in layout
+shows. The backend answers with ``["event", {delta, events}]`` updates: state deltas, and
+the frontend events (``_call_script``, ``_redirect``, toasts) a browser would run; a
+``replaceState`` of the page's URL becomes the router data of the next events, as in a
+browser. The session cookie goes in the handshake's ``Cookie`` header, as a browser sends it.
 
 python-socketio's asyncio client needs aiohttp, which is not installed here, so this is a
 small client on ``wsproto`` (a dependency of the backend's server stack) and asyncio streams.
@@ -17,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 import time
 import uuid
 from collections.abc import Callable
@@ -38,6 +44,20 @@ from wsproto.events import (
 NAMESPACE = "/_event"
 ROOT_STATE = "reflex___state____state"
 HYDRATED = "is_hydrated_rx_state_"
+SIGNED_IN = "signed_in_rx_state_"
+REPLACED_URL = re.compile(r"replaceState\(null, '', \"([^\"]*)\"\)")
+
+
+@dataclass(frozen=True)
+class Frontend:
+    """What the compiled frontend sends besides the user's events: its initial state's
+    hashes and state schema (the boot event), and the handlers that components of the
+    signed-in layout call when they mount (``auth_state`` is where ``signed_in`` lives)."""
+
+    hashes: tuple[str, ...]
+    state_schema: str
+    auth_state: str
+    on_mount: tuple[str, ...] = ()
 
 
 class SessionError(Exception):
@@ -61,6 +81,13 @@ class Update:
     def hydrated(self) -> bool:
         return self.delta.get(ROOT_STATE, {}).get(HYDRATED) is True
 
+    def replaced_url(self) -> str | None:
+        """The URL a ``window.history.replaceState`` script of this update sets."""
+        for script in self.scripts():
+            if match := REPLACED_URL.search(script):
+                return match.group(1)
+        return None
+
     def problem(self) -> str | None:
         """What a user would see as a failure: sent back to sign-in, or an error toast."""
         for event in self.events:
@@ -73,8 +100,13 @@ class Update:
 
 
 def router_data(path: str) -> dict[str, Any]:
+    """As the browser fills it in: React Router's pathname has a trailing slash."""
     pathname, _, query = path.partition("?")
-    data: dict[str, Any] = {"pathname": pathname, "asPath": path}
+    pathname = pathname if pathname.endswith("/") else pathname + "/"
+    data: dict[str, Any] = {
+        "pathname": pathname,
+        "asPath": pathname + (f"?{query}" if query else ""),
+    }
     if query:
         data["query"] = dict(part.partition("=")[::2] for part in query.split("&"))
     return data
@@ -83,10 +115,12 @@ def router_data(path: str) -> dict[str, Any]:
 class ReflexSession:
     """A browser tab: one tab token, one websocket at a time."""
 
-    def __init__(self, host: str, port: int, cookie: str = "") -> None:
+    def __init__(self, host: str, port: int, frontend: Frontend, cookie: str = "") -> None:
         self.host, self.port, self.cookie = host, port, cookie
+        self.frontend = frontend
         self.token = str(uuid.uuid4())
         self.path = "/"
+        self._mounted = False
         self._ws = WSConnection(ConnectionType.CLIENT)
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
@@ -165,11 +199,28 @@ class ReflexSession:
         elif kind == "2":  # EVENT
             name, *args = json.loads(rest)
             if name == "event" and args:
-                self._updates.put_nowait(
-                    Update(delta=args[0].get("delta") or {}, events=args[0].get("events") or [])
+                update = Update(
+                    delta=args[0].get("delta") or {}, events=args[0].get("events") or []
                 )
+                self._as_browser(update)
+                self._updates.put_nowait(update)
             elif name in ("reload", "state_mismatch"):
                 self._updates.put_nowait(SessionError(f"backend asked to {name}"))
+
+    def _as_browser(self, update: Update) -> None:
+        """What the page does on its own with an update: mount the signed-in layout's
+        components (their on_mount events) and take the URL a script replaced."""
+        if url := update.replaced_url():
+            self.path = url
+        signed_in = update.delta.get(self.frontend.auth_state, {}).get(SIGNED_IN)
+        if signed_in is True and not self._mounted:
+            self._mounted = True
+            for handler in self.frontend.on_mount:
+                self._emit(handler, {})
+
+    def _emit(self, handler: str, payload: dict[str, Any]) -> None:
+        event = {"name": handler, "payload": payload, "router_data": router_data(self.path)}
+        self._write(f"42{NAMESPACE},{json.dumps(['event', event])}")
 
     # --- what a page does ---------------------------------------------------------------
 
@@ -180,18 +231,23 @@ class ReflexSession:
         self._ws = WSConnection(ConnectionType.CLIENT)
         self._updates = asyncio.Queue()
         self.path = path
+        self._mounted = False
         await self._handshake(seconds)
         self._pump = asyncio.create_task(self._read_loop())
-        boot = {"name": f"{ROOT_STATE}.hydrate_and_load", "router_data": router_data(path)}
-        self._write(f"40{NAMESPACE},{json.dumps({'event': boot})}")
+        boot = {
+            "name": f"{ROOT_STATE}.hydrate_and_load",
+            "payload": {"hashes": list(self.frontend.hashes)},  # a loaded page's first connect
+            "router_data": router_data(path),
+        }
+        auth = {"event": boot, "state_schema": self.frontend.state_schema}
+        self._write(f"40{NAMESPACE},{json.dumps(auth)}")
         return await self.wait(Update.hydrated, seconds)
 
     async def send(
         self, handler: str, payload: dict[str, Any], done: Callable[[Update], bool], seconds: float
     ) -> list[Update]:
         """Send an event to ``handler`` (full name) and wait until an update meets ``done``."""
-        event = {"name": handler, "payload": payload, "router_data": router_data(self.path)}
-        self._write(f"42{NAMESPACE},{json.dumps(['event', event])}")
+        self._emit(handler, payload)
         return await self.wait(done, seconds)
 
     async def wait(self, done: Callable[[Update], bool], seconds: float) -> list[Update]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+import plotly.graph_objects as go
 import reflex as rx
 
 from socstat.ui.components.analytics.charts import CONFIG, LOCALE
@@ -90,9 +91,10 @@ def date_range_fields(date_from: rx.Var, date_to: rx.Var, *, remount: bool = Fal
 
 def chart_card(title: str, figure: rx.Var, testid: str, note: rx.Var | None = None) -> rx.Component:
     """A Plotly chart in Russian; with ``note``, the note instead of the chart when the note
-    is not empty (e.g. why there is no data)."""
+    is not empty (e.g. why there is no data). ``figure``: a go.Figure var or its plain JSON
+    (``charts.as_json``)."""
     chart = rx.box(
-        rx.plotly(data=figure, config=CONFIG, locale=LOCALE, width="100%"),
+        rx.plotly(data=figure.to(go.Figure), config=CONFIG, locale=LOCALE, width="100%"),
         width="100%",
         min_width="0",
     )

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import plotly.graph_objects as go
 import reflex as rx
 from sqlmodel import Session
 
@@ -18,7 +17,9 @@ from socstat.models import ContentKind, User
 from socstat.services.analytics import (
     PRESETS,
     TABLE_SORTS,
+    DashboardFilters,
     PublicationSort,
+    ResolvedScope,
     Scope,
     dashboard_for,
     installation_today,
@@ -59,9 +60,7 @@ def load_view(
     )
     if board.top.page > board.top.pages:  # the list got shorter: its last page
         return load_view(session, user, params, top_sort, board.top.pages)
-    everything = resolve_scope(
-        session, actor=user, scope=Scope(user_id=applied.user_id, team_id=applied.team_id)
-    )
+    everything = _owner_scope(session, user, applied, board.scope)
     choices = scope_choices(session, actor=user)
     lines = sorted_lines(board.sources, applied.sort, applied.descending)
     period = board.period
@@ -109,13 +108,26 @@ def load_view(
         "team_options": [{"id": str(i), "label": n} for i, n in choices.teams],
         "csv_url": "/api/dashboard/sources.csv" + (f"?{query}" if query else ""),
         "figures": {
-            "publications": charts.publications_figure(board.series),
-            "engagement": charts.engagement_figure(board.series),
-            "sources": charts.sources_figure(lines, applied.sort),
-            "heatmap": charts.heatmap_figure(board.heatmap),
-            "members": charts.members_figure(board.members),
+            "publications": charts.as_json(charts.publications_figure(board.series)),
+            "engagement": charts.as_json(charts.engagement_figure(board.series)),
+            "sources": charts.as_json(charts.sources_figure(lines, applied.sort)),
+            "heatmap": charts.as_json(charts.heatmap_figure(board.heatmap)),
+            "members": charts.as_json(charts.members_figure(board.members)),
         },
     }
+
+
+def _owner_scope(
+    session: Session, user: User, applied: DashboardFilters, shown: ResolvedScope
+) -> ResolvedScope:
+    """Every source of the applied owner (the user, a team, a colleague) — for the source
+    filter's choices. The dashboard's own scope is that already unless sources, tags or
+    content kinds narrow it; then it is resolved again without them."""
+    narrowed = applied.source_ids or applied.tags or set(applied.kinds) != set(ContentKind.ALL)
+    if not narrowed:
+        return shown
+    owner = Scope(user_id=applied.user_id, team_id=applied.team_id)
+    return resolve_scope(session, actor=user, scope=owner)
 
 
 def _digits(value: Any) -> str | None:
@@ -157,11 +169,13 @@ class DashboardState(AuthState):
     user_options: list[dict[str, str]] = []
     team_options: list[dict[str, str]] = []
     csv_url: str = ""
-    publications_figure: go.Figure = go.Figure()
-    engagement_figure: go.Figure = go.Figure()
-    sources_figure: go.Figure = go.Figure()
-    heatmap_figure: go.Figure = go.Figure()
-    members_figure: go.Figure = go.Figure()
+    # Plain Plotly JSON (charts.as_json), not go.Figure: Reflex deep-copies a go.Figure
+    # default for every new tab and re-validates each figure when it sends an update.
+    publications_figure: dict[str, Any] = {}
+    engagement_figure: dict[str, Any] = {}
+    sources_figure: dict[str, Any] = {}
+    heatmap_figure: dict[str, Any] = {}
+    members_figure: dict[str, Any] = {}
 
     def _url_params(self) -> dict[str, str]:
         try:
