@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
+from babel.numbers import format_decimal
 
 from socstat import formatting
 
@@ -15,6 +16,13 @@ def test_numbers_use_thin_spaces_and_decimal_commas() -> None:
     assert formatting.decimal(1234.56, 1) == "1\u202f234,6"
     assert formatting.decimal(0.5, 2) == "0,50"
     assert (formatting.number(24.0), formatting.number(1.5)) == ("24", "1,5")
+
+
+def test_integers_group_as_babel_does_for_ru() -> None:
+    values = [*range(-20_000, 20_000, 7), 999_999, 1_000_000, -1_234_567_890, 10**12]
+    for value in values:
+        babel = format_decimal(value, locale="ru").replace("\xa0", "\u202f")
+        assert formatting.integer(value) == babel, value
 
 
 @pytest.mark.parametrize(

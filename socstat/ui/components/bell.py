@@ -31,7 +31,9 @@ class BellState(AuthState):
         return None
 
 
-def bell(testid: str = "bell") -> rx.Component:
+def bell(testid: str = "bell", *, refreshes: bool = True) -> rx.Component:
+    """The bell; ``refreshes``: it re-reads the count when mounted (one bell per page
+    should: the desktop and the phone header are both in the page, one of them hidden)."""
     return rx.cond(
         AuthState.signed_in,
         rx.link(
@@ -58,6 +60,6 @@ def bell(testid: str = "bell") -> rx.Component:
             aria_label="Уведомления",
             color=rx.color("gray", 12),
             data_testid=testid,
-            on_mount=BellState.refresh,
+            **({"on_mount": BellState.refresh} if refreshes else {}),
         ),
     )

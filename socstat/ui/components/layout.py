@@ -133,7 +133,7 @@ def _mobile_bar() -> rx.Component:
             ),
             _brand(),
             rx.spacer(),
-            bell("bell-mobile"),
+            bell("bell-mobile", refreshes=False),
             rx.color_mode.button(),
             user_menu("user-menu-mobile", compact=True),
             width="100%",

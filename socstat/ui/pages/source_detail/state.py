@@ -15,7 +15,6 @@ from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-import plotly.graph_objects as go
 import reflex as rx
 from sqlmodel import Session
 
@@ -121,9 +120,9 @@ def detail_data(
         "views_unknown": sum(d["views_unknown"] for d in days),
         "kpis": model.kpis(board),
         "figures": {
-            "publications": charts.publications_figure(series),
-            "engagement": charts.engagement_figure(series),
-            "members": charts.members_figure(board.members),
+            "publications": charts.as_json(charts.publications_figure(series)),
+            "engagement": charts.as_json(charts.engagement_figure(series)),
+            "members": charts.as_json(charts.members_figure(board.members)),
         },
         "members_note": model.members_note(session, user, board),
         "publications": [model.publication_row(p) for p in board.top.items],
@@ -173,9 +172,9 @@ class SourceDetailState(AuthState):
     publications: list[dict[str, str]] = []
     publications_note: str = ""
     counters: list[dict[str, str]] = []
-    publications_figure: go.Figure = go.Figure()
-    engagement_figure: go.Figure = go.Figure()
-    members_figure: go.Figure = go.Figure()
+    publications_figure: dict[str, Any] = {}
+    engagement_figure: dict[str, Any] = {}
+    members_figure: dict[str, Any] = {}
     members_note: str = ""
     error: str = ""
     denied: bool = False
