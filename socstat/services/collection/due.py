@@ -137,8 +137,11 @@ def extend_claims(session: Session, *, run_id: int) -> None:
 
 
 def release_claims(session: Session, *, run_id: int, source_ids: list[int] | None = None) -> None:
-    """Free this run's claims (all of them, or only `source_ids`)."""
-    query = update(Source).where(Source.claimed_by == run_id)
+    """Free this run's claims (all of them, or only `source_ids`). A Core statement on the
+    table: no ORM bulk-update bookkeeping (autoflush, in-session synchronisation) for what
+    runs once per stored source."""
+    source = Source.__table__  # type: ignore[attr-defined]
+    query = update(source).where(source.c.claimed_by == run_id)
     if source_ids is not None:
-        query = query.where(Source.id.in_(source_ids))
+        query = query.where(source.c.id.in_(source_ids))
     session.execute(query.values(claimed_by=None, claimed_until=None))
