@@ -172,8 +172,8 @@ def persist_result(
         _upsert_snapshot(
             session, source_id, result.info.counters, result.info.members_count, now, tz
         )
-    items = _in_history(result.items, source.history_start, tz)
-    counts, days = _upsert_items(session, source_id, items, now, tz)
+    dated = _in_history(result.items, source.history_start, tz)
+    counts, days = _upsert_items(session, source_id, dated, now)
     if result.complete and result.deleted_posts:
         days |= _mark_deleted(session, source_id, result.deleted_posts, now)
     recompute_daily_stats(session, source_id=source_id, days=days, now=now)
@@ -181,6 +181,7 @@ def persist_result(
     if result.info is not None:
         apply_info(source, result.info)
     status, error = _source_outcome(source, result)
+    items = [record for record, _day in dated]
     _update_source(source, result, items, status=status, error=error, now=now)
     session.add(source)
     if run_id is not None:
@@ -236,11 +237,13 @@ def _update_source(
 
 def _in_history(
     items: list[ContentRecord], history_start: date | None, tz: ZoneInfo
-) -> list[ContentRecord]:
-    """Drop items older than the source's history (e.g. an old pinned post)."""
+) -> list[tuple[ContentRecord, date]]:
+    """The items with their local publication day, without those older than the source's
+    history (e.g. an old pinned post)."""
+    dated = [(item, local_date(item.published_at, tz)) for item in items]
     if history_start is None:
-        return list(items)
-    return [i for i in items if local_date(i.published_at, tz) >= history_start]
+        return dated
+    return [(item, day) for item, day in dated if day >= history_start]
 
 
 def _upsert_snapshot(
@@ -300,9 +303,8 @@ def _is_postgresql(session: Session) -> bool:
 def _upsert_items(
     session: Session,
     source_id: int,
-    records: list[ContentRecord],
+    dated: list[tuple[ContentRecord, date]],
     now: datetime,
-    tz: ZoneInfo,
 ) -> tuple[ItemCounts, set[tuple[date, str]]]:
     """Insert new items, refresh known ones; returns counts and the (day, kind) touched.
 
@@ -310,17 +312,16 @@ def _upsert_items(
     update per set of changed columns) rather than ORM objects: a first collection writes
     ~100k items and the unit of work was the bottleneck.
     """
-    latest: dict[tuple[str, str], ContentRecord] = {}
-    for record in records:
-        latest[(record.kind, record.external_id[:64])] = record
+    latest: dict[tuple[str, str], tuple[ContentRecord, date]] = {}
+    for record, day in dated:
+        latest[(record.kind, record.external_id[:64])] = (record, day)
     existing = _existing_items(session, source_id, list(latest))
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     days: set[tuple[date, str]] = set()
-    for key, record in latest.items():
+    for key, (record, day) in latest.items():
         row = existing.get(key)
         if row is None:
-            day = local_date(record.published_at, tz)
             inserts.append(_new_item(source_id, record, day, now))
             days.add((day, record.kind))
             continue
