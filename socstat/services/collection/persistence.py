@@ -497,9 +497,9 @@ def recompute_daily_stats(
 
 @functools.cache
 def _rebuild_statements(dialect: str, zone: str) -> tuple[Any, ...]:
-    """DELETE + INSERT .. SELECT of DailyStat, then of HourlyStat, for one source's days
-    (parameters: source_id, kinds, dates, now). Built once: constructing these
-    expressions per source cost more than running them."""
+    """DELETE of the DailyStat and HourlyStat rows of one source's days, then INSERT ..
+    SELECT of them from the items (parameters: source_id, kinds, dates, now). Built once:
+    constructing these expressions per source cost more than running them."""
     daily, hourly, item = DailyStat.__table__, HourlyStat.__table__, _ITEM  # type: ignore[attr-defined]
 
     def touched(table: Any) -> tuple[Any, ...]:
@@ -581,11 +581,18 @@ def _rebuild_statements(dialect: str, zone: str) -> tuple[Any, ...]:
     hourly_columns = [
         "source_id", "local_date", "kind", "hour", "count", "reactions", "reactions_items"
     ]  # fmt: skip
-    return (
-        delete(daily).where(*touched(daily)),
+    deletes = (delete(daily).where(*touched(daily)), delete(hourly).where(*touched(hourly)))
+    inserts = (
         insert(daily).from_select(daily_columns, per_day),
-        delete(hourly).where(*touched(hourly)),
         insert(hourly).from_select(hourly_columns, per_hour),
+    )
+    if dialect != "postgresql":
+        return (*deletes, *inserts)
+    # PostgreSQL runs both deletes as one statement (WITH), then both inserts as another:
+    # the inserts read ContentItem only, and the deletes are done by then
+    return tuple(
+        select(literal(1)).add_cte(first.cte(f"{name}_daily")).add_cte(second.cte(f"{name}_hourly"))
+        for name, (first, second) in (("gone", deletes), ("rebuilt", inserts))
     )
 
 
