@@ -8,10 +8,14 @@ The same world as bench_pipeline (user tokens at 3 requests/s each) collected by
 token, then N workers with N tokens (a fresh database each time, the sandbox's quotas
 reset). Every worker talks to a sandbox process of its own serving the same world (same
 seed and clock): one Python process answering N tokens' requests would be the bottleneck,
-and VK is not one. Time = from the first run's start to the last
+and VK is not one. The sandboxes are warmed first (``POST /_sandbox/warm``: the world
+generated and every wall item encoded), since generating VK's data is not work of the
+machine being measured. Time = from the first run's start to the last
 run's end in the journal (process start-up is not collection); the stored daily
-aggregates are checked against the sandbox truth. The table goes to stdout and
-docs/benchmarks.md; ``uptime`` is printed next to it (the machine's load matters).
+aggregates are checked against the sandbox truth. CPU seconds per 1000 communities of
+the workers (start-up included), the sandboxes and PostgreSQL's backends of the bench
+database (/proc, Linux) do not depend on the machine's load the way the time does. The
+table goes to stdout and docs/benchmarks.md; ``uptime`` is printed next to it.
 """
 
 from __future__ import annotations
@@ -22,13 +26,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import httpx
 
 from bench.bench_collect import CEILING, _start_sandbox, _write_doc
 from bench.bench_pipeline import (
+    BENCH_DB,
     _add_sources,
     _configure,
     _fresh_database,
@@ -53,6 +58,7 @@ class Scenario:
     collected: int
     twice: int
     wrong: int
+    cpu: dict[str, float] = field(default_factory=dict)  # process group → CPU seconds
 
     @property
     def efficiency(self) -> float:
@@ -83,6 +89,27 @@ def _start_workers(database_url: str, sandbox_urls: list[str], days: int) -> lis
     ]
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a live process (0 when it is gone or not on Linux)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _backend_pids() -> list[int]:
+    """PostgreSQL backends connected to the bench database (but this one)."""
+    from sqlalchemy import text
+
+    from socstat.db import session_scope
+
+    with session_scope() as session:
+        query = "SELECT pid FROM pg_stat_activity WHERE datname = :db AND pid <> pg_backend_pid()"
+        return list(session.execute(text(query), {"db": BENCH_DB}).scalars())
+
+
 def _journal(total: int) -> tuple[bool, Scenario]:
     """(done, figures so far) from the run journal."""
     from sqlalchemy import func
@@ -111,7 +138,8 @@ def _journal(total: int) -> tuple[bool, Scenario]:
     return done, figures
 
 
-def _scenario(urls: list[str], args: argparse.Namespace, now: datetime) -> Scenario:
+def _scenario(sandboxes: list, args: argparse.Namespace, now: datetime) -> Scenario:  # type: ignore[type-arg]
+    urls = [url for _process, url in sandboxes]
     workers = len(urls)
     database_url = _fresh_database(sqlite=False)
     _configure(database_url, urls[0], args.days)
@@ -120,10 +148,12 @@ def _scenario(urls: list[str], args: argparse.Namespace, now: datetime) -> Scena
     upgrade_database()
     for url in urls:
         httpx.post(f"{url}/_sandbox/reset_quotas", timeout=60)
+    sandbox_cpu = [_cpu_seconds(process.pid) for process, _url in sandboxes]
     with httpx.Client(base_url=urls[0], timeout=120) as control:
         communities = control.get("/_sandbox/communities").json()["items"]
         _add_sources([c["id"] for c in communities])
         processes = _start_workers(database_url, urls, args.days)
+        backends: dict[int, float] = {}
         try:
             deadline = time.monotonic() + TIMEOUT_SECONDS
             done, figures = _journal(len(communities))
@@ -131,7 +161,17 @@ def _scenario(urls: list[str], args: argparse.Namespace, now: datetime) -> Scena
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"{workers} worker(s): not done in {TIMEOUT_SECONDS} s")
                 time.sleep(0.5)
+                backends.update((pid, _cpu_seconds(pid)) for pid in _backend_pids())
                 done, figures = _journal(len(communities))
+            backends.update((pid, _cpu_seconds(pid)) for pid in _backend_pids())
+            figures.cpu = {
+                "workers": sum(_cpu_seconds(process.pid) for process in processes),
+                "sandboxes": sum(
+                    _cpu_seconds(process.pid) - before
+                    for (process, _url), before in zip(sandboxes, sandbox_cpu, strict=True)
+                ),
+                "postgres": sum(backends.values()),
+            }
         finally:
             for process in processes:
                 process.terminate()
@@ -147,14 +187,20 @@ def _table(scenarios: list[Scenario]) -> str:
     base = scenarios[0].seconds
     lines = [
         "| Воркеров × токенов | Время, с | Доля от 1 × 1 | Запусков (пачек) | HTTP-запросов "
-        "| Вызовов API | Эффективность | Собрано / дважды | Расхождений с истиной |",
-        "|" + "---|" * 9,
+        "| Вызовов API | Эффективность | Собрано / дважды | Расхождений с истиной "
+        "| CPU, с на 1000 сообществ: воркеры / песочницы / PostgreSQL |",
+        "|" + "---|" * 10,
     ]
     for s in scenarios:
+        per_thousand = 1000 / max(1, s.collected)
+        cpu = " / ".join(
+            f"{s.cpu.get(name, 0.0) * per_thousand:.1f}"
+            for name in ("workers", "sandboxes", "postgres")
+        )
         lines.append(
             f"| {s.workers} × {s.workers} | {s.seconds:.1f} | {s.seconds / base:.2f} | {s.runs} "
             f"| {s.requests} | {s.calls} | {s.efficiency:.3f} | {s.collected} / {s.twice} "
-            f"| {s.wrong} |"
+            f"| {s.wrong} | {cpu} |"
         )
     return "\n".join(lines)
 
@@ -180,11 +226,12 @@ def main(argv: list[str] | None = None) -> None:
         rate_limit=True,
     )
     sandboxes = [_start_sandbox(config) for _ in range(args.workers)]
-    urls = [url for _process, url in sandboxes]
     try:
-        scenarios = [_scenario(urls[:1], args, now)]
+        for _process, url in sandboxes:
+            httpx.post(f"{url}/_sandbox/warm", timeout=600)
+        scenarios = [_scenario(sandboxes[:1], args, now)]
         print(_table(scenarios), flush=True)
-        scenarios.append(_scenario(urls, args, now))
+        scenarios.append(_scenario(sandboxes, args, now))
     finally:
         for process, _url in sandboxes:
             process.terminate()
@@ -206,9 +253,12 @@ def main(argv: list[str] | None = None) -> None:
             f"{args.days} дней) в чистую базу: сначала один воркер с одним токеном, затем "
             f"{args.workers} воркера с {args.workers} токенами (пользовательские, 3 запроса/с "
             "каждый). У каждого воркера своя песочница с тем же миром (одно Python-приложение, "
-            "отвечающее за все токены, само стало бы узким местом; у VK его нет). Воркер "
-            "берёт токен и забирает просроченные источники "
-            "пачками (`FOR UPDATE SKIP LOCKED` с арендой), одна запись журнала на пачку. "
+            "отвечающее за все токены, само стало бы узким местом; у VK его нет); песочницы "
+            "заранее прогреты (`POST /_sandbox/warm`: мир сгенерирован, записи стен "
+            "закодированы — работа VK не должна занимать измеряемую машину). Воркер "
+            "берёт токен и забирает просроченные источники пачками (`FOR UPDATE SKIP "
+            "LOCKED` с арендой; пачка — доля воркера от доступного сейчас, воркеры считаются "
+            "по идущим запускам), одна запись журнала на пачку. "
             "Время — от начала первой пачки до конца последней по журналу (без запуска "
             "процессов). Эффективность — вызовов API в секунду от потолка токенов воркеров "
             "(75 вызовов/с на токен).",
@@ -218,6 +268,9 @@ def main(argv: list[str] | None = None) -> None:
             "* «Дважды» — источники, собранные больше одного раза (должно быть 0); "
             "«Расхождений» — дни с числом постов или лайками не как в истине песочницы "
             "(читаемые стены, завершённые дни истории).",
+            "* CPU — секунды процессора (user + system, /proc) на 1000 сообществ: процессы "
+            "воркеров (с их запуском), песочницы и backend-процессы PostgreSQL базы бенчмарка. "
+            "От нагрузки машины они зависят меньше, чем время.",
             "* Доля около 1/N получается, только пока сбор упирается в лимит токенов. Если "
             "нагрузка машины (`uptime`) выше числа ядер, worker-ы, PostgreSQL и песочница "
             "делят процессор, сбор упирается в него, и доля ближе к 1.",

@@ -171,3 +171,27 @@ def test_three_workers_three_tokens_collect_everything_once_and_survive_kill_9(
         assert stats["totals"]["errors"].get("6", 0) <= 2, "a token was shared at once"
         assert_truth(session, server)
         print(f"{len(runs)} runs; the killed worker left {len(lost)} claimed sources to others")
+
+
+def test_workers_are_counted_by_the_runs_collecting_now(db) -> None:  # type: ignore[no-untyped-def]
+    """A worker sizes its batch by the runs collecting now: a running run with a fresh
+    heartbeat counts, a finished one or one whose heartbeat stopped (a dead process) not."""
+    from datetime import timedelta
+
+    from socstat.services.collection import journal
+    from socstat.services.collection.worker import batch_size
+
+    with session_scope() as session:
+        live, _ = journal.start_run(session, trigger=journal.Trigger.SCHEDULE, actor=None)
+        dead, _ = journal.start_run(session, trigger=journal.Trigger.SCHEDULE, actor=None)
+        done, _ = journal.start_run(session, trigger=journal.Trigger.SCHEDULE, actor=None)
+        runs = {run.id: run for run in session.exec(select(CollectionRun))}
+        runs[dead].heartbeat_at = (
+            runs[dead].heartbeat_at - journal.stale_after() - timedelta(seconds=1)
+        )
+        runs[done].status = RunStatus.OK
+    with session_scope() as session:
+        others = journal.live_runs(session)
+    assert others == 1 and runs[live].status == RunStatus.RUNNING
+    # with one token of its own, this worker still leaves the live one its share
+    assert batch_size(400, workers=max(1, others + 1), largest=300) == 200

@@ -401,6 +401,12 @@ async def quotas_reset(request: Request) -> JSONResponse:
     return JSONResponse({"ok": True})
 
 
+async def warm(request: Request) -> JSONResponse:
+    """Generate the world up to the clock and encode its wall items now (see World.warm)."""
+    state = _state(request)
+    return JSONResponse({"posts": state.world.warm(state.clock.now())})
+
+
 async def health(request: Request) -> JSONResponse:
     state = _state(request)
     return JSONResponse({"ok": True, "seed": state.config.seed, **state.clock.describe()})
@@ -430,6 +436,7 @@ def create_app(config: SandboxConfig) -> SandboxApp:
         Route("/_sandbox/stats", stats_get),
         Route("/_sandbox/reset_stats", stats_reset, methods=["POST"]),
         Route("/_sandbox/reset_quotas", quotas_reset, methods=["POST"]),
+        Route("/_sandbox/warm", warm, methods=["POST"]),
     ]
     app = SandboxApp(routes=routes)
     app.state.sandbox = SandboxState(config)

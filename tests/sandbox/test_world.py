@@ -113,6 +113,24 @@ def test_truth_matches_wall(vk: VK, sandbox: SandboxServer) -> None:
         assert http.get("/_sandbox/truth", params={"from": "x"}).status_code == 400
 
 
+def test_warm_world_answers_like_a_cold_one() -> None:
+    """POST /_sandbox/warm generates and encodes every wall ahead; a warm sandbox answers
+    exactly like a cold one, and the warm walls hold every post."""
+    with (
+        SandboxServer(make_config(rate_limit=False)) as cold,
+        SandboxServer(make_config(rate_limit=False)) as warm,
+    ):
+        with httpx.Client(base_url=warm.url) as http:
+            posts = http.post("/_sandbox/warm").json()["posts"]
+        truth = cold.truth()["communities"]
+        assert posts == sum(day["posts"]["count"] for c in truth for day in c["days"]) > 0
+        cold_vk, warm_vk = VK(cold), VK(warm)
+        for community in truth[:10]:
+            for offset in (0, 100):
+                params = {"owner_id": -community["id"], "count": 100, "offset": offset}
+                assert warm_vk.raw("wall.get", **params) == cold_vk.raw("wall.get", **params)
+
+
 def test_execute_parser() -> None:
     program = parse(
         "return [API.wall.get({\"owner_id\": -1, 'count': 100, extended: true}),\n"

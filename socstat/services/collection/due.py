@@ -11,9 +11,10 @@ waits RETRY_AFTER (at most the collection interval) before it is claimed again.
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import bindparam, func, or_, update
 from sqlmodel import Session, select
 
 from socstat.models import Source, Subscription, utcnow
@@ -138,7 +139,18 @@ def extend_claims(session: Session, *, run_id: int) -> None:
 
 def release_claims(session: Session, *, run_id: int, source_ids: list[int] | None = None) -> None:
     """Free this run's claims (all of them, or only `source_ids`)."""
-    query = update(Source).where(Source.claimed_by == run_id)
-    if source_ids is not None:
-        query = query.where(Source.id.in_(source_ids))
-    session.execute(query.values(claimed_by=None, claimed_until=None))
+    if source_ids is None:
+        session.execute(_release(some=False), {"run_id": run_id})
+    elif source_ids:
+        session.execute(_release(some=True), {"run_id": run_id, "ids": source_ids})
+
+
+@functools.cache
+def _release(*, some: bool):  # type: ignore[no-untyped-def]
+    """The claim release, built once (it runs after every stored source): a Core statement
+    on the table, without the ORM's bulk-update bookkeeping (autoflush, synchronisation)."""
+    source = Source.__table__  # type: ignore[attr-defined]
+    query = update(source).where(source.c.claimed_by == bindparam("run_id"))
+    if some:
+        query = query.where(source.c.id.in_(bindparam("ids", expanding=True)))
+    return query.values(claimed_by=None, claimed_until=None)

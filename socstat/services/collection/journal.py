@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlmodel import Session, select
 
 from socstat.models import CollectionRun, CollectionRunSource, RunStatus, Source, User, utcnow
@@ -83,6 +83,16 @@ def mark_interrupted_runs(session: Session, *, now: datetime | None = None) -> i
     if dead:
         interrupt_runs(session, list(dead), now=now)
     return len(dead)
+
+
+def live_runs(session: Session, *, now: datetime | None = None) -> int:
+    """How many runs are collecting now (running, heartbeat fresh): every one of them is
+    a worker holding a token, which is how a worker tells how many share the due sources."""
+    limit = (now or utcnow()) - stale_after()
+    query = select(func.count()).select_from(CollectionRun)
+    return session.exec(
+        query.where(CollectionRun.status == RunStatus.RUNNING, CollectionRun.heartbeat_at >= limit)
+    ).one()
 
 
 def interrupt_runs(session: Session, run_ids: list[int], *, now: datetime | None = None) -> None:

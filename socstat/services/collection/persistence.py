@@ -8,6 +8,7 @@ still due.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -18,6 +19,7 @@ from sqlalchemy import (
     Float,
     Integer,
     and_,
+    any_,
     bindparam,
     case,
     cast,
@@ -27,6 +29,7 @@ from sqlalchemy import (
     literal,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
 from socstat.collectors.base import CollectRequest, ContentRecord, CounterReading, SourceResult
@@ -166,19 +169,24 @@ def persist_result(
     if source is None:
         return Persisted(RunStatus.FAILED, ItemCounts())
     if result.info is not None:
-        apply_info(source, result.info)
-        _upsert_snapshot(session, source, result.info.counters, result.info.members_count, now, tz)
-    items = _in_history(result.items, source.history_start, tz)
-    counts, days = _upsert_items(session, source_id, items, now, tz)
+        _upsert_snapshot(
+            session, source_id, result.info.counters, result.info.members_count, now, tz
+        )
+    dated = _in_history(result.items, source.history_start, tz)
+    counts, days = _upsert_items(session, source_id, dated, now)
     if result.complete and result.deleted_posts:
         days |= _mark_deleted(session, source_id, result.deleted_posts, now)
     recompute_daily_stats(session, source_id=source_id, days=days, now=now)
+    # the source row changes last, so that the commit writes it in one UPDATE
+    if result.info is not None:
+        apply_info(source, result.info)
     status, error = _source_outcome(source, result)
+    items = [record for record, _day in dated]
     _update_source(source, result, items, status=status, error=error, now=now)
     session.add(source)
     if run_id is not None:
-        session.add(
-            CollectionRunSource(
+        session.execute(
+            insert(_RUN_SOURCE).values(
                 run_id=run_id,
                 source_id=source_id,
                 status=status,
@@ -229,30 +237,25 @@ def _update_source(
 
 def _in_history(
     items: list[ContentRecord], history_start: date | None, tz: ZoneInfo
-) -> list[ContentRecord]:
-    """Drop items older than the source's history (e.g. an old pinned post)."""
+) -> list[tuple[ContentRecord, date]]:
+    """The items with their local publication day, without those older than the source's
+    history (e.g. an old pinned post)."""
+    dated = [(item, local_date(item.published_at, tz)) for item in items]
     if history_start is None:
-        return list(items)
-    return [i for i in items if local_date(i.published_at, tz) >= history_start]
+        return dated
+    return [(item, day) for item, day in dated if day >= history_start]
 
 
 def _upsert_snapshot(
     session: Session,
-    source: Source,
+    source_id: int,
     counters: CounterReading,
     members: int | None,
     now: datetime,
     tz: ZoneInfo,
 ) -> None:
-    day = local_date(now, tz)
-    snapshot = session.exec(
-        select(CounterSnapshot).where(
-            CounterSnapshot.source_id == source.id, CounterSnapshot.local_date == day
-        )
-    ).first()
-    if snapshot is None:
-        snapshot = CounterSnapshot(source_id=source.id, local_date=day)
-    snapshot.taken_at = now
+    """The day's counter snapshot, one statement (INSERT .. ON CONFLICT): the last reading
+    wins, and a counter not given this time keeps the value read earlier that day."""
     values = {
         "members": members if members is not None else counters.members,
         "posts": counters.posts,
@@ -264,48 +267,69 @@ def _upsert_snapshot(
         "photos": counters.photos,
         "articles": counters.articles,
     }
-    for name, value in values.items():
-        if value is not None:
-            setattr(snapshot, name, value)
-    session.add(snapshot)
+    known = {name: value for name, value in values.items() if value is not None}
+    statement = _snapshot_upsert(session.get_bind().dialect.name, tuple(known))
+    session.execute(
+        statement,
+        {"source_id": source_id, "local_date": local_date(now, tz), "taken_at": now, **known},
+    )
+
+
+@functools.cache
+def _snapshot_upsert(dialect: str, names: tuple[str, ...]) -> Any:
+    """INSERT .. ON CONFLICT DO UPDATE of the day's snapshot setting `names` (and the time)."""
+    columns = ("source_id", "local_date", "taken_at", *names)
+    statement = (postgresql if dialect == "postgresql" else sqlite).insert(_SNAPSHOT)
+    statement = statement.values(
+        {name: bindparam(name, type_=_SNAPSHOT.c[name].type) for name in columns}
+    )
+    return statement.on_conflict_do_update(
+        index_elements=["source_id", "local_date"],
+        set_={name: statement.excluded[name] for name in ("taken_at", *names)},
+    )
 
 
 _ENGAGEMENT = ("likes", "reposts", "comments", "views")
 _FLAGS = ("is_pinned", "is_ad", "is_repost", "text_preview")
 _ITEM = ContentItem.__table__  # type: ignore[attr-defined]
+_SNAPSHOT = CounterSnapshot.__table__  # type: ignore[attr-defined]
+_RUN_SOURCE = CollectionRunSource.__table__  # type: ignore[attr-defined]
+
+
+def _is_postgresql(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
 
 
 def _upsert_items(
     session: Session,
     source_id: int,
-    records: list[ContentRecord],
+    dated: list[tuple[ContentRecord, date]],
     now: datetime,
-    tz: ZoneInfo,
 ) -> tuple[ItemCounts, set[tuple[date, str]]]:
     """Insert new items, refresh known ones; returns counts and the (day, kind) touched.
 
-    Plain Core statements (one bulk insert, one executemany update) rather than ORM
-    objects: a first collection writes ~100k items and the unit of work was the bottleneck.
+    Plain Core statements (one bulk insert — COPY on PostgreSQL — and one executemany
+    update per set of changed columns) rather than ORM objects: a first collection writes
+    ~100k items and the unit of work was the bottleneck.
     """
-    latest: dict[tuple[str, str], ContentRecord] = {}
-    for record in records:
-        latest[(record.kind, record.external_id[:64])] = record
+    latest: dict[tuple[str, str], tuple[ContentRecord, date]] = {}
+    for record, day in dated:
+        latest[(record.kind, record.external_id[:64])] = (record, day)
     existing = _existing_items(session, source_id, list(latest))
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     days: set[tuple[date, str]] = set()
-    for key, record in latest.items():
+    for key, (record, day) in latest.items():
         row = existing.get(key)
         if row is None:
-            inserts.append(_new_item(source_id, record, now, tz))
-            days.add((local_date(record.published_at, tz), record.kind))
+            inserts.append(_new_item(source_id, record, day, now))
+            days.add((day, record.kind))
             continue
         changes = _item_changes(row, record)
         if changes:
             updates.append({"item_id": row["id"], **changes, "updated_at": now})
         days.add((row["local_date"], row["kind"]))
-    if inserts:
-        session.execute(insert(_ITEM), inserts)
+    _insert_items(session, inserts)
     for columns, batch in _by_columns(updates).items():
         statement = (
             update(_ITEM)
@@ -316,23 +340,48 @@ def _upsert_items(
     return ItemCounts(new=len(inserts), updated=len(updates)), days
 
 
+def _insert_items(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert new ContentItem rows: COPY on PostgreSQL (one round trip, no statement per
+    row), an executemany INSERT on SQLite."""
+    if not rows:
+        return
+    if not _is_postgresql(session):
+        session.execute(insert(_ITEM), rows)
+        return
+    columns = list(rows[0])
+    moments = [i for i, name in enumerate(columns) if isinstance(rows[0][name], datetime)]
+    driver = session.connection().connection.driver_connection
+    assert driver is not None
+    with (
+        driver.cursor() as cursor,
+        cursor.copy(f"COPY {_ITEM.name} ({', '.join(columns)}) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            values = list(row.values())
+            for index in moments:  # COPY bypasses UTCDateTime: moments go as naive UTC
+                values[index] = values[index].astimezone(UTC).replace(tzinfo=None)
+            copy.write_row(values)
+
+
 def _mark_deleted(
     session: Session, source_id: int, external_ids: list[str], now: datetime
 ) -> set[tuple[date, str]]:
     """Flag posts the platform confirmed gone; returns the (day, kind) pairs to rebuild."""
+    dialect = session.get_bind().dialect.name
+    statement = (
+        update(_ITEM)
+        .where(
+            _ITEM.c.source_id == source_id,
+            _ITEM.c.kind == "post",
+            _among_param(dialect, _ITEM.c.external_id, "ids"),
+            _ITEM.c.deleted_at.is_(None),
+        )
+        .values(deleted_at=now, updated_at=now)
+        .returning(_ITEM.c.local_date)
+    )
     days: set[tuple[date, str]] = set()
     for start in range(0, len(external_ids), _IN_CHUNK):
-        rows = session.execute(
-            update(_ITEM)
-            .where(
-                _ITEM.c.source_id == source_id,
-                _ITEM.c.kind == "post",
-                _ITEM.c.external_id.in_(external_ids[start : start + _IN_CHUNK]),
-                _ITEM.c.deleted_at.is_(None),
-            )
-            .values(deleted_at=now, updated_at=now)
-            .returning(_ITEM.c.local_date)
-        )
+        rows = session.execute(statement, {"ids": external_ids[start : start + _IN_CHUNK]})
         days.update((day, "post") for (day,) in rows)
     return days
 
@@ -354,31 +403,35 @@ def _existing_items(
     wanted = set(keys)
     kinds = sorted({kind for kind, _external_id in keys})
     ids = sorted({external_id for _kind, external_id in keys})
-    columns = [_ITEM.c[name] for name in ("id", "kind", "external_id", "local_date")]
-    columns += [_ITEM.c[name] for name in (*_ENGAGEMENT, *_FLAGS, "deleted_at")]
+    statement = _existing_query(session.get_bind().dialect.name)
     found: dict[tuple[str, str], dict[str, Any]] = {}
     for start in range(0, len(ids), _IN_CHUNK):
-        rows = session.execute(
-            select(*columns).where(
-                _ITEM.c.source_id == source_id,
-                _ITEM.c.kind.in_(kinds),
-                _ITEM.c.external_id.in_(ids[start : start + _IN_CHUNK]),
-            )
-        ).mappings()
-        for row in rows:
+        params = {"source_id": source_id, "kinds": kinds, "ids": ids[start : start + _IN_CHUNK]}
+        for row in session.execute(statement, params).mappings():
             key = (row["kind"], row["external_id"])
             if key in wanted:
                 found[key] = dict(row)
     return found
 
 
-def _new_item(source_id: int, record: ContentRecord, now: datetime, tz: ZoneInfo) -> dict[str, Any]:
+@functools.cache
+def _existing_query(dialect: str) -> Any:
+    columns = [_ITEM.c[name] for name in ("id", "kind", "external_id", "local_date")]
+    columns += [_ITEM.c[name] for name in (*_ENGAGEMENT, *_FLAGS, "deleted_at")]
+    return select(*columns).where(
+        _ITEM.c.source_id == bindparam("source_id"),
+        _among_param(dialect, _ITEM.c.kind, "kinds"),
+        _among_param(dialect, _ITEM.c.external_id, "ids"),
+    )
+
+
+def _new_item(source_id: int, record: ContentRecord, day: date, now: datetime) -> dict[str, Any]:
     return {
         "source_id": source_id,
         "kind": record.kind,
         "external_id": record.external_id[:64],
         "published_at": record.published_at,
-        "local_date": local_date(record.published_at, tz),
+        "local_date": day,
         "likes": record.likes,
         "reposts": record.reposts,
         "comments": record.comments,
@@ -427,25 +480,36 @@ def recompute_daily_stats(
     session.flush()
     dates = sorted({day for day, _kind in days})
     kinds = sorted({kind for _day, kind in days})
+    dialect = session.get_bind().dialect.name
+    if dialect != "postgresql":
+        _register_sqlite_hour(session)
+    statements = _rebuild_statements(dialect, get_settings().timezone)
     for start in range(0, len(dates), _IN_CHUNK):
-        _rebuild(session, source_id, kinds, dates[start : start + _IN_CHUNK], now)
-        _rebuild_hours(session, source_id, kinds, dates[start : start + _IN_CHUNK])
+        params = {
+            "source_id": source_id,
+            "kinds": kinds,
+            "dates": dates[start : start + _IN_CHUNK],
+            "now": now,
+        }
+        for statement in statements:
+            session.execute(statement, params)
 
 
-def _rebuild(
-    session: Session, source_id: int, kinds: list[str], dates: list[date], now: datetime
-) -> None:
-    stat = DailyStat.__table__  # type: ignore[attr-defined]
-    item = ContentItem.__table__  # type: ignore[attr-defined]
-    session.execute(
-        delete(stat).where(
-            and_(
-                stat.c.source_id == source_id,
-                stat.c.kind.in_(kinds),
-                stat.c.local_date.in_(dates),
-            )
+@functools.cache
+def _rebuild_statements(dialect: str, zone: str) -> tuple[Any, ...]:
+    """DELETE of the DailyStat and HourlyStat rows of one source's days, then INSERT ..
+    SELECT of them from the items (parameters: source_id, kinds, dates, now). Built once:
+    constructing these expressions per source cost more than running them."""
+    daily, hourly, item = DailyStat.__table__, HourlyStat.__table__, _ITEM  # type: ignore[attr-defined]
+
+    def touched(table: Any) -> tuple[Any, ...]:
+        return (
+            table.c.source_id == bindparam("source_id"),
+            _among_param(dialect, table.c.kind, "kinds"),
+            _among_param(dialect, table.c.local_date, "dates"),
         )
-    )
+
+    alive = (*touched(item), item.c.deleted_at.is_(None))
     er_view = case(
         (
             and_(
@@ -457,7 +521,7 @@ def _rebuild(
             cast(item.c.likes + item.c.reposts + item.c.comments, Float) / item.c.views,
         )
     )
-    grouped = (
+    per_day = (
         select(
             item.c.source_id,
             item.c.local_date,
@@ -473,17 +537,12 @@ def _rebuild(
             func.count() - func.count(item.c.views),
             func.sum(er_view),
             func.count(er_view),
-            literal(now, DailyStat.__table__.c.updated_at.type),  # type: ignore[attr-defined]
+            bindparam("now", type_=daily.c.updated_at.type),
         )
-        .where(
-            item.c.source_id == source_id,
-            item.c.kind.in_(kinds),
-            item.c.local_date.in_(dates),
-            item.c.deleted_at.is_(None),
-        )
+        .where(*alive)
         .group_by(item.c.source_id, item.c.local_date, item.c.kind)
     )
-    columns = [
+    daily_columns = [
         "source_id",
         "local_date",
         "kind",
@@ -500,24 +559,11 @@ def _rebuild(
         "er_view_items",
         "updated_at",
     ]
-    session.execute(insert(stat).from_select(columns, grouped))
-
-
-def _rebuild_hours(session: Session, source_id: int, kinds: list[str], dates: list[date]) -> None:
-    hourly = HourlyStat.__table__  # type: ignore[attr-defined]
-    item = _ITEM
-    session.execute(
-        delete(hourly).where(
-            hourly.c.source_id == source_id,
-            hourly.c.kind.in_(kinds),
-            hourly.c.local_date.in_(dates),
-        )
-    )
     known = and_(
         item.c.likes.is_not(None), item.c.reposts.is_not(None), item.c.comments.is_not(None)
     )
-    hour = local_hour(session, item.c.published_at, get_settings().timezone)
-    grouped = (
+    hour = _local_hour_sql(dialect, item.c.published_at, zone)
+    per_hour = (
         select(
             item.c.source_id,
             item.c.local_date,
@@ -529,27 +575,54 @@ def _rebuild_hours(session: Session, source_id: int, kinds: list[str], dates: li
             ),
             func.count(case((known, 1))),
         )
-        .where(
-            item.c.source_id == source_id,
-            item.c.kind.in_(kinds),
-            item.c.local_date.in_(dates),
-            item.c.deleted_at.is_(None),
-        )
+        .where(*alive)
         .group_by(item.c.source_id, item.c.local_date, item.c.kind, hour)
     )
-    columns = ["source_id", "local_date", "kind", "hour", "count", "reactions", "reactions_items"]
-    session.execute(insert(hourly).from_select(columns, grouped))
+    hourly_columns = [
+        "source_id", "local_date", "kind", "hour", "count", "reactions", "reactions_items"
+    ]  # fmt: skip
+    deletes = (delete(daily).where(*touched(daily)), delete(hourly).where(*touched(hourly)))
+    inserts = (
+        insert(daily).from_select(daily_columns, per_day),
+        insert(hourly).from_select(hourly_columns, per_hour),
+    )
+    if dialect != "postgresql":
+        return (*deletes, *inserts)
+    # PostgreSQL runs both deletes as one statement (WITH), then both inserts as another:
+    # the inserts read ContentItem only, and the deletes are done by then
+    return tuple(
+        select(literal(1)).add_cte(first.cte(f"{name}_daily")).add_cte(second.cte(f"{name}_hourly"))
+        for name, (first, second) in (("gone", deletes), ("rebuilt", inserts))
+    )
+
+
+def _among_param(dialect: str, column: Any, name: str) -> Any:
+    """`column IN :name` for a list parameter: one array parameter on PostgreSQL, an
+    expanding IN elsewhere."""
+    if dialect == "postgresql":
+        return column == any_(bindparam(name, type_=postgresql.ARRAY(column.type)))
+    return column.in_(bindparam(name, expanding=True))
 
 
 def local_hour(session: Session, column: Any, zone: str) -> Any:
     """The hour (0..23) of a stored UTC moment in ``zone``, as SQL."""
-    if session.get_bind().dialect.name == "postgresql":
+    dialect = session.get_bind().dialect.name
+    if dialect != "postgresql":
+        _register_sqlite_hour(session)
+    return _local_hour_sql(dialect, column, zone)
+
+
+def _local_hour_sql(dialect: str, column: Any, zone: str) -> Any:
+    if dialect == "postgresql":
         return cast(
             func.extract("hour", func.timezone(zone, func.timezone("UTC", column))), Integer
         )
+    return func.socstat_local_hour(column, literal(zone))
+
+
+def _register_sqlite_hour(session: Session) -> None:
     connection = session.connection().connection.driver_connection
     connection.create_function("socstat_local_hour", 2, _sqlite_hour, deterministic=True)
-    return func.socstat_local_hour(column, literal(zone))
 
 
 def _sqlite_hour(stored: str, zone: str) -> int:

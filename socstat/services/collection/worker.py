@@ -10,9 +10,11 @@ is claimable. A worker that dies (kill -9) loses its token with its connection, 
 claims expire after SOCSTAT_COLLECT_LEASE_SECONDS; the others then finish those sources.
 SQLite collects in one process at a time (the collection process lock) with every token.
 
-Batches are each token's share of what is claimable now (guided self-scheduling: the
+Batches are each worker's share of what is claimable now (guided self-scheduling: the
 batches shrink towards the end), never more than SOCSTAT_COLLECT_BATCH_SIZE and never less
-than MIN_BATCH, so workers finish together.
+than MIN_BATCH, so workers finish together. The workers sharing the sources are counted
+as the runs collecting right now plus this one (at least the tokens this process may
+lease): a worker configured with one token of its own still leaves the others their share.
 """
 
 from __future__ import annotations
@@ -104,10 +106,13 @@ class CollectionWorker:
     ) -> int:
         handled = 0
         while stop is None or not stop.is_set():
-            claimable = await run_in_session(lambda s: due.claimable_count(s))
+            claimable, others = await run_in_session(
+                lambda s: (due.claimable_count(s), journal.live_runs(s))
+            )
             if not claimable:
                 break
-            size = batch_size(claimable, workers, self.settings.collect_batch_size)
+            sharing = max(workers, others + 1)
+            size = batch_size(claimable, sharing, self.settings.collect_batch_size)
             summary = await coordinator.collect_next_batch(size=size)
             if summary is None:
                 break
