@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import CompoundSelect, Select, and_, case, func, literal, select, union_all
+from sqlalchemy import Select, and_, case, func, literal, select
 from sqlmodel import Session
 
 from socstat.models import ContentKind, User
@@ -184,41 +184,38 @@ class PeriodData:
         self.covs = covs
 
     def totals(self, sources: Iterable[SourceRef], kinds: tuple[str, ...] | None = None) -> Totals:
+        """The totals of ``sources`` (each for the kinds it counts, narrowed to ``kinds``):
+        one pass over their rows (the dashboard asks for every source of the scope)."""
         sources = list(sources)
-        pairs = [
-            (s.id, k)
-            for s in sources
-            for k in ContentKind.ALL
-            if k in s.kinds
-            if kinds is None or k in kinds
-        ]
-        known_pairs = [p for p in pairs if p in self.rows or self._covered(p[0])]
-        rows = [self.rows[p] for p in pairs if p in self.rows]
-        counts = {kind: self._count([p for p in pairs if p[1] == kind]) for kind in ContentKind.ALL}
-        publications = sum(r["count"] for r in rows) if known_pairs else None
+        acc = _Sums()
+        for source in sources:
+            covered = self._covered(source.id)
+            for kind in ContentKind.ALL:
+                if kind in source.kinds and (kinds is None or kind in kinds):
+                    acc.add(kind, self.rows.get((source.id, kind)), covered)
+        publications = acc.publications if acc.known else None
         total = publications or 0
         return Totals(
             period=self.period,
-            posts=counts[ContentKind.POST],
-            videos=counts[ContentKind.VIDEO],
-            clips=counts[ContentKind.CLIP],
+            posts=acc.count(ContentKind.POST),
+            videos=acc.count(ContentKind.VIDEO),
+            clips=acc.count(ContentKind.CLIP),
             publications=publications,
-            **{f: _figure(rows, f, known=bool(known_pairs)) for f in FIGURES},
+            **{f: acc.figure(f) for f in FIGURES},
             members_end=self._members_end(sources),
             members_delta=self._members_delta(sources),
-            er_post=_ratio(rows, "er_post_sum", "er_post_items", total),
-            er_view=_ratio(rows, "er_view_sum", "er_view_items", total),
+            er_post=acc.ratio("er_post_sum", "er_post_items", total),
+            er_view=acc.ratio("er_view_sum", "er_view_items", total),
             er_day=self._er_day(sources),
         )
+
+    def publications(self) -> int:
+        """The scope's live publications of the period (what DailyStat counts)."""
+        return sum(row["count"] for row in self.rows.values())
 
     def _covered(self, source_id: int) -> bool:
         cov = self.covs.get(source_id)
         return cov is not None and cov.days_in(self.period) > 0
-
-    def _count(self, pairs: list[tuple[int, str]]) -> int | None:
-        if not any(p in self.rows or self._covered(p[0]) for p in pairs):
-            return None
-        return sum(self.rows[p]["count"] for p in pairs if p in self.rows)
 
     def _members_end(self, sources: list[SourceRef]) -> Figure:
         known = [self.members[s.id] for s in sources if s.id in self.members]
@@ -238,20 +235,57 @@ class PeriodData:
         return Ratio(total / items if items else None, items, max(0, days - items))
 
 
-def _figure(rows: list[dict[str, Any]], name: str, *, known: bool) -> Figure:
-    unknown = sum(r[f"{name}_unknown"] for r in rows)
-    values = [r[name] for r in rows if r[name] is not None]
-    if values:
-        return Figure(sum(values), unknown)
-    if rows:  # publications, none with this figure
-        return Figure(None, unknown)
-    return Figure(0 if known else None, 0)
+class _Sums:
+    """Running sums over (source, kind) rows of a period, in the order they are added.
 
+    A kind's count is known when some source counting it has a row or covers a day of the
+    period; a figure sums the known values (None when no row has one: unknown if there are
+    rows, a known 0 if there are none but some pair is known)."""
 
-def _ratio(rows: list[dict[str, Any]], sum_key: str, items_key: str, total: int) -> Ratio:
-    items = sum(r[items_key] for r in rows)
-    value = sum(r[sum_key] or 0.0 for r in rows) / items if items else None
-    return Ratio(value, items, total - items)
+    def __init__(self) -> None:
+        self.known = False
+        self.rows = 0
+        self.publications = 0
+        self.counts: dict[str, int | None] = dict.fromkeys(ContentKind.ALL)
+        self.values: dict[str, int | None] = dict.fromkeys(FIGURES)
+        self.unknown: dict[str, int] = dict.fromkeys(FIGURES, 0)
+        self.ratios: dict[str, float] = dict.fromkeys(_RATIO_SUMS, 0.0)
+        self.items: dict[str, int] = {"er_post_items": 0, "er_view_items": 0}
+
+    def add(self, kind: str, row: dict[str, Any] | None, covered: bool) -> None:
+        if row is None:
+            if covered:
+                self.known = True
+                self.counts[kind] = self.counts[kind] or 0
+            return
+        self.known = True
+        self.rows += 1
+        self.publications += row["count"]
+        self.counts[kind] = (self.counts[kind] or 0) + row["count"]
+        for name in FIGURES:
+            self.unknown[name] += row[f"{name}_unknown"]
+            value = row[name]
+            if value is not None:
+                known = self.values[name]
+                self.values[name] = value if known is None else known + value
+        for name in _RATIO_SUMS:
+            self.ratios[name] += row[name] or 0.0
+        for name in self.items:
+            self.items[name] += row[name]
+
+    def count(self, kind: str) -> int | None:
+        return self.counts[kind]
+
+    def figure(self, name: str) -> Figure:
+        if self.values[name] is not None:
+            return Figure(self.values[name], self.unknown[name])
+        if self.rows:  # publications, none with this figure
+            return Figure(None, self.unknown[name])
+        return Figure(0 if self.known else None, 0)
+
+    def ratio(self, sum_key: str, items_key: str, total: int) -> Ratio:
+        items = self.items[items_key]
+        return Ratio(self.ratios[sum_key] / items if items else None, items, total - items)
 
 
 def load_period(
@@ -302,15 +336,20 @@ def _load(
 
 
 def _each_period(
-    one: Callable[[int, Period], Select[Any] | None], periods: tuple[Period, ...]
-) -> Select[Any] | CompoundSelect[Any] | None:
-    """One statement for several periods: ``one(index, period)`` selects a period's rows
-    with its index first; each keeps its own plain date range (well estimated by the
-    planner, unlike one range split by CASE), all in one round trip."""
-    parts = [q for q in (one(i, p) for i, p in enumerate(periods)) if q is not None]
-    if len(parts) < 2:
-        return parts[0] if parts else None
-    return union_all(*parts)
+    session: Session,
+    one: Callable[[int, Period], Select[Any] | None],
+    periods: tuple[Period, ...],
+) -> list[Any]:
+    """Every period's rows: ``one(index, period)`` selects a period's rows with its index
+    first, each with its own plain date range (well estimated by the planner, unlike one
+    range split by CASE). One statement per period: as one UNION ALL, PostgreSQL ran the
+    parts in parallel workers whose start cost more than the reads of a week or a month."""
+    rows: list[Any] = []
+    for index, period in enumerate(periods):
+        query = one(index, period)
+        if query is not None:
+            rows.extend(session.execute(query).all())
+    return rows
 
 
 def _grouped_rows(
@@ -345,9 +384,7 @@ def _grouped_rows(
         )
 
     result: list[dict[tuple[int, str], dict[str, Any]]] = [{} for _ in periods]
-    query = _each_period(one, periods)
-    assert query is not None
-    for index, source_id, kind, *values in session.execute(query).all():
+    for index, source_id, kind, *values in _each_period(session, one, periods):
         row = dict(zip(_SUMS, values, strict=True))
         extra = {k: row.pop(k) for k in _SUMS if k not in DAY_SUMS}
         result[int(index)][(source_id, kind)] = {
@@ -419,10 +456,7 @@ def _er_day_sums(
         )
 
     result: list[dict[Any, tuple[float, int]]] = [{} for _ in periods]
-    query = _each_period(one, periods)
-    if query is None:
-        return result
-    for index, *key, total, n in session.execute(query).all():
+    for index, *key, total, n in _each_period(session, one, periods):
         result[int(index)][tuple(key) if len(key) > 1 else key[0]] = (float(total or 0.0), int(n))
     return result
 
@@ -452,8 +486,6 @@ def last_members(
             and_(last.c.source_id == SNAPSHOT.c.source_id, last.c.day == SNAPSHOT.c.local_date),
         )
 
-    query = _each_period(one, periods)
-    assert query is not None
-    for index, source_id, members in session.execute(query).all():
+    for index, source_id, members in _each_period(session, one, periods):
         result[periods[int(index)]][source_id] = int(members)
     return result
