@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from sqlalchemy import Boolean, Integer, any_, bindparam
+from sqlalchemy import Boolean, Integer, any_, bindparam, cast
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
@@ -12,10 +12,16 @@ from sqlalchemy.sql.visitors import InternalTraversal
 
 
 class IdsIn(ColumnElement[bool]):
-    """``column IN (ids)``: one array parameter on PostgreSQL (``= ANY(%(p)s)``), an
-    expanding IN elsewhere. Hundreds of ids as separate parameters or literals made each
-    statement long and unique, so neither SQLAlchemy's nor psycopg's statement cache hit
-    and converting them cost more than the query took."""
+    """``column IN (ids)``: on PostgreSQL ``= ANY(CAST(ARRAY[…] AS INTEGER[]))``, the ids
+    written into the statement as one array; an expanding IN elsewhere.
+
+    Hundreds of ids as separate parameters made every statement long and slow to convert
+    (neither SQLAlchemy's nor psycopg's statement cache hit). As one array *parameter*
+    they were cheap, but psycopg prepares a statement run five times and PostgreSQL then
+    plans it once for any array and any dates, guessing ten ids and a narrow range: the
+    dashboard became several times slower from the sixth call on. Written into the
+    statement (with the period's dates, see ``query.in_period``), the plan is always made
+    for the actual scope and period."""
 
     inherit_cache = True
     type = Boolean()
@@ -26,7 +32,8 @@ class IdsIn(ColumnElement[bool]):
     ]
 
     def __init__(self, column: Any, ids: list[int]) -> None:
-        self.array = column == any_(bindparam(None, list(ids), type_=ARRAY(Integer)))
+        array = bindparam(None, list(ids), type_=ARRAY(Integer), literal_execute=True)
+        self.array = column == any_(cast(array, ARRAY(Integer)))
         self.expanding = column.in_(bindparam(None, list(ids), type_=Integer, expanding=True))
 
 

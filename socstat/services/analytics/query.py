@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Float, Integer, and_, cast, false, func, literal, or_
+from sqlalchemy import Date, Float, Integer, and_, bindparam, cast, false, func, literal, or_
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
@@ -48,7 +48,11 @@ def in_scope(table: Any, scope: ResolvedScope) -> ColumnElement[bool]:
 
 
 def in_period(table: Any, period: Period) -> ColumnElement[bool]:
-    return and_(table.c.local_date >= period.start, table.c.local_date <= period.end)
+    """The period's days; the dates are written into the statement so that it is planned
+    for them (see ``ids.IdsIn``)."""
+    start = bindparam(None, period.start, type_=Date, literal_execute=True)
+    end = bindparam(None, period.end, type_=Date, literal_execute=True)
+    return and_(table.c.local_date >= start, table.c.local_date <= end)
 
 
 def reactions(table: Any) -> ColumnElement[Any]:
