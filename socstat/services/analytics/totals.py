@@ -1,7 +1,8 @@
 """Totals of a period beside the previous period: overall, per source, per content kind.
 
-Read from DailyStat (sums, unknown counts, ERview sums) joined with the day's
-CounterSnapshot (members). ER follows Popsters (docs/metrics.md):
+Read from DailyStat (sums, unknown counts, ERview sums) and, where a day's members divide
+its reactions (ERpost, ERday), from SourceDayStat (every kind of a source's day in one row)
+joined with that day's CounterSnapshot. ER follows Popsters (docs/metrics.md):
 - ERpost of a publication = (likes + reposts + comments) / members of its day; the
   period's average ERpost is their mean over the publications whose members are known;
 - ERview = (likes + reposts + comments) / views; the average is the mean over the
@@ -34,11 +35,10 @@ from socstat.services.analytics.query import (
     in_period,
     in_scope,
     ratio,
-    reactions,
-    reactions_unknown,
     same_day,
 )
 from socstat.services.analytics.scope import ResolvedScope, Scope, SourceRef, resolve_scope
+from socstat.services.analytics.sourcedays import SDAY, scope_sum
 
 
 @dataclass(frozen=True)
@@ -161,7 +161,6 @@ def compare_by_source(
 # --- loading -------------------------------------------------------------------------
 
 _RATIO_SUMS = ("er_view_sum", "er_post_sum")
-_SUMS = (*DAY_SUMS, "er_view_sum", "er_view_items", "er_post_sum", "er_post_items")
 
 
 class PeriodData:
@@ -318,7 +317,10 @@ def _load(
     ids = resolved.source_ids
     covs = coverages(session, ids) if covs is None else covs
     rows = _grouped_rows(session, resolved, periods)
-    er_days = _er_day_sums(session, resolved, periods, covs, by=("source_id",))
+    ratios = [_day_ratios(session, resolved, p, covs) for p in periods]
+    for period_rows, (_er_day, er_post) in zip(rows, ratios, strict=True):
+        for (source_id, kind), row in period_rows.items():
+            row["er_post_sum"], row["er_post_items"] = er_post.get((source_id, kind), (None, 0))
     # each period's last reading, and the one before it (the previous period's last)
     befores = tuple(p.previous() for p in periods)
     readings = last_members(session, ids, tuple(dict.fromkeys(periods + befores)))
@@ -326,7 +328,7 @@ def _load(
         PeriodData(
             period=p,
             rows=rows[index],
-            er_day=er_days[index],
+            er_day=ratios[index][0],
             members=readings[p],
             members_before=readings[before],
             covs=covs,
@@ -355,7 +357,8 @@ def _each_period(
 def _grouped_rows(
     session: Session, resolved: ResolvedScope, periods: tuple[Period, ...]
 ) -> list[dict[tuple[int, str], dict[str, Any]]]:
-    members_known = and_(SNAPSHOT.c.members > 0, reactions_unknown(STAT) == 0)
+    """DailyStat sums per source and kind (ERpost, which needs each day's members, is
+    added from ``_day_ratios``)."""
 
     def one(index: int, period: Period) -> Select[Any]:
         return (
@@ -364,20 +367,6 @@ def _grouped_rows(
                 STAT.c.source_id,
                 STAT.c.kind,
                 *(func.sum(STAT.c[name]) for name in (*DAY_SUMS, "er_view_sum", "er_view_items")),
-                func.sum(case((members_known, ratio(reactions(STAT), SNAPSHOT.c.members)))),
-                func.sum(case((members_known, STAT.c.count), else_=0)),
-            )
-            .select_from(
-                STAT.outerjoin(
-                    SNAPSHOT,
-                    # the snapshot's own range and sources (implied by the day) let the
-                    # planner read only the period's snapshots instead of all of them
-                    and_(
-                        same_day(SNAPSHOT, STAT),
-                        in_period(SNAPSHOT, period),
-                        ids_in(SNAPSHOT.c.source_id, resolved.source_ids),
-                    ),
-                )
             )
             .where(in_scope(STAT, resolved), in_period(STAT, period))
             .group_by(STAT.c.source_id, STAT.c.kind)
@@ -385,16 +374,81 @@ def _grouped_rows(
 
     result: list[dict[tuple[int, str], dict[str, Any]]] = [{} for _ in periods]
     for index, source_id, kind, *values in _each_period(session, one, periods):
-        row = dict(zip(_SUMS, values, strict=True))
-        extra = {k: row.pop(k) for k in _SUMS if k not in DAY_SUMS}
+        *sums, er_view_sum, er_view_items = values
         result[int(index)][(source_id, kind)] = {
-            **day_sums(row),
-            **{
-                k: (None if v is None else float(v)) if k in _RATIO_SUMS else int(v or 0)
-                for k, v in extra.items()
-            },
+            **day_sums(dict(zip(DAY_SUMS, sums, strict=True))),
+            "er_view_sum": None if er_view_sum is None else float(er_view_sum),
+            "er_view_items": int(er_view_items or 0),
         }
     return result
+
+
+def _snapshot_days(resolved: ResolvedScope, period: Period) -> Any:
+    """The scope's snapshots of the period with members, each with its SourceDayStat row
+    (NULLs for a day without publications)."""
+    return SNAPSHOT.outerjoin(
+        SDAY,
+        # the row's own range and sources (implied by the day) let the planner read only
+        # the period's rows
+        and_(
+            same_day(SDAY, SNAPSHOT),
+            in_period(SDAY, period),
+            ids_in(SDAY.c.source_id, resolved.source_ids),
+        ),
+    )
+
+
+def _day_ratios(
+    session: Session, resolved: ResolvedScope, period: Period, covs: dict[int, Coverage]
+) -> tuple[dict[int, tuple[float, int]], dict[tuple[int, str], tuple[float | None, int]]]:
+    """Per source: its ERday (sum, source-days) and per kind its ERpost (sum over the
+    publications, how many), from one join of the period's snapshots with SourceDayStat.
+
+    ERday counts the source-days of readable sources whose members are known and none of
+    whose reactions is unknown (a day without publications is a known 0); ERpost the
+    kind's days with members known and its reactions all known."""
+    if not resolved.sources:
+        return {}, {}
+    members = SNAPSHOT.c.members
+    readable = [sid for sid, cov in covs.items() if cov.days_in(period) > 0]
+    counted = and_(
+        ids_in(SNAPSHOT.c.source_id, readable),
+        func.coalesce(scope_sum(resolved, "unknown"), 0) == 0,
+    )
+    kinds = list(resolved.ids_by_kind())
+    per_kind = []
+    for kind in kinds:
+        known = SDAY.c[f"{kind}_unknown"] == 0
+        per_kind += [
+            func.sum(case((known, ratio(SDAY.c[f"{kind}_reactions"], members)))),
+            func.sum(case((known, SDAY.c[f"{kind}_count"]), else_=0)),
+        ]
+    query = (
+        select(
+            SNAPSHOT.c.source_id,
+            func.sum(
+                case((counted, ratio(func.coalesce(scope_sum(resolved, "reactions"), 0), members)))
+            ),
+            func.sum(case((counted, 1), else_=0)),
+            *per_kind,
+        )
+        .select_from(_snapshot_days(resolved, period))
+        .where(
+            ids_in(SNAPSHOT.c.source_id, resolved.source_ids),
+            in_period(SNAPSHOT, period),
+            members > 0,
+        )
+        .group_by(SNAPSHOT.c.source_id)
+    )
+    er_day: dict[int, tuple[float, int]] = {}
+    er_post: dict[tuple[int, str], tuple[float | None, int]] = {}
+    for source_id, day_total, days, *posts in session.execute(query).all():
+        if days:
+            er_day[source_id] = (float(day_total or 0.0), int(days))
+        for index, kind in enumerate(kinds):
+            total, items = posts[2 * index], posts[2 * index + 1]
+            er_post[(source_id, kind)] = (None if total is None else float(total), int(items or 0))
+    return er_day, er_post
 
 
 def er_day_sums(
@@ -408,56 +462,28 @@ def er_day_sums(
     """Per ``by`` (snapshot columns: source_id and/or local_date; a tuple key for two): the
     sum of the source-days' ERday and how many source-days had members and reactions known.
     """
-    (result,) = _er_day_sums(session, resolved, (period,), covs, by=by)
-    return result
-
-
-def _er_day_sums(
-    session: Session,
-    resolved: ResolvedScope,
-    periods: tuple[Period, ...],
-    covs: dict[int, Coverage],
-    *,
-    by: tuple[str, ...],
-) -> list[dict[Any, tuple[float, int]]]:
-    """``er_day_sums`` of each period, in one statement."""
+    readable = [sid for sid, cov in covs.items() if cov.days_in(period) > 0]
+    if not readable or not resolved.sources:
+        return {}
     keys = [SNAPSHOT.c[name] for name in by]
-
-    def one(index: int, period: Period) -> Select[Any] | None:
-        readable = [sid for sid, cov in covs.items() if cov.days_in(period) > 0]
-        if not readable:
-            return None
-        day = (
-            select(
-                STAT.c.source_id,
-                STAT.c.local_date,
-                func.sum(reactions(STAT)).label("reactions"),
-                func.sum(reactions_unknown(STAT)).label("unknown"),
-            )
-            .where(in_scope(STAT, resolved), in_period(STAT, period))
-            .group_by(STAT.c.source_id, STAT.c.local_date)
-            .subquery()
+    query = (
+        select(
+            *keys,
+            func.sum(ratio(func.coalesce(scope_sum(resolved, "reactions"), 0), SNAPSHOT.c.members)),
+            func.count(),
         )
-        return (
-            select(
-                literal(index).label("which"),
-                *keys,
-                func.sum(ratio(func.coalesce(day.c.reactions, 0), SNAPSHOT.c.members)),
-                func.count(),
-            )
-            .select_from(SNAPSHOT.outerjoin(day, same_day(day, SNAPSHOT)))
-            .where(
-                ids_in(SNAPSHOT.c.source_id, readable),
-                in_period(SNAPSHOT, period),
-                SNAPSHOT.c.members > 0,
-                func.coalesce(day.c.unknown, 0) == 0,
-            )
-            .group_by(*keys)
+        .select_from(_snapshot_days(resolved, period))
+        .where(
+            ids_in(SNAPSHOT.c.source_id, readable),
+            in_period(SNAPSHOT, period),
+            SNAPSHOT.c.members > 0,
+            func.coalesce(scope_sum(resolved, "unknown"), 0) == 0,
         )
-
-    result: list[dict[Any, tuple[float, int]]] = [{} for _ in periods]
-    for index, *key, total, n in _each_period(session, one, periods):
-        result[int(index)][tuple(key) if len(key) > 1 else key[0]] = (float(total or 0.0), int(n))
+        .group_by(*keys)
+    )
+    result: dict[Any, tuple[float, int]] = {}
+    for *key, total, n in session.execute(query).all():
+        result[tuple(key) if len(key) > 1 else key[0]] = (float(total or 0.0), int(n))
     return result
 
 

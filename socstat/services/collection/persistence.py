@@ -41,6 +41,7 @@ from socstat.models import (
     SourceStatus,
     utcnow,
 )
+from socstat.services.analytics.sourcedays import rebuild_source_days
 from socstat.services.sources import apply_info
 from socstat.settings import Settings, get_settings
 
@@ -430,6 +431,7 @@ def recompute_daily_stats(
     for start in range(0, len(dates), _IN_CHUNK):
         _rebuild(session, source_id, kinds, dates[start : start + _IN_CHUNK], now)
         _rebuild_hours(session, source_id, kinds, dates[start : start + _IN_CHUNK])
+    rebuild_source_days(session, source_id=source_id, dates=dates)
 
 
 def _rebuild(
