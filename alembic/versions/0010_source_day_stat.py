@@ -1,4 +1,5 @@
-"""source day stat: every kind of a source's day in one row (ERday and ERpost read it)
+"""source day stat: every kind of a source's day in one row (ERday and ERpost read it);
+counter snapshots indexed by day for the analytics' period reads
 
 Filled from the existing DailyStat rows, as the collection's rebuild would.
 
@@ -35,6 +36,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("source_id", "local_date"),
     )
+    op.create_index("ix_sourcedaystat_day", "sourcedaystat", ["local_date", "source_id"])
+    op.create_index(
+        "ix_countersnapshot_day_members",
+        "countersnapshot",
+        ["local_date", "source_id", "members"],
+    )
     _backfill()
 
 
@@ -58,4 +65,6 @@ def _backfill() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_countersnapshot_day_members", table_name="countersnapshot")
+    op.drop_index("ix_sourcedaystat_day", table_name="sourcedaystat")
     op.drop_table("sourcedaystat")

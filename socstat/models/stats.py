@@ -120,7 +120,12 @@ class SourceDayStat(SQLModel, table=True):
     and that kind's ERpost). A day without publications has no row.
     """
 
-    __table_args__ = (UniqueConstraint("source_id", "local_date"),)
+    __table_args__ = (
+        UniqueConstraint("source_id", "local_date"),
+        # a period's rows of every source, read by date (a week: a few pages, not a probe
+        # per source)
+        Index("ix_sourcedaystat_day", "local_date", "source_id"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     source_id: int = Field(foreign_key="source.id", ondelete="CASCADE")
     local_date: date
@@ -133,3 +138,13 @@ class SourceDayStat(SQLModel, table=True):
     clip_count: int = 0
     clip_reactions: int = 0
     clip_unknown: int = 0
+
+
+# a period's members of every source in scope, read by date and from the index alone
+# (analytics: ERday, ERpost, members per day and each period's last reading)
+Index(
+    "ix_countersnapshot_day_members",
+    CounterSnapshot.local_date,
+    CounterSnapshot.source_id,
+    CounterSnapshot.members,
+)
