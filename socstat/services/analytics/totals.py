@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, literal, select
+from sqlalchemy import BigInteger, Select, and_, case, cast, func, literal, select
 from sqlmodel import Session
 
 from socstat.models import ContentKind, User
@@ -30,6 +30,7 @@ from socstat.services.analytics.query import (
     FIGURES,
     SNAPSHOT,
     STAT,
+    day_index,
     day_sums,
     ids_in,
     in_period,
@@ -491,27 +492,30 @@ def last_members(
     session: Session, source_ids: list[int], periods: tuple[Period, ...]
 ) -> dict[Period, dict[int, int]]:
     """Per period, per source: members of its last snapshot within the period that has
-    them (one statement for all the periods)."""
+    them. One grouped range read per period (no probe per source): the day and the members
+    packed into one integer whose maximum is the last day's reading."""
     result: dict[Period, dict[int, int]] = {p: {} for p in periods}
     if not source_ids:
         return result
 
     def one(index: int, period: Period) -> Select[Any]:
-        last = (
-            select(SNAPSHOT.c.source_id, func.max(SNAPSHOT.c.local_date).label("day"))
+        day = cast(day_index(session, SNAPSHOT.c.local_date, period), BigInteger)
+        offset = cast(SNAPSHOT.c.members, BigInteger) + literal(_MEMBERS_SPAN // 2, BigInteger)
+        packed = day * literal(_MEMBERS_SPAN, BigInteger) + offset
+        return (
+            select(literal(index).label("which"), SNAPSHOT.c.source_id, func.max(packed))
             .where(
                 ids_in(SNAPSHOT.c.source_id, source_ids),
                 in_period(SNAPSHOT, period),
                 SNAPSHOT.c.members.is_not(None),
             )
             .group_by(SNAPSHOT.c.source_id)
-            .subquery()
-        )
-        return select(literal(index).label("which"), SNAPSHOT.c.source_id, SNAPSHOT.c.members).join(
-            last,
-            and_(last.c.source_id == SNAPSHOT.c.source_id, last.c.day == SNAPSHOT.c.local_date),
         )
 
-    for index, source_id, members in _each_period(session, one, periods):
-        result[periods[int(index)]][source_id] = int(members)
+    for index, source_id, packed in _each_period(session, one, periods):
+        members = int(packed) % _MEMBERS_SPAN - _MEMBERS_SPAN // 2
+        result[periods[int(index)]][source_id] = members
     return result
+
+
+_MEMBERS_SPAN = 2**32  # members is a 32-bit integer column
