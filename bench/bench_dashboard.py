@@ -9,7 +9,8 @@ counter snapshot for every day, DailyStat and HourlyStat rebuilt by the collecti
 ``recompute_daily_stats``. The timed call is ``services.analytics.dashboard`` (KPIs with
 the previous period, the day series, the per-source table with sparklines, a
 top-publications page, the heatmap, members) for the last 7, 30 and 365 days; "raw"
-computes the same figures straight from ContentItem. The command ends with the summary line
+computes the same figures for the same actor's scope straight from ContentItem (and the
+counter snapshots). The command ends with the summary line
 
     dashboard: p95 7d=… ms 30d=… ms 365d=… ms; raw/aggregate=…×
 """
@@ -21,7 +22,7 @@ import os
 import statistics
 import time
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -78,55 +79,114 @@ def _aggregate(period: Any) -> Callable[[], Any]:
     return call
 
 
-def _raw(period: Any) -> Callable[[], Any]:
-    """The same figures read straight from ContentItem (no DailyStat)."""
-    from socstat.db import session_scope
+# Statements with the scope, the period and the zone written in (``str.format``): as
+# parameters, psycopg would prepare them after five runs and PostgreSQL plan them once for
+# any range (the analytics write them in for the same reason).
+# The scope's live publications of a period (``s``..``e``), as the aggregates count them.
+_LIVE = (
+    "i.deleted_at IS NULL AND i.source_id = ANY({ids}) AND i.kind = ANY({kinds}) "
+    "AND i.local_date BETWEEN {s} AND {e}"
+)
+_REACTIONS = "(i.likes + i.reposts + i.comments)"
+_ER_VIEW = f"{_REACTIONS}::float / nullif(i.views, 0)"
+_ER_POST = f"{_REACTIONS}::float / nullif(c.members, 0)"
+# per source and kind: counts, sums with unknown counts, ERview and ERpost (sum, items)
+_SUMS = (
+    "SELECT i.source_id, i.kind, count(*), "
+    "sum(i.likes), count(*) - count(i.likes), sum(i.reposts), count(*) - count(i.reposts), "
+    "sum(i.comments), count(*) - count(i.comments), sum(i.views), count(*) - count(i.views), "
+    f"sum({_ER_VIEW}), count({_ER_VIEW}), sum({_ER_POST}), count({_ER_POST}) "
+    "FROM contentitem i LEFT JOIN countersnapshot c ON c.source_id = i.source_id "
+    "AND c.local_date = i.local_date AND c.local_date BETWEEN {s} AND {e} "
+    f"WHERE {_LIVE} GROUP BY i.source_id, i.kind"
+)
+# ERday per source (or per day): each source-day's reactions over that day's members
+_ER_DAY = (
+    "SELECT c.{key}, sum(coalesce(d.reactions, 0)::float / c.members), count(*) "
+    "FROM countersnapshot c LEFT JOIN (SELECT i.source_id, i.local_date, "
+    "sum(coalesce(i.likes, 0) + coalesce(i.reposts, 0) + coalesce(i.comments, 0)) reactions, "
+    "3 * count(*) - count(i.likes) - count(i.reposts) - count(i.comments) unknown "
+    f"FROM contentitem i WHERE {_LIVE} GROUP BY i.source_id, i.local_date) d "
+    "ON d.source_id = c.source_id AND d.local_date = c.local_date "
+    "WHERE c.source_id = ANY({ids}) AND c.local_date BETWEEN {s} AND {e} AND c.members > 0 "
+    "AND coalesce(d.unknown, 0) = 0 GROUP BY c.{key}"
+)
+_LAST_MEMBERS = (
+    "SELECT DISTINCT ON (source_id) source_id, members FROM countersnapshot "
+    "WHERE source_id = ANY({ids}) AND local_date BETWEEN {s} AND {e} AND members IS NOT NULL "
+    "ORDER BY source_id, local_date DESC"
+)
+_MEMBERS_BY_DAY = (
+    "SELECT local_date, sum(members), count(members) FROM countersnapshot "
+    "WHERE source_id = ANY({ids}) AND local_date BETWEEN {s} AND {e} GROUP BY local_date"
+)
+_DAY_SERIES = (
+    "SELECT i.local_date, i.kind, count(*), sum(i.likes), count(*) - count(i.likes), "
+    "sum(i.reposts), count(*) - count(i.reposts), sum(i.comments), "
+    "count(*) - count(i.comments), sum(i.views), count(*) - count(i.views) "
+    f"FROM contentitem i WHERE {_LIVE} GROUP BY i.local_date, i.kind"
+)
+_SPARK = (
+    "SELECT i.source_id, (i.local_date - {s}) / {step}, count(*) "
+    f"FROM contentitem i WHERE {_LIVE} GROUP BY 1, 2"
+)
+_TOP = (
+    "SELECT i.*, s.name, c.members FROM contentitem i JOIN source s ON s.id = i.source_id "
+    "LEFT JOIN countersnapshot c ON c.source_id = i.source_id AND c.local_date = i.local_date "
+    f"WHERE {_LIVE} ORDER BY i.likes DESC NULLS LAST, i.id DESC LIMIT 10"
+)
+_TOTAL = f"SELECT count(*) FROM contentitem i WHERE {_LIVE}"
+_LOCAL = "timezone({zone}, timezone('UTC', i.published_at))"
+_KNOWN = "i.likes IS NOT NULL AND i.reposts IS NOT NULL AND i.comments IS NOT NULL"
+_HEAT = (
+    f"SELECT (extract(isodow FROM {_LOCAL}) - 1) * 24 + extract(hour FROM {_LOCAL}), "
+    f"count(*), sum(CASE WHEN {_KNOWN} THEN {_REACTIONS} END), "
+    f"count(CASE WHEN {_KNOWN} THEN 1 END) "
+    f"FROM contentitem i WHERE {_LIVE} GROUP BY 1"
+)
 
-    def sums(start: date, end: date) -> str:
-        return (
-            "SELECT i.source_id, i.kind, count(*), sum(i.likes), count(*) - count(i.likes), "
-            "sum(i.reposts), sum(i.comments), sum(i.views), count(*) - count(i.views), "
-            "avg((i.likes + i.reposts + i.comments)::float / nullif(i.views, 0)), "
-            "avg((i.likes + i.reposts + i.comments)::float / nullif(c.members, 0)) "
-            "FROM contentitem i LEFT JOIN countersnapshot c ON c.source_id = i.source_id "
-            "AND c.local_date = i.local_date "
-            f"WHERE i.deleted_at IS NULL AND i.local_date BETWEEN '{start}' AND '{end}' "
-            "GROUP BY i.source_id, i.kind"
-        )
+
+def _raw(period: Any) -> Callable[[], Any]:
+    """The same figures read straight from ContentItem (no DailyStat, no HourlyStat), for
+    the same actor's scope: per source and kind both periods' sums with unknown counts,
+    ERview and ERpost; ERday per source (both periods) and per day; members (each period's
+    last reading, every day's sum); the day series; sparklines; the top page with its
+    number; the heatmap by the hour of publication."""
+    from bench.seed import seeded_user
+    from socstat.db import session_scope
+    from socstat.services.analytics import Scope, resolve_scope
+    from socstat.settings import get_settings
 
     previous = period.previous()
-    live = f"deleted_at IS NULL AND local_date BETWEEN '{period.start}' AND '{period.end}'"
-    day_series = (
-        "SELECT local_date, kind, count(*), sum(likes), sum(reposts), sum(comments), sum(views) "
-        f"FROM contentitem WHERE {live} GROUP BY local_date, kind"
-    )
-    step = -(-period.days // 30)
-    spark = (
-        f"SELECT source_id, (local_date - DATE '{period.start}') / {step}, count(*) "
-        f"FROM contentitem WHERE {live} GROUP BY 1, 2"
-    )
-    top = (
-        "SELECT i.*, s.name, c.members FROM contentitem i JOIN source s ON s.id = i.source_id "
-        "LEFT JOIN countersnapshot c ON c.source_id = i.source_id "
-        f"AND c.local_date = i.local_date WHERE {live.replace('local_date', 'i.local_date')} "
-        "ORDER BY i.likes DESC NULLS LAST, i.id DESC LIMIT 10"
-    )
-    total = f"SELECT count(*) FROM contentitem WHERE {live}"
-    local = "timezone(:zone, timezone('UTC', published_at))"
-    known = "likes IS NOT NULL AND reposts IS NOT NULL AND comments IS NOT NULL"
-    heat = (
-        f"SELECT (extract(isodow FROM {local}) - 1) * 24 + extract(hour FROM {local}), "
-        f"count(*), sum(CASE WHEN {known} THEN likes + reposts + comments END), "
-        f"count(CASE WHEN {known} THEN 1 END) FROM contentitem WHERE {live} GROUP BY 1"
-    )
+    statements = [
+        (_SUMS, period),
+        (_SUMS, previous),
+        (_ER_DAY.replace("{key}", "source_id"), period),
+        (_ER_DAY.replace("{key}", "source_id"), previous),
+        (_ER_DAY.replace("{key}", "local_date"), period),
+        (_LAST_MEMBERS, period),
+        (_LAST_MEMBERS, previous),
+        (_LAST_MEMBERS, previous.previous()),
+        (_MEMBERS_BY_DAY, period),
+        (_DAY_SERIES, period),
+        (_SPARK, period),
+        (_TOP, period),
+        (_TOTAL, period),
+        (_HEAT, period),
+    ]
 
     def call() -> Any:
-        from socstat.settings import get_settings
-
         with session_scope() as session:
-            for query in (sums(period.start, period.end), sums(previous.start, previous.end),
-                          day_series, spark, top, total, heat):  # fmt: skip
-                session.execute(text(query), {"zone": get_settings().timezone}).all()
+            resolved = resolve_scope(session, actor=seeded_user(session), scope=Scope())
+            scope = {
+                "ids": f"'{{{','.join(map(str, resolved.source_ids))}}}'::int[]",
+                "kinds": f"'{{{','.join(resolved.kinds)}}}'::text[]",
+                "zone": f"'{get_settings().timezone}'",
+                "step": -(-period.days // 30),
+            }
+            for query, days in statements:
+                values = {**scope, "s": f"DATE '{days.start}'", "e": f"DATE '{days.end}'"}
+                session.execute(text(query.format(**values))).all()
 
     return call
 
@@ -202,8 +262,9 @@ def _section(args: argparse.Namespace, items: int, seeded: float, rows: list, su
             "Замер — один вызов `services.analytics.dashboard` (KPI с прошлым "
             f"периодом, дневной ряд, таблица источников со спарклайнами, страница топа, "
             f"тепловая карта, подписчики), {args.calls} вызовов после прогрева; «из ContentItem» — "
-            "те же числа группировкой по публикациям (суммы, ряд, спарклайны, топ с его "
-            "числом, тепловая карта по часу публикации).",
+            "те же числа для той же области аналитика группировкой по публикациям и снимкам "
+            "счётчиков (суммы и ER обоих периодов, ERday по источникам и дням, подписчики, "
+            "ряд, спарклайны, топ с его числом, тепловая карта по часу публикации).",
             "",
             *table,
             "",

@@ -106,6 +106,7 @@ def dashboard(
             descending=top_descending,
             page=top_page,
             page_size=top_page_size,
+            total=current.publications(),
         ),
         heatmap=heatmap_of(session, resolved, period),
         members=members_of(day_series),

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Float, Integer, and_, bindparam, cast, false, func, literal, or_
+from sqlalchemy import Date, Float, Integer, and_, bindparam, cast, false, func, literal, or_
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
 from socstat.models import CounterSnapshot, DailyStat
+from socstat.services.analytics.ids import ids_in
 from socstat.services.analytics.periods import Period
 from socstat.services.analytics.scope import ResolvedScope
 
@@ -33,29 +34,25 @@ def day_sums(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def ids_in(column: Any, ids: list[int]) -> ColumnElement[bool]:
-    """``column IN (…)`` with the ids written into the SQL: hundreds of bound parameters
-    cost more to convert than the query takes (ids are ints from the database)."""
-    return column.in_(
-        bindparam(None, list(ids), type_=Integer, expanding=True, literal_execute=True)
-    )
-
-
 def in_scope(table: Any, scope: ResolvedScope) -> ColumnElement[bool]:
     """Rows of the scope's sources, each for the kinds counted for it."""
     by_kind = scope.ids_by_kind()
     lists = {tuple(ids) for ids in by_kind.values()}
     if len(lists) == 1:  # every source counts the same kinds: one plain condition per column
         (ids,) = lists
-        return and_(table.c.kind.in_(list(by_kind)), table.c.source_id.in_(ids))
+        return and_(table.c.kind.in_(list(by_kind)), ids_in(table.c.source_id, ids))
     parts = [
-        and_(table.c.kind == kind, table.c.source_id.in_(ids)) for kind, ids in by_kind.items()
+        and_(table.c.kind == kind, ids_in(table.c.source_id, ids)) for kind, ids in by_kind.items()
     ]
     return or_(*parts) if parts else false()
 
 
 def in_period(table: Any, period: Period) -> ColumnElement[bool]:
-    return and_(table.c.local_date >= period.start, table.c.local_date <= period.end)
+    """The period's days; the dates are written into the statement so that it is planned
+    for them (see ``ids.IdsIn``)."""
+    start = bindparam(None, period.start, type_=Date, literal_execute=True)
+    end = bindparam(None, period.end, type_=Date, literal_execute=True)
+    return and_(table.c.local_date >= start, table.c.local_date <= end)
 
 
 def reactions(table: Any) -> ColumnElement[Any]:

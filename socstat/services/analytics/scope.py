@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlmodel import Session, select
 
 from socstat.models import ContentKind, Role, Source, Subscription, Team, TeamMember, User
+from socstat.services.analytics.ids import ids_in
 from socstat.services.analytics.periods import AnalyticsError
 from socstat.services.authz import (
     PermissionDenied,
@@ -109,7 +111,10 @@ def resolve_scope(session: Session, *, actor: User | None, scope: Scope) -> Reso
     if scope.user_id is not None and scope.team_id is not None:
         raise AnalyticsError("Выберите либо пользователя, либо команду.")
     users = _scope_users(session, actor, scope)
-    query = select(Subscription)
+    sub = Subscription
+    query = select(
+        sub.source_id, sub.user_id, sub.tags, sub.track_posts, sub.track_videos, sub.track_clips
+    )  # columns, not models: a director's scope has hundreds of subscriptions
     if users is not None:
         query = query.where(Subscription.user_id.in_(sorted(users) or [-1]))
     allowed: set[int] = set()
@@ -163,7 +168,7 @@ def _team_users(session: Session, actor: User, team_id: int) -> set[int]:
     return director | set(members.all())
 
 
-def tracked_kinds(sub: Subscription) -> set[str]:
+def tracked_kinds(sub: Any) -> set[str]:
     """The content kinds the subscription counts (set with `sources.kinds`)."""
     flags = (
         (ContentKind.POST, sub.track_posts),
@@ -173,14 +178,18 @@ def tracked_kinds(sub: Subscription) -> set[str]:
     return {kind for kind, on in flags if on}
 
 
-def _sources(session: Session, ids: Sequence[int]) -> list[Source]:
+def _sources(session: Session, ids: Sequence[int]) -> list[Any]:
+    """The sources' columns a SourceRef needs (rows, not models), ordered by name."""
     if not ids:
         return []
-    rows = session.exec(select(Source).where(Source.id.in_(list(ids)))).all()
+    columns = (Source.id, Source.name, Source.screen_name, Source.external_id, Source.url)
+    query = select(*columns, Source.status).where(ids_in(Source.id, list(ids)))
+    rows = session.exec(query).all()
     return sorted(rows, key=lambda s: (source_name(s).casefold(), s.id or 0))
 
 
-def source_name(source: Source) -> str:
+def source_name(source: Any) -> str:
+    """A source's (or a row with its name columns) name as shown."""
     return display_name(source.name, source.screen_name, source.external_id)
 
 
@@ -189,7 +198,7 @@ def display_name(name: str, screen_name: str, external_id: str) -> str:
     return name or screen_name or external_id
 
 
-def _ref(source: Source, kinds: frozenset[str]) -> SourceRef:
+def _ref(source: Any, kinds: frozenset[str]) -> SourceRef:
     assert source.id is not None
     return SourceRef(
         id=source.id,

@@ -27,6 +27,7 @@ from socstat.services.analytics.query import (
     in_scope,
 )
 from socstat.services.analytics.scope import ResolvedScope, Scope, SourceRef, resolve_scope
+from socstat.services.analytics.sourcedays import SDAY, scope_sum
 from socstat.services.analytics.totals import Figure, er_day_sums
 
 
@@ -339,15 +340,7 @@ def sparklines(
     (one day each for a month or less); None for a run outside the collected history."""
     step = -(-period.days // SPARK_POINTS)
     runs = -(-period.days // step)
-    index = day_index(session, STAT.c.local_date, period) // step
-    query = (
-        select(STAT.c.source_id, index.label("run"), func.sum(STAT.c.count))
-        .where(in_scope(STAT, resolved), in_period(STAT, period))
-        .group_by(STAT.c.source_id, "run")
-    )
-    counts: dict[tuple[int, int], int] = {
-        (source_id, int(run)): int(n) for source_id, run, n in session.execute(query).all()
-    }
+    counts = _run_counts(session, resolved, period, step) if resolved.sources else {}
     covs = coverages(session, resolved.source_ids) if covs is None else covs
     spans = [
         Period.custom(
@@ -366,6 +359,22 @@ def sparklines(
             for run, span in enumerate(spans)
         )
     return result
+
+
+def _run_counts(
+    session: Session, resolved: ResolvedScope, period: Period, step: int
+) -> dict[tuple[int, int], int]:
+    """Publications per (source, run of ``step`` days) from SourceDayStat (one row per
+    source-day, the kinds each source counts); runs without any are left out."""
+    index = day_index(session, SDAY.c.local_date, period) // step
+    published = func.sum(scope_sum(resolved, "count"))
+    query = (
+        select(SDAY.c.source_id, index.label("run"), published)
+        .where(ids_in(SDAY.c.source_id, resolved.source_ids), in_period(SDAY, period))
+        .group_by(SDAY.c.source_id, "run")
+        .having(published > 0)
+    )
+    return {(source_id, int(run)): int(n) for source_id, run, n in session.execute(query).all()}
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """Totals of a period beside the previous period: overall, per source, per content kind.
 
-Read from DailyStat (sums, unknown counts, ERview sums) joined with the day's
-CounterSnapshot (members). ER follows Popsters (docs/metrics.md):
+Read from DailyStat (sums, unknown counts, ERview sums) and, where a day's members divide
+its reactions (ERpost, ERday), from SourceDayStat (every kind of a source's day in one row)
+joined with that day's CounterSnapshot. ER follows Popsters (docs/metrics.md):
 - ERpost of a publication = (likes + reposts + comments) / members of its day; the
   period's average ERpost is their mean over the publications whose members are known;
 - ERview = (likes + reposts + comments) / views; the average is the mean over the
@@ -18,7 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import CompoundSelect, Select, and_, case, func, literal, select, union_all
+from sqlalchemy import BigInteger, Select, and_, case, cast, func, literal, select
 from sqlmodel import Session
 
 from socstat.models import ContentKind, User
@@ -29,16 +30,16 @@ from socstat.services.analytics.query import (
     FIGURES,
     SNAPSHOT,
     STAT,
+    day_index,
     day_sums,
     ids_in,
     in_period,
     in_scope,
     ratio,
-    reactions,
-    reactions_unknown,
     same_day,
 )
 from socstat.services.analytics.scope import ResolvedScope, Scope, SourceRef, resolve_scope
+from socstat.services.analytics.sourcedays import SDAY, scope_sum
 
 
 @dataclass(frozen=True)
@@ -161,7 +162,6 @@ def compare_by_source(
 # --- loading -------------------------------------------------------------------------
 
 _RATIO_SUMS = ("er_view_sum", "er_post_sum")
-_SUMS = (*DAY_SUMS, "er_view_sum", "er_view_items", "er_post_sum", "er_post_items")
 
 
 class PeriodData:
@@ -184,41 +184,38 @@ class PeriodData:
         self.covs = covs
 
     def totals(self, sources: Iterable[SourceRef], kinds: tuple[str, ...] | None = None) -> Totals:
+        """The totals of ``sources`` (each for the kinds it counts, narrowed to ``kinds``):
+        one pass over their rows (the dashboard asks for every source of the scope)."""
         sources = list(sources)
-        pairs = [
-            (s.id, k)
-            for s in sources
-            for k in ContentKind.ALL
-            if k in s.kinds
-            if kinds is None or k in kinds
-        ]
-        known_pairs = [p for p in pairs if p in self.rows or self._covered(p[0])]
-        rows = [self.rows[p] for p in pairs if p in self.rows]
-        counts = {kind: self._count([p for p in pairs if p[1] == kind]) for kind in ContentKind.ALL}
-        publications = sum(r["count"] for r in rows) if known_pairs else None
+        acc = _Sums()
+        for source in sources:
+            covered = self._covered(source.id)
+            for kind in ContentKind.ALL:
+                if kind in source.kinds and (kinds is None or kind in kinds):
+                    acc.add(kind, self.rows.get((source.id, kind)), covered)
+        publications = acc.publications if acc.known else None
         total = publications or 0
         return Totals(
             period=self.period,
-            posts=counts[ContentKind.POST],
-            videos=counts[ContentKind.VIDEO],
-            clips=counts[ContentKind.CLIP],
+            posts=acc.count(ContentKind.POST),
+            videos=acc.count(ContentKind.VIDEO),
+            clips=acc.count(ContentKind.CLIP),
             publications=publications,
-            **{f: _figure(rows, f, known=bool(known_pairs)) for f in FIGURES},
+            **{f: acc.figure(f) for f in FIGURES},
             members_end=self._members_end(sources),
             members_delta=self._members_delta(sources),
-            er_post=_ratio(rows, "er_post_sum", "er_post_items", total),
-            er_view=_ratio(rows, "er_view_sum", "er_view_items", total),
+            er_post=acc.ratio("er_post_sum", "er_post_items", total),
+            er_view=acc.ratio("er_view_sum", "er_view_items", total),
             er_day=self._er_day(sources),
         )
+
+    def publications(self) -> int:
+        """The scope's live publications of the period (what DailyStat counts)."""
+        return sum(row["count"] for row in self.rows.values())
 
     def _covered(self, source_id: int) -> bool:
         cov = self.covs.get(source_id)
         return cov is not None and cov.days_in(self.period) > 0
-
-    def _count(self, pairs: list[tuple[int, str]]) -> int | None:
-        if not any(p in self.rows or self._covered(p[0]) for p in pairs):
-            return None
-        return sum(self.rows[p]["count"] for p in pairs if p in self.rows)
 
     def _members_end(self, sources: list[SourceRef]) -> Figure:
         known = [self.members[s.id] for s in sources if s.id in self.members]
@@ -238,20 +235,57 @@ class PeriodData:
         return Ratio(total / items if items else None, items, max(0, days - items))
 
 
-def _figure(rows: list[dict[str, Any]], name: str, *, known: bool) -> Figure:
-    unknown = sum(r[f"{name}_unknown"] for r in rows)
-    values = [r[name] for r in rows if r[name] is not None]
-    if values:
-        return Figure(sum(values), unknown)
-    if rows:  # publications, none with this figure
-        return Figure(None, unknown)
-    return Figure(0 if known else None, 0)
+class _Sums:
+    """Running sums over (source, kind) rows of a period, in the order they are added.
 
+    A kind's count is known when some source counting it has a row or covers a day of the
+    period; a figure sums the known values (None when no row has one: unknown if there are
+    rows, a known 0 if there are none but some pair is known)."""
 
-def _ratio(rows: list[dict[str, Any]], sum_key: str, items_key: str, total: int) -> Ratio:
-    items = sum(r[items_key] for r in rows)
-    value = sum(r[sum_key] or 0.0 for r in rows) / items if items else None
-    return Ratio(value, items, total - items)
+    def __init__(self) -> None:
+        self.known = False
+        self.rows = 0
+        self.publications = 0
+        self.counts: dict[str, int | None] = dict.fromkeys(ContentKind.ALL)
+        self.values: dict[str, int | None] = dict.fromkeys(FIGURES)
+        self.unknown: dict[str, int] = dict.fromkeys(FIGURES, 0)
+        self.ratios: dict[str, float] = dict.fromkeys(_RATIO_SUMS, 0.0)
+        self.items: dict[str, int] = {"er_post_items": 0, "er_view_items": 0}
+
+    def add(self, kind: str, row: dict[str, Any] | None, covered: bool) -> None:
+        if row is None:
+            if covered:
+                self.known = True
+                self.counts[kind] = self.counts[kind] or 0
+            return
+        self.known = True
+        self.rows += 1
+        self.publications += row["count"]
+        self.counts[kind] = (self.counts[kind] or 0) + row["count"]
+        for name in FIGURES:
+            self.unknown[name] += row[f"{name}_unknown"]
+            value = row[name]
+            if value is not None:
+                known = self.values[name]
+                self.values[name] = value if known is None else known + value
+        for name in _RATIO_SUMS:
+            self.ratios[name] += row[name] or 0.0
+        for name in self.items:
+            self.items[name] += row[name]
+
+    def count(self, kind: str) -> int | None:
+        return self.counts[kind]
+
+    def figure(self, name: str) -> Figure:
+        if self.values[name] is not None:
+            return Figure(self.values[name], self.unknown[name])
+        if self.rows:  # publications, none with this figure
+            return Figure(None, self.unknown[name])
+        return Figure(0 if self.known else None, 0)
+
+    def ratio(self, sum_key: str, items_key: str, total: int) -> Ratio:
+        items = self.items[items_key]
+        return Ratio(self.ratios[sum_key] / items if items else None, items, total - items)
 
 
 def load_period(
@@ -284,7 +318,10 @@ def _load(
     ids = resolved.source_ids
     covs = coverages(session, ids) if covs is None else covs
     rows = _grouped_rows(session, resolved, periods)
-    er_days = _er_day_sums(session, resolved, periods, covs, by=("source_id",))
+    ratios = [_day_ratios(session, resolved, p, covs) for p in periods]
+    for period_rows, (_er_day, er_post) in zip(rows, ratios, strict=True):
+        for (source_id, kind), row in period_rows.items():
+            row["er_post_sum"], row["er_post_items"] = er_post.get((source_id, kind), (None, 0))
     # each period's last reading, and the one before it (the previous period's last)
     befores = tuple(p.previous() for p in periods)
     readings = last_members(session, ids, tuple(dict.fromkeys(periods + befores)))
@@ -292,7 +329,7 @@ def _load(
         PeriodData(
             period=p,
             rows=rows[index],
-            er_day=er_days[index],
+            er_day=ratios[index][0],
             members=readings[p],
             members_before=readings[before],
             covs=covs,
@@ -302,21 +339,27 @@ def _load(
 
 
 def _each_period(
-    one: Callable[[int, Period], Select[Any] | None], periods: tuple[Period, ...]
-) -> Select[Any] | CompoundSelect[Any] | None:
-    """One statement for several periods: ``one(index, period)`` selects a period's rows
-    with its index first; each keeps its own plain date range (well estimated by the
-    planner, unlike one range split by CASE), all in one round trip."""
-    parts = [q for q in (one(i, p) for i, p in enumerate(periods)) if q is not None]
-    if len(parts) < 2:
-        return parts[0] if parts else None
-    return union_all(*parts)
+    session: Session,
+    one: Callable[[int, Period], Select[Any] | None],
+    periods: tuple[Period, ...],
+) -> list[Any]:
+    """Every period's rows: ``one(index, period)`` selects a period's rows with its index
+    first, each with its own plain date range (well estimated by the planner, unlike one
+    range split by CASE). One statement per period: as one UNION ALL, PostgreSQL ran the
+    parts in parallel workers whose start cost more than the reads of a week or a month."""
+    rows: list[Any] = []
+    for index, period in enumerate(periods):
+        query = one(index, period)
+        if query is not None:
+            rows.extend(session.execute(query).all())
+    return rows
 
 
 def _grouped_rows(
     session: Session, resolved: ResolvedScope, periods: tuple[Period, ...]
 ) -> list[dict[tuple[int, str], dict[str, Any]]]:
-    members_known = and_(SNAPSHOT.c.members > 0, reactions_unknown(STAT) == 0)
+    """DailyStat sums per source and kind (ERpost, which needs each day's members, is
+    added from ``_day_ratios``)."""
 
     def one(index: int, period: Period) -> Select[Any]:
         return (
@@ -325,39 +368,88 @@ def _grouped_rows(
                 STAT.c.source_id,
                 STAT.c.kind,
                 *(func.sum(STAT.c[name]) for name in (*DAY_SUMS, "er_view_sum", "er_view_items")),
-                func.sum(case((members_known, ratio(reactions(STAT), SNAPSHOT.c.members)))),
-                func.sum(case((members_known, STAT.c.count), else_=0)),
-            )
-            .select_from(
-                STAT.outerjoin(
-                    SNAPSHOT,
-                    # the snapshot's own range and sources (implied by the day) let the
-                    # planner read only the period's snapshots instead of all of them
-                    and_(
-                        same_day(SNAPSHOT, STAT),
-                        in_period(SNAPSHOT, period),
-                        ids_in(SNAPSHOT.c.source_id, resolved.source_ids),
-                    ),
-                )
             )
             .where(in_scope(STAT, resolved), in_period(STAT, period))
             .group_by(STAT.c.source_id, STAT.c.kind)
         )
 
     result: list[dict[tuple[int, str], dict[str, Any]]] = [{} for _ in periods]
-    query = _each_period(one, periods)
-    assert query is not None
-    for index, source_id, kind, *values in session.execute(query).all():
-        row = dict(zip(_SUMS, values, strict=True))
-        extra = {k: row.pop(k) for k in _SUMS if k not in DAY_SUMS}
+    for index, source_id, kind, *values in _each_period(session, one, periods):
+        *sums, er_view_sum, er_view_items = values
         result[int(index)][(source_id, kind)] = {
-            **day_sums(row),
-            **{
-                k: (None if v is None else float(v)) if k in _RATIO_SUMS else int(v or 0)
-                for k, v in extra.items()
-            },
+            **day_sums(dict(zip(DAY_SUMS, sums, strict=True))),
+            "er_view_sum": None if er_view_sum is None else float(er_view_sum),
+            "er_view_items": int(er_view_items or 0),
         }
     return result
+
+
+def _snapshot_days(resolved: ResolvedScope, period: Period) -> Any:
+    """The scope's snapshots of the period with members, each with its SourceDayStat row
+    (NULLs for a day without publications)."""
+    return SNAPSHOT.outerjoin(
+        SDAY,
+        # the row's own range and sources (implied by the day) let the planner read only
+        # the period's rows
+        and_(
+            same_day(SDAY, SNAPSHOT),
+            in_period(SDAY, period),
+            ids_in(SDAY.c.source_id, resolved.source_ids),
+        ),
+    )
+
+
+def _day_ratios(
+    session: Session, resolved: ResolvedScope, period: Period, covs: dict[int, Coverage]
+) -> tuple[dict[int, tuple[float, int]], dict[tuple[int, str], tuple[float | None, int]]]:
+    """Per source: its ERday (sum, source-days) and per kind its ERpost (sum over the
+    publications, how many), from one join of the period's snapshots with SourceDayStat.
+
+    ERday counts the source-days of readable sources whose members are known and none of
+    whose reactions is unknown (a day without publications is a known 0); ERpost the
+    kind's days with members known and its reactions all known."""
+    if not resolved.sources:
+        return {}, {}
+    members = SNAPSHOT.c.members
+    readable = [sid for sid, cov in covs.items() if cov.days_in(period) > 0]
+    counted = and_(
+        ids_in(SNAPSHOT.c.source_id, readable),
+        func.coalesce(scope_sum(resolved, "unknown"), 0) == 0,
+    )
+    kinds = list(resolved.ids_by_kind())
+    per_kind = []
+    for kind in kinds:
+        known = SDAY.c[f"{kind}_unknown"] == 0
+        per_kind += [
+            func.sum(case((known, ratio(SDAY.c[f"{kind}_reactions"], members)))),
+            func.sum(case((known, SDAY.c[f"{kind}_count"]), else_=0)),
+        ]
+    query = (
+        select(
+            SNAPSHOT.c.source_id,
+            func.sum(
+                case((counted, ratio(func.coalesce(scope_sum(resolved, "reactions"), 0), members)))
+            ),
+            func.sum(case((counted, 1), else_=0)),
+            *per_kind,
+        )
+        .select_from(_snapshot_days(resolved, period))
+        .where(
+            ids_in(SNAPSHOT.c.source_id, resolved.source_ids),
+            in_period(SNAPSHOT, period),
+            members > 0,
+        )
+        .group_by(SNAPSHOT.c.source_id)
+    )
+    er_day: dict[int, tuple[float, int]] = {}
+    er_post: dict[tuple[int, str], tuple[float | None, int]] = {}
+    for source_id, day_total, days, *posts in session.execute(query).all():
+        if days:
+            er_day[source_id] = (float(day_total or 0.0), int(days))
+        for index, kind in enumerate(kinds):
+            total, items = posts[2 * index], posts[2 * index + 1]
+            er_post[(source_id, kind)] = (None if total is None else float(total), int(items or 0))
+    return er_day, er_post
 
 
 def er_day_sums(
@@ -371,59 +463,28 @@ def er_day_sums(
     """Per ``by`` (snapshot columns: source_id and/or local_date; a tuple key for two): the
     sum of the source-days' ERday and how many source-days had members and reactions known.
     """
-    (result,) = _er_day_sums(session, resolved, (period,), covs, by=by)
-    return result
-
-
-def _er_day_sums(
-    session: Session,
-    resolved: ResolvedScope,
-    periods: tuple[Period, ...],
-    covs: dict[int, Coverage],
-    *,
-    by: tuple[str, ...],
-) -> list[dict[Any, tuple[float, int]]]:
-    """``er_day_sums`` of each period, in one statement."""
+    readable = [sid for sid, cov in covs.items() if cov.days_in(period) > 0]
+    if not readable or not resolved.sources:
+        return {}
     keys = [SNAPSHOT.c[name] for name in by]
-
-    def one(index: int, period: Period) -> Select[Any] | None:
-        readable = [sid for sid, cov in covs.items() if cov.days_in(period) > 0]
-        if not readable:
-            return None
-        day = (
-            select(
-                STAT.c.source_id,
-                STAT.c.local_date,
-                func.sum(reactions(STAT)).label("reactions"),
-                func.sum(reactions_unknown(STAT)).label("unknown"),
-            )
-            .where(in_scope(STAT, resolved), in_period(STAT, period))
-            .group_by(STAT.c.source_id, STAT.c.local_date)
-            .subquery()
+    query = (
+        select(
+            *keys,
+            func.sum(ratio(func.coalesce(scope_sum(resolved, "reactions"), 0), SNAPSHOT.c.members)),
+            func.count(),
         )
-        return (
-            select(
-                literal(index).label("which"),
-                *keys,
-                func.sum(ratio(func.coalesce(day.c.reactions, 0), SNAPSHOT.c.members)),
-                func.count(),
-            )
-            .select_from(SNAPSHOT.outerjoin(day, same_day(day, SNAPSHOT)))
-            .where(
-                ids_in(SNAPSHOT.c.source_id, readable),
-                in_period(SNAPSHOT, period),
-                SNAPSHOT.c.members > 0,
-                func.coalesce(day.c.unknown, 0) == 0,
-            )
-            .group_by(*keys)
+        .select_from(_snapshot_days(resolved, period))
+        .where(
+            ids_in(SNAPSHOT.c.source_id, readable),
+            in_period(SNAPSHOT, period),
+            SNAPSHOT.c.members > 0,
+            func.coalesce(scope_sum(resolved, "unknown"), 0) == 0,
         )
-
-    result: list[dict[Any, tuple[float, int]]] = [{} for _ in periods]
-    query = _each_period(one, periods)
-    if query is None:
-        return result
-    for index, *key, total, n in session.execute(query).all():
-        result[int(index)][tuple(key) if len(key) > 1 else key[0]] = (float(total or 0.0), int(n))
+        .group_by(*keys)
+    )
+    result: dict[Any, tuple[float, int]] = {}
+    for *key, total, n in session.execute(query).all():
+        result[tuple(key) if len(key) > 1 else key[0]] = (float(total or 0.0), int(n))
     return result
 
 
@@ -431,29 +492,30 @@ def last_members(
     session: Session, source_ids: list[int], periods: tuple[Period, ...]
 ) -> dict[Period, dict[int, int]]:
     """Per period, per source: members of its last snapshot within the period that has
-    them (one statement for all the periods)."""
+    them. One grouped range read per period (no probe per source): the day and the members
+    packed into one integer whose maximum is the last day's reading."""
     result: dict[Period, dict[int, int]] = {p: {} for p in periods}
     if not source_ids:
         return result
 
     def one(index: int, period: Period) -> Select[Any]:
-        last = (
-            select(SNAPSHOT.c.source_id, func.max(SNAPSHOT.c.local_date).label("day"))
+        day = cast(day_index(session, SNAPSHOT.c.local_date, period), BigInteger)
+        offset = cast(SNAPSHOT.c.members, BigInteger) + literal(_MEMBERS_SPAN // 2, BigInteger)
+        packed = day * literal(_MEMBERS_SPAN, BigInteger) + offset
+        return (
+            select(literal(index).label("which"), SNAPSHOT.c.source_id, func.max(packed))
             .where(
                 ids_in(SNAPSHOT.c.source_id, source_ids),
                 in_period(SNAPSHOT, period),
                 SNAPSHOT.c.members.is_not(None),
             )
             .group_by(SNAPSHOT.c.source_id)
-            .subquery()
-        )
-        return select(literal(index).label("which"), SNAPSHOT.c.source_id, SNAPSHOT.c.members).join(
-            last,
-            and_(last.c.source_id == SNAPSHOT.c.source_id, last.c.day == SNAPSHOT.c.local_date),
         )
 
-    query = _each_period(one, periods)
-    assert query is not None
-    for index, source_id, members in session.execute(query).all():
-        result[periods[int(index)]][source_id] = int(members)
+    for index, source_id, packed in _each_period(session, one, periods):
+        members = int(packed) % _MEMBERS_SPAN - _MEMBERS_SPAN // 2
+        result[periods[int(index)]][source_id] = members
     return result
+
+
+_MEMBERS_SPAN = 2**32  # members is a 32-bit integer column

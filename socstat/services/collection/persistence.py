@@ -44,6 +44,7 @@ from socstat.models import (
     SourceStatus,
     utcnow,
 )
+from socstat.services.analytics.sourcedays import rebuild_source_days
 from socstat.services.sources import apply_info
 from socstat.settings import Settings, get_settings
 
@@ -493,6 +494,7 @@ def recompute_daily_stats(
         }
         for statement in statements:
             session.execute(statement, params)
+    rebuild_source_days(session, source_id=source_id, dates=dates)
 
 
 @functools.cache

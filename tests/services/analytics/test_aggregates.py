@@ -1,6 +1,7 @@
-"""HourlyStat (the heatmap's pre-aggregate) equals what the content items give, and the
-collection keeps it so: new, updated, deleted and restored posts, unknown reactions. The
-dashboard's shared reads give the numbers of the single calls."""
+"""HourlyStat (the heatmap's pre-aggregate) and SourceDayStat (every kind of a source's day,
+for ERday and ERpost) equal what the content items give, and the collection keeps them so:
+new, updated, deleted and restored posts, unknown reactions. The dashboard's shared reads
+give the numbers of the single calls."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from datetime import date
 from sqlmodel import Session, select
 
 from socstat.models import ContentItem, HourlyStat
+from socstat.models.stats import SourceDayStat
 from socstat.services.analytics import (
     Figure,
     Period,
@@ -44,6 +46,36 @@ def _stored_hours(session: Session) -> dict[tuple, tuple[int, int, int]]:
         (r.source_id, r.local_date, r.kind, r.hour): (r.count, r.reactions, r.reactions_items)
         for r in session.exec(select(HourlyStat)).all()
     }
+
+
+def _raw_days(session: Session) -> dict[tuple, dict[str, tuple[int, int, int]]]:
+    """(source, day) → per kind published: count, known reactions, unknown reaction figures."""
+    found: dict[tuple, dict[str, tuple[int, int, int]]] = {}
+    for row in session.exec(select(ContentItem).where(ContentItem.deleted_at.is_(None))).all():
+        kinds = found.setdefault((row.source_id, row.local_date), {})
+        figures = (row.likes, row.reposts, row.comments)
+        count, total, unknown = kinds.get(row.kind, (0, 0, 0))
+        kinds[row.kind] = (
+            count + 1,
+            total + sum(f or 0 for f in figures),
+            unknown + figures.count(None),
+        )
+    return found
+
+
+def _stored_days(session: Session) -> dict[tuple, dict[str, tuple[int, int, int]]]:
+    stored: dict[tuple, dict[str, tuple[int, int, int]]] = {}
+    for r in session.exec(select(SourceDayStat)).all():
+        kinds = {
+            kind: (
+                getattr(r, f"{kind}_count"),
+                getattr(r, f"{kind}_reactions"),
+                getattr(r, f"{kind}_unknown"),
+            )
+            for kind in ("post", "video", "clip")
+        }
+        stored[(r.source_id, r.local_date)] = {k: v for k, v in kinds.items() if v[0]}
+    return stored
 
 
 def _raw_heatmap(session: Session, period: Period) -> dict[tuple[int, int], tuple]:
@@ -87,6 +119,11 @@ def test_hourly_stat_follows_new_updated_deleted_posts(session, people: People) 
     )
     assert _stored_hours(session) == _raw_hours(session)
     assert (source.id, date(2026, 3, 30), "post", 9) in _stored_hours(session)
+    assert _stored_days(session) == _raw_days(session)
+    assert _stored_days(session)[(source.id, date(2026, 3, 31))] == {
+        "post": (1, 21, 0),
+        "clip": (1, 2, 0),
+    }
 
     # updated figures (one becomes known), a new post, a deleted one
     collect(
@@ -103,6 +140,7 @@ def test_hourly_stat_follows_new_updated_deleted_posts(session, people: People) 
     )
     assert _stored_hours(session) == _raw_hours(session)
     assert _stored_hours(session)[(source.id, date(2026, 3, 30), "post", 9)] == (1, 23, 1)
+    assert _stored_days(session) == _raw_days(session)
 
     # the deleted post comes back; every post of a day deleted leaves no row for it
     collect(
@@ -116,6 +154,8 @@ def test_hourly_stat_follows_new_updated_deleted_posts(session, people: People) 
     stored = _stored_hours(session)
     assert stored == _raw_hours(session)
     assert (source.id, date(2026, 4, 1), "post", 11) not in stored
+    assert _stored_days(session) == _raw_days(session)
+    assert (source.id, date(2026, 4, 1)) not in _stored_days(session)
 
     cells = heatmap(session, actor=people.ann, scope=Scope(), period=PERIOD).cells
     busy = {(c.weekday, c.hour): (c.publications, c.average_reactions) for c in cells}
