@@ -412,8 +412,8 @@ class VKClient:
         self.usage.requests += 1
         self.usage.calls += len(calls)
         if stamp is not None:
-            token.limiter.touch(stamp)
-        body = await self._post(token, method, params, calls)
+            stamp = token.limiter.touch(stamp)
+        body = await self._post(token, method, params, calls, stamp)
         if body is None:
             return
         error = body.get("error")
@@ -426,13 +426,26 @@ class VKClient:
             self._distribute(token, calls, body)
 
     async def _post(
-        self, token: _Token, method: str, params: dict[str, Any], calls: list[_Call]
+        self,
+        token: _Token,
+        method: str,
+        params: dict[str, Any],
+        calls: list[_Call],
+        stamp: float | None = None,
     ) -> dict[str, Any] | None:
         data = {key: _form_value(value) for key, value in params.items()}
         data.update(v=self.api_version, access_token=token.spec.token)
         url = f"{self.base_url}/method/{method}"
+
+        async def trace(event: str, info: dict[str, Any]) -> None:
+            # The request is on the wire only now (a first request also opens the
+            # connection, tens of milliseconds on a busy machine): its rate-limit slot
+            # counts from here, as VK's window does.
+            if stamp is not None and event.endswith(".send_request_body.complete"):
+                token.limiter.touch(stamp)
+
         try:
-            response = await self._http.post(url, data=data)
+            response = await self._http.post(url, data=data, extensions={"trace": trace})
         except httpx.TimeoutException:
             return self._transport_failure(token, method, calls, "timeout", "VK не ответил вовремя")
         except httpx.HTTPError as exc:
