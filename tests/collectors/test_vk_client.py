@@ -289,3 +289,18 @@ async def test_every_request_but_the_last_carries_25_calls(
         usage = collector.usage
         assert len(results) == len(communities)
         assert usage.calls > 25 * (usage.requests - 1), (days, usage.requests, usage.calls)
+
+
+async def test_cancelled_prefetches_are_not_kept(sandbox: SandboxServer) -> None:
+    """A long-running worker prefetches for every community it reads; requests full of
+    needed calls never take those, and the cancelled ones must not pile up."""
+    client = VKClient(sandbox.url, f"community:{TOKEN_A}")
+    try:
+        for gid in range(1, 1001):
+            client.prefetch("groups.getById", {"group_id": gid}).cancel()
+            await asyncio.sleep(0)
+        assert len(client._spare_calls) == 0
+        assert len(client._spare) <= 64 + 2
+    finally:
+        await client.aclose()
+    assert client.usage.requests == 0

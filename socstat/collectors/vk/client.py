@@ -210,12 +210,17 @@ class VKClient:
         if not _METHOD_NAME.match(method):
             raise ValueError(f"bad VK method name {method!r}")
         future = asyncio.get_running_loop().create_future()
-        future.add_done_callback(_quiet)
+        future.add_done_callback(self._prefetch_done)
         call = _Call(method, dict(params or {}), future, priority, prefetched=True)
         self._spare_calls[future] = call
         self._start_senders()
         self._push(call)
         return future
+
+    def _prefetch_done(self, future: asyncio.Future[Any]) -> None:
+        self._spare_calls.pop(future, None)
+        if not future.cancelled():
+            future.exception()  # an answer nobody asked for: its error is not worth a warning
 
     async def claim(self, future: asyncio.Future[Any]) -> Any:
         """The answer of a :meth:`prefetch`: the call is queued like any other if it is
@@ -264,6 +269,9 @@ class VKClient:
             _fail(call, problem)
             return
         if call.prefetched:
+            if len(self._spare) > 2 * len(self._spare_calls) + 64:  # mostly cancelled ones
+                self._spare = [e for e in self._spare if e[2].future in self._spare_calls]
+                heapq.heapify(self._spare)
             heapq.heappush(self._spare, (call.priority, next(self._seq), call))
             return  # never a reason to send: it waits for a request that leaves anyway
         heapq.heappush(self._queue, (call.priority, next(self._seq), call))
@@ -347,7 +355,7 @@ class VKClient:
             if not self._usable(token, call.method):
                 skipped.append(entry)
                 continue
-            del self._spare_calls[call.future]
+            self._spare_calls.pop(call.future, None)
             call.prefetched = False  # it leaves: from now on a call like any other
             taken.append(call)
             self.ledger.charge(token.spec.token, call.method)
@@ -591,12 +599,6 @@ def _error_fields(error: dict[str, Any]) -> tuple[int, str]:
     except (TypeError, ValueError):
         code = 0
     return code, str(error.get("error_msg", "неизвестная ошибка"))
-
-
-def _quiet(future: asyncio.Future[Any]) -> None:
-    """A prefetched answer nobody asked for: its error (if any) is not worth a warning."""
-    if not future.cancelled():
-        future.exception()
 
 
 def _resolve(call: _Call, value: Any) -> None:
