@@ -408,7 +408,14 @@ class VKClient:
                 return
 
     def _eligible(self, token: _Token) -> int:
-        return sum(1 for entry in self._queue if self._usable(token, entry[2].method))
+        """Queued calls this token may make, counted up to a full request."""
+        count = 0
+        for entry in self._queue:
+            if self._usable(token, entry[2].method):
+                count += 1
+                if count == self.max_batch:
+                    break
+        return count
 
     async def _send(self, token: _Token, calls: list[_Call], stamp: float | None = None) -> None:
         direct = len(calls) == 1 and (calls[0].direct or not self.batch)
