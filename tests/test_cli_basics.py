@@ -69,6 +69,31 @@ def test_help_loads_neither_the_database_layer_nor_servers() -> None:
     assert done.stdout.strip().splitlines()[-1] == "loaded:"
 
 
+def test_collect_loads_no_alert_evaluator_nor_delivery_to_register_the_hook(tmp_path) -> None:
+    """The post-run hook is installed cheaply: its evaluator, the delivery channels and
+    their templates load only when a run has an enabled rule or a held digest."""
+    env = {"SOCSTAT_DATABASE_URL": "", "SOCSTAT_DATA_DIR": str(tmp_path)}
+    assert _socstat("migrate", **env).returncode == 0
+    probe = (
+        "import sys\n"
+        "from socstat.cli import main\n"
+        "main(['collect'])\n"
+        "heavy = ('socstat.services.alerts.evaluate', 'socstat.services.delivery', 'jinja2')\n"
+        "print('hook:', 'socstat.services.alerts.hooks' in sys.modules)\n"
+        "print('loaded:', ','.join(m for m in heavy if m in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-2:] == ["hook: True", "loaded:"]
+
+
 def _one_line_error(result: subprocess.CompletedProcess, code: int) -> str:
     assert result.returncode == code, (result.stdout, result.stderr)
     assert "Traceback" not in result.stderr

@@ -236,3 +236,71 @@ async def test_collector_from_settings_uses_the_settings(sandbox: SandboxServer)
 
 def test_sandbox_token_kinds_match_the_client(sandbox: SandboxServer) -> None:
     assert TokenSpec(TOKEN_A, "community").rps == 20
+
+
+# ---------------------------------------------------------------------- prefetch
+async def test_prefetched_calls_only_fill_requests_that_leave_anyway(
+    sandbox: SandboxServer, communities: list[dict]
+) -> None:
+    client = VKClient(sandbox.url, f"community:{TOKEN_A}")
+    ids = open_ids(sandbox, 4)
+    try:
+        ahead = [client.prefetch("groups.getById", {"group_id": gid}) for gid in ids[:3]]
+        await asyncio.sleep(0.2)
+        assert client.usage.requests == 0  # nothing needed: nothing sent
+        needed = await client.call("groups.getById", {"group_id": ids[3]})
+        assert client.usage.requests == 1 and client.usage.calls == 4
+        answers = [await future for future in ahead]
+    finally:
+        await client.aclose()
+    assert needed["groups"][0]["id"] == ids[3]
+    assert [a["groups"][0]["id"] for a in answers] == ids[:3]
+
+
+async def test_a_claimed_prefetch_is_sent_and_a_cancelled_one_never(
+    sandbox: SandboxServer,
+) -> None:
+    client = VKClient(sandbox.url, f"community:{TOKEN_A}")
+    first, second = open_ids(sandbox, 2)
+    try:
+        dropped = client.prefetch("groups.getById", {"group_id": first})
+        wanted = client.prefetch("groups.getById", {"group_id": second})
+        dropped.cancel()
+        answer = await client.claim(wanted)
+        direct = await client.call("groups.getById", {"group_id": second})
+    finally:
+        await client.aclose()
+    assert answer == direct
+    assert client.usage.requests == 2 and client.usage.calls == 2
+
+
+async def test_every_request_but_the_last_carries_25_calls(
+    sandbox: SandboxServer, communities: list[dict]
+) -> None:
+    """Prefetched next pages fill the last requests of a run: a wall that needs one page
+    more than its estimate does not cost one more, nearly empty, request."""
+    for days in (2, 10, 30):
+        collector = make_collector(sandbox, tokens=f"community:{TOKEN_A}")
+        requests = [CollectRequest(str(c["id"]), NOW - timedelta(days=days)) for c in communities]
+        try:
+            results = await collect_all(collector, requests)
+        finally:
+            await collector.aclose()
+        usage = collector.usage
+        assert len(results) == len(communities)
+        assert usage.calls > 25 * (usage.requests - 1), (days, usage.requests, usage.calls)
+
+
+async def test_cancelled_prefetches_are_not_kept(sandbox: SandboxServer) -> None:
+    """A long-running worker prefetches for every community it reads; requests full of
+    needed calls never take those, and the cancelled ones must not pile up."""
+    client = VKClient(sandbox.url, f"community:{TOKEN_A}")
+    try:
+        for gid in range(1, 1001):
+            client.prefetch("groups.getById", {"group_id": gid}).cancel()
+            await asyncio.sleep(0)
+        assert len(client._spare_calls) == 0
+        assert len(client._spare) <= 64 + 2
+    finally:
+        await client.aclose()
+    assert client.usage.requests == 0

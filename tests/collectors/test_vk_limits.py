@@ -109,3 +109,16 @@ def test_rate_limiter_touch_moves_a_slot_to_the_real_send_time() -> None:
     limiter.touch(10.0)  # the first request actually left at 10.3
     assert list(limiter._stamps) == [10.1, 10.3]
     assert limiter.delay() == pytest.approx(0.8)
+
+
+def test_rate_limiter_touch_returns_the_new_stamp_for_a_later_touch() -> None:
+    now = [10.0]
+    limiter = RateLimiter(3, clock=lambda: now[0], spread=False)
+    limiter._stamps.append(10.0)
+    now[0] = 10.2
+    moved = limiter.touch(10.0)  # the send began
+    now[0] = 10.25
+    assert limiter.touch(moved) == 10.25  # the body is on the wire
+    assert list(limiter._stamps) == [10.25]
+    assert limiter.touch(9.0) == 9.0  # not a taken slot: nothing moves
+    assert list(limiter._stamps) == [10.25]

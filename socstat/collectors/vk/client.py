@@ -9,6 +9,13 @@ flight), so requests leave as fast as each token's limit allows and every one ca
 calls while work remains. With ``batch=False`` every call is
 its own request (for comparison benchmarks).
 
+Callers may also :meth:`~VKClient.prefetch` a call they will probably need (the next page
+of a wall): prefetched calls never make a request leave or wait, they only fill the free
+places of a request that leaves with fewer than 25 calls — the last requests of a run,
+whose answers would otherwise bring calls for one more request. :meth:`~VKClient.claim`
+turns a prefetched call into a needed one (queued now if it has not left yet); once a
+prefetched call has left, it is retried like any other.
+
 Failures: 6/9/10/1, HTTP 5xx, timeouts, dropped connections and broken JSON are retried
 with exponential backoff and jitter (per call, ``max_retries``); 29 parks the token for
 that method until the Moscow day changes; 5/17/27/28 mark the token invalid (reported in
@@ -83,6 +90,7 @@ class _Call:
     priority: int
     attempts: int = 0
     direct: bool = False
+    prefetched: bool = False  # only fills free places of a leaving request
 
 
 @dataclass(eq=False)
@@ -160,6 +168,8 @@ class VKClient:
             limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
         )
         self._queue: list[tuple[int, int, _Call]] = []
+        self._spare: list[tuple[int, int, _Call]] = []  # prefetched calls, same order
+        self._spare_calls: dict[asyncio.Future[Any], _Call] = {}  # those not sent yet
         self._seq = itertools.count()
         self._inflight: set[asyncio.Task[None]] = set()
         self._changed = asyncio.Event()  # a call was queued or a request finished
@@ -189,6 +199,38 @@ class VKClient:
         self._push(call)
         return await call.future
 
+    def prefetch(
+        self, method: str, params: dict[str, Any] | None = None, *, priority: int = 0
+    ) -> asyncio.Future[Any]:
+        """Make a call only in a free place of a request that leaves anyway (see the
+        module doc). :meth:`claim` the returned future when the answer is needed after
+        all; cancel it when it is not."""
+        if self._closed:
+            raise CollectorError("VK client is closed")
+        if not _METHOD_NAME.match(method):
+            raise ValueError(f"bad VK method name {method!r}")
+        future = asyncio.get_running_loop().create_future()
+        future.add_done_callback(self._prefetch_done)
+        call = _Call(method, dict(params or {}), future, priority, prefetched=True)
+        self._spare_calls[future] = call
+        self._start_senders()
+        self._push(call)
+        return future
+
+    def _prefetch_done(self, future: asyncio.Future[Any]) -> None:
+        self._spare_calls.pop(future, None)
+        if not future.cancelled():
+            future.exception()  # an answer nobody asked for: its error is not worth a warning
+
+    async def claim(self, future: asyncio.Future[Any]) -> Any:
+        """The answer of a :meth:`prefetch`: the call is queued like any other if it is
+        still waiting for a free place."""
+        call = self._spare_calls.pop(future, None)
+        if call is not None and call.prefetched:
+            call.prefetched = False
+            self._push(call)
+        return await future
+
     async def aclose(self) -> None:
         self._closed = True
         tasks = [t.sender for t in self._tokens if t.sender is not None] + list(self._inflight)
@@ -198,11 +240,13 @@ class VKClient:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         closed = CollectorError("VK client is closed")
-        for _, _, call in self._queue:
+        for _, _, call in self._queue + self._spare:
             _fail(call, closed)
         for call in self._delayed:
             _fail(call, closed)
         self._queue.clear()
+        self._spare.clear()
+        self._spare_calls.clear()
         self._delayed.clear()
         if self._owns_http:
             await self._http.aclose()
@@ -224,6 +268,12 @@ class VKClient:
         if problem is not None:
             _fail(call, problem)
             return
+        if call.prefetched:
+            if len(self._spare) > 2 * len(self._spare_calls) + 64:  # mostly cancelled ones
+                self._spare = [e for e in self._spare if e[2].future in self._spare_calls]
+                heapq.heapify(self._spare)
+            heapq.heappush(self._spare, (call.priority, next(self._seq), call))
+            return  # never a reason to send: it waits for a request that leaves anyway
         heapq.heappush(self._queue, (call.priority, next(self._seq), call))
         self._changed.set()
         for token in self._tokens:
@@ -285,9 +335,32 @@ class VKClient:
                 break
         for entry in skipped:
             heapq.heappush(self._queue, entry)
+        if taken and not taken[-1].direct:
+            taken += self._take_spare(token, limit - len(taken))
         methods = {call.method for call in taken}
         if any(not self.ledger.available(token.spec.token, method) for method in methods):
             self._fail_unservable()  # this token just used up a quota: maybe nobody is left
+        return taken
+
+    def _take_spare(self, token: _Token, room: int) -> list[_Call]:
+        """Up to ``room`` prefetched calls (oldest work first) for a request's free places."""
+        taken: list[_Call] = []
+        skipped: list[tuple[int, int, _Call]] = []
+        while self._spare and len(taken) < room:
+            entry = heapq.heappop(self._spare)
+            call = entry[2]
+            if call.future.done() or not call.prefetched:
+                self._spare_calls.pop(call.future, None)
+                continue  # cancelled, or claimed by now (it is in the main queue)
+            if not self._usable(token, call.method):
+                skipped.append(entry)
+                continue
+            self._spare_calls.pop(call.future, None)
+            call.prefetched = False  # it leaves: from now on a call like any other
+            taken.append(call)
+            self.ledger.charge(token.spec.token, call.method)
+        for entry in skipped:
+            heapq.heappush(self._spare, entry)
         return taken
 
     # ------------------------------------------------------------------ sending
@@ -335,7 +408,14 @@ class VKClient:
                 return
 
     def _eligible(self, token: _Token) -> int:
-        return sum(1 for entry in self._queue if self._usable(token, entry[2].method))
+        """Queued calls this token may make, counted up to a full request."""
+        count = 0
+        for entry in self._queue:
+            if self._usable(token, entry[2].method):
+                count += 1
+                if count == self.max_batch:
+                    break
+        return count
 
     async def _send(self, token: _Token, calls: list[_Call], stamp: float | None = None) -> None:
         direct = len(calls) == 1 and (calls[0].direct or not self.batch)
@@ -347,8 +427,8 @@ class VKClient:
         self.usage.requests += 1
         self.usage.calls += len(calls)
         if stamp is not None:
-            token.limiter.touch(stamp)
-        body = await self._post(token, method, params, calls)
+            stamp = token.limiter.touch(stamp)
+        body = await self._post(token, method, params, calls, stamp)
         if body is None:
             return
         error = body.get("error")
@@ -361,13 +441,26 @@ class VKClient:
             self._distribute(token, calls, body)
 
     async def _post(
-        self, token: _Token, method: str, params: dict[str, Any], calls: list[_Call]
+        self,
+        token: _Token,
+        method: str,
+        params: dict[str, Any],
+        calls: list[_Call],
+        stamp: float | None = None,
     ) -> dict[str, Any] | None:
         data = {key: _form_value(value) for key, value in params.items()}
         data.update(v=self.api_version, access_token=token.spec.token)
         url = f"{self.base_url}/method/{method}"
+
+        async def trace(event: str, info: dict[str, Any]) -> None:
+            # The request is on the wire only now (a first request also opens the
+            # connection, tens of milliseconds on a busy machine): its rate-limit slot
+            # counts from here, as VK's window does.
+            if stamp is not None and event.endswith(".send_request_body.complete"):
+                token.limiter.touch(stamp)
+
         try:
-            response = await self._http.post(url, data=data)
+            response = await self._http.post(url, data=data, extensions={"trace": trace})
         except httpx.TimeoutException:
             return self._transport_failure(token, method, calls, "timeout", "VK не ответил вовремя")
         except httpx.HTTPError as exc:

@@ -123,12 +123,16 @@ class RateLimiter:
             self._stamps.append(stamp)
             return stamp
 
-    def touch(self, stamp: float) -> None:
+    def touch(self, stamp: float) -> float:
         """Move a taken slot to now: the request really leaves only now (a busy event loop
-        may delay it), and the server's window counts from its arrival."""
-        if stamp in self._stamps:
-            self._stamps.remove(stamp)
-            self._stamps = deque(sorted([*self._stamps, self._clock()]))
+        may delay it), and the server's window counts from its arrival. Returns the slot's
+        new stamp (for a later touch)."""
+        if stamp not in self._stamps:
+            return stamp
+        now = self._clock()
+        self._stamps.remove(stamp)
+        self._stamps = deque(sorted([*self._stamps, now]))
+        return now
 
     def refund(self) -> None:
         """Give back the most recent slot (it was not used)."""

@@ -25,6 +25,8 @@ STATUS_REASONS = {
 
 def as_int(value: Any) -> int | None:
     """An int from VK's int/float/str values; None when absent or not a number."""
+    if type(value) is int:  # nearly every value: exact, and no float round trip
+        return value
     if value is None or isinstance(value, bool):
         return None
     try:
