@@ -108,11 +108,11 @@ def load_view(
         "team_options": [{"id": str(i), "label": n} for i, n in choices.teams],
         "csv_url": "/api/dashboard/sources.csv" + (f"?{query}" if query else ""),
         "figures": {
-            "publications": charts.as_json(charts.publications_figure(board.series)),
-            "engagement": charts.as_json(charts.engagement_figure(board.series)),
-            "sources": charts.as_json(charts.sources_figure(lines, applied.sort)),
-            "heatmap": charts.as_json(charts.heatmap_figure(board.heatmap)),
-            "members": charts.as_json(charts.members_figure(board.members)),
+            "publications": charts.publications_figure(board.series),
+            "engagement": charts.engagement_figure(board.series),
+            "sources": charts.sources_figure(lines, applied.sort),
+            "heatmap": charts.heatmap_figure(board.heatmap),
+            "members": charts.members_figure(board.members),
         },
     }
 
@@ -169,7 +169,7 @@ class DashboardState(AuthState):
     user_options: list[dict[str, str]] = []
     team_options: list[dict[str, str]] = []
     csv_url: str = ""
-    # Plain Plotly JSON (charts.as_json), not go.Figure: Reflex deep-copies a go.Figure
+    # Plain Plotly JSON (built by charts), not go.Figure: Reflex deep-copies a go.Figure
     # default for every new tab and re-validates each figure when it sends an update.
     publications_figure: dict[str, Any] = {}
     engagement_figure: dict[str, Any] = {}
