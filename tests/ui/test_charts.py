@@ -29,7 +29,7 @@ from socstat.services.analytics import (
     SourceRef,
     Totals,
 )
-from socstat.ui.components.analytics import charts
+from socstat.ui.components.analytics import charts, model
 
 START = date(2025, 12, 1)
 
@@ -157,7 +157,8 @@ def test_day_charts_are_plotly_json(name: str) -> None:
 @pytest.mark.parametrize("sort", TABLE_SORTS)
 @pytest.mark.parametrize(("count", "unknown_every"), [(0, 0), (1, 0), (30, 0), (12, 2)])
 def test_sources_chart_is_plotly_json(sort: str, count: int, unknown_every: int) -> None:
-    figure = charts.sources_figure(lines(count, unknown_every=unknown_every), sort)
+    table = lines(count, unknown_every=unknown_every)
+    figure = charts.sources_figure(list(model.source_values(table).values()), sort)
     assert_plotly_keeps(figure)
     bars = figure["data"][0]
     assert len(bars["x"]) == len(bars["y"]) == len(bars["customdata"]) <= 20

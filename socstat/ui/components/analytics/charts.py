@@ -19,8 +19,8 @@ import plotly.graph_objects as go
 
 from socstat.formatting import THIN_SPACE, counted, day, decimal, integer, number
 from socstat.formatting import rate as format_rate
-from socstat.services.analytics import Heatmap, MembersSeries, Series, SourceLine
-from socstat.services.analytics.filters import TABLE_SORTS, table_value
+from socstat.services.analytics import TABLE_SORTS, Heatmap, MembersSeries, Series
+from socstat.ui.components.analytics.model import SourceValues
 
 LOCALE = "ru"
 # No toolbar (it is English and zooms away from the numbers); fits its card's width.
@@ -230,11 +230,12 @@ def _short(name: str) -> str:
     return name if len(name) <= NAME_LENGTH else name[: NAME_LENGTH - 1] + "…"
 
 
-def sources_figure(lines: Sequence[SourceLine], metric: str) -> Json:
-    """The sources compared by one metric (the table's sort column), best on top."""
+def sources_figure(sources: Sequence[SourceValues], metric: str) -> Json:
+    """The sources compared by one metric (the table's sort column), in the table's order
+    (``sources``: its rows, best on top)."""
     metric = "posts" if metric == "name" else metric
-    shown = [line for line in lines if table_value(metric, line.current) is not None][:20]
-    values = [table_value(metric, line.current) or 0 for line in shown]
+    shown = [s for s in sources if s.value(metric) is not None][:20]
+    values = [s.value(metric) or 0 for s in shown]
     percent = metric in ("er_post", "er_view")
     if percent:
         hover = [format_rate(v) for v in values]
@@ -243,9 +244,9 @@ def sources_figure(lines: Sequence[SourceLine], metric: str) -> Json:
     bars = _trace(
         "bar",
         x=[v * 100 for v in values] if percent else values,
-        y=[_short(line.source.name) for line in shown],
+        y=[_short(s.name) for s in shown],
         orientation="h",
-        customdata=[f"{line.source.name} · {h}" for line, h in zip(shown, hover, strict=True)],
+        customdata=[f"{s.name} · {h}" for s, h in zip(shown, hover, strict=True)],
         hovertemplate=HOVER,
     )
     if percent:
