@@ -109,13 +109,11 @@ def load_view(
         "tag_options": list(choices.tags),
         "user_options": [{"id": str(i), "label": n} for i, n in choices.users],
         "team_options": [{"id": str(i), "label": n} for i, n in choices.teams],
-        "figures": {
-            "publications": charts.publications_figure(board.series),
-            "engagement": charts.engagement_figure(board.series),
-            "sources": charts.sources_figure(sources, applied.sort),
-            "heatmap": charts.heatmap_figure(board.heatmap),
-            "members": charts.members_figure(board.members),
-        },
+        "publications_figure": charts.publications_figure(board.series),
+        "engagement_figure": charts.engagement_figure(board.series),
+        "sources_figure": charts.sources_figure(sources, applied.sort),
+        "heatmap_figure": charts.heatmap_figure(board.heatmap),
+        "members_figure": charts.members_figure(board.members),
     }
 
 
@@ -251,18 +249,18 @@ class DashboardState(AuthState):
             )
         except PermissionDenied as exc:
             return self._denied(exc)
-        figures = view.pop("figures")
         self._table_sources = view.pop("table_sources")
-        for key, value in view.items():
-            setattr(self, key, value)
-        self.publications_figure = figures["publications"]
-        self.engagement_figure = figures["engagement"]
-        self.sources_figure = figures["sources"]
-        self.heatmap_figure = figures["heatmap"]
-        self.members_figure = figures["members"]
+        self._update(view)
         self.custom_open = self.preset == CUSTOM
         self.loaded = True
         return self._replace_url()
+
+    def _update(self, view: dict[str, Any]) -> None:
+        """Set the vars whose value changed: an unchanged one (the filter choices, mostly)
+        is not sent to the browser again."""
+        for key, value in view.items():
+            if self.get_value(key) != value:
+                setattr(self, key, value)
 
     def _replace_url(self) -> rx.event.EventSpec:
         url = ROUTE + (f"?{self.query}" if self.query else "")
@@ -278,8 +276,7 @@ class DashboardState(AuthState):
             view = None
         if view is None:
             return await self._show(params)
-        for key, value in view.items():
-            setattr(self, key, value)
+        self._update(view)
         return None
 
     @rx.event
@@ -377,8 +374,7 @@ class DashboardState(AuthState):
         self._table_sources = ordered
         self.table = [row_of[source.position] for source in ordered]
         self.sources_figure = charts.sources_figure(ordered, column)
-        for key, value in _query_view(applied).items():
-            setattr(self, key, value)
+        self._update(_query_view(applied))
         return self._replace_url()
 
     @rx.event
