@@ -400,7 +400,7 @@ def test_detail_numbers_unknown_is_dash_never_zero(session, world) -> None:
     assert rows["2026-02-28"]["count"] == "—" and rows["2026-02-28"]["likes"] == "—"
     assert rows["2026-03-04"]["count"] == "0" and rows["2026-03-04"]["likes"] == "0"
     figure = data["figures"]["engagement"]
-    assert figure.data[0].y[list(days).index("2026-02-28")] is None  # a gap, not a zero
+    assert figure["data"][0]["y"][list(days).index("2026-02-28")] is None  # a gap, not a zero
 
     clips = detail_data(
         session, world["ann"], str(anns.id), "custom", "2026-03-02", "2026-03-03", "clip"
