@@ -10,8 +10,8 @@
 3. Every user signs in through the real flow (the login page's ``submit_credentials``
    event, then ``/api/auth/complete`` for the HttpOnly cookie).
 4. For each N (50, 100, 200): N browser-like sessions (``bench/ws_session.py``: what
-   Chromium sends — the boot event with the compiled initial state's hashes, the header
-   bells' on_mount events) open /dashboard at a random moment within ``--ramp`` seconds
+   Chromium sends — the boot event with the compiled initial state's hashes, the on_mount
+   events of the page's components) open /dashboard at a random moment within ``--ramp`` seconds
    (the page's on_load: guard and the dashboard), then change the period filter
    ``--actions`` times with a think time of 0.5–1.5 × ``--think`` seconds. Event latency =
    from sending to the update that finishes it (``is_hydrated`` for the page, the filter's
@@ -43,6 +43,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 from sqlalchemy import create_engine, text
@@ -82,7 +83,7 @@ class Level:
 
     @property
     def cpu_ms_per_event(self) -> float:
-        """Backend CPU per timed event (its share of the bells' events included): a figure
+        """Backend CPU per timed event (its share of the on_mount events included): a figure
         that does not grow with the machine's load as latencies do."""
         return self.cpu_seconds * 1000 / max(1, len(self.events))
 
@@ -313,21 +314,34 @@ def _handlers() -> dict[str, str]:
 def _frontend() -> Frontend:
     """What the built frontend of this code sends: the app's whole state tree compiled as
     ``reflex run`` compiles it (the initial state's hashes and the state schema), and the
-    layout's two bells (header and mobile menu) reading the unread count when they mount."""
+    on_mount events of the dashboard page's components (the header's bell reading the
+    unread count), as the page's component tree has them."""
     from reflex.compiler.utils import compile_state
     from reflex.state import State, state_snapshot_hashes
 
     import socstat.app  # noqa: F401  (every page's state, as in the backend)
     from socstat.ui.auth import AuthState
-    from socstat.ui.components.bell import BellState
+    from socstat.ui.pages.dashboard import dashboard_page
 
-    bell = f"{BellState.get_full_name()}.refresh"
     return Frontend(
         hashes=tuple(state_snapshot_hashes(compile_state(State))),
         state_schema=State._to_frontend_schema(),
         auth_state=AuthState.get_full_name(),
-        on_mount=(bell, bell),
+        on_mount=tuple(_mounted(dashboard_page())),
     )
+
+
+def _mounted(component: Any) -> list[str]:
+    """The handlers ``component`` and everything inside it (both branches of a cond) call
+    when they mount, by their full names."""
+    chain = (getattr(component, "event_triggers", None) or {}).get("on_mount")
+    names = [
+        f"{spec.handler.state.get_full_name()}.{spec.handler.fn.__name__}"
+        for spec in getattr(chain, "events", ())
+    ]
+    inner = [*getattr(component, "children", ()), getattr(component, "comp1", None)]
+    inner.append(getattr(component, "comp2", None))
+    return names + [name for child in inner if child is not None for name in _mounted(child)]
 
 
 def _completes_sign_in(update: Update) -> bool:
@@ -503,7 +517,7 @@ def _section(
             "HttpOnly-cookie). Сессия — websocket-клиент протокола Reflex (`bench/ws_session.py`), "
             "шлющий то же, что Chromium на этой странице (сверено по кадрам websocket): "
             "hydrate_and_load с хешами начального состояния и схемой состояния, после входа — "
-            "два события колокольчиков шапки (их on_mount). Сессия "
+            "on_mount-события компонентов страницы (колокольчик шапки). Сессия "
             f"открывает /dashboard в случайный момент первых {args.ramp:g} с (on_load: guard и "
             f"дашборд за 30 дней), затем {args.actions} раза меняет период с паузой "
             f"{args.think * 0.5:g}–{args.think * 1.5:g} с. Задержка события — от отправки до "

@@ -7,7 +7,7 @@ Chromium sends on a /dashboard visit): Engine.IO 4 over a websocket at
 with the router data and, as a freshly loaded page sends it, the hashes of the compiled
 initial state (so the backend sends only what differs from it), next to the frontend's state
 schema — then ``["event", {name, payload, router_data}]`` per user action. Components that
-load data when they mount (the header's bells) send their events once the signed-in layout
+load data when they mount (the header's bell) send their events once the signed-in layout
 shows. The backend answers with ``["event", {delta, events}]`` updates: state deltas, and
 the frontend events (``_call_script``, ``_redirect``, toasts) a browser would run; a
 ``replaceState`` of the page's URL becomes the router data of the next events, as in a

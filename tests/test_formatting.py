@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, date, datetime
 
 import pytest
+from babel.dates import format_date
 from babel.numbers import format_decimal
 
 from socstat import formatting
@@ -23,6 +25,25 @@ def test_integers_group_as_babel_does_for_ru() -> None:
     for value in values:
         babel = format_decimal(value, locale="ru").replace("\xa0", "\u202f")
         assert formatting.integer(value) == babel, value
+
+
+def test_decimals_round_and_group_as_babel_does_for_ru() -> None:
+    chance = random.Random(12)
+    values = [0, 0.0, -0.0, -0.001, 0.005, 0.015, 0.125, 2.675, 1.005, 999.995, 1234.5, -1234.55]
+    values += [1e-9, 12.3456e6, 7, -7, 10**15 + 0.5, 0.1 + 0.2]
+    values += [chance.uniform(-1e7, 1e7) for _ in range(2000)]
+    values += [round(chance.uniform(0, 100), chance.randint(1, 4)) for _ in range(2000)]
+    for value in values:
+        for digits in (0, 1, 2, 3):
+            pattern = "#,##0" + ("." + "0" * digits if digits else "")
+            babel = format_decimal(value, format=pattern, locale="ru").replace("\xa0", "\u202f")
+            assert formatting.decimal(value, digits) == babel, (value, digits)
+    assert formatting.rate(0.012345) == "1,23\u00a0%"
+
+
+def test_days_read_as_babel_writes_them() -> None:
+    for value in [date(1, 1, 1), date(999, 12, 31), date(2026, 3, 5), date(9999, 12, 31)]:
+        assert formatting.day(value) == format_date(value, "dd.MM.yyyy", locale="ru")
 
 
 @pytest.mark.parametrize(

@@ -174,6 +174,46 @@ def test_numbers_equal_ground_truth_and_filters_round_trip(new_page, running_app
     assert httpx.get(running_app.url + csv_url, timeout=30).status_code == 401
 
 
+def _column(rows, column: str) -> list[int]:
+    cells = rows.locator(f'[data-column="{column}"]').all_inner_texts()
+    return [int(re.sub(r"\D", "", text)) for text in cells]
+
+
+def test_table_sorts_in_place_and_top_pages(new_page, world):
+    """A sort click re-sorts the rows the page has: the URL, the CSV link and opening the
+    URL agree; the top publications page forward and back."""
+    page = _signed_in(new_page, world["ann"])
+    page.goto(f"/dashboard?from={world['first']}&to={world['last']}")
+    rows = page.get_by_test_id("source-row")
+    expect(rows).to_have_count(2)
+    page.get_by_test_id("sort-likes").click()
+    expect(page).to_have_url(re.compile(r"sort=likes&desc=1$"))
+    expect(page.get_by_test_id("csv-download")).to_have_attribute("href", re.compile("desc=1$"))
+    likes = _column(rows, "likes")
+    assert likes == sorted(likes, reverse=True) and likes[0] > likes[1], likes
+    page.get_by_test_id("sort-likes").click()
+    expect(page).to_have_url(re.compile(r"sort=likes$"))
+    expect(rows.first.locator('[data-column="likes"]')).to_have_text(
+        re.compile(f"^{likes[1]:,}$".replace(",", "\u202f"))
+    )
+    order = [rows.nth(i).get_attribute("data-source-id") for i in range(2)]
+    page.goto(page.url)
+    expect(rows.first).to_have_attribute("data-source-id", order[0])
+    assert _column(rows, "likes") == likes[::-1]
+
+    pager = page.get_by_test_id("top-pager")
+    expect(pager).to_contain_text("1 из ")
+    pages = int(re.search(r"1 из (\d+)", pager.inner_text()).group(1))
+    assert pages >= 2, pager.inner_text()
+    first_page = page.get_by_test_id("top-row").all_inner_texts()
+    pager.get_by_role("button", name="Вперёд").click()
+    expect(pager).to_contain_text(f"2 из {pages}")
+    assert page.get_by_test_id("top-row").all_inner_texts() != first_page
+    pager.get_by_role("button", name="Назад").click()
+    expect(pager).to_contain_text(f"1 из {pages}")
+    assert page.get_by_test_id("top-row").all_inner_texts() == first_page
+
+
 def test_bad_values_are_explained_and_fall_back(new_page, world):
     page = _signed_in(new_page, world["ann"])
     page.goto("/dashboard?period=zzz&types=story&sources=abc")

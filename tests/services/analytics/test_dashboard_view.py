@@ -81,15 +81,15 @@ def week(session, people: People):
 
 def test_tooltips_read_like_a_sentence(session, people, week) -> None:
     board = dashboard(session, actor=people.ann, scope=Scope(), period=WEEK)
-    posts, _videos, clips = charts.publications_figure(board.series).data
-    assert posts.hovertemplate == "%{customdata}<extra></extra>"
-    assert posts.customdata[4] == "30.03.2026 · 2 поста"
-    assert clips.customdata[4] == "30.03.2026 · 1 клип"
-    likes = charts.engagement_figure(board.series).data[0]
-    assert likes.customdata[4] == f"30.03.2026 · 2{NB}437 лайков"
-    members = charts.members_figure(board.members).data[0]
-    assert members.customdata[-1] == f"01.04.2026 · 2{NB}436 подписчиков"
-    cells = charts.heatmap_figure(board.heatmap).data[0].customdata
+    posts, _videos, clips = charts.publications_figure(board.series)["data"]
+    assert posts["hovertemplate"] == "%{customdata}<extra></extra>"
+    assert posts["customdata"][4] == "30.03.2026 · 2 поста"
+    assert clips["customdata"][4] == "30.03.2026 · 1 клип"
+    likes = charts.engagement_figure(board.series)["data"][0]
+    assert likes["customdata"][4] == f"30.03.2026 · 2{NB}437 лайков"
+    members = charts.members_figure(board.members)["data"][0]
+    assert members["customdata"][-1] == f"01.04.2026 · 2{NB}436 подписчиков"
+    cells = charts.heatmap_figure(board.heatmap)["data"][0]["customdata"]
     assert cells[0][9] == (
         f"Пн, 09:00–09:59 · в среднем 2{NB}439,0 реакции на публикацию (1 публикация)"
     )

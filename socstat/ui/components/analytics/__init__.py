@@ -92,7 +92,7 @@ def date_range_fields(date_from: rx.Var, date_to: rx.Var, *, remount: bool = Fal
 def chart_card(title: str, figure: rx.Var, testid: str, note: rx.Var | None = None) -> rx.Component:
     """A Plotly chart in Russian; with ``note``, the note instead of the chart when the note
     is not empty (e.g. why there is no data). ``figure``: a var holding the figure's plain
-    JSON (``charts.as_json``)."""
+    JSON (what ``charts`` builds)."""
     chart = rx.box(
         rx.plotly(data=figure.to(go.Figure), config=CONFIG, locale=LOCALE, width="100%"),
         width="100%",

@@ -1,5 +1,5 @@
-"""Plotly figures of the dashboard and the source page (plain functions from analytics
-results; no Reflex).
+"""Plotly figures of the dashboard and the source page as plain JSON (plain functions
+from analytics results; no Reflex).
 
 Every hover text is written here with socstat.formatting («29.11.2026 · 2 436 лайков»:
 thin-space thousands, the noun agreed with the number) and passed as ``customdata``;
@@ -16,12 +16,11 @@ from datetime import date
 from typing import Any
 
 import plotly.graph_objects as go
-from plotly.basedatatypes import BaseTraceType
 
 from socstat.formatting import THIN_SPACE, counted, day, decimal, integer, number
 from socstat.formatting import rate as format_rate
-from socstat.services.analytics import Heatmap, MembersSeries, Series, SourceLine
-from socstat.services.analytics.filters import TABLE_SORTS, table_value
+from socstat.services.analytics import TABLE_SORTS, Heatmap, MembersSeries, Series
+from socstat.ui.components.analytics.model import SourceValues
 
 LOCALE = "ru"
 # No toolbar (it is English and zooms away from the numbers); fits its card's width.
@@ -46,23 +45,32 @@ NOUNS = {key: forms for key, _label, forms in (*KIND_SERIES, *ENGAGEMENT)} | {
     "members": MEMBERS,
     "members_delta": MEMBERS,
 }
+Json = dict[str, Any]
 HOVER = "%{customdata}<extra></extra>"
 AXIS = re.compile(r"[xy]axis\d*")
 NAME_LENGTH = 28  # a source's name on the comparison chart's axis (full in the tooltip)
+# Plotly's "Blues" as its figures spell a named colour scale: [[0.0, "rgb(247,251,255)"], …]
+BLUES = go.Heatmap(colorscale="Blues").to_plotly_json()["colorscale"]
 
 
-def _figure(traces: Sequence[BaseTraceType], height: int = 300, **extra: Any) -> go.Figure:
+def _trace(kind: str, **props: Any) -> Json:
+    """A trace as Plotly writes one: its properties by name, then its type."""
+    return {**dict(sorted(props.items())), "type": kind}
+
+
+def _figure(traces: list[Json], height: int = 300, **extra: Any) -> Json:
     """The figure of ``traces`` in the common look; ``extra`` adds layout keys (axes...).
 
-    Built in one constructor call: Plotly validates and normalizes every value there (a
-    title string becomes ``{"text": …}``, a named colorscale its colours), while its
-    ``update_*`` helpers and ``add_trace`` would cost tens of milliseconds per figure."""
+    Plain JSON exactly as ``go.Figure(...).to_plotly_json()`` would give it without the
+    template (tests/ui/test_charts.py holds Plotly to that): building Plotly's objects
+    validates every value and cost tens of milliseconds per figure and event. ``rx.plotly``
+    applies its own template (light or dark with the colour mode) over the figure."""
     fixed = {"automargin": True, "fixedrange": True}
-    axes = {k: v | fixed for k, v in extra.items() if AXIS.fullmatch(k)}
+    axes = {k: dict(sorted((v | fixed).items())) for k, v in extra.items() if AXIS.fullmatch(k)}
     layout = {
         "separators": "," + THIN_SPACE,
         "height": height,
-        "margin": {"l": 8, "r": 8, "t": 16, "b": 8},
+        "margin": {"b": 8, "l": 8, "r": 8, "t": 16},
         "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},  # no overlap
         "paper_bgcolor": "rgba(0,0,0,0)",
         "plot_bgcolor": "rgba(0,0,0,0)",
@@ -71,16 +79,11 @@ def _figure(traces: Sequence[BaseTraceType], height: int = 300, **extra: Any) ->
         **extra,
         **axes,
     }
-    return go.Figure(data=list(traces), layout=layout)
+    return {"data": traces, "layout": dict(sorted(layout.items()))}
 
 
-def as_json(figure: go.Figure) -> dict[str, Any]:
-    """The figure as plain JSON for a state var, without Plotly's template: ``rx.plotly``
-    applies its own (light or dark with the colour mode) over whatever the figure has, so
-    sending one with every update would only add 7 KB per chart."""
-    plain = figure.to_plotly_json()
-    plain["layout"].pop("template", None)
-    return plain
+def _title(text: str) -> Json:
+    return {"text": text}
 
 
 def tick_step(top: float) -> int:
@@ -116,7 +119,7 @@ def count_axis(values: Sequence[float | None], title: str, *, from_zero: bool = 
     if len(set(labels)) < len(labels):  # 12,346 млн twice: the full numbers then
         labels = [integer(t) for t in ticks]
     axis: dict[str, object] = {
-        "title": title,
+        "title": _title(title),
         "tickmode": "array",
         "tickvals": ticks,
         "ticktext": labels,
@@ -156,7 +159,7 @@ def _hover(days: Sequence[date], values: Sequence[int | None], forms: tuple[str,
     ]
 
 
-def publications_figure(series: Series) -> go.Figure:
+def publications_figure(series: Series) -> Json:
     """Publications per day stacked by type; an unknown day is a gap, not a zero."""
     days = _series_days(series)
     x = [d.isoformat() for d in days]
@@ -164,7 +167,8 @@ def publications_figure(series: Series) -> go.Figure:
     for key, label, forms in KIND_SERIES:
         values = [getattr(p, key) for p in series.points]
         traces.append(
-            go.Bar(
+            _trace(
+                "bar",
                 x=x,
                 y=values,
                 name=label,
@@ -181,7 +185,7 @@ def publications_figure(series: Series) -> go.Figure:
     )
 
 
-def engagement_figure(series: Series) -> go.Figure:
+def engagement_figure(series: Series) -> Json:
     """Likes, reposts and comments per day; views on their own (right) axis."""
     days = _series_days(series)
     x = [d.isoformat() for d in days]
@@ -191,7 +195,8 @@ def engagement_figure(series: Series) -> go.Figure:
         values = [getattr(p, key).value for p in series.points]
         reactions += values
         traces.append(
-            go.Scatter(
+            _trace(
+                "scatter",
                 x=x,
                 y=values,
                 name=label,
@@ -203,7 +208,8 @@ def engagement_figure(series: Series) -> go.Figure:
         )
     views = [p.views.value for p in series.points]
     traces.append(
-        go.Scatter(
+        _trace(
+            "scatter",
             x=x,
             y=views,
             name="Просмотры (правая ось)",
@@ -224,25 +230,27 @@ def _short(name: str) -> str:
     return name if len(name) <= NAME_LENGTH else name[: NAME_LENGTH - 1] + "…"
 
 
-def sources_figure(lines: Sequence[SourceLine], metric: str) -> go.Figure:
-    """The sources compared by one metric (the table's sort column), best on top."""
+def sources_figure(sources: Sequence[SourceValues], metric: str) -> Json:
+    """The sources compared by one metric (the table's sort column), in the table's order
+    (``sources``: its rows, best on top)."""
     metric = "posts" if metric == "name" else metric
-    shown = [line for line in lines if table_value(metric, line.current) is not None][:20]
-    values = [table_value(metric, line.current) or 0 for line in shown]
+    shown = [s for s in sources if s.value(metric) is not None][:20]
+    values = [s.value(metric) or 0 for s in shown]
     percent = metric in ("er_post", "er_view")
     if percent:
         hover = [format_rate(v) for v in values]
     else:
         hover = [counted(int(v), *NOUNS[metric]) for v in values]
-    bars = go.Bar(
+    bars = _trace(
+        "bar",
         x=[v * 100 for v in values] if percent else values,
-        y=[_short(line.source.name) for line in shown],
+        y=[_short(s.name) for s in shown],
         orientation="h",
-        customdata=[f"{line.source.name} · {h}" for line, h in zip(shown, hover, strict=True)],
+        customdata=[f"{s.name} · {h}" for s, h in zip(shown, hover, strict=True)],
         hovertemplate=HOVER,
     )
     if percent:
-        xaxis: dict[str, object] = {"tickformat": ",.2f", "title": TABLE_SORTS[metric]}
+        xaxis: dict[str, object] = {"tickformat": ",.2f", "title": _title(TABLE_SORTS[metric])}
     else:
         xaxis = count_axis(values, TABLE_SORTS[metric])
     return _figure(
@@ -264,7 +272,7 @@ def _cell_text(weekday: int, hour: int, average: float | None, publications: int
     )
 
 
-def heatmap_figure(heatmap: Heatmap) -> go.Figure:
+def heatmap_figure(heatmap: Heatmap) -> Json:
     """Average reactions per publication by weekday × hour (installation time)."""
     z: list[list[float | None]] = [[None] * 24 for _ in range(7)]
     text = [[_cell_text(w, h, None, 0) for h in range(24)] for w in range(7)]
@@ -273,12 +281,13 @@ def heatmap_figure(heatmap: Heatmap) -> go.Figure:
         text[cell.weekday][cell.hour] = _cell_text(
             cell.weekday, cell.hour, cell.average_reactions, cell.publications
         )
-    cells = go.Heatmap(
+    cells = _trace(
+        "heatmap",
         z=z,
         x=list(range(24)),
         y=list(WEEKDAYS),
         customdata=text,
-        colorscale="Blues",
+        colorscale=[list(stop) for stop in BLUES],
         hoverongaps=True,
         hovertemplate=HOVER,
         colorbar={"thickness": 10, "tickformat": ",d"},
@@ -287,14 +296,15 @@ def heatmap_figure(heatmap: Heatmap) -> go.Figure:
         [cells],
         height=280,
         yaxis={"autorange": "reversed"},
-        xaxis={"title": "Час", "tick0": 0, "dtick": 3, "tickformat": "02d"},
+        xaxis={"title": _title("Час"), "tick0": 0, "dtick": 3, "tickformat": "02d"},
     )
 
 
-def members_figure(members: MembersSeries) -> go.Figure:
+def members_figure(members: MembersSeries) -> Json:
     days = [p.day for p in members.points]
     values = [p.members for p in members.points]
-    line = go.Scatter(
+    line = _trace(
+        "scatter",
         x=[d.isoformat() for d in days],
         y=values,
         mode="lines+markers",

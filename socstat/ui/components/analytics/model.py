@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from typing import NamedTuple
+
 from sqlmodel import Session
 
 from socstat.formatting import day as format_day
@@ -18,7 +21,7 @@ from socstat.services.analytics import (
     members_since,
     percent_change,
 )
-from socstat.services.analytics.filters import table_value
+from socstat.services.analytics.filters import TABLE_SORTS, table_value
 from socstat.services.analytics.scope import KIND_NAMES
 from socstat.settings import get_settings
 
@@ -49,6 +52,45 @@ KPIS: tuple[tuple[str, str, str], ...] = (
 )
 CHANGE_FORMULA = "Изменение = (сейчас − в прошлом периоде) / в прошлом периоде × 100 %."
 _SPARK = "▁▂▃▄▅▆▇█"
+METRIC_COLUMNS = tuple(c for c in TABLE_SORTS if c != "name")
+
+
+class SourceValues(NamedTuple):
+    """A row of the per-source table as it sorts and as the comparison chart shows it (the
+    state keeps these beside the rows, so a sort click re-sorts without reading again)."""
+
+    position: int  # in the scope's order (by name): the order unknown values keep
+    name: str
+    values: tuple[int | float | None, ...]  # table_value of each of METRIC_COLUMNS
+
+    def value(self, column: str) -> int | float | None:
+        return self.values[METRIC_COLUMNS.index(column)]
+
+
+def source_values(lines: Iterable[SourceLine]) -> dict[int, SourceValues]:
+    """By source id, of the scope's ``lines`` in the scope's order."""
+    return {
+        line.source.id: SourceValues(
+            i, line.source.name, tuple(table_value(c, line.current) for c in METRIC_COLUMNS)
+        )
+        for i, line in enumerate(lines)
+    }
+
+
+def sort_sources(
+    sources: Sequence[SourceValues], sort: str, descending: bool
+) -> list[SourceValues]:
+    """The table's order, as services.analytics.sorted_lines gives it for the same lines:
+    by ``sort``, unknown values last either way (in the scope's order), then by name."""
+    scope_order = sorted(sources, key=lambda s: s.position)
+    if sort == "name":
+        return sorted(scope_order, key=lambda s: s.name.casefold(), reverse=descending)
+    present = sorted(
+        (s for s in scope_order if s.value(sort) is not None),
+        key=lambda s: (s.value(sort), s.name.casefold()),
+        reverse=descending,
+    )
+    return present + [s for s in scope_order if s.value(sort) is None]
 
 
 def kpi_value(name: str, totals: Totals) -> int | float | None:

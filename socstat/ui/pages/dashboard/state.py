@@ -1,8 +1,10 @@
 """The dashboard's substate: filters that live in the URL, and the view of the numbers.
 
-Every handler rebuilds the query string from validated values and goes through the same
-path as opening the URL (``_show``): filters are parsed and checked by the analytics
-service, and the scope is authorized there, for the signed-in user, on every call.
+Every filter handler rebuilds the query string from validated values and goes through the
+same path as opening the URL (``_show``): filters are parsed and checked by the analytics
+service, and the scope is authorized there, for the signed-in user, on every call. Paging
+and sorting the top publications read only that page (the scope authorized again); sorting
+the per-source table re-sorts the rows the page already has.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from socstat.services.analytics import (
     PRESETS,
     TABLE_SORTS,
     DashboardFilters,
+    PublicationPage,
     PublicationSort,
     ResolvedScope,
     Scope,
@@ -27,6 +30,7 @@ from socstat.services.analytics import (
     resolve_scope,
     scope_choices,
     sorted_lines,
+    top_publications,
 )
 from socstat.services.analytics.filters import CUSTOM
 from socstat.services.authz import PermissionDenied
@@ -63,13 +67,14 @@ def load_view(
     everything = _owner_scope(session, user, applied, board.scope)
     choices = scope_choices(session, actor=user)
     lines = sorted_lines(board.sources, applied.sort, applied.descending)
+    by_id = model.source_values(board.sources)
+    sources = [by_id[line.source.id] for line in lines]
     period = board.period
     rows = []
     for line in lines:
         row = model.table_row(line)
         row["status"] = STATUS_NOTES.get(line.source.status, "")
         rows.append(row)
-    query = applied.query()
     first = board.history_start
     if first is None:
         history = "Данных за период нет: источники ещё не собирались или их стены закрыты."
@@ -79,7 +84,7 @@ def load_view(
         history = ""
     return {
         "messages": messages + denied,
-        "query": query,
+        **_query_view(applied),
         "preset": applied.preset,
         "date_from": period.start.isoformat(),
         "date_to": period.end.isoformat(),
@@ -97,23 +102,58 @@ def load_view(
         "members_note": model.members_note(session, user, board),
         "kpis": model.kpis(board),
         "table": rows,
-        "top": [model.publication_row(p) for p in board.top.items],
-        "top_page": board.top.page,
-        "top_pages": board.top.pages,
-        "top_total": board.top.total,
+        "table_sources": sources,
+        **_top_view(board.top),
         "rollup": [model.rollup_row(r) for r in board.rollup],
         "source_options": [{"id": str(s.id), "label": s.name} for s in everything.sources],
         "tag_options": list(choices.tags),
         "user_options": [{"id": str(i), "label": n} for i, n in choices.users],
         "team_options": [{"id": str(i), "label": n} for i, n in choices.teams],
+        "publications_figure": charts.publications_figure(board.series),
+        "engagement_figure": charts.engagement_figure(board.series),
+        "sources_figure": charts.sources_figure(sources, applied.sort),
+        "heatmap_figure": charts.heatmap_figure(board.heatmap),
+        "members_figure": charts.members_figure(board.members),
+    }
+
+
+def load_top(
+    session: Session, user: User, params: dict[str, str], top_sort: str, top_page: int
+) -> dict[str, Any] | None:
+    """Only the top publications' page of the URL's query ``params`` (the scope authorized
+    again); None when the filters need the whole dashboard's path (a value to report)."""
+    filters, messages = parse_filters(params, today=installation_today())
+    if messages:
+        return None
+    top = top_publications(
+        session,
+        actor=user,
+        scope=filters.scope(),
+        period=filters.period,
+        sort=top_sort,
+        page=top_page,
+        page_size=TOP_PAGE_SIZE,
+    )
+    if top.page > top.pages:  # the list got shorter: its last page
+        return load_top(session, user, params, top_sort, top.pages)
+    return _top_view(top)
+
+
+def _top_view(top: PublicationPage) -> dict[str, Any]:
+    return {
+        "top": [model.publication_row(p) for p in top.items],
+        "top_page": top.page,
+        "top_pages": top.pages,
+        "top_total": top.total,
+    }
+
+
+def _query_view(applied: DashboardFilters) -> dict[str, str]:
+    """The applied filters' query string (the URL shows it) and the CSV download's URL."""
+    query = applied.query()
+    return {
+        "query": query,
         "csv_url": "/api/dashboard/sources.csv" + (f"?{query}" if query else ""),
-        "figures": {
-            "publications": charts.as_json(charts.publications_figure(board.series)),
-            "engagement": charts.as_json(charts.engagement_figure(board.series)),
-            "sources": charts.as_json(charts.sources_figure(lines, applied.sort)),
-            "heatmap": charts.as_json(charts.heatmap_figure(board.heatmap)),
-            "members": charts.as_json(charts.members_figure(board.members)),
-        },
     }
 
 
@@ -169,13 +209,15 @@ class DashboardState(AuthState):
     user_options: list[dict[str, str]] = []
     team_options: list[dict[str, str]] = []
     csv_url: str = ""
-    # Plain Plotly JSON (charts.as_json), not go.Figure: Reflex deep-copies a go.Figure
+    # Plain Plotly JSON (built by charts), not go.Figure: Reflex deep-copies a go.Figure
     # default for every new tab and re-validates each figure when it sends an update.
     publications_figure: dict[str, Any] = {}
     engagement_figure: dict[str, Any] = {}
     sources_figure: dict[str, Any] = {}
     heatmap_figure: dict[str, Any] = {}
     members_figure: dict[str, Any] = {}
+    # the table's rows as they sort, in the rows' order (a sort click re-sorts both)
+    _table_sources: list[model.SourceValues] = []
 
     def _url_params(self) -> dict[str, str]:
         try:
@@ -207,18 +249,35 @@ class DashboardState(AuthState):
             )
         except PermissionDenied as exc:
             return self._denied(exc)
-        figures = view.pop("figures")
-        for key, value in view.items():
-            setattr(self, key, value)
-        self.publications_figure = figures["publications"]
-        self.engagement_figure = figures["engagement"]
-        self.sources_figure = figures["sources"]
-        self.heatmap_figure = figures["heatmap"]
-        self.members_figure = figures["members"]
+        self._table_sources = view.pop("table_sources")
+        self._update(view)
         self.custom_open = self.preset == CUSTOM
         self.loaded = True
+        return self._replace_url()
+
+    def _update(self, view: dict[str, Any]) -> None:
+        """Set the vars whose value changed: an unchanged one (the filter choices, mostly)
+        is not sent to the browser again."""
+        for key, value in view.items():
+            if self.get_value(key) != value:
+                setattr(self, key, value)
+
+    def _replace_url(self) -> rx.event.EventSpec:
         url = ROUTE + (f"?{self.query}" if self.query else "")
         return rx.call_script(f"window.history.replaceState(null, '', {json.dumps(url)})")
+
+    async def _show_top(self) -> Any:
+        """Only the top publications' page of the current filters; the whole dashboard when
+        they no longer hold (a filter refused or bad: that path reports it)."""
+        params, sort, page = self._params(), self.top_sort, self.top_page
+        try:
+            view = await self._as_actor(lambda s, u: load_top(s, u, params, sort, page))
+        except PermissionDenied:
+            view = None
+        if view is None:
+            return await self._show(params)
+        self._update(view)
+        return None
 
     @rx.event
     async def load(self) -> Any:
@@ -305,7 +364,18 @@ class DashboardState(AuthState):
             return None
         self.descending = not self.descending if column == self.sort else column != "name"
         self.sort = column
-        return await self._show(self._params())
+        applied, messages = parse_filters(self._params(), today=installation_today())
+        sources: list[model.SourceValues] = self.get_value("_table_sources")
+        rows: list[dict[str, str]] = self.get_value("table")
+        if messages or len(sources) != len(rows):
+            return await self._show(self._params())
+        row_of = {source.position: row for source, row in zip(sources, rows, strict=True)}
+        ordered = model.sort_sources(sources, column, self.descending)
+        self._table_sources = ordered
+        self.table = [row_of[source.position] for source in ordered]
+        self.sources_figure = charts.sources_figure(ordered, column)
+        self._update(_query_view(applied))
+        return self._replace_url()
 
     @rx.event
     async def sort_top(self, column: Any) -> Any:
@@ -313,14 +383,14 @@ class DashboardState(AuthState):
             return None
         self.top_sort = column
         self.top_page = 1
-        return await self._show(self._params())
+        return await self._show_top()
 
     @rx.event
     async def top_step(self, step: Any) -> Any:
         if step not in (-1, 1):
             return None
         self.top_page = max(1, self.top_page + step)
-        return await self._show(self._params())
+        return await self._show_top()
 
     @rx.event
     async def reset_filters(self) -> Any:

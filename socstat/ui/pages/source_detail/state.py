@@ -120,9 +120,9 @@ def detail_data(
         "views_unknown": sum(d["views_unknown"] for d in days),
         "kpis": model.kpis(board),
         "figures": {
-            "publications": charts.as_json(charts.publications_figure(series)),
-            "engagement": charts.as_json(charts.engagement_figure(series)),
-            "members": charts.as_json(charts.members_figure(board.members)),
+            "publications": charts.publications_figure(series),
+            "engagement": charts.engagement_figure(series),
+            "members": charts.members_figure(board.members),
         },
         "members_note": model.members_note(session, user, board),
         "publications": [model.publication_row(p) for p in board.top.items],

@@ -1,0 +1,180 @@
+"""The dashboard's sort and paging handlers do only what they need and show what the whole
+path shows: a table sort re-sorts the rows the page has (no query) into what opening the
+sorted URL gives; a top publications page reads that page only. The table's own order
+(``model.sort_sources``, for the rows kept in the state) is services' ``sorted_lines``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+import reflex as rx
+from sqlalchemy import event
+from sqlmodel import Session, select
+
+from socstat.db import get_engine
+from socstat.models import Role, User
+from socstat.services import sessions
+from socstat.services.analytics import (
+    TABLE_SORTS,
+    Figure,
+    Period,
+    Ratio,
+    SourceLine,
+    SourceRef,
+    Totals,
+    installation_today,
+    sorted_lines,
+)
+from socstat.ui.components.analytics import model
+from socstat.ui.pages.dashboard.state import DashboardState, load_top
+from tests.services.analytics.conftest import add_source, collect, item, msk
+from tests.ui.cookies import set_session_cookie
+
+NAMES = ("альфа", "Бета", "бета", "Гамма", "дельта", "Эпсилон")
+
+
+@contextmanager
+def counted_queries() -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    engine = get_engine()
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+@pytest.fixture
+def token(session: Session) -> str:
+    """Ann's session: six sources (names differing in case only among them), one never
+    collected (every value unknown), 25 publications with ties and unknown views."""
+    ann = User(email="ann@example.com", role=Role.ANALYST, name="Ann")
+    session.add(ann)
+    session.commit()
+    today = installation_today()
+    for n, name in enumerate(NAMES):
+        source = add_source(session, ann, str(100 + n), history_start=today - timedelta(days=20))
+        source.name = name
+        session.add(source)
+        session.commit()
+        if n == 5:
+            continue  # never collected
+        items = tuple(
+            item(
+                f"{n}-{k}",
+                msk(today - timedelta(days=1 + k), 9 + n),
+                likes=(k * n) % 7,
+                reposts=n % 2,
+                comments=k % 3,
+                views=None if (n + k) % 4 == 0 else 100 * k + n,
+            )
+            for k in range(n + 3)
+        )
+        collect(session, source, at=datetime.now(UTC), members=1000 + 10 * (n % 3), items=items)
+    created = sessions.create_session(session, user=ann)
+    session.commit()
+    return created.token
+
+
+def dashboard(token: str) -> Any:
+    root = rx.State(_reflex_internal_init=True)
+    state = root.get_substate(DashboardState.get_full_name().split("."))
+    set_session_cookie(state, token)
+    return state
+
+
+def shown(state: Any) -> dict[str, Any]:
+    names = ("table", "sources_figure", "sort", "descending", "query", "csv_url")
+    return {name: state.get_value(name) for name in names}
+
+
+async def test_table_sort_re_sorts_without_a_query(token: str) -> None:
+    state = dashboard(token)
+    await state.load()
+    assert len(state.table) == len(NAMES)
+    for column in TABLE_SORTS:
+        for _click in range(2):  # each column, both ways
+            with counted_queries() as queries:
+                await state.sort_by(column)
+            assert queries == []
+            opened = dashboard(token)
+            await opened._show(opened._params() | state._params())
+            assert shown(state) == shown(opened), (column, state.descending)
+
+
+async def test_top_pages_read_the_page_only(token: str) -> None:
+    state = dashboard(token)
+    with counted_queries() as whole:
+        await state.load()
+    assert (state.top_total, state.top_pages) == (25, 3)
+    for step, sort in ((1, "likes"), (1, "views"), (-1, "er_post"), (1, "published")):
+        if sort != state.top_sort:
+            await state.sort_top(sort)
+        with counted_queries() as queries:
+            await state.top_step(step)
+        assert 0 < len(queries) < len(whole) / 3
+        opened = dashboard(token)
+        opened.top_sort, opened.top_page = state.top_sort, state.top_page
+        await opened._show(opened._params())
+        assert [state.top, state.top_page, state.top_total] == [
+            opened.top,
+            opened.top_page,
+            opened.top_total,
+        ]
+
+
+async def test_top_page_past_the_end_is_the_last(token: str, session: Session) -> None:
+    user = session.exec(select(User)).one()
+    view = load_top(session, user, {"period": "30d"}, "likes", 9)
+    assert view is not None and view["top_page"] == 3 and len(view["top"]) == 5
+    assert load_top(session, user, {"period": "nonsense"}, "likes", 1) is None
+
+
+def totals(i: int, unknown: bool) -> Totals:
+    def figure(value: int) -> Figure:
+        return Figure(None if unknown else value)
+
+    return Totals(
+        period=Period.custom(date(2026, 3, 1), date(2026, 3, 30)),
+        posts=None if unknown else i % 4,
+        videos=i % 3,
+        clips=0,
+        publications=i % 4,
+        likes=figure(i % 5 * 10),
+        reposts=figure(i % 2),
+        comments=figure(3),
+        views=figure(i * 1000),
+        members_end=figure(5000 + i % 3),
+        members_delta=figure(i % 3 - 1),
+        er_post=Ratio(None if unknown else i % 4 / 700),
+        er_view=Ratio(None if unknown else (i % 5) / 123),
+        er_day=Ratio(None),
+    )
+
+
+def test_table_order_is_sorted_lines() -> None:
+    names = ["б", "А", "а", "в", "Б", "а"] * 3
+    lines = tuple(
+        SourceLine(
+            SourceRef(i, name, "s", str(i), "https://vk.com", "active", frozenset()),
+            totals(i, unknown=i % 5 == 2),
+            totals(i, unknown=False),
+            (),
+        )
+        for i, name in enumerate(names)
+    )
+    values = model.source_values(lines)
+    shuffled = [values[line.source.id] for line in reversed(lines)]
+    for column in TABLE_SORTS:
+        for descending in (False, True):
+            expected = [line.source.id for line in sorted_lines(lines, column, descending)]
+            ordered = model.sort_sources(shuffled, column, descending)
+            assert [lines[s.position].source.id for s in ordered] == expected
