@@ -98,7 +98,8 @@ async def generate_reports(stop: asyncio.Event) -> None:
         if done:
             log.info("reports: generated %d in this process", len(done))
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), REPORTS_POLL_SECONDS)
+            async with asyncio.timeout(REPORTS_POLL_SECONDS):
+                await stop.wait()
 
 
 def _evaluate_alerts(session: Session) -> dict[str, Any]:
@@ -266,10 +267,11 @@ class SchedulerService:
             return False
 
     async def _still_held(self) -> bool:
+        # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation
+        # that arrives as the check finishes, and stop() then waits for this task forever
         try:
-            return await asyncio.wait_for(
-                asyncio.to_thread(self.lock.check), timeout=self._check_seconds
-            )
+            async with asyncio.timeout(self._check_seconds):
+                return await asyncio.to_thread(self.lock.check)
         except TimeoutError:
             return False
 

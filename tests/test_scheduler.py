@@ -92,6 +92,23 @@ async def test_only_one_service_leads(db, monkeypatch) -> None:
     await follower.stop()
 
 
+async def test_a_leader_always_stops_when_asked(db, monkeypatch) -> None:
+    """stop() cancels the leader task mid lock-check; on Python 3.11 ``asyncio.wait_for``
+    swallowed a cancellation arriving as the check finished (1 stop in ~10 hung forever)."""
+    import socstat.scheduler as scheduler_module
+
+    monkeypatch.setattr(scheduler_module, "build_scheduler", _idle_scheduler)
+    for attempt in range(60):
+        service = SchedulerService(retry_seconds=0.01, check_seconds=0.002)
+        await service.start()
+        await _until(lambda: service.is_leader)  # noqa: B023 - awaited in this iteration
+        await asyncio.sleep(0.02 + 0.0005 * (attempt % 10))  # several lock checks in flight
+        try:
+            await asyncio.wait_for(service.stop(), 5)
+        except TimeoutError:
+            pytest.fail("the leader did not stop")
+
+
 def _idle_scheduler(settings):  # type: ignore[no-untyped-def]
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
 

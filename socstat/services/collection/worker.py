@@ -63,7 +63,8 @@ class CollectionWorker:
                 handled = 0
             if not handled:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), self.settings.collect_poll_seconds)
+                    async with asyncio.timeout(self.settings.collect_poll_seconds):
+                        await stop.wait()
 
     async def collect_available(self, stop: asyncio.Event | None = None) -> int:
         """Lease a token and collect batches until nothing is claimable. Returns how many
