@@ -24,7 +24,7 @@ from socstat.services.analytics.dashboard import (
     dashboard,
     dashboard_for,
 )
-from socstat.services.analytics.export import sorted_lines, source_table_csv
+from socstat.services.analytics.export import sorted_lines, source_table_csv, table_order
 from socstat.services.analytics.filters import TABLE_SORTS, DashboardFilters, parse_filters
 from socstat.services.analytics.items import (
     HeatCell,
@@ -139,6 +139,7 @@ __all__ = [
     "sorted_lines",
     "source_series",
     "source_table_csv",
+    "table_order",
     "top_publications",
     "totals",
     "totals_by_kind",

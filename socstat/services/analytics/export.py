@@ -4,27 +4,45 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 from socstat.services.analytics.dashboard import SourceLine
 from socstat.services.analytics.filters import TABLE_SORTS, table_value
 
 COLUMNS = tuple(TABLE_SORTS)
+T = TypeVar("T")
+
+
+def table_order(
+    rows: Sequence[T],
+    sort: str,
+    descending: bool,
+    *,
+    value: Callable[[T, str], int | float | None],
+    name: Callable[[T], str],
+) -> list[T]:
+    """The table's order of any row shape: by ``sort`` (a TABLE_SORTS column read with
+    ``value``), unknown values last either way in their given order, then by name."""
+    if sort == "name":
+        return sorted(rows, key=lambda row: name(row).casefold(), reverse=descending)
+    present = sorted(
+        (row for row in rows if value(row, sort) is not None),
+        key=lambda row: (value(row, sort), name(row).casefold()),
+        reverse=descending,
+    )
+    return present + [row for row in rows if value(row, sort) is None]
 
 
 def sorted_lines(lines: tuple[SourceLine, ...], sort: str, descending: bool) -> list[SourceLine]:
-    """The table's order: by ``sort``, unknown values last either way, then by name."""
-    if sort == "name":
-        return sorted(lines, key=lambda line: line.source.name.casefold(), reverse=descending)
-
-    def known(line: SourceLine) -> bool:
-        return table_value(sort, line.current) is not None
-
-    present = sorted(
-        (line for line in lines if known(line)),
-        key=lambda line: (table_value(sort, line.current), line.source.name.casefold()),
-        reverse=descending,
+    """The table's order of the dashboard's lines (see ``table_order``)."""
+    return table_order(
+        lines,
+        sort,
+        descending,
+        value=lambda line, column: table_value(column, line.current),
+        name=lambda line: line.source.name,
     )
-    return present + [line for line in lines if not known(line)]
 
 
 def source_table_csv(lines: list[SourceLine]) -> str:

@@ -20,6 +20,7 @@ from socstat.services.analytics import (
     Totals,
     members_since,
     percent_change,
+    table_order,
 )
 from socstat.services.analytics.filters import TABLE_SORTS, table_value
 from socstat.services.analytics.scope import KIND_NAMES
@@ -80,17 +81,15 @@ def source_values(lines: Iterable[SourceLine]) -> dict[int, SourceValues]:
 def sort_sources(
     sources: Sequence[SourceValues], sort: str, descending: bool
 ) -> list[SourceValues]:
-    """The table's order, as services.analytics.sorted_lines gives it for the same lines:
-    by ``sort``, unknown values last either way (in the scope's order), then by name."""
-    scope_order = sorted(sources, key=lambda s: s.position)
-    if sort == "name":
-        return sorted(scope_order, key=lambda s: s.name.casefold(), reverse=descending)
-    present = sorted(
-        (s for s in scope_order if s.value(sort) is not None),
-        key=lambda s: (s.value(sort), s.name.casefold()),
-        reverse=descending,
+    """The table's order, as services.analytics.sorted_lines gives it for the same lines
+    (unknown values last in the scope's order)."""
+    return table_order(
+        sorted(sources, key=lambda s: s.position),
+        sort,
+        descending,
+        value=SourceValues.value,
+        name=lambda s: s.name,
     )
-    return present + [s for s in scope_order if s.value(sort) is None]
 
 
 def kpi_value(name: str, totals: Totals) -> int | float | None:
