@@ -471,9 +471,9 @@ def recompute_daily_stats(
     session: Session, *, source_id: int, days: set[tuple[date, str]], now: datetime | None = None
 ) -> None:
     """Rebuild the DailyStat and HourlyStat rows of the touched local days from ContentItem
-    (GROUP BY).
+    (GROUP BY), then their SourceDayStat rows.
 
-    Every kind of a touched day is rebuilt (four statements per chunk of days, not four per
+    Every kind of a touched day is rebuilt (the same statements per chunk of days, not per
     kind): a rebuild from the items is idempotent, so the extra pairs cost nothing wrong."""
     if not days:
         return
