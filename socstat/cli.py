@@ -265,16 +265,13 @@ def _cmd_collect(args: argparse.Namespace) -> int:
             await collector.aclose()
 
     # Everything loaded so far lives until the command ends: keep the garbage collector's
-    # passes during the run (its records make many) off it. Unfrozen after, so that
-    # main() called in-process (the tests) leaves the collector as it found it.
+    # passes during the run (its records make many) off it (main() unfreezes in-process).
     gc.freeze()
     try:
         summary = _run_async(_collect())
     except CollectionBusy as exc:
         print(f"Сбор не запущен. {exc}")
         return 0
-    finally:
-        gc.unfreeze()
     if summary is None:
         print("Нет источников, которым пора обновиться.")
         return 0
