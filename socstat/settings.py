@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     worker_metrics_port: int = Field(default=0, ge=0, le=65535)
     worker_metrics_host: str = "127.0.0.1"
 
+    # analytics' in-process copy of the day aggregates (services/analytics/store), per process
+    analytics_memory_mb: int = Field(default=512, ge=16, le=65536)
+
     backup_dir: Path | None = None
     backup_time: str = Field(default="03:30", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
     backup_keep_daily: int = Field(default=7, ge=1, le=366)

@@ -1,10 +1,15 @@
 """Communities being tracked and who tracks them."""
 
+import uuid
 from datetime import date, datetime
 
 from sqlmodel import Field, SQLModel, UniqueConstraint
 
 from socstat.models.base import UTCDateTime, utcnow
+
+
+def new_stats_token() -> str:
+    return uuid.uuid4().hex
 
 
 class SourceStatus:
@@ -46,6 +51,9 @@ class Source(SQLModel, table=True):
     last_collected_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     last_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_error: str = Field(default="", max_length=1000)
+    # new whenever collection rewrites the source's aggregates: analytics' in-process copy
+    # of them is valid only under the token it was read with (services/analytics/store)
+    stats_token: str = Field(default_factory=new_stats_token, max_length=32)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     # the collection run collecting this source now, until its lease ends (see collection)
     claimed_by: int | None = None

@@ -111,35 +111,6 @@ class HourlyStat(SQLModel, table=True):
     reactions_items: int = 0
 
 
-class SourceDayStat(SQLModel, table=True):
-    """Pre-aggregate per source × local day, every content kind in one row, rebuilt from
-    DailyStat with it: what the day's members divide (ERday, ERpost) in one join.
-
-    Per kind: the day's publications, their known likes + reposts + comments, and how many
-    of those three figures the platform did not give (a day with any unknown leaves ERday
-    and that kind's ERpost). A day without publications has no row.
-    """
-
-    __table_args__ = (
-        UniqueConstraint("source_id", "local_date"),
-        # a period's rows of every source, read by date (a week: a few pages, not a probe
-        # per source)
-        Index("ix_sourcedaystat_day", "local_date", "source_id"),
-    )
-    id: int | None = Field(default=None, primary_key=True)
-    source_id: int = Field(foreign_key="source.id", ondelete="CASCADE")
-    local_date: date
-    post_count: int = 0
-    post_reactions: int = 0
-    post_unknown: int = 0
-    video_count: int = 0
-    video_reactions: int = 0
-    video_unknown: int = 0
-    clip_count: int = 0
-    clip_reactions: int = 0
-    clip_unknown: int = 0
-
-
 # a period's members of every source in scope, read by date and from the index alone
 # (analytics: ERday, ERpost, members per day and each period's last reading)
 Index(

@@ -28,7 +28,6 @@ from socstat.models import (
 )
 from socstat.sandbox import SandboxServer
 from socstat.services import analytics, audit
-from socstat.services.analytics.sourcedays import rebuild_source_days
 from socstat.services.errors import FieldError
 from socstat.services.sources import AddOutcome, apply_info, get_source
 from socstat.services.sources.first_collection import (
@@ -132,10 +131,6 @@ def world(session: Session) -> dict:
         _day(session, alpha, TODAY - timedelta(days=offset), posts=1, likes=likes, members=1000)
     session.add(CounterSnapshot(source_id=alpha.id, local_date=TODAY - timedelta(7), members=900))
     session.add(DailyStat(source_id=beta.id, local_date=TODAY, kind="post", count=1, likes=5))
-    session.flush()  # the collection rebuilds SourceDayStat along with DailyStat; so here
-    days = [TODAY - timedelta(days=offset) for offset in range(3)]
-    for source in (alpha, beta):
-        rebuild_source_days(session, source_id=source.id, dates=days)
     session.commit()
     return {
         "ann": ann,

@@ -95,8 +95,13 @@ def dashboard(
         totals=Comparison(current.totals(resolved.sources), previous.totals(resolved.sources)),
         series=day_series,
         sources=tuple(
-            SourceLine(s, current.totals([s]), previous.totals([s]), spark[s.id])
-            for s in resolved.sources
+            SourceLine(s, now, then, spark[s.id])
+            for s, now, then in zip(
+                resolved.sources,
+                current.each(resolved.sources),
+                previous.each(resolved.sources),
+                strict=True,
+            )
         ),
         top=publications_page(
             session,

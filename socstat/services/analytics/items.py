@@ -2,8 +2,8 @@
 
 A page of the top is picked in SQL by the sort's index (``ix_contentitem_top_*``) and only
 its rows are joined with their source and members; how many there are comes from
-DailyStat. The heatmap reads HourlyStat. Deleted publications (``deleted_at`` set) are left
-out, as they are from both aggregates.
+DailyStat. The heatmap sums the sources' HourlyStat rows (``store``). Deleted
+publications (``deleted_at`` set) are left out, as they are from both aggregates.
 """
 
 from __future__ import annotations
@@ -13,25 +13,25 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
+import numpy as np
 from sqlalchemy import Float, and_, case, cast, func, select
 from sqlmodel import Session
 
-from socstat.models import ContentItem, ContentKind, HourlyStat, Source, User
+from socstat.models import ContentItem, ContentKind, Source, User
 from socstat.services.analytics.periods import AnalyticsError, Period
 from socstat.services.analytics.query import (
     SNAPSHOT,
     STAT,
-    day_index,
     in_period,
     in_scope,
     same_day,
 )
 from socstat.services.analytics.scope import ResolvedScope, Scope, display_name, resolve_scope
+from socstat.services.analytics.store import SLOTS, aggregate_store
 from socstat.settings import get_settings
 
 ITEM: Any = ContentItem.__table__  # type: ignore[attr-defined]
 SOURCE: Any = Source.__table__  # type: ignore[attr-defined]
-HOURLY: Any = HourlyStat.__table__  # type: ignore[attr-defined]
 MAX_PAGE_SIZE = 100
 
 
@@ -275,27 +275,20 @@ def heatmap(session: Session, *, actor: User | None, scope: Scope, period: Perio
 
 
 def heatmap_of(session: Session, resolved: ResolvedScope, period: Period) -> Heatmap:
-    """From HourlyStat (local day × hour, kept by collection's rebuild): the weekday of a
-    slot is its day's, counted from the period's first day."""
-    weekday = (day_index(session, HOURLY.c.local_date, period) + period.start.weekday()) % 7
-    slot = (weekday * 24 + HOURLY.c.hour).label("slot")
-    query = (
-        select(
-            slot,
-            func.sum(HOURLY.c.count),
-            func.sum(HOURLY.c.reactions),
-            func.sum(HOURLY.c.reactions_items),
-        )
-        .where(in_scope(HOURLY, resolved), in_period(HOURLY, period))
-        .group_by(slot)
-    )
-    found = {
-        int(s): (int(n), (float(total) / known) if known else None)
-        for s, n, total, known in session.execute(query).all()
-    }
+    """From the sources' HourlyStat rows (local day × hour, kept by collection's rebuild),
+    each source over the kinds counted for it."""
+    hours = aggregate_store().hours(session, resolved.sources, period)
+    total = np.zeros((3, SLOTS))
+    for source in resolved.sources:
+        total += hours[source.id].cells(period, source.kinds)
+    counts, sums, known = total.tolist()
     cells = tuple(
-        HeatCell(day, hour, *found.get(day * 24 + hour, (0, None)))
-        for day in range(7)
-        for hour in range(24)
+        HeatCell(
+            slot // 24,
+            slot % 24,
+            int(counts[slot]),
+            sums[slot] / known[slot] if known[slot] else None,
+        )
+        for slot in range(SLOTS)
     )
     return Heatmap(get_settings().timezone, cells)

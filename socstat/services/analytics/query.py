@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Date, Float, Integer, and_, bindparam, cast, false, func, literal, or_
@@ -50,8 +51,13 @@ def in_scope(table: Any, scope: ResolvedScope) -> ColumnElement[bool]:
 def in_period(table: Any, period: Period) -> ColumnElement[bool]:
     """The period's days; the dates are written into the statement so that it is planned
     for them (see ``ids.IdsIn``)."""
-    start = bindparam(None, period.start, type_=Date, literal_execute=True)
-    end = bindparam(None, period.end, type_=Date, literal_execute=True)
+    return in_days(table, period.start, period.end)
+
+
+def in_days(table: Any, first: date, last: date) -> ColumnElement[bool]:
+    """The days ``first``..``last`` (any number of them), written into the statement."""
+    start = bindparam(None, first, type_=Date, literal_execute=True)
+    end = bindparam(None, last, type_=Date, literal_execute=True)
     return and_(table.c.local_date >= start, table.c.local_date <= end)
 
 
@@ -72,9 +78,9 @@ def ratio(numerator: ColumnElement[Any], denominator: ColumnElement[Any]) -> Col
     return cast(numerator, Float) / denominator
 
 
-def day_index(session: Session, column: Any, period: Period) -> Any:
-    """Days from the period's start to ``column`` (a date), as an SQL integer."""
+def day_index(session: Session, column: Any, first: date) -> Any:
+    """Days from ``first`` to ``column`` (a date), as an SQL integer."""
     if session.get_bind().dialect.name == "postgresql":
-        return cast(column - literal(period.start), Integer)
-    start = literal(period.start.isoformat())
+        return cast(column - literal(first), Integer)
+    start = literal(first.isoformat())
     return cast(func.julianday(column) - func.julianday(start), Integer)

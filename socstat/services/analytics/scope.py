@@ -80,6 +80,7 @@ class SourceRef:
     url: str
     status: str
     kinds: frozenset[str]
+    stats_token: str = field(default="", compare=False)  # see analytics.store
 
 
 @dataclass(frozen=True)
@@ -183,7 +184,7 @@ def _sources(session: Session, ids: Sequence[int]) -> list[Any]:
     if not ids:
         return []
     columns = (Source.id, Source.name, Source.screen_name, Source.external_id, Source.url)
-    query = select(*columns, Source.status).where(ids_in(Source.id, list(ids)))
+    query = select(*columns, Source.status, Source.stats_token).where(ids_in(Source.id, list(ids)))
     rows = session.exec(query).all()
     return sorted(rows, key=lambda s: (source_name(s).casefold(), s.id or 0))
 
@@ -208,6 +209,7 @@ def _ref(source: Any, kinds: frozenset[str]) -> SourceRef:
         url=source.url,
         status=source.status,
         kinds=kinds,
+        stats_token=source.stats_token,
     )
 
 

@@ -1,34 +1,34 @@
 """Series over a period: every day present (or every week / month / quarter, derived from
-the days), and members over time. Known zero vs unknown follows ``coverage`` — the one rule.
+the days), and members over time, summed from the sources' day tables (``store``). Known
+zero vs unknown follows ``coverage`` — the one rule.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
 
+import numpy as np
 from sqlalchemy import func, select
 from sqlmodel import Session
 
 from socstat.models import ContentKind, User
 from socstat.services.analytics.coverage import Coverage, coverages, covered_per_day
 from socstat.services.analytics.periods import Granularity, Period, bucket_start
-from socstat.services.analytics.query import (
-    DAY_SUMS,
-    FIGURES,
-    SNAPSHOT,
-    STAT,
-    day_index,
-    day_sums,
-    ids_in,
-    in_period,
-    in_scope,
-)
+from socstat.services.analytics.query import FIGURES, SNAPSHOT, ids_in, in_period
 from socstat.services.analytics.scope import ResolvedScope, Scope, SourceRef, resolve_scope
-from socstat.services.analytics.sourcedays import SDAY, scope_sum
-from socstat.services.analytics.totals import Figure, er_day_sums
+from socstat.services.analytics.store import (
+    KIND_FIELDS,
+    MEMBERS,
+    MEMBERS_KNOWN,
+    WIDTH,
+    SourceDays,
+    aggregate_store,
+    field,
+    fields,
+)
+from socstat.services.analytics.totals import Figure
 
 
 @dataclass(frozen=True)
@@ -92,14 +92,8 @@ def series(
     covs: dict[int, Coverage] | None = None,
 ) -> Series:
     covs = coverages(session, resolved.source_ids) if covs is None else covs
-    days = _days(
-        resolved,
-        period,
-        covs,
-        rows=_rows_by_day(session, resolved, period),
-        er_days=er_day_sums(session, resolved, period, covs, by=("local_date",)),
-        members=_members_by_day(session, resolved.source_ids, period),
-    )
+    tables = aggregate_store().days(session, resolved.sources, period.start, period.end)
+    days = _days(resolved.sources, period, covs, tables)
     return _series(period, granularity, days, covs.values())
 
 
@@ -129,21 +123,12 @@ def series_per_source(
     granularity: Granularity = Granularity.DAY,
 ) -> list[SourceSeries]:
     covs = coverages(session, resolved.source_ids)
-    rows = _rows_by_day(session, resolved, period, per_source=True)
-    er_days = er_day_sums(session, resolved, period, covs, by=("source_id", "local_date"))
-    readings = _readings(session, resolved.source_ids, period)
+    tables = aggregate_store().days(session, resolved.sources, period.start, period.end)
     result = []
     for source in resolved.sources:
-        one = ResolvedScope(sources=(source,), kinds=resolved.kinds)
-        days = _days(
-            one,
-            period,
-            {source.id: covs[source.id]},
-            rows={(d, k): r for (sid, d, k), r in rows.items() if sid == source.id},
-            er_days={d: v for (sid, d), v in er_days.items() if sid == source.id},
-            members=readings.get(source.id, {}),
-        )
-        result.append(SourceSeries(source, _series(period, granularity, days, [covs[source.id]])))
+        mine = {source.id: covs[source.id]}
+        days = _days((source,), period, mine, tables)
+        result.append(SourceSeries(source, _series(period, granularity, days, mine.values())))
     return result
 
 
@@ -159,46 +144,79 @@ def _series(
 
 
 def _days(
-    resolved: ResolvedScope,
+    sources: Sequence[SourceRef],
     period: Period,
     covs: dict[int, Coverage],
-    *,
-    rows: dict[tuple[date, str], dict[str, Any]],
-    er_days: dict[date, tuple[float, int]],
-    members: dict[date, int],
+    tables: dict[int, SourceDays],
 ) -> list[_Day]:
+    """The sources' figures of every day of the period, summed per kind."""
+    per_kind: dict[str, np.ndarray] = {}
+    er_total, er_items = np.zeros(period.days), np.zeros(period.days)
+    members, read = np.zeros(period.days), np.zeros(period.days)
+    for source in sources:
+        days = tables[source.id]
+        skip, window = days.window(period)
+        end = skip + window.shape[1]
+        for kind in source.kinds:
+            base = field(kind, "present")
+            if kind not in per_kind:
+                per_kind[kind] = np.zeros((WIDTH, period.days))
+            per_kind[kind][:, skip:end] += window[base : base + WIDTH]
+        cov = covs.get(source.id)
+        if cov is not None and cov.days_in(period) > 0:
+            values, counted = days.er(source.kinds)
+            _skip, lo, hi = days.span(period)
+            er_total[skip:end] += values[lo:hi]
+            er_items[skip:end] += counted[lo:hi]
+        members[skip:end] += window[MEMBERS]
+        read[skip:end] += window[MEMBERS_KNOWN]
+    kinds = [k for k in ContentKind.ALL if k in per_kind]
     covered = {
-        kind: covered_per_day([covs[i] for i in ids if i in covs], period)
-        for kind, ids in resolved.ids_by_kind().items()
+        kind: covered_per_day(
+            [covs[s.id] for s in sources if kind in s.kinds and s.id in covs], period
+        )
+        for kind in kinds
     }
     everyone = covered_per_day(covs.values(), period)
+    column = {kind: dict(zip(KIND_FIELDS, per_kind[kind].tolist(), strict=True)) for kind in kinds}
+    er_total_days, er_items_days = er_total.tolist(), er_items.tolist()
+    members_days, read_days = members.tolist(), read.tolist()
     result = []
-    for index, day in enumerate(period.dates()):
-        by_kind = {k: rows.get((day, k)) for k in covered}
-        known = {k: by_kind[k] is not None or covered[k][index] > 0 for k in covered}
-        counts: dict[str, int | None] = {
-            kind: (row["count"] if row else 0) if known.get(kind) else None
-            for kind, row in ((k, by_kind.get(k)) for k in ContentKind.ALL)
-        }
-        present = [r for r in by_kind.values() if r is not None]
+    for index in range(period.days):
+        present = [k for k in kinds if column[k]["present"][index] > 0]
+        known = {k: k in present or covered[k][index] > 0 for k in kinds}
         result.append(
             _Day(
-                counts=counts,
-                figures={f: _day_figure(present, f, any(known.values())) for f in FIGURES},
-                er_day=er_days.get(day, (0.0, 0)),
-                members=members.get(day),
-                complete=bool(resolved.sources) and everyone[index] == len(resolved.sources),
+                counts={
+                    k: int(column[k]["count"][index]) if known.get(k) else None
+                    for k in ContentKind.ALL
+                },
+                figures={
+                    f: _day_figure(column, present, f, index, any(known.values())) for f in FIGURES
+                },
+                er_day=(er_total_days[index], int(er_items_days[index])),
+                members=int(members_days[index])
+                if sources and read_days[index] == len(sources)
+                else None,
+                complete=bool(sources) and everyone[index] == len(sources),
             )
         )
     return result
 
 
-def _day_figure(rows: list[dict[str, Any]], name: str, known: bool) -> tuple[int | None, int]:
-    unknown = sum(r[f"{name}_unknown"] for r in rows)
-    values = [r[name] for r in rows if r[name] is not None]
-    if values:
-        return sum(values), unknown
-    return (None if rows or not known else 0), unknown
+def _day_figure(
+    column: dict[str, dict[str, list[float]]],
+    present: list[str],
+    name: str,
+    index: int,
+    known: bool,
+) -> tuple[int | None, int]:
+    """A figure of a day over the kinds with publications: the known values' sum (None if
+    none is known; a known 0 on a covered day without publications) and the unknowns."""
+    unknown = sum(int(column[k][f"{name}_unknown"][index]) for k in present)
+    if any(column[k][f"{name}_known"][index] > 0 for k in present):
+        return sum(int(column[k][name][index]) for k in present), unknown
+    return (None if present or not known else 0), unknown
 
 
 def _point(entries: list[tuple[date, _Day]]) -> Point:
@@ -230,40 +248,6 @@ def _sum(values: list[int | None]) -> int | None:
     return sum(known) if known else None
 
 
-def _rows_by_day(
-    session: Session, resolved: ResolvedScope, period: Period, *, per_source: bool = False
-) -> dict[tuple[Any, ...], dict[str, Any]]:
-    """DailyStat sums keyed by (day, kind), or (source id, day, kind) when ``per_source``."""
-    keys = [STAT.c.source_id] if per_source else []
-    keys += [STAT.c.local_date, STAT.c.kind]
-    query = (
-        select(*keys, *(func.sum(STAT.c[n]) for n in DAY_SUMS))
-        .where(in_scope(STAT, resolved), in_period(STAT, period))
-        .group_by(*keys)
-    )
-    result: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for row in session.execute(query).all():
-        key, values = tuple(row[: len(keys)]), row[len(keys) :]
-        result[key] = day_sums(dict(zip(DAY_SUMS, values, strict=True)))
-    return result
-
-
-def _members_by_day(session: Session, source_ids: list[int], period: Period) -> dict[date, int]:
-    """Members summed over the sources, on the days every one of them has a reading."""
-    if not source_ids:
-        return {}
-    query = (
-        select(SNAPSHOT.c.local_date, func.sum(SNAPSHOT.c.members), func.count(SNAPSHOT.c.members))
-        .where(ids_in(SNAPSHOT.c.source_id, source_ids), in_period(SNAPSHOT, period))
-        .group_by(SNAPSHOT.c.local_date)
-    )
-    return {
-        day: int(total)
-        for day, total, n in session.execute(query).all()
-        if n == len(source_ids) and total is not None
-    }
-
-
 @dataclass(frozen=True)
 class MembersPoint:
     day: date
@@ -289,8 +273,18 @@ def members_series(
 
 def members_total(session: Session, resolved: ResolvedScope, period: Period) -> MembersSeries:
     """The scope's members summed on each day of the period (None unless all were read)."""
-    total = _members_by_day(session, resolved.source_ids, period)
-    return MembersSeries(None, tuple(MembersPoint(d, total.get(d)) for d in period.dates()))
+    tables = aggregate_store().days(session, resolved.sources, period.start, period.end)
+    total, read = np.zeros(period.days), np.zeros(period.days)
+    for source in resolved.sources:
+        members = tables[source.id].rows(period, [MEMBERS, MEMBERS_KNOWN])
+        total += members[0]
+        read += members[1]
+    everyone = len(resolved.sources)
+    points = (
+        MembersPoint(day, int(value) if everyone and n == everyone else None)
+        for day, value, n in zip(period.dates(), total.tolist(), read.tolist(), strict=True)
+    )
+    return MembersSeries(None, tuple(points))
 
 
 def members_of(day_series: Series) -> MembersSeries:
@@ -302,29 +296,16 @@ def members_of(day_series: Series) -> MembersSeries:
 def members_over_time(
     session: Session, resolved: ResolvedScope, period: Period
 ) -> list[MembersSeries]:
-    ids = resolved.source_ids
-    readings = _readings(session, ids, period)
-    days = list(period.dates())
+    tables = aggregate_store().days(session, resolved.sources, period.start, period.end)
     result = [members_total(session, resolved, period)]
-    for source_id in ids:
-        mine = readings.get(source_id, {})
-        result.append(MembersSeries(source_id, tuple(MembersPoint(d, mine.get(d)) for d in days)))
+    for source in resolved.sources:
+        values, read = tables[source.id].rows(period, [MEMBERS, MEMBERS_KNOWN]).tolist()
+        points = (
+            MembersPoint(day, int(value) if known else None)
+            for day, value, known in zip(period.dates(), values, read, strict=True)
+        )
+        result.append(MembersSeries(source.id, tuple(points)))
     return result
-
-
-def _readings(session: Session, ids: list[int], period: Period) -> dict[int, dict[date, int]]:
-    """Members per source per day of the period (days without a reading are absent)."""
-    readings: dict[int, dict[date, int]] = {}
-    if not ids:
-        return readings
-    query = select(SNAPSHOT.c.source_id, SNAPSHOT.c.local_date, SNAPSHOT.c.members).where(
-        ids_in(SNAPSHOT.c.source_id, ids),
-        in_period(SNAPSHOT, period),
-        SNAPSHOT.c.members.is_not(None),
-    )
-    for source_id, day, members in session.execute(query).all():
-        readings.setdefault(source_id, {})[day] = int(members)
-    return readings
 
 
 SPARK_POINTS = 30
@@ -339,42 +320,26 @@ def sparklines(
     """Per source: publications in up to SPARK_POINTS equal runs of days of the period
     (one day each for a month or less); None for a run outside the collected history."""
     step = -(-period.days // SPARK_POINTS)
-    runs = -(-period.days // step)
-    counts = _run_counts(session, resolved, period, step) if resolved.sources else {}
+    starts = np.arange(0, period.days, step)
     covs = coverages(session, resolved.source_ids) if covs is None else covs
+    tables = aggregate_store().days(session, resolved.sources, period.start, period.end)
     spans = [
         Period.custom(
-            period.start + timedelta(days=run * step),
-            min(period.end, period.start + timedelta(days=(run + 1) * step - 1)),
+            period.start + timedelta(days=int(start)),
+            min(period.end, period.start + timedelta(days=int(start) + step - 1)),
         )
-        for run in range(runs)
+        for start in starts
     ]
     result = {}
     for source in resolved.sources:
+        published = tables[source.id].rows(period, fields(source.kinds, "count")).sum(axis=0)
+        runs = np.add.reduceat(published, starts).tolist()
         cov = covs[source.id]
         result[source.id] = tuple(
-            counts[(source.id, run)]
-            if (source.id, run) in counts
-            else (0 if cov.days_in(span) > 0 else None)
-            for run, span in enumerate(spans)
+            int(n) if n > 0 else (0 if cov.days_in(span) > 0 else None)
+            for n, span in zip(runs, spans, strict=True)
         )
     return result
-
-
-def _run_counts(
-    session: Session, resolved: ResolvedScope, period: Period, step: int
-) -> dict[tuple[int, int], int]:
-    """Publications per (source, run of ``step`` days) from SourceDayStat (one row per
-    source-day, the kinds each source counts); runs without any are left out."""
-    index = day_index(session, SDAY.c.local_date, period) // step
-    published = func.sum(scope_sum(resolved, "count"))
-    query = (
-        select(SDAY.c.source_id, index.label("run"), published)
-        .where(ids_in(SDAY.c.source_id, resolved.source_ids), in_period(SDAY, period))
-        .group_by(SDAY.c.source_id, "run")
-        .having(published > 0)
-    )
-    return {(source_id, int(run)): int(n) for source_id, run, n in session.execute(query).all()}
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,7 @@ from socstat.models import (
     SourceStatus,
     utcnow,
 )
-from socstat.services.analytics.sourcedays import rebuild_source_days
+from socstat.models.sources import new_stats_token
 from socstat.services.sources import apply_info
 from socstat.settings import Settings, get_settings
 
@@ -184,6 +184,8 @@ def persist_result(
     status, error = _source_outcome(source, result)
     items = [record for record, _day in dated]
     _update_source(source, result, items, status=status, error=error, now=now)
+    if days or result.info is not None:  # its aggregates or snapshot were rewritten
+        source.stats_token = new_stats_token()
     session.add(source)
     if run_id is not None:
         session.execute(
@@ -471,7 +473,7 @@ def recompute_daily_stats(
     session: Session, *, source_id: int, days: set[tuple[date, str]], now: datetime | None = None
 ) -> None:
     """Rebuild the DailyStat and HourlyStat rows of the touched local days from ContentItem
-    (GROUP BY), then their SourceDayStat rows.
+    (GROUP BY).
 
     Every kind of a touched day is rebuilt (the same statements per chunk of days, not per
     kind): a rebuild from the items is idempotent, so the extra pairs cost nothing wrong."""
@@ -494,7 +496,6 @@ def recompute_daily_stats(
         }
         for statement in statements:
             session.execute(statement, params)
-    rebuild_source_days(session, source_id=source_id, dates=dates)
 
 
 @functools.cache

@@ -157,7 +157,13 @@ def build_data(
     )
     overall = Comparison(current.totals(resolved.sources), before.totals(resolved.sources))
     per_source = [
-        SourceComparison(s, current.totals([s]), before.totals([s])) for s in resolved.sources
+        SourceComparison(s, now, then)
+        for s, now, then in zip(
+            resolved.sources,
+            current.each(resolved.sources),
+            before.each(resolved.sources),
+            strict=True,
+        )
     ]
     days = source_days(session, resolved, period)
     page = publications_page(

@@ -1,7 +1,8 @@
-"""HourlyStat (the heatmap's pre-aggregate) and SourceDayStat (every kind of a source's day,
-for ERday and ERpost) equal what the content items give, and the collection keeps them so:
-new, updated, deleted and restored posts, unknown reactions. The dashboard's shared reads
-give the numbers of the single calls."""
+"""HourlyStat (the heatmap's pre-aggregate) and analytics' in-process day tables (every kind
+of a source's day, for ERday and ERpost) equal what the content items give, and collection
+keeps them so — the day tables reloaded under each new stats token: new, updated, deleted
+and restored posts, unknown reactions. The dashboard's shared reads give the numbers of
+the single calls."""
 
 from __future__ import annotations
 
@@ -9,8 +10,7 @@ from datetime import date
 
 from sqlmodel import Session, select
 
-from socstat.models import ContentItem, HourlyStat
-from socstat.models.stats import SourceDayStat
+from socstat.models import ContentItem, HourlyStat, Source
 from socstat.services.analytics import (
     Figure,
     Period,
@@ -22,6 +22,8 @@ from socstat.services.analytics import (
     totals,
     totals_by_source,
 )
+from socstat.services.analytics.scope import SourceRef
+from socstat.services.analytics.store import aggregate_store, field
 from socstat.settings import get_settings
 from tests.services.analytics.conftest import People, add_source, collect, item, msk
 
@@ -63,18 +65,31 @@ def _raw_days(session: Session) -> dict[tuple, dict[str, tuple[int, int, int]]]:
     return found
 
 
+_DAY_FIGURES = ("count", "reactions", "reactions_unknown")
+
+
 def _stored_days(session: Session) -> dict[tuple, dict[str, tuple[int, int, int]]]:
+    """Per (source, day) with publications, per kind: count, reactions, unknown figures —
+    as this process's day tables hold them (the sources as the collection left them)."""
+    sources = session.exec(select(Source).order_by(Source.id)).all()
+    refs = [
+        SourceRef(s.id, s.name, "", "", "", s.status, frozenset(), s.stats_token) for s in sources
+    ]
+    tables = aggregate_store().days(session, refs, PERIOD.start, PERIOD.end)
     stored: dict[tuple, dict[str, tuple[int, int, int]]] = {}
-    for r in session.exec(select(SourceDayStat)).all():
-        kinds = {
-            kind: (
-                getattr(r, f"{kind}_count"),
-                getattr(r, f"{kind}_reactions"),
-                getattr(r, f"{kind}_unknown"),
-            )
-            for kind in ("post", "video", "clip")
-        }
-        stored[(r.source_id, r.local_date)] = {k: v for k, v in kinds.items() if v[0]}
+    for ref in refs:
+        days = tables[ref.id]
+        for column, values in enumerate(days.table.T):
+            kinds = {
+                kind: tuple(
+                    int(values[field(kind, name)])
+                    for name in ("count", "reactions", "reactions_unknown")
+                )
+                for kind in ("post", "video", "clip")
+            }
+            kinds = {k: v for k, v in kinds.items() if v[0]}
+            if kinds:
+                stored[(ref.id, date.fromordinal(days.start + column))] = kinds
     return stored
 
 
