@@ -13,7 +13,6 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
-import numpy as np
 from sqlalchemy import Float, and_, case, cast, func, select
 from sqlmodel import Session
 
@@ -27,7 +26,7 @@ from socstat.services.analytics.query import (
     same_day,
 )
 from socstat.services.analytics.scope import ResolvedScope, Scope, display_name, resolve_scope
-from socstat.services.analytics.store import SLOTS, aggregate_store
+from socstat.services.analytics.store import SLOTS, aggregate_store, heat_cells
 from socstat.settings import get_settings
 
 ITEM: Any = ContentItem.__table__  # type: ignore[attr-defined]
@@ -278,10 +277,8 @@ def heatmap_of(session: Session, resolved: ResolvedScope, period: Period) -> Hea
     """From the sources' HourlyStat rows (local day × hour, kept by collection's rebuild),
     each source over the kinds counted for it."""
     hours = aggregate_store().hours(session, resolved.sources, period)
-    total = np.zeros((3, SLOTS))
-    for source in resolved.sources:
-        total += hours[source.id].cells(period, source.kinds)
-    counts, sums, known = total.tolist()
+    pairs = [(hours[source.id], source.kinds) for source in resolved.sources]
+    counts, sums, known = heat_cells(pairs, period).tolist()
     cells = tuple(
         HeatCell(
             slot // 24,

@@ -5,7 +5,7 @@ zero vs unknown follows ``coverage`` — the one rule.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -62,15 +62,6 @@ class Series:
     first_day: date | None  # the first day of collected history in the scope
 
 
-@dataclass
-class _Day:
-    counts: dict[str, int | None]
-    figures: dict[str, tuple[int | None, int]]
-    er_day: tuple[float, int]
-    members: int | None
-    complete: bool
-
-
 def day_series(
     session: Session,
     *,
@@ -93,8 +84,7 @@ def series(
 ) -> Series:
     covs = coverages(session, resolved.source_ids) if covs is None else covs
     tables = aggregate_store().days(session, resolved.sources, period.start, period.end)
-    days = _days(resolved.sources, period, covs, tables)
-    return _series(period, granularity, days, covs.values())
+    return _series(resolved.sources, period, granularity, covs, tables)
 
 
 @dataclass(frozen=True)
@@ -127,125 +117,145 @@ def series_per_source(
     result = []
     for source in resolved.sources:
         mine = {source.id: covs[source.id]}
-        days = _days((source,), period, mine, tables)
-        result.append(SourceSeries(source, _series(period, granularity, days, mine.values())))
+        result.append(SourceSeries(source, _series((source,), period, granularity, mine, tables)))
     return result
 
 
 def _series(
-    period: Period, granularity: Granularity, days: list[_Day], covs: Iterable[Coverage]
-) -> Series:
-    buckets: dict[date, list[tuple[date, _Day]]] = {}
-    for day, entry in zip(period.dates(), days, strict=True):
-        buckets.setdefault(bucket_start(day, granularity), []).append((day, entry))
-    points = tuple(_point(entries) for entries in buckets.values())
-    firsts = [c.first for c in covs if c.first is not None]
-    return Series(period, granularity, points, min(firsts, default=None))
-
-
-def _days(
     sources: Sequence[SourceRef],
     period: Period,
+    granularity: Granularity,
     covs: dict[int, Coverage],
     tables: dict[int, SourceDays],
-) -> list[_Day]:
-    """The sources' figures of every day of the period, summed per kind."""
-    per_kind: dict[str, np.ndarray] = {}
-    er_total, er_items = np.zeros(period.days), np.zeros(period.days)
-    members, read = np.zeros(period.days), np.zeros(period.days)
-    for source in sources:
-        days = tables[source.id]
-        skip, window = days.window(period)
-        end = skip + window.shape[1]
-        for kind in source.kinds:
-            base = field(kind, "present")
-            if kind not in per_kind:
-                per_kind[kind] = np.zeros((WIDTH, period.days))
-            per_kind[kind][:, skip:end] += window[base : base + WIDTH]
-        cov = covs.get(source.id)
-        if cov is not None and cov.days_in(period) > 0:
-            values, counted = days.er(source.kinds)
-            _skip, lo, hi = days.span(period)
-            er_total[skip:end] += values[lo:hi]
-            er_items[skip:end] += counted[lo:hi]
-        members[skip:end] += window[MEMBERS]
-        read[skip:end] += window[MEMBERS_KNOWN]
-    kinds = [k for k in ContentKind.ALL if k in per_kind]
-    covered = {
-        kind: covered_per_day(
-            [covs[s.id] for s in sources if kind in s.kinds and s.id in covs], period
-        )
-        for kind in kinds
-    }
-    everyone = covered_per_day(covs.values(), period)
-    column = {kind: dict(zip(KIND_FIELDS, per_kind[kind].tolist(), strict=True)) for kind in kinds}
-    er_total_days, er_items_days = er_total.tolist(), er_items.tolist()
-    members_days, read_days = members.tolist(), read.tolist()
-    result = []
-    for index in range(period.days):
-        present = [k for k in kinds if column[k]["present"][index] > 0]
-        known = {k: k in present or covered[k][index] > 0 for k in kinds}
-        result.append(
-            _Day(
-                counts={
-                    k: int(column[k]["count"][index]) if known.get(k) else None
-                    for k in ContentKind.ALL
-                },
-                figures={
-                    f: _day_figure(column, present, f, index, any(known.values())) for f in FIGURES
-                },
-                er_day=(er_total_days[index], int(er_items_days[index])),
-                members=int(members_days[index])
-                if sources and read_days[index] == len(sources)
-                else None,
-                complete=bool(sources) and everyone[index] == len(sources),
+) -> Series:
+    """The sources' figures summed per day, then per bucket (day, week, month, quarter).
+
+    A day's count of a kind is known when a source counting the kind has publications of it
+    that day or the day in its collected history; a bucket's when any of its days' is. A
+    figure sums the known values (unknown where publications lack it; a known 0 on a known
+    day without publications); members are the sources' sum on the bucket's last day that
+    has every source's reading."""
+    day = _DaySums(sources, period, covs, tables)
+    dates = list(period.dates())
+    marks = [bucket_start(d, granularity) for d in dates]
+    starts = [i for i, mark in enumerate(marks) if i == 0 or mark != marks[i - 1]]
+    ends = [*(i - 1 for i in starts[1:]), len(dates) - 1]
+
+    def per_bucket(values: np.ndarray) -> np.ndarray:
+        return np.add.reduceat(values, starts, axis=-1)
+
+    counts = {}
+    for kind in ContentKind.ALL:
+        if kind in day.kinds:
+            known = per_bucket(day.known[kind].astype(float)) > 0
+            counts[kind] = np.where(known, per_bucket(day.kinds[kind][_F["count"]]), np.nan)
+        else:
+            counts[kind] = np.full(len(starts), np.nan)
+    stacked = np.stack(list(counts.values()))
+    publications = np.where(np.isnan(stacked).all(axis=0), np.nan, np.nansum(stacked, axis=0))
+    figures = {name: _bucket_figures(day, name, per_bucket) for name in FIGURES}
+    er_total, er_items = per_bucket(day.er_total), per_bucket(day.er_items)
+    er = np.divide(er_total, er_items, out=np.full(len(starts), np.nan), where=er_items > 0)
+    complete = per_bucket(day.complete.astype(float)) == np.diff([*starts, len(dates)])
+    last = np.maximum.accumulate(np.where(day.members_known, np.arange(len(dates)), -1))
+    members = day.members.tolist()
+    points = []
+    for index, (first, end) in enumerate(zip(starts, ends, strict=True)):
+        reading = int(last[end])
+        points.append(
+            Point(
+                start=dates[first],
+                end=dates[end],
+                posts=_int(counts[ContentKind.POST][index]),
+                videos=_int(counts[ContentKind.VIDEO][index]),
+                clips=_int(counts[ContentKind.CLIP][index]),
+                publications=_int(publications[index]),
+                **{name: figures[name][index] for name in FIGURES},
+                er_day=None if np.isnan(er[index]) else float(er[index]),
+                members=int(members[reading]) if reading >= first else None,
+                complete=bool(complete[index]),
             )
         )
-    return result
+    firsts = [c.first for c in covs.values() if c.first is not None]
+    return Series(period, granularity, tuple(points), min(firsts, default=None))
 
 
-def _day_figure(
-    column: dict[str, dict[str, list[float]]],
-    present: list[str],
-    name: str,
-    index: int,
-    known: bool,
-) -> tuple[int | None, int]:
-    """A figure of a day over the kinds with publications: the known values' sum (None if
-    none is known; a known 0 on a covered day without publications) and the unknowns."""
-    unknown = sum(int(column[k][f"{name}_unknown"][index]) for k in present)
-    if any(column[k][f"{name}_known"][index] > 0 for k in present):
-        return sum(int(column[k][name][index]) for k in present), unknown
-    return (None if present or not known else 0), unknown
+_F = {name: index for index, name in enumerate(KIND_FIELDS)}
 
 
-def _point(entries: list[tuple[date, _Day]]) -> Point:
-    days = [entry for _day, entry in entries]
-    counts = {k: _sum([d.counts[k] for d in days]) for k in ContentKind.ALL}
-    known_counts = [v for v in counts.values() if v is not None]
-    er_total = sum(d.er_day[0] for d in days)
-    er_items = sum(d.er_day[1] for d in days)
-    members = [d.members for d in days if d.members is not None]
-    return Point(
-        start=entries[0][0],
-        end=entries[-1][0],
-        posts=counts[ContentKind.POST],
-        videos=counts[ContentKind.VIDEO],
-        clips=counts[ContentKind.CLIP],
-        publications=sum(known_counts) if known_counts else None,
-        **{
-            f: Figure(_sum([d.figures[f][0] for d in days]), sum(d.figures[f][1] for d in days))
-            for f in FIGURES
-        },
-        er_day=er_total / er_items if er_items else None,
-        members=members[-1] if members else None,
-        complete=all(d.complete for d in days),
-    )
+class _DaySums:
+    """The sources' day tables summed over the period: per counted kind its fields and
+    whether its count is known each day; ERday sums; members where every source was read."""
+
+    def __init__(
+        self,
+        sources: Sequence[SourceRef],
+        period: Period,
+        covs: dict[int, Coverage],
+        tables: dict[int, SourceDays],
+    ) -> None:
+        self.kinds: dict[str, np.ndarray] = {}
+        self.er_total, self.er_items = np.zeros(period.days), np.zeros(period.days)
+        members, read = np.zeros(period.days), np.zeros(period.days)
+        for source in sources:
+            days = tables[source.id]
+            skip, window = days.window(period)
+            end = skip + window.shape[1]
+            for kind in source.kinds:
+                base = field(kind, "present")
+                if kind not in self.kinds:
+                    self.kinds[kind] = np.zeros((WIDTH, period.days))
+                self.kinds[kind][:, skip:end] += window[base : base + WIDTH]
+            cov = covs.get(source.id)
+            if cov is not None and cov.days_in(period) > 0:
+                values, counted = days.er(source.kinds)
+                _skip, lo, hi = days.span(period)
+                self.er_total[skip:end] += values[lo:hi]
+                self.er_items[skip:end] += counted[lo:hi]
+            members[skip:end] += window[MEMBERS]
+            read[skip:end] += window[MEMBERS_KNOWN]
+        self.known = {
+            kind: (sums[_F["present"]] > 0)
+            | (np.array(covered_per_day(_covs(sources, covs, kind), period)) > 0)
+            for kind, sums in self.kinds.items()
+        }
+        everyone = np.array(covered_per_day(covs.values(), period))
+        self.complete = (everyone == len(sources)) & bool(sources)
+        self.members_known = (read == len(sources)) & bool(sources)
+        self.members = members
 
 
-def _sum(values: list[int | None]) -> int | None:
-    known = [v for v in values if v is not None]
-    return sum(known) if known else None
+def _covs(sources: Sequence[SourceRef], covs: dict[int, Coverage], kind: str) -> list[Coverage]:
+    return [covs[s.id] for s in sources if kind in s.kinds and s.id in covs]
+
+
+def _bucket_figures(
+    day: _DaySums, name: str, per_bucket: Callable[[np.ndarray], np.ndarray]
+) -> list[Figure]:
+    """A figure per bucket: a day with publications but no known value is unknown, a known
+    day without publications a known 0; the bucket sums its days' known values."""
+    zeros = np.zeros(len(day.er_total))
+    value = sum((k[_F[name]] for k in day.kinds.values()), zeros)
+    has_value = sum((k[_F[f"{name}_known"]] for k in day.kinds.values()), zeros) > 0
+    published = sum((k[_F["present"]] for k in day.kinds.values()), zeros) > 0
+    known_day = np.zeros(len(zeros), dtype=bool)
+    for known in day.known.values():
+        known_day |= known
+    # a day's figure is known with a value, or as 0 on a known day without publications
+    day_known = has_value | (~published & known_day)
+    unknown = sum((k[_F[f"{name}_unknown"]] for k in day.kinds.values()), zeros)
+    totals = per_bucket(np.where(day_known, value, 0.0))
+    known_days = per_bucket(day_known.astype(float))
+    return [
+        Figure(int(total) if n > 0 else None, int(u))
+        for total, n, u in zip(
+            totals.tolist(), known_days.tolist(), per_bucket(unknown).tolist(), strict=True
+        )
+    ]
+
+
+def _int(value: float) -> int | None:
+    return None if np.isnan(value) else int(value)
 
 
 @dataclass(frozen=True)

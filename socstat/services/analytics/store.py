@@ -136,18 +136,10 @@ class SourceHours:
     reactions: np.ndarray
     reactions_items: np.ndarray
 
-    def cells(self, period: Period, kinds: Iterable[str]) -> np.ndarray:
-        """(3, SLOTS): publications, reactions and publications with reactions known, per
-        weekday × hour of the period, over ``kinds``."""
-        lo, hi = np.searchsorted(self.day, [period.start.toordinal(), period.end.toordinal() + 1])
-        slot = self.slot[lo:hi]
-        size = len(KINDS) * SLOTS
-        rows = [
-            np.bincount(slot, weights=values[lo:hi], minlength=size).reshape(len(KINDS), SLOTS)
-            for values in (self.count, self.reactions, self.reactions_items)
-        ]
-        picked = [KINDS.index(kind) for kind in kinds]
-        return np.stack([row[picked].sum(axis=0) for row in rows])
+    def rows_in(self, period: Period) -> slice:
+        """The rows of the period's days."""
+        lo, hi = np.searchsorted(self.day, (period.start.toordinal(), period.end.toordinal() + 1))
+        return slice(int(lo), int(hi))
 
     @property
     def nbytes(self) -> int:
@@ -165,6 +157,35 @@ def er_days(window: np.ndarray, kinds: frozenset[str]) -> tuple[np.ndarray, np.n
     counted = (window[MEMBERS_KNOWN] > 0) & (members > 0) & (unknown == 0)
     values = np.divide(reactions, members, out=np.zeros_like(members), where=counted)
     return values, counted
+
+
+def heat_cells(sources: Iterable[tuple[SourceHours, frozenset[str]]], period: Period) -> np.ndarray:
+    """(3, SLOTS): publications, reactions and publications with reactions known per
+    weekday × hour of the period, over the sources, each for its kinds. The sources' rows
+    are counted together: each set of kinds has its own bins, picked from at the end."""
+    kind_sets: dict[frozenset[str], int] = {}
+    slots, weights = [], []
+    for hours, kinds in sources:
+        rows = hours.rows_in(period)
+        offset = kind_sets.setdefault(kinds, len(kind_sets)) * len(KINDS) * SLOTS
+        slots.append(hours.slot[rows] + offset)
+        weights.append((hours.count[rows], hours.reactions[rows], hours.reactions_items[rows]))
+    size = max(1, len(kind_sets)) * len(KINDS) * SLOTS
+    slot = np.concatenate(slots) if slots else np.empty(0, dtype=np.int64)
+    binned = np.stack(
+        [
+            np.bincount(
+                slot,
+                weights=np.concatenate([w[n] for w in weights]) if weights else None,
+                minlength=size,
+            )
+            for n in range(3)
+        ]
+    ).reshape(3, -1, len(KINDS), SLOTS)
+    result = np.zeros((3, SLOTS))
+    for kinds, index in kind_sets.items():
+        result += binned[:, index, [KINDS.index(k) for k in KINDS if k in kinds]].sum(axis=1)
+    return result
 
 
 class AggregateStore:
