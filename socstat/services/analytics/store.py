@@ -210,6 +210,11 @@ class AggregateStore:
         first, last = period.start.toordinal(), period.end.toordinal()
         return self._get(session, "hours", sources, first, last)
 
+    @property
+    def nbytes(self) -> int:
+        """What the copies hold now."""
+        return self._bytes
+
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
@@ -222,6 +227,8 @@ class AggregateStore:
         spans: dict[tuple[int, int], list[SourceRef]] = {}
         with self._lock:
             for source in sources:
+                if not source.stats_token:  # a copy without one could never be refreshed
+                    raise ValueError(f"source {source.id} has no stats token")
                 entry = self._entries.get((table, source.id))
                 if entry is not None and entry.token == source.stats_token:
                     if entry.first <= first and entry.last >= last:
