@@ -22,6 +22,7 @@ from sqlmodel import Session, select
 
 from socstat.db import get_engine, session_scope
 from socstat.models import CounterSnapshot, Role, Source, Subscription, User
+from socstat.models.sources import new_stats_token
 from socstat.settings import get_settings
 
 ITEM_COLUMNS = (
@@ -184,6 +185,8 @@ def _snapshots_and_stats(
             )
         session.add_all(snapshots)
         recompute_daily_stats(session, source_id=source_id, days=touched, now=collected)
+        source = session.get(Source, source_id)
+        source.stats_token = new_stats_token()  # as collection does with new aggregates
 
 
 def seeded_summary(email: str = "bench@example.org") -> SeedResult:

@@ -473,7 +473,8 @@ def recompute_daily_stats(
     session: Session, *, source_id: int, days: set[tuple[date, str]], now: datetime | None = None
 ) -> None:
     """Rebuild the DailyStat and HourlyStat rows of the touched local days from ContentItem
-    (GROUP BY).
+    (GROUP BY). The caller renews ``Source.stats_token`` in the same transaction (as
+    ``store_result`` does), or analytics' in-process copies keep the old rows.
 
     Every kind of a touched day is rebuilt (the same statements per chunk of days, not per
     kind): a rebuild from the items is idempotent, so the extra pairs cost nothing wrong."""
