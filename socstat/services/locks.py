@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import threading
 from pathlib import Path
 
 from sqlalchemy import text
@@ -39,6 +40,10 @@ class ProcessLock:
         self._name = name
         self._connection: Connection | None = None
         self._fd: int | None = None
+        # one operation at a time: the scheduler abandons a check that overruns its time
+        # (its thread runs on) and may release meanwhile; closing the connection under a
+        # running SELECT returned it to the pool inside a transaction
+        self._mutex = threading.Lock()
 
     @property
     def held(self) -> bool:
@@ -46,6 +51,10 @@ class ProcessLock:
 
     def acquire(self) -> bool:
         """Try once; True when this process now holds (or already held) the lock."""
+        with self._mutex:
+            return self._acquire()
+
+    def _acquire(self) -> bool:
         if self.held:
             return True
         engine = self._engine or get_engine()
@@ -71,6 +80,10 @@ class ProcessLock:
     def check(self) -> bool:
         """Whether the lock is still held: PostgreSQL's lock lives as long as its connection,
         so a connection that no longer answers (terminated, network gone) means it is lost."""
+        with self._mutex:
+            return self._check()
+
+    def _check(self) -> bool:
         if self._fd is not None:
             return True
         if self._connection is None:
@@ -100,6 +113,10 @@ class ProcessLock:
         return True
 
     def release(self) -> None:
+        with self._mutex:
+            self._release()
+
+    def _release(self) -> None:
         if self._connection is not None:
             with contextlib.suppress(Exception):
                 self._connection.execute(
