@@ -194,26 +194,24 @@ class _DaySums:
         covs: dict[int, Coverage],
         tables: dict[int, SourceDays],
     ) -> None:
-        self.kinds: dict[str, np.ndarray] = {}
-        self.er_total, self.er_items = np.zeros(period.days), np.zeros(period.days)
-        members, read = np.zeros(period.days), np.zeros(period.days)
+        running: dict[str, np.ndarray] = {}
+        er = np.zeros((2, period.days + 1))
+        readings = np.zeros((2, period.days + 1))
         for source in sources:
             days = tables[source.id]
-            skip, window = days.window(period)
-            end = skip + window.shape[1]
             for kind in source.kinds:
+                if kind not in running:
+                    running[kind] = np.zeros((WIDTH, period.days + 1))
                 base = field(kind, "present")
-                if kind not in self.kinds:
-                    self.kinds[kind] = np.zeros((WIDTH, period.days))
-                self.kinds[kind][:, skip:end] += window[base : base + WIDTH]
+                days.add_running(running[kind], period, slice(base, base + WIDTH))
             cov = covs.get(source.id)
             if cov is not None and cov.days_in(period) > 0:
-                values, counted = days.er(source.kinds)
-                _skip, lo, hi = days.span(period)
-                self.er_total[skip:end] += values[lo:hi]
-                self.er_items[skip:end] += counted[lo:hi]
-            members[skip:end] += window[MEMBERS]
-            read[skip:end] += window[MEMBERS_KNOWN]
+                days.add_er_running(er, source.kinds, period)
+            days.add_running(readings, period, slice(MEMBERS, MEMBERS_KNOWN + 1))
+        self.kinds = {kind: np.diff(sums, axis=1) for kind, sums in running.items()}
+        self.er_total, self.er_items = np.diff(er, axis=1)
+        self.er_items = np.round(self.er_items)
+        members, read = np.diff(readings, axis=1)
         self.known = {
             kind: (sums[_F["present"]] > 0)
             | (np.array(covered_per_day(_covs(sources, covs, kind), period)) > 0)

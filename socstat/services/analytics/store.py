@@ -70,16 +70,19 @@ def fields(kinds: frozenset[str] | tuple[str, ...], name: str) -> list[int]:
 
 @dataclass(frozen=True)
 class SourceDays:
-    """One source's day table, loaded for the ordinal days ``first``..``last``: its columns
-    are the days from ``start`` (the first with data, or ``last``+1 for none) to ``last``."""
+    """One source's day table, loaded for the ordinal days ``first``..``last``, kept as
+    running sums: its columns are the days from ``start`` (the first with data, or
+    ``last``+1 for none) to ``last``, and ``cum[:, i]`` sums the columns before ``i``. A
+    period's sums are then two reads whatever its length, and sums over sources add their
+    running sums (a constant offset vanishes in the differences)."""
 
     token: str
     first: int
     last: int
     start: int
-    table: np.ndarray  # (FIELDS, last − start + 1)
+    cum: np.ndarray  # (FIELDS, last − start + 2)
     last_reading: np.ndarray  # per column: the last column up to it with members, −1 none
-    _er: dict[frozenset[str], tuple[np.ndarray, np.ndarray]] = dataclass_field(
+    _er: dict[frozenset[str], np.ndarray] = dataclass_field(
         default_factory=dict, compare=False, repr=False
     )
 
@@ -91,24 +94,50 @@ class SourceDays:
         hi = max(lo, begin + period.days)
         return lo - begin, lo, hi
 
-    def window(self, period: Period) -> tuple[int, np.ndarray]:
-        """(skip, the period's columns from its ``skip``-th day on) — a view."""
-        skip, lo, hi = self.span(period)
-        return skip, self.table[:, lo:hi]
+    def sums(self, period: Period, rows: slice = slice(None)) -> np.ndarray:
+        """The period's sums of ``rows``."""
+        _skip, lo, hi = self.span(period)
+        return self.cum[rows, hi] - self.cum[rows, lo]
 
-    def rows(self, period: Period, rows: list[int]) -> np.ndarray:
-        """``rows`` of the table over every day of the period (0 before the data)."""
+    def add_running(self, total: np.ndarray, period: Period, rows: Any) -> None:
+        """Add the running sums of ``rows`` over the period to ``total`` (rows × days + 1,
+        up to a constant per row): ``np.diff`` of the total gives the days' sums."""
         skip, lo, hi = self.span(period)
-        result = np.zeros((len(rows), period.days))
-        result[:, skip:] = self.table[rows, lo:hi]
-        return result
+        total[:, skip:] += self.cum[rows, lo : hi + 1]
+        if skip:
+            total[:, :skip] += self.cum[rows, lo : lo + 1]
 
-    def er(self, kinds: frozenset[str]) -> tuple[np.ndarray, np.ndarray]:
-        """``er_days`` of every column, computed once per set of kinds."""
+    def rows(self, period: Period, rows: Any) -> np.ndarray:
+        """``rows`` of every day of the period (0 before the data)."""
+        running = np.zeros((len(rows), period.days + 1))
+        self.add_running(running, period, rows)
+        return np.diff(running, axis=1)
+
+    def er(self, kinds: frozenset[str]) -> np.ndarray:
+        """Running sums of ``er_days`` over ``kinds`` (row 0: ERday, row 1: days counted),
+        computed once per set of kinds."""
         found = self._er.get(kinds)
         if found is None:
-            found = self._er[kinds] = er_days(self.table, kinds)
+            values = np.stack(er_days(self.values(), kinds))
+            found = np.zeros((2, values.shape[1] + 1))
+            np.cumsum(values, axis=1, out=found[:, 1:])
+            self._er[kinds] = found
         return found
+
+    def er_sums(self, kinds: frozenset[str], period: Period) -> tuple[float, int]:
+        """The period's ERday sum over ``kinds`` and how many days counted."""
+        _skip, lo, hi = self.span(period)
+        running = self.er(kinds)
+        total, counted = (running[:, hi] - running[:, lo]).tolist()
+        return total, round(counted)
+
+    def add_er_running(self, total: np.ndarray, kinds: frozenset[str], period: Period) -> None:
+        """``add_running`` of the ERday sums and counted days over ``kinds``."""
+        skip, lo, hi = self.span(period)
+        running = self.er(kinds)
+        total[:, skip:] += running[:, lo : hi + 1]
+        if skip:
+            total[:, :skip] += running[:, lo : lo + 1]
 
     def members_at_end(self, period: Period) -> int | None:
         """Members of the last reading within the period (None: none)."""
@@ -116,11 +145,17 @@ class SourceDays:
         if hi == lo:
             return None
         index = int(self.last_reading[hi - 1])
-        return int(self.table[MEMBERS, index]) if index >= lo else None
+        if index < lo:
+            return None
+        return round(self.cum[MEMBERS, index + 1] - self.cum[MEMBERS, index])
+
+    def values(self) -> np.ndarray:
+        """The day table itself (FIELDS × columns)."""
+        return np.diff(self.cum, axis=1)
 
     @property
     def nbytes(self) -> int:
-        return int(self.table.nbytes + self.last_reading.nbytes)
+        return int(self.cum.nbytes + self.last_reading.nbytes)
 
 
 @dataclass(frozen=True)
@@ -377,7 +412,9 @@ def _day_table(
             row["er_post_items"][:] = np.where(counted, row["count"], 0)
     read = np.where(table[MEMBERS_KNOWN] > 0, np.arange(table.shape[1]), -1)
     last_reading = np.maximum.accumulate(read) if len(read) else read
-    return SourceDays(token, first, last, first + skip, table, last_reading)
+    cum = np.zeros((FIELDS, table.shape[1] + 1))
+    np.cumsum(table, axis=1, out=cum[:, 1:])
+    return SourceDays(token, first, last, first + skip, cum, last_reading)
 
 
 def _load_hours(

@@ -386,13 +386,11 @@ def _period_data(
     members_before: dict[int, int] = {}
     for row, source in enumerate(sources):
         days = tables[source.id]
-        _skip, window = days.window(period)
-        sums[row] = window[: len(KINDS) * WIDTH].sum(axis=1).reshape(len(KINDS), WIDTH)
+        kinds = days.sums(period, slice(0, len(KINDS) * WIDTH))
+        sums[row] = kinds.reshape(len(KINDS), WIDTH)
         cov = covs.get(source.id)
         if cov is not None and cov.days_in(period) > 0:
-            values, counted = days.er(source.kinds)
-            _skip, lo, hi = days.span(period)
-            er_day[row] = (values[lo:hi].sum(), counted[lo:hi].sum())
+            er_day[row] = days.er_sums(source.kinds, period)
         for reading, at in ((members, period), (members_before, before)):
             value = days.members_at_end(at)
             if value is not None:

@@ -79,7 +79,7 @@ def _stored_days(session: Session) -> dict[tuple, dict[str, tuple[int, int, int]
     stored: dict[tuple, dict[str, tuple[int, int, int]]] = {}
     for ref in refs:
         days = tables[ref.id]
-        for column, values in enumerate(days.table.T):
+        for column, values in enumerate(days.values().T):
             kinds = {
                 kind: tuple(
                     int(values[field(kind, name)])
