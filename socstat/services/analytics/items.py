@@ -26,7 +26,7 @@ from socstat.services.analytics.query import (
     same_day,
 )
 from socstat.services.analytics.scope import ResolvedScope, Scope, display_name, resolve_scope
-from socstat.services.analytics.store import SLOTS, aggregate_store, heat_cells
+from socstat.services.analytics.store import SLOTS, aggregate_store
 from socstat.settings import get_settings
 
 ITEM: Any = ContentItem.__table__  # type: ignore[attr-defined]
@@ -276,9 +276,7 @@ def heatmap(session: Session, *, actor: User | None, scope: Scope, period: Perio
 def heatmap_of(session: Session, resolved: ResolvedScope, period: Period) -> Heatmap:
     """From the sources' HourlyStat rows (local day × hour, kept by collection's rebuild),
     each source over the kinds counted for it."""
-    hours = aggregate_store().hours(session, resolved.sources, period)
-    pairs = [(hours[source.id], source.kinds) for source in resolved.sources]
-    counts, sums, known = heat_cells(pairs, period).tolist()
+    counts, sums, known = aggregate_store().heat(session, resolved.sources, period).tolist()
     cells = tuple(
         HeatCell(
             slot // 24,

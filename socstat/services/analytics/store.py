@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from datetime import date
@@ -54,6 +54,7 @@ MEMBERS = len(KINDS) * WIDTH  # members of the day's snapshot (0 where not read)
 MEMBERS_KNOWN = MEMBERS + 1
 FIELDS = MEMBERS + 2
 SLOTS = 7 * 24  # weekday × hour
+MERGED_KEPT = 4  # sets of hourly copies kept merged (see AggregateStore.heat)
 HOURLY: Any = HourlyStat.__table__  # type: ignore[attr-defined]
 
 
@@ -171,11 +172,6 @@ class SourceHours:
     reactions: np.ndarray
     reactions_items: np.ndarray
 
-    def rows_in(self, period: Period) -> slice:
-        """The rows of the period's days."""
-        lo, hi = np.searchsorted(self.day, (period.start.toordinal(), period.end.toordinal() + 1))
-        return slice(int(lo), int(hi))
-
     @property
     def nbytes(self) -> int:
         arrays = (self.day, self.slot, self.count, self.reactions, self.reactions_items)
@@ -194,33 +190,56 @@ def er_days(window: np.ndarray, kinds: frozenset[str]) -> tuple[np.ndarray, np.n
     return values, counted
 
 
-def heat_cells(sources: Iterable[tuple[SourceHours, frozenset[str]]], period: Period) -> np.ndarray:
-    """(3, SLOTS): publications, reactions and publications with reactions known per
-    weekday × hour of the period, over the sources, each for its kinds. The sources' rows
-    are counted together: each set of kinds has its own bins, picked from at the end."""
-    kind_sets: dict[frozenset[str], int] = {}
-    slots, weights = [], []
-    for hours, kinds in sources:
-        rows = hours.rows_in(period)
-        offset = kind_sets.setdefault(kinds, len(kind_sets)) * len(KINDS) * SLOTS
-        slots.append(hours.slot[rows] + offset)
-        weights.append((hours.count[rows], hours.reactions[rows], hours.reactions_items[rows]))
-    size = max(1, len(kind_sets)) * len(KINDS) * SLOTS
-    slot = np.concatenate(slots) if slots else np.empty(0, dtype=np.int64)
-    binned = np.stack(
-        [
-            np.bincount(
-                slot,
-                weights=np.concatenate([w[n] for w in weights]) if weights else None,
-                minlength=size,
-            )
-            for n in range(3)
-        ]
-    ).reshape(3, -1, len(KINDS), SLOTS)
-    result = np.zeros((3, SLOTS))
-    for kinds, index in kind_sets.items():
-        result += binned[:, index, [KINDS.index(k) for k in KINDS if k in kinds]].sum(axis=1)
-    return result
+@dataclass(frozen=True)
+class HourIndex:
+    """Several sources' hourly rows merged and sorted by day, so that a period is one
+    slice of them: ``pair`` is the row's source position × kinds + its kind."""
+
+    day: np.ndarray
+    pair: np.ndarray
+    hour_slot: np.ndarray  # weekday × 24 + hour
+    count: np.ndarray
+    reactions: np.ndarray
+    reactions_items: np.ndarray
+
+    @classmethod
+    def merge(cls, parts: Sequence[SourceHours]) -> HourIndex:
+        day = np.concatenate([p.day for p in parts]) if parts else np.empty(0, dtype=np.int64)
+        order = np.argsort(day, kind="stable")
+        slot = np.concatenate([p.slot for p in parts]) if parts else day
+        position = np.repeat(np.arange(len(parts)), [len(p.day) for p in parts])
+        pair = position * len(KINDS) + slot // SLOTS
+
+        def merged(name: str) -> np.ndarray:
+            return np.concatenate([getattr(p, name) for p in parts])[order] if parts else day
+
+        return cls(
+            day[order],
+            pair[order],
+            (slot % SLOTS)[order],
+            merged("count"),
+            merged("reactions"),
+            merged("reactions_items"),
+        )
+
+    def cells(self, period: Period, kinds: Sequence[frozenset[str]]) -> np.ndarray:
+        """(3, SLOTS): publications, reactions and publications with reactions known per
+        weekday × hour of the period, each source (by position) over its ``kinds``."""
+        lo, hi = np.searchsorted(self.day, (period.start.toordinal(), period.end.toordinal() + 1))
+        counted = np.array([[kind in mine for kind in KINDS] for mine in kinds], dtype=float)
+        keep = counted.reshape(-1)[self.pair[lo:hi]]
+        slot = self.hour_slot[lo:hi]
+        return np.stack(
+            [
+                np.bincount(slot, weights=values[lo:hi] * keep, minlength=SLOTS)
+                for values in (self.count, self.reactions, self.reactions_items)
+            ]
+        )
+
+    @property
+    def nbytes(self) -> int:
+        arrays = (self.day, self.pair, self.hour_slot, self.count)
+        return sum(int(a.nbytes) for a in (*arrays, self.reactions, self.reactions_items))
 
 
 class AggregateStore:
@@ -231,6 +250,8 @@ class AggregateStore:
         self._lock = threading.Lock()
         self._entries: OrderedDict[tuple[str, int], Any] = OrderedDict()
         self._bytes = 0
+        # merged hourly rows by the copies merged (a source's new copy: a new token)
+        self._merged: OrderedDict[tuple[tuple[str, int, int], ...], HourIndex] = OrderedDict()
 
     def days(
         self, session: Session, sources: Sequence[SourceRef], first: date, last: date
@@ -245,6 +266,26 @@ class AggregateStore:
         first, last = period.start.toordinal(), period.end.toordinal()
         return self._get(session, "hours", sources, first, last)
 
+    def heat(self, session: Session, sources: Sequence[SourceRef], period: Period) -> np.ndarray:
+        """``HourIndex.cells`` of the sources' hourly rows over the period. The merged rows
+        are kept for the last few sets of copies asked together (a dashboard's scope): only
+        new copies merge anew."""
+        hours = self.hours(session, sources, period)
+        parts = [hours[source.id] for source in sources]
+        key = tuple((p.token, p.first, p.last) for p in parts)
+        with self._lock:
+            index = self._merged.get(key)
+            if index is not None:
+                self._merged.move_to_end(key)
+        if index is None:
+            index = HourIndex.merge(parts)
+            with self._lock:
+                self._merged[key] = index
+                self._bytes += index.nbytes
+                while len(self._merged) > MERGED_KEPT:
+                    self._bytes -= self._merged.popitem(last=False)[1].nbytes
+        return index.cells(period, [source.kinds for source in sources])
+
     @property
     def nbytes(self) -> int:
         """What the copies hold now."""
@@ -253,6 +294,7 @@ class AggregateStore:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._merged.clear()
             self._bytes = 0
 
     def _get(
@@ -290,6 +332,8 @@ class AggregateStore:
                     self._bytes -= old.nbytes
                 self._entries[(table, source_id)] = entry
                 self._bytes += entry.nbytes
+            while self._merged and self._bytes > self.budget:
+                self._bytes -= self._merged.popitem(last=False)[1].nbytes
             while self._bytes > self.budget and len(self._entries) > len(loaded):
                 _key, dropped = self._entries.popitem(last=False)
                 self._bytes -= dropped.nbytes
