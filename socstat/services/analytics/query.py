@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Date, Float, Integer, and_, bindparam, cast, false, func, literal, or_
+from sqlalchemy import Date, Integer, and_, bindparam, cast, false, func, literal, or_
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
@@ -18,21 +18,11 @@ STAT: Any = DailyStat.__table__  # type: ignore[attr-defined]
 SNAPSHOT: Any = CounterSnapshot.__table__  # type: ignore[attr-defined]
 
 FIGURES = ("likes", "reposts", "comments", "views")
-# DailyStat columns summed over days: the count, then each figure with its unknown count
-DAY_SUMS = ("count", *(name for f in FIGURES for name in (f, f"{f}_unknown")))
 
 
 def same_day(left: Any, right: Any) -> ColumnElement[bool]:
     """Rows of the same source and installation day (to join stats with snapshots)."""
     return and_(left.c.source_id == right.c.source_id, left.c.local_date == right.c.local_date)
-
-
-def day_sums(row: dict[str, Any]) -> dict[str, Any]:
-    """SQL sums of DAY_SUMS as Python ints; a figure stays None when nothing was known."""
-    return {
-        name: (None if value is None else int(value)) if name in FIGURES else int(value or 0)
-        for name, value in row.items()
-    }
 
 
 def in_scope(table: Any, scope: ResolvedScope) -> ColumnElement[bool]:
@@ -59,23 +49,6 @@ def in_days(table: Any, first: date, last: date) -> ColumnElement[bool]:
     start = bindparam(None, first, type_=Date, literal_execute=True)
     end = bindparam(None, last, type_=Date, literal_execute=True)
     return and_(table.c.local_date >= start, table.c.local_date <= end)
-
-
-def reactions(table: Any) -> ColumnElement[Any]:
-    """likes + reposts + comments of a DailyStat row (the known ones)."""
-    return (
-        func.coalesce(table.c.likes, 0)
-        + func.coalesce(table.c.reposts, 0)
-        + func.coalesce(table.c.comments, 0)
-    )
-
-
-def reactions_unknown(table: Any) -> ColumnElement[Any]:
-    return table.c.likes_unknown + table.c.reposts_unknown + table.c.comments_unknown
-
-
-def ratio(numerator: ColumnElement[Any], denominator: ColumnElement[Any]) -> ColumnElement[Any]:
-    return cast(numerator, Float) / denominator
 
 
 def day_index(session: Session, column: Any, first: date) -> Any:
