@@ -6,6 +6,7 @@ every user; a user's own zone changes how moments are shown, not where a day sta
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -67,8 +68,8 @@ class Period:
         if self.days > MAX_DAYS:
             raise AnalyticsError("Период не может быть длиннее года.")
 
-    @property
-    def days(self) -> int:
+    @functools.cached_property
+    def days(self) -> int:  # read per source and period by the analytics' loops
         return (self.end - self.start).days + 1
 
     def dates(self) -> Iterator[date]:

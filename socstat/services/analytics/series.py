@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
 from sqlalchemy import func, select
@@ -328,24 +328,27 @@ def sparklines(
     """Per source: publications in up to SPARK_POINTS equal runs of days of the period
     (one day each for a month or less); None for a run outside the collected history."""
     step = -(-period.days // SPARK_POINTS)
-    starts = np.arange(0, period.days, step)
+    bounds = np.append(np.arange(0, period.days, step), period.days)  # runs' first days, end
+    first_day = period.start.toordinal()
+    run_first, run_last = bounds[:-1] + first_day, bounds[1:] - 1 + first_day
     covs = coverages(session, resolved.source_ids) if covs is None else covs
     tables = aggregate_store().days(session, resolved.sources, period.start, period.end)
-    spans = [
-        Period.custom(
-            period.start + timedelta(days=int(start)),
-            min(period.end, period.start + timedelta(days=int(start) + step - 1)),
-        )
-        for start in starts
-    ]
     result = {}
     for source in resolved.sources:
-        published = tables[source.id].rows(period, fields(source.kinds, "count")).sum(axis=0)
-        runs = np.add.reduceat(published, starts).tolist()
+        days = tables[source.id]
+        skip, lo, _hi = days.span(period)
+        columns = lo + np.clip(bounds - skip, 0, None)
+        running = days.cum[np.ix_(fields(source.kinds, "count"), columns)].sum(axis=0)
+        runs = np.diff(running).tolist()
         cov = covs[source.id]
+        if cov.first is None or cov.last is None:
+            covered = [False] * len(runs)
+        else:
+            first, last = cov.first.toordinal(), cov.last.toordinal()
+            covered = ((run_last >= first) & (run_first <= last)).tolist()
         result[source.id] = tuple(
-            int(n) if n > 0 else (0 if cov.days_in(span) > 0 else None)
-            for n, span in zip(runs, spans, strict=True)
+            round(n) if n > 0 else (0 if known else None)
+            for n, known in zip(runs, covered, strict=True)
         )
     return result
 

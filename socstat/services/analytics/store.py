@@ -86,14 +86,22 @@ class SourceDays:
     _er: dict[frozenset[str], np.ndarray] = dataclass_field(
         default_factory=dict, compare=False, repr=False
     )
+    _spans: dict[Period, tuple[int, int, int]] = dataclass_field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     def span(self, period: Period) -> tuple[int, int, int]:
         """(skip, lo, hi): the period's days from its ``skip``-th are columns lo..hi−1
         (the days before hold no data)."""
-        begin = period.start.toordinal() - self.start
-        lo = max(0, begin)
-        hi = max(lo, begin + period.days)
-        return lo - begin, lo, hi
+        found = self._spans.get(period)
+        if found is None:
+            if len(self._spans) > 64:  # a few periods are asked again and again
+                self._spans.clear()
+            begin = period.start.toordinal() - self.start
+            lo = max(0, begin)
+            hi = max(lo, begin + period.days)
+            found = self._spans[period] = (lo - begin, lo, hi)
+        return found
 
     def sums(self, period: Period, rows: slice = slice(None)) -> np.ndarray:
         """The period's sums of ``rows``."""
