@@ -29,7 +29,13 @@ from socstat.services.analytics.series import (
     series,
     sparklines,
 )
-from socstat.services.analytics.totals import Comparison, PeriodData, Totals, load_periods
+from socstat.services.analytics.totals import (
+    Comparison,
+    PeriodData,
+    Totals,
+    load_periods,
+    source_comparisons,
+)
 from socstat.services.authz import PermissionDenied
 from socstat.settings import get_settings
 
@@ -95,13 +101,8 @@ def dashboard(
         totals=Comparison(current.totals(resolved.sources), previous.totals(resolved.sources)),
         series=day_series,
         sources=tuple(
-            SourceLine(s, now, then, spark[s.id])
-            for s, now, then in zip(
-                resolved.sources,
-                current.each(resolved.sources),
-                previous.each(resolved.sources),
-                strict=True,
-            )
+            SourceLine(line.source, line.current, line.previous, spark[line.source.id])
+            for line in source_comparisons(resolved.sources, current, previous)
         ),
         top=publications_page(
             session,

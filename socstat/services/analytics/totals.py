@@ -144,16 +144,15 @@ def compare(session: Session, resolved: ResolvedScope, period: Period) -> Compar
 def compare_by_source(
     session: Session, resolved: ResolvedScope, period: Period
 ) -> list[SourceComparison]:
-    current, previous = load_periods(session, resolved, period)
-    return [
-        SourceComparison(source, now, then)
-        for source, now, then in zip(
-            resolved.sources,
-            current.each(resolved.sources),
-            previous.each(resolved.sources),
-            strict=True,
-        )
-    ]
+    return source_comparisons(resolved.sources, *load_periods(session, resolved, period))
+
+
+def source_comparisons(
+    sources: tuple[SourceRef, ...], current: PeriodData, previous: PeriodData
+) -> list[SourceComparison]:
+    """Every source's own totals in both periods."""
+    pairs = zip(current.each(sources), previous.each(sources), strict=True)
+    return [SourceComparison(s, now, then) for s, (now, then) in zip(sources, pairs, strict=True)]
 
 
 # --- loading -------------------------------------------------------------------------

@@ -22,7 +22,6 @@ from socstat.services.analytics import (
     PublicationSort,
     ResolvedScope,
     Scope,
-    SourceComparison,
     SourceRef,
     Totals,
     resolve_scope,
@@ -30,7 +29,7 @@ from socstat.services.analytics import (
 from socstat.services.analytics.items import publications_page
 from socstat.services.analytics.rows import SourceDay, source_days
 from socstat.services.analytics.series import series
-from socstat.services.analytics.totals import PeriodData, load_period
+from socstat.services.analytics.totals import PeriodData, load_period, source_comparisons
 from socstat.services.authz import require_active
 from socstat.services.reports.data import (
     KIND_LABELS,
@@ -156,15 +155,7 @@ def build_data(
         load_period(session, resolved, previous),
     )
     overall = Comparison(current.totals(resolved.sources), before.totals(resolved.sources))
-    per_source = [
-        SourceComparison(s, now, then)
-        for s, now, then in zip(
-            resolved.sources,
-            current.each(resolved.sources),
-            before.each(resolved.sources),
-            strict=True,
-        )
-    ]
+    per_source = source_comparisons(resolved.sources, current, before)
     days = source_days(session, resolved, period)
     page = publications_page(
         session, resolved, period, sort=PublicationSort.LIKES, page_size=TOP_PUBLICATIONS
