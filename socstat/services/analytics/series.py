@@ -22,7 +22,6 @@ from socstat.services.analytics.store import (
     KIND_FIELDS,
     MEMBERS,
     MEMBERS_KNOWN,
-    WIDTH,
     SourceDays,
     aggregate_store,
     field,
@@ -181,6 +180,7 @@ def _series(
 
 
 _F = {name: index for index, name in enumerate(KIND_FIELDS)}
+_DAY_ROWS = _F["er_view_sum"]  # a kind's leading rows a series reads: count, figures
 
 
 class _DaySums:
@@ -201,9 +201,9 @@ class _DaySums:
             days = tables[source.id]
             for kind in source.kinds:
                 if kind not in running:
-                    running[kind] = np.zeros((WIDTH, period.days + 1))
+                    running[kind] = np.zeros((_DAY_ROWS, period.days + 1))
                 base = field(kind, "present")
-                days.add_running(running[kind], period, slice(base, base + WIDTH))
+                days.add_running(running[kind], period, slice(base, base + _DAY_ROWS))
             cov = covs.get(source.id)
             if cov is not None and cov.days_in(period) > 0:
                 days.add_er_running(er, source.kinds, period)
