@@ -181,8 +181,8 @@ class PeriodData:
         self.members_before = members_before
         self.covs = covs
         self.days = np.array([self._covered_days(s.id) for s in sources], dtype=float)
-        self.counting = np.array([[k in s.kinds for k in KINDS] for s in sources], dtype=bool)
-        self.counting = self.counting.reshape(len(sources), len(KINDS))
+        counting = np.array([[k in s.kinds for k in KINDS] for s in sources], dtype=bool)
+        self.counting = counting.reshape(len(sources), len(KINDS))  # (0, kinds) when empty
 
     def totals(self, sources: Iterable[SourceRef], kinds: tuple[str, ...] | None = None) -> Totals:
         """The totals of ``sources`` together, each for the kinds it counts (narrowed to
@@ -212,8 +212,9 @@ class PeriodData:
         return self._build(groups, sums, seen, covered, self.er_day[rows], self.days[rows])
 
     def publications(self) -> int:
-        """The scope's live publications of the period (what DailyStat counts)."""
-        return int(self.sums[:, :, _COUNT].sum())
+        """The scope's live publications of the period (what DailyStat counts), each source
+        for the kinds it counts."""
+        return int((self.sums[:, :, _COUNT] * self.counting).sum())
 
     def _parts(
         self, rows: list[int], counting: np.ndarray

@@ -258,3 +258,24 @@ def test_dashboard_blocks_equal_the_single_calls(session, people) -> None:
     sixty = Period.custom(date(2026, 2, 3), date(2026, 4, 3))
     long = dashboard(session, actor=people.ann, scope=Scope(), period=sixty).sources[0]
     assert long.sparkline == (None,) * 20 + (0, 0, 0, 1, 0, 0, 0, 1, 1, 0)
+
+
+def test_top_publications_total_counts_only_the_kinds_in_scope(session, people) -> None:
+    """The dashboard's top page takes its total from the period's sums: with only posts
+    chosen, the source's clips are not among them."""
+    source = add_source(session, people.ann, "1", history_start=date(2026, 3, 23))
+    collect(
+        session,
+        source,
+        at=msk(date(2026, 3, 31), 12),
+        members=1000,
+        items=(
+            item("1", msk(date(2026, 3, 30), 9), likes=5, reposts=0, comments=0),
+            item("-1_2", msk(date(2026, 3, 30), 10), "clip", likes=7, reposts=0, comments=0),
+        ),
+    )
+    posts = Scope(kinds=("post",))
+    board = dashboard(session, actor=people.ann, scope=posts, period=PERIOD)
+    alone = top_publications(session, actor=people.ann, scope=posts, period=PERIOD)
+    assert board.totals.current.publications == 1
+    assert board.top.total == alone.total == 1
