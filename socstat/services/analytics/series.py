@@ -19,13 +19,14 @@ from socstat.services.analytics.periods import Granularity, Period, bucket_start
 from socstat.services.analytics.query import FIGURES, SNAPSHOT, ids_in, in_period
 from socstat.services.analytics.scope import ResolvedScope, Scope, SourceRef, resolve_scope
 from socstat.services.analytics.store import (
-    KIND_FIELDS,
+    KIND_FIELD,
     MEMBERS,
     MEMBERS_KNOWN,
     SourceDays,
     aggregate_store,
     field,
     fields,
+    known_int,
 )
 from socstat.services.analytics.totals import Figure
 
@@ -147,7 +148,7 @@ def _series(
     for kind in ContentKind.ALL:
         if kind in day.kinds:
             known = per_bucket(day.known[kind].astype(float)) > 0
-            counts[kind] = np.where(known, per_bucket(day.kinds[kind][_F["count"]]), np.nan)
+            counts[kind] = np.where(known, per_bucket(day.kinds[kind][KIND_FIELD["count"]]), np.nan)
         else:
             counts[kind] = np.full(len(starts), np.nan)
     stacked = np.stack(list(counts.values()))
@@ -165,10 +166,10 @@ def _series(
             Point(
                 start=dates[first],
                 end=dates[end],
-                posts=_int(counts[ContentKind.POST][index]),
-                videos=_int(counts[ContentKind.VIDEO][index]),
-                clips=_int(counts[ContentKind.CLIP][index]),
-                publications=_int(publications[index]),
+                posts=known_int(counts[ContentKind.POST][index]),
+                videos=known_int(counts[ContentKind.VIDEO][index]),
+                clips=known_int(counts[ContentKind.CLIP][index]),
+                publications=known_int(publications[index]),
                 **{name: figures[name][index] for name in FIGURES},
                 er_day=None if np.isnan(er[index]) else float(er[index]),
                 members=int(members[reading]) if reading >= first else None,
@@ -179,8 +180,7 @@ def _series(
     return Series(period, granularity, tuple(points), min(firsts, default=None))
 
 
-_F = {name: index for index, name in enumerate(KIND_FIELDS)}
-_DAY_ROWS = _F["er_view_sum"]  # a kind's leading rows a series reads: count, figures
+_DAY_ROWS = KIND_FIELD["er_view_sum"]  # a kind's leading rows a series reads: count, figures
 
 
 class _DaySums:
@@ -213,7 +213,7 @@ class _DaySums:
         self.er_items = np.round(self.er_items)
         members, read = np.diff(readings, axis=1)
         self.known = {
-            kind: (sums[_F["present"]] > 0)
+            kind: (sums[KIND_FIELD["present"]] > 0)
             | (np.array(covered_per_day(_covs(sources, covs, kind), period)) > 0)
             for kind, sums in self.kinds.items()
         }
@@ -233,15 +233,15 @@ def _bucket_figures(
     """A figure per bucket: a day with publications but no known value is unknown, a known
     day without publications a known 0; the bucket sums its days' known values."""
     zeros = np.zeros(len(day.er_total))
-    value = sum((k[_F[name]] for k in day.kinds.values()), zeros)
-    has_value = sum((k[_F[f"{name}_known"]] for k in day.kinds.values()), zeros) > 0
-    published = sum((k[_F["present"]] for k in day.kinds.values()), zeros) > 0
+    value = sum((k[KIND_FIELD[name]] for k in day.kinds.values()), zeros)
+    has_value = sum((k[KIND_FIELD[f"{name}_known"]] for k in day.kinds.values()), zeros) > 0
+    published = sum((k[KIND_FIELD["present"]] for k in day.kinds.values()), zeros) > 0
     known_day = np.zeros(len(zeros), dtype=bool)
     for known in day.known.values():
         known_day |= known
     # a day's figure is known with a value, or as 0 on a known day without publications
     day_known = has_value | (~published & known_day)
-    unknown = sum((k[_F[f"{name}_unknown"]] for k in day.kinds.values()), zeros)
+    unknown = sum((k[KIND_FIELD[f"{name}_unknown"]] for k in day.kinds.values()), zeros)
     totals = per_bucket(np.where(day_known, value, 0.0))
     known_days = per_bucket(day_known.astype(float))
     return [
@@ -250,10 +250,6 @@ def _bucket_figures(
             totals.tolist(), known_days.tolist(), per_bucket(unknown).tolist(), strict=True
         )
     ]
-
-
-def _int(value: float) -> int | None:
-    return None if np.isnan(value) else int(value)
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,7 @@ KIND_FIELDS: tuple[str, ...] = (
     "reactions_unknown",
 )
 WIDTH = len(KIND_FIELDS)
+KIND_FIELD = {name: index for index, name in enumerate(KIND_FIELDS)}  # row within a kind
 MEMBERS = len(KINDS) * WIDTH  # members of the day's snapshot (0 where not read)
 MEMBERS_KNOWN = MEMBERS + 1
 FIELDS = MEMBERS + 2
@@ -60,7 +61,7 @@ HOURLY: Any = HourlyStat.__table__  # type: ignore[attr-defined]
 
 def field(kind: str, name: str) -> int:
     """The row of ``kind``'s ``name`` in a source's table."""
-    return KINDS.index(kind) * WIDTH + KIND_FIELDS.index(name)
+    return KINDS.index(kind) * WIDTH + KIND_FIELD[name]
 
 
 @functools.cache
@@ -111,10 +112,7 @@ class SourceDays:
     def add_running(self, total: np.ndarray, period: Period, rows: Any) -> None:
         """Add the running sums of ``rows`` over the period to ``total`` (rows × days + 1,
         up to a constant per row): ``np.diff`` of the total gives the days' sums."""
-        skip, lo, hi = self.span(period)
-        total[:, skip:] += self.cum[rows, lo : hi + 1]
-        if skip:
-            total[:, :skip] += self.cum[rows, lo : lo + 1]
+        self._add(total, self.cum[rows], period)
 
     def rows(self, period: Period, rows: Any) -> np.ndarray:
         """``rows`` of every day of the period (0 before the data)."""
@@ -142,10 +140,12 @@ class SourceDays:
 
     def add_er_running(self, total: np.ndarray, kinds: frozenset[str], period: Period) -> None:
         """``add_running`` of the ERday sums and counted days over ``kinds``."""
+        self._add(total, self.er(kinds), period)
+
+    def _add(self, total: np.ndarray, running: np.ndarray, period: Period) -> None:
         skip, lo, hi = self.span(period)
-        running = self.er(kinds)
         total[:, skip:] += running[:, lo : hi + 1]
-        if skip:
+        if skip:  # the days before the data: the running sums' start, a constant
             total[:, :skip] += running[:, lo : lo + 1]
 
     def members_at_end(self, period: Period) -> int | None:
@@ -184,6 +184,11 @@ class SourceHours:
     def nbytes(self) -> int:
         arrays = (self.day, self.slot, self.count, self.reactions, self.reactions_items)
         return sum(int(a.nbytes) for a in arrays)
+
+
+def known_int(value: float) -> int | None:
+    """A summed count as an int; NaN (unknown) as None."""
+    return None if value != value else int(value)
 
 
 def er_days(window: np.ndarray, kinds: frozenset[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -439,7 +444,7 @@ def _day_table(
         column = dict(zip(_DAILY, stats[:, 3:].T, strict=True))
 
         def put(name: str, values: Any) -> None:
-            table[base + KIND_FIELDS.index(name), day] = values
+            table[base + KIND_FIELD[name], day] = values
 
         put("present", 1)
         for name in ("count", "er_view_items", *(f"{f}_unknown" for f in FIGURES)):

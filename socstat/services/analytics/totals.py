@@ -26,11 +26,12 @@ from socstat.services.analytics.periods import Period
 from socstat.services.analytics.query import FIGURES
 from socstat.services.analytics.scope import ResolvedScope, Scope, SourceRef, resolve_scope
 from socstat.services.analytics.store import (
-    KIND_FIELDS,
+    KIND_FIELD,
     KINDS,
     WIDTH,
     SourceDays,
     aggregate_store,
+    known_int,
 )
 
 
@@ -251,12 +252,12 @@ class PeriodData:
         publications = np.where(known, total[:, _COUNT], np.nan)
         figures = {}
         for name in FIGURES:
-            has_value = total[:, _FIELD[f"{name}_known"]] > 0
+            has_value = total[:, KIND_FIELD[f"{name}_known"]] > 0
             empty = np.where(known, 0.0, np.nan)
-            value = np.where(has_value, total[:, _FIELD[name]], np.where(rows, np.nan, empty))
-            unknown = np.where(has_value | rows, total[:, _FIELD[f"{name}_unknown"]], 0.0)
+            value = np.where(has_value, total[:, KIND_FIELD[name]], np.where(rows, np.nan, empty))
+            unknown = np.where(has_value | rows, total[:, KIND_FIELD[f"{name}_unknown"]], 0.0)
             figures[name] = [
-                Figure(_int(v), int(u))
+                Figure(known_int(v), int(u))
                 for v, u in zip(value.tolist(), unknown.tolist(), strict=True)
             ]
         ratios = {
@@ -274,10 +275,10 @@ class PeriodData:
         return [
             Totals(
                 period=self.period,
-                posts=_int(posts),
-                videos=_int(videos),
-                clips=_int(clips),
-                publications=_int(published),
+                posts=known_int(posts),
+                videos=known_int(videos),
+                clips=known_int(clips),
+                publications=known_int(published),
                 likes=figures["likes"][index],
                 reposts=figures["reposts"][index],
                 comments=figures["comments"][index],
@@ -307,13 +308,8 @@ class PeriodData:
         return Figure(value, len(sources) - len(both))
 
 
-_FIELD = {name: index for index, name in enumerate(KIND_FIELDS)}
-_PRESENT = _FIELD["present"]
-_COUNT = _FIELD["count"]
-
-
-def _int(value: float) -> int | None:
-    return None if value != value else int(value)  # NaN: unknown
+_PRESENT = KIND_FIELD["present"]
+_COUNT = KIND_FIELD["count"]
 
 
 def _float(value: float) -> float | None:
@@ -322,9 +318,9 @@ def _float(value: float) -> float | None:
 
 def _ratios(total: np.ndarray, name: str, publications: np.ndarray) -> list[Ratio]:
     """Each group's average ``name`` (ERpost, ERview) over the items it was computed for."""
-    items = total[:, _FIELD[f"{name}_items"]]
+    items = total[:, KIND_FIELD[f"{name}_items"]]
     value = np.divide(
-        total[:, _FIELD[f"{name}_sum"]], items, out=np.full(len(items), np.nan), where=items > 0
+        total[:, KIND_FIELD[f"{name}_sum"]], items, out=np.full(len(items), np.nan), where=items > 0
     )
     return [
         Ratio(_float(v), int(n), int(p) - int(n))
