@@ -191,14 +191,14 @@ def known_int(value: float) -> int | None:
     return None if value != value else int(value)
 
 
-def er_days(window: np.ndarray, kinds: frozenset[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Per day of a source's window: its ERday over ``kinds`` (the day's reactions / its
-    members) and whether the day counts — members read and above 0, no reaction unknown
+def er_days(table: np.ndarray, kinds: frozenset[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Per day (column) of a source's day table: its ERday over ``kinds`` (the day's
+    reactions / its members) and whether the day counts — members read and above 0, no reaction unknown
     (a day without publications is a known 0). Days that do not count hold 0."""
-    reactions = window[fields(kinds, "reactions")].sum(axis=0)
-    unknown = window[fields(kinds, "reactions_unknown")].sum(axis=0)
-    members = window[MEMBERS]
-    counted = (window[MEMBERS_KNOWN] > 0) & (members > 0) & (unknown == 0)
+    reactions = table[fields(kinds, "reactions")].sum(axis=0)
+    unknown = table[fields(kinds, "reactions_unknown")].sum(axis=0)
+    members = table[MEMBERS]
+    counted = (table[MEMBERS_KNOWN] > 0) & (members > 0) & (unknown == 0)
     values = np.divide(reactions, members, out=np.zeros_like(members), where=counted)
     return values, counted
 
