@@ -112,7 +112,7 @@ class HourlyStat(SQLModel, table=True):
 
 
 # a period's members of every source in scope, read by date and from the index alone
-# (analytics: ERday, ERpost, members per day and each period's last reading)
+# (analytics' store loads them with the sources' day tables)
 Index(
     "ix_countersnapshot_day_members",
     CounterSnapshot.local_date,
