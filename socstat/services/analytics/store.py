@@ -193,8 +193,8 @@ def known_int(value: float) -> int | None:
 
 def er_days(table: np.ndarray, kinds: frozenset[str]) -> tuple[np.ndarray, np.ndarray]:
     """Per day (column) of a source's day table: its ERday over ``kinds`` (the day's
-    reactions / its members) and whether the day counts — members read and above 0, no reaction unknown
-    (a day without publications is a known 0). Days that do not count hold 0."""
+    reactions / its members) and whether the day counts — members read and above 0, no
+    reaction unknown (a day without publications is a known 0). Days not counted hold 0."""
     reactions = table[fields(kinds, "reactions")].sum(axis=0)
     unknown = table[fields(kinds, "reactions_unknown")].sum(axis=0)
     members = table[MEMBERS]
