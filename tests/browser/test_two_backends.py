@@ -8,8 +8,8 @@ TCP forwarder on loopback plays the reverse proxy: every new connection goes to 
 backend it currently points at. The browser only ever talks to the proxy, so its tab keeps
 one origin, one cookie jar and one Reflex tab token while the backend behind it changes.
 
-The password step of a 2FA sign-in runs on backend A; A is then stopped and the proxy
-points at B. Only the Reflex state (in Redis) knows the half-signed-in session (a
+The password step of a 2FA sign-in runs on backend A; the tab leaves, A is stopped and
+the proxy points at B. Only the Reflex state (in Redis) knows the half-signed-in session (a
 backend-only var), so B showing the code step — and accepting the code — proves the state
 is shared; the pages after it show the user's data, served by B alone. Mail rate limits
 counted on A refuse the next request on B: the ``limits`` counters are in Redis too.
@@ -239,6 +239,17 @@ def _until_states_saved(redis: Any) -> None:
         time.sleep(0.05)
 
 
+def _until_sockets_closed(redis: Any) -> None:
+    """Until A has forgotten every websocket. Reflex records which instance holds a tab's
+    socket; a tab coming back while a record of its token remains (a backend killed before
+    it could drop it) gets a new token and so a fresh state — the cookie session survives
+    that, a half-finished sign-in does not (docs/deployment.md)."""
+    deadline = time.monotonic() + 15
+    while redis.keys("token_manager_socket_record_*"):
+        assert time.monotonic() < deadline, "a websocket record was never dropped"
+        time.sleep(0.05)
+
+
 def test_a_user_signed_in_through_one_backend_keeps_working_through_the_other(
     two_backends: tuple[SwitchingProxy, Backend, Backend], redis_db
 ) -> None:
@@ -297,11 +308,13 @@ def test_a_user_signed_in_through_one_backend_keeps_working_through_the_other(
                 page.get_by_test_id("login-submit").click()
                 expect(page.get_by_test_id("code-form")).to_be_visible()
                 _until_states_saved(redis_db)
+                page.goto("about:blank")
+                _until_sockets_closed(redis_db)
 
                 # A goes away; the proxy sends everything to B from now on.
                 backend_a.stop()
                 proxy.point_at(_port(backend_b))
-                page.reload()
+                page.goto("/login")
                 # The half-signed-in session lives only in the Reflex state: B has it from Redis.
                 expect(page.get_by_test_id("code-form")).to_be_visible()
                 page.get_by_test_id("input-code").fill(pyotp.TOTP(secret).at(int(time.time()) + 30))

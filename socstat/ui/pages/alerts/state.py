@@ -201,6 +201,8 @@ class AlertsState(AuthState):
 
     @rx.event
     async def load(self) -> Any:
+        # A form left open on an earlier visit would come back half-filled.
+        self.form_open, self.error, self.error_link = False, "", ""
         try:
             await self._reload()
         except PermissionDenied as exc:
