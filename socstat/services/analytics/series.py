@@ -22,10 +22,9 @@ from socstat.services.analytics.store import (
     KIND_FIELD,
     MEMBERS,
     MEMBERS_KNOWN,
-    SourceDays,
+    DayStack,
     aggregate_store,
     field,
-    fields,
     known_int,
 )
 from socstat.services.analytics.totals import Figure
@@ -83,8 +82,8 @@ def series(
     covs: dict[int, Coverage] | None = None,
 ) -> Series:
     covs = coverages(session, resolved.source_ids) if covs is None else covs
-    tables = aggregate_store().days(session, resolved.sources, period.start, period.end)
-    return _series(resolved.sources, period, granularity, covs, tables)
+    stack = aggregate_store().stack(session, resolved.sources, period.start, period.end)
+    return _series(resolved.sources, period, granularity, covs, stack)
 
 
 @dataclass(frozen=True)
@@ -117,7 +116,8 @@ def series_per_source(
     result = []
     for source in resolved.sources:
         mine = {source.id: covs[source.id]}
-        result.append(SourceSeries(source, _series((source,), period, granularity, mine, tables)))
+        stack = DayStack.build([tables[source.id]], [source.kinds])
+        result.append(SourceSeries(source, _series((source,), period, granularity, mine, stack)))
     return result
 
 
@@ -126,7 +126,7 @@ def _series(
     period: Period,
     granularity: Granularity,
     covs: dict[int, Coverage],
-    tables: dict[int, SourceDays],
+    stack: DayStack,
 ) -> Series:
     """The sources' figures summed per day, then per bucket (day, week, month, quarter).
 
@@ -135,7 +135,7 @@ def _series(
     figure sums the known values (unknown where publications lack it; a known 0 on a known
     day without publications); members are the sources' sum on the bucket's last day that
     has every source's reading."""
-    day = _DaySums(sources, period, covs, tables)
+    day = _DaySums(sources, period, covs, stack)
     dates = list(period.dates())
     marks = [bucket_start(d, granularity) for d in dates]
     starts = [i for i, mark in enumerate(marks) if i == 0 or mark != marks[i - 1]]
@@ -192,22 +192,22 @@ class _DaySums:
         sources: Sequence[SourceRef],
         period: Period,
         covs: dict[int, Coverage],
-        tables: dict[int, SourceDays],
+        stack: DayStack,
     ) -> None:
-        running: dict[str, np.ndarray] = {}
-        er = np.zeros((2, period.days + 1))
-        readings = np.zeros((2, period.days + 1))
-        for source in sources:
-            days = tables[source.id]
-            for kind in source.kinds:
-                if kind not in running:
-                    running[kind] = np.zeros((_DAY_ROWS, period.days + 1))
-                base = field(kind, "present")
-                days.add_running(running[kind], period, slice(base, base + _DAY_ROWS))
+        total = stack.running(period)
+        counted = {kind for source in sources for kind in source.kinds}
+        running = {
+            kind: total[field(kind, "present") : field(kind, "present") + _DAY_ROWS]
+            for kind in ContentKind.ALL
+            if kind in counted
+        }
+        er = stack.running(period, stack.er_total)
+        ordinals = np.arange(period.days + 1) + period.start.toordinal()
+        for row, source in enumerate(sources):
             cov = covs.get(source.id)
-            if cov is not None and cov.days_in(period) > 0:
-                days.add_er_running(er, source.kinds, period)
-            days.add_running(readings, period, slice(MEMBERS, MEMBERS_KNOWN + 1))
+            if cov is None or cov.days_in(period) == 0:  # its ERday is unknown, not 0
+                er = er - stack.er[:, stack.columns(ordinals)[row]]
+        readings = total[MEMBERS : MEMBERS_KNOWN + 1]
         self.kinds = {kind: np.diff(sums, axis=1) for kind, sums in running.items()}
         self.er_total, self.er_items = np.diff(er, axis=1)
         self.er_items = np.round(self.er_items)
@@ -328,25 +328,34 @@ def sparklines(
     first_day = period.start.toordinal()
     run_first, run_last = bounds[:-1] + first_day, bounds[1:] - 1 + first_day
     covs = coverages(session, resolved.source_ids) if covs is None else covs
-    tables = aggregate_store().days(session, resolved.sources, period.start, period.end)
-    result = {}
-    for source in resolved.sources:
-        days = tables[source.id]
-        skip, lo, _hi = days.span(period)
-        columns = lo + np.clip(bounds - skip, 0, None)
-        running = days.cum[np.ix_(fields(source.kinds, "count"), columns)].sum(axis=0)
-        runs = np.diff(running).tolist()
-        cov = covs[source.id]
-        if cov.first is None or cov.last is None:
-            covered = [False] * len(runs)
-        else:
-            first, last = cov.first.toordinal(), cov.last.toordinal()
-            covered = ((run_last >= first) & (run_first <= last)).tolist()
-        result[source.id] = tuple(
-            round(n) if n > 0 else (0 if known else None)
-            for n, known in zip(runs, covered, strict=True)
+    sources = resolved.sources
+    stack = aggregate_store().stack(session, sources, period.start, period.end)
+    columns = stack.columns(bounds + first_day)
+    running = np.zeros(columns.shape)
+    for kind in ContentKind.ALL:
+        counting = np.array([kind in source.kinds for source in sources], dtype=float)
+        running += stack.cum[field(kind, "count")][columns] * counting[:, None]
+    runs = np.round(np.diff(running, axis=1)).astype(np.int64).tolist()
+    never = (np.iinfo(np.int64).max, np.iinfo(np.int64).min)
+    firsts, lasts = (
+        np.array([_ordinals(covs.get(source.id)) or never for source in sources], dtype=np.int64)
+        .reshape(len(sources), 2)
+        .T
+    )
+    covered = ((run_last >= firsts[:, None]) & (run_first <= lasts[:, None])).tolist()
+    return {
+        source.id: tuple(
+            n if n > 0 else (0 if known else None) for n, known in zip(mine, seen, strict=True)
         )
-    return result
+        for source, mine, seen in zip(sources, runs, covered, strict=True)
+    }
+
+
+def _ordinals(cov: Coverage | None) -> tuple[int, int] | None:
+    """The coverage's first and last days as ordinals (None: nothing covered)."""
+    if cov is None or cov.first is None or cov.last is None:
+        return None
+    return cov.first.toordinal(), cov.last.toordinal()
 
 
 @dataclass(frozen=True)

@@ -55,7 +55,7 @@ MEMBERS = len(KINDS) * WIDTH  # members of the day's snapshot (0 where not read)
 MEMBERS_KNOWN = MEMBERS + 1
 FIELDS = MEMBERS + 2
 SLOTS = 7 * 24  # weekday × hour
-MERGED_KEPT = 4  # sets of hourly copies kept merged (see AggregateStore.heat)
+MERGED_KEPT = 8  # scopes' merged copies kept (hourly rows, day stacks: see AggregateStore)
 HOURLY: Any = HourlyStat.__table__  # type: ignore[attr-defined]
 
 
@@ -168,6 +168,113 @@ class SourceDays:
 
 
 @dataclass(frozen=True)
+class DayStack:
+    """Several sources' day tables side by side, each over the kinds it counts, so that a
+    period's sums of every source, or the scope's sums of every day, are a few array reads
+    instead of a loop over the sources. Source ``i``'s running sums are the columns
+    ``offsets[i]``..``offsets[i] + lengths[i]`` of ``cum`` (its days from the ordinal
+    ``starts[i]``); ``total`` sums every source's running sums (the rows of the kinds it
+    counts, and its members) over the common days from ``origin``."""
+
+    starts: np.ndarray
+    lengths: np.ndarray
+    offsets: np.ndarray
+    cum: np.ndarray  # (FIELDS, Σ (lengths + 1))
+    er: np.ndarray  # (2, Σ (lengths + 1)): running ERday over the source's kinds, days counted
+    reading: np.ndarray  # per column: the source's last column up to it with members, −1 none
+    origin: int
+    total: np.ndarray  # (FIELDS, days + 1)
+    er_total: np.ndarray  # (2, days + 1)
+
+    @classmethod
+    def build(cls, parts: Sequence[SourceDays], kinds: Sequence[frozenset[str]]) -> DayStack:
+        lengths = np.array([p.cum.shape[1] - 1 for p in parts], dtype=np.intp)
+        starts = np.array([p.start for p in parts], dtype=np.intp)
+        offsets = np.cumsum(lengths + 1) - (lengths + 1)
+        origin = int(starts.min()) if parts else 0
+        days = int((starts + lengths).max()) - origin if parts else 0
+        total, er_total = np.zeros((FIELDS, days + 1)), np.zeros((2, days + 1))
+        for part, mine, start in zip(parts, kinds, starts.tolist(), strict=True):
+            rows, first = _rows_of(mine), start - origin
+            for into, at, running in ((total, rows, part.cum[rows]), (er_total, ER, part.er(mine))):
+                end = first + running.shape[1]
+                into[at, first:end] += running
+                into[at, end:] += running[:, -1:]
+        readings = [
+            np.append(p.last_reading, p.last_reading[-1] if len(p.last_reading) else -1)
+            for p in parts
+        ]
+        return cls(
+            starts=starts,
+            lengths=lengths,
+            offsets=offsets,
+            cum=np.concatenate([p.cum for p in parts], axis=1) if parts else np.zeros((FIELDS, 0)),
+            er=np.concatenate([p.er(k) for p, k in zip(parts, kinds, strict=True)], axis=1)
+            if parts
+            else np.zeros((2, 0)),
+            reading=np.concatenate(readings) if parts else np.zeros(0, dtype=np.intp),
+            origin=origin,
+            total=total,
+            er_total=er_total,
+        )
+
+    def bounds(self, period: Period) -> tuple[np.ndarray, np.ndarray]:
+        """Each source's columns (its own) before the period's first day and after its last."""
+        begin = period.start.toordinal() - self.starts
+        lo = np.clip(begin, 0, self.lengths)
+        return lo, np.clip(begin + period.days, 0, self.lengths)
+
+    def sums(self, period: Period) -> np.ndarray:
+        """(sources, FIELDS): every source's sums over the period."""
+        lo, hi = self.bounds(period)
+        return (self.cum[:, self.offsets + hi] - self.cum[:, self.offsets + lo]).T
+
+    def er_sums(self, period: Period) -> np.ndarray:
+        """(sources, 2): every source's ERday sum over its kinds and the days counted."""
+        lo, hi = self.bounds(period)
+        sums = (self.er[:, self.offsets + hi] - self.er[:, self.offsets + lo]).T
+        sums[:, 1] = np.round(sums[:, 1])
+        return sums
+
+    def members_at_end(self, period: Period) -> np.ndarray:
+        """Every source's members of its last reading within the period (NaN: none)."""
+        lo, hi = self.bounds(period)
+        last = np.where(hi > lo, self.reading[self.offsets + np.maximum(hi - 1, 0)], -1)
+        read = (hi > lo) & (last >= lo)
+        at = (self.offsets + last)[read]
+        members = np.full(len(lo), np.nan)
+        members[read] = np.round(self.cum[MEMBERS, at + 1] - self.cum[MEMBERS, at])
+        return members
+
+    def columns(self, ordinals: np.ndarray) -> np.ndarray:
+        """(sources, len(ordinals)): the column of ``cum`` before each ordinal day."""
+        local = np.clip(ordinals[None, :] - self.starts[:, None], 0, self.lengths[:, None])
+        return self.offsets[:, None] + local
+
+    def running(self, period: Period, table: np.ndarray | None = None) -> np.ndarray:
+        """``total`` (or ``er_total``) before each day of the period and after its last:
+        ``np.diff`` gives the scope's sums of each day."""
+        table = self.total if table is None else table
+        days = np.arange(period.days + 1) + (period.start.toordinal() - self.origin)
+        return table[:, np.clip(days, 0, table.shape[1] - 1)]
+
+    @property
+    def nbytes(self) -> int:
+        arrays = (self.cum, self.er, self.reading, self.total, self.er_total)
+        return sum(int(a.nbytes) for a in arrays)
+
+
+ER = [0, 1]  # the rows of DayStack.er
+
+
+@functools.cache
+def _rows_of(kinds: frozenset[str]) -> list[int]:
+    """The rows of a source's table that count for a scope: its kinds' and its members."""
+    base = [field(kind, "present") for kind in KINDS if kind in kinds]
+    return [*(b + i for b in base for i in range(WIDTH)), MEMBERS, MEMBERS_KNOWN]
+
+
+@dataclass(frozen=True)
 class SourceHours:
     """One source's HourlyStat rows over the ordinal days ``first``..``last``, by day."""
 
@@ -263,8 +370,9 @@ class AggregateStore:
         self._lock = threading.Lock()
         self._entries: OrderedDict[tuple[str, int], Any] = OrderedDict()
         self._bytes = 0
-        # merged hourly rows by the copies merged (a source's new copy: a new token)
-        self._merged: OrderedDict[tuple[tuple[str, int, int], ...], HourIndex] = OrderedDict()
+        # scopes' hourly rows merged and day tables stacked, by the copies they were made
+        # of (a source's new copy: a new token)
+        self._merged: OrderedDict[tuple, HourIndex | DayStack] = OrderedDict()
 
     def days(
         self, session: Session, sources: Sequence[SourceRef], first: date, last: date
@@ -285,19 +393,35 @@ class AggregateStore:
         new copies merge anew."""
         hours = self.hours(session, sources, period)
         parts = [hours[source.id] for source in sources]
-        key = tuple((p.token, p.first, p.last) for p in parts)
-        with self._lock:
-            index = self._merged.get(key)
-            if index is not None:
-                self._merged.move_to_end(key)
-        if index is None:
-            index = HourIndex.merge(parts)
-            with self._lock:
-                self._merged[key] = index
-                self._bytes += index.nbytes
-                while len(self._merged) > MERGED_KEPT:
-                    self._bytes -= self._merged.popitem(last=False)[1].nbytes
+        key = ("hours", *((p.token, p.first, p.last) for p in parts))
+        index = self._kept(key, lambda: HourIndex.merge(parts))
         return index.cells(period, [source.kinds for source in sources])
+
+    def stack(
+        self, session: Session, sources: Sequence[SourceRef], first: date, last: date
+    ) -> DayStack:
+        """The sources' day tables covering ``first``..``last`` as one ``DayStack`` (each
+        over its kinds), kept like the merged hourly rows for the last few scopes."""
+        tables = self.days(session, sources, first, last)
+        parts = [tables[source.id] for source in sources]
+        kinds = [source.kinds for source in sources]
+        key = ("days", *((p.token, p.first, p.last, k) for p, k in zip(parts, kinds, strict=True)))
+        return self._kept(key, lambda: DayStack.build(parts, kinds))
+
+    def _kept(self, key: tuple, build: Callable[[], Any]) -> Any:
+        with self._lock:
+            found = self._merged.get(key)
+            if found is not None:
+                self._merged.move_to_end(key)
+                return found
+        found = build()
+        with self._lock:
+            if key not in self._merged:
+                self._merged[key] = found
+                self._bytes += found.nbytes
+            while len(self._merged) > MERGED_KEPT:
+                self._bytes -= self._merged.popitem(last=False)[1].nbytes
+        return found
 
     @property
     def nbytes(self) -> int:

@@ -29,7 +29,7 @@ from socstat.services.analytics.store import (
     KIND_FIELD,
     KINDS,
     WIDTH,
-    SourceDays,
+    DayStack,
     aggregate_store,
     known_int,
 )
@@ -162,7 +162,7 @@ def source_comparisons(
 class PeriodData:
     """What one period's totals are built from, for any subset of the scope's sources: per
     source and kind the sums of its day table over the period (zeros for a kind it does not
-    count), its ERday sums and its last members readings."""
+    count), its ERday sums, its last members readings (NaN: none) and its covered days."""
 
     def __init__(
         self,
@@ -170,18 +170,17 @@ class PeriodData:
         sources: tuple[SourceRef, ...],
         sums: np.ndarray,
         er_day: np.ndarray,
-        members: dict[int, int],
-        members_before: dict[int, int],
-        covs: dict[int, Coverage],
+        members: np.ndarray,
+        members_before: np.ndarray,
+        days: np.ndarray,
     ) -> None:
         self.period = period
         self.index = {source.id: row for row, source in enumerate(sources)}
         self.sums = sums  # (sources, kinds, WIDTH)
         self.er_day = er_day  # (sources, 2): Σ ERday, source-days counted
-        self.members = members
-        self.members_before = members_before
-        self.covs = covs
-        self.days = np.array([self._covered_days(s.id) for s in sources], dtype=float)
+        self.members = members  # (sources,): the period's last reading
+        self.members_before = members_before  # the previous period's
+        self.days = days  # (sources,): days of the period within the collected history
         counting = np.array([[k in s.kinds for k in KINDS] for s in sources], dtype=bool)
         self.counting = counting.reshape(len(sources), len(KINDS))  # (0, kinds) when empty
 
@@ -195,7 +194,7 @@ class PeriodData:
             counting = counting & np.array([k in kinds for k in KINDS])
         sums, seen, covered = self._parts(rows, counting)
         (result,) = self._build(
-            [sources],
+            [rows],
             sums.sum(axis=0, keepdims=True),
             seen.sum(axis=0, keepdims=True),
             covered.sum(axis=0, keepdims=True),
@@ -209,7 +208,7 @@ class PeriodData:
         sources = list(sources)
         rows = [self.index[s.id] for s in sources]
         sums, seen, covered = self._parts(rows, self.counting[rows])
-        groups = [[source] for source in sources]
+        groups = [[row] for row in rows]
         return self._build(groups, sums, seen, covered, self.er_day[rows], self.days[rows])
 
     def publications(self) -> int:
@@ -230,14 +229,14 @@ class PeriodData:
 
     def _build(
         self,
-        groups: list[list[SourceRef]],
+        groups: list[list[int]],
         sums: np.ndarray,
         seen: np.ndarray,
         covered: np.ndarray,
         er_day: np.ndarray,
         days: np.ndarray,
     ) -> list[Totals]:
-        """The totals of each group of sources from its sums per kind (group × kind × field),
+        """The totals of each group of sources (rows) from its sums per kind (group × kind × field),
         its source-kind pairs with a row (``seen``) or a known 0 (``covered``), its ERday sums
         and its covered days: every rule computed over all groups at once, then the objects.
 
@@ -272,6 +271,7 @@ class PeriodData:
             Ratio(_float(v), int(n), max(0, int(d) - int(n)))
             for v, n, d in zip(er_value.tolist(), er_items.tolist(), days.tolist(), strict=True)
         ]
+        members_end, members_delta = self._members(groups)
         return [
             Totals(
                 period=self.period,
@@ -283,29 +283,49 @@ class PeriodData:
                 reposts=figures["reposts"][index],
                 comments=figures["comments"][index],
                 views=figures["views"][index],
-                members_end=self._members_end(group),
-                members_delta=self._members_delta(group),
+                members_end=members_end[index],
+                members_delta=members_delta[index],
                 er_post=ratios["er_post"][index],
                 er_view=ratios["er_view"][index],
                 er_day=er_days[index],
             )
-            for index, (group, (posts, videos, clips), published) in enumerate(
-                zip(groups, counts.tolist(), publications.tolist(), strict=True)
+            for index, ((posts, videos, clips), published) in enumerate(
+                zip(counts.tolist(), publications.tolist(), strict=True)
             )
         ]
 
-    def _covered_days(self, source_id: int) -> int:
-        cov = self.covs.get(source_id)
-        return cov.days_in(self.period) if cov is not None else 0
+    def _members(self, groups: list[list[int]]) -> tuple[list[Figure], list[Figure]]:
+        """Each group's members at the period's end, summed over its sources with a reading,
+        and their change since the previous period's end, over those read at both (the
+        others count as unknown)."""
+        end = [Figure(None, 0)] * len(groups)
+        delta = list(end)
+        filled = [index for index, group in enumerate(groups) if group]
+        if not filled:
+            return end, delta
+        sizes = [len(groups[index]) for index in filled]
+        rows = [row for index in filled for row in groups[index]]
+        starts = np.cumsum(sizes) - sizes
+        now, then = self.members[rows], self.members_before[rows]
+        read = ~np.isnan(now)
+        both = read & ~np.isnan(then)
 
-    def _members_end(self, sources: list[SourceRef]) -> Figure:
-        known = [self.members[s.id] for s in sources if s.id in self.members]
-        return Figure(sum(known) if known else None, len(sources) - len(known))
+        def per_group(values: np.ndarray) -> list[float]:
+            return np.add.reduceat(values, starts).tolist()
 
-    def _members_delta(self, sources: list[SourceRef]) -> Figure:
-        both = [s.id for s in sources if s.id in self.members and s.id in self.members_before]
-        value = sum(self.members[i] - self.members_before[i] for i in both) if both else None
-        return Figure(value, len(sources) - len(both))
+        parts = zip(
+            filled,
+            sizes,
+            per_group(np.where(read, now, 0.0)),
+            per_group(read.astype(float)),
+            per_group(np.where(both, now - then, 0.0)),
+            per_group(both.astype(float)),
+            strict=True,
+        )
+        for index, size, total, n_read, change, n_both in parts:
+            end[index] = Figure(round(total) if n_read else None, size - round(n_read))
+            delta[index] = Figure(round(change) if n_both else None, size - round(n_both))
+        return end, delta
 
 
 _PRESENT = KIND_FIELD["present"]
@@ -359,11 +379,11 @@ def _load(
     # each period's last reading, and the one before it (the previous period's last)
     befores = tuple(p.previous() for p in periods)
     spans = periods + befores
-    tables = aggregate_store().days(
+    stack = aggregate_store().stack(
         session, resolved.sources, min(p.start for p in spans), max(p.end for p in spans)
     )
     return [
-        _period_data(resolved, p, before, tables, covs)
+        _period_data(resolved, p, before, stack, covs)
         for p, before in zip(periods, befores, strict=True)
     ]
 
@@ -372,23 +392,17 @@ def _period_data(
     resolved: ResolvedScope,
     period: Period,
     before: Period,
-    tables: dict[int, SourceDays],
+    stack: DayStack,
     covs: dict[int, Coverage],
 ) -> PeriodData:
     sources = resolved.sources
-    sums = np.zeros((len(sources), len(KINDS), WIDTH))
-    er_day = np.zeros((len(sources), 2))
-    members: dict[int, int] = {}
-    members_before: dict[int, int] = {}
-    for row, source in enumerate(sources):
-        days = tables[source.id]
-        kinds = days.sums(period, slice(0, len(KINDS) * WIDTH))
-        sums[row] = kinds.reshape(len(KINDS), WIDTH)
-        cov = covs.get(source.id)
-        if cov is not None and cov.days_in(period) > 0:
-            er_day[row] = days.er_sums(source.kinds, period)
-        for reading, at in ((members, period), (members_before, before)):
-            value = days.members_at_end(at)
-            if value is not None:
-                reading[source.id] = value
-    return PeriodData(period, sources, sums, er_day, members, members_before, covs)
+    days = np.array([_days_in(covs.get(s.id), period) for s in sources], dtype=float)
+    sums = stack.sums(period)[:, : len(KINDS) * WIDTH].reshape(len(sources), len(KINDS), WIDTH)
+    # ERday is unknown, not 0, for a source with none of the period in its history
+    er_day = np.where((days > 0)[:, None], stack.er_sums(period), 0.0)
+    members, members_before = stack.members_at_end(period), stack.members_at_end(before)
+    return PeriodData(period, sources, sums, er_day, members, members_before, days)
+
+
+def _days_in(cov: Coverage | None, period: Period) -> int:
+    return cov.days_in(period) if cov is not None else 0
