@@ -311,55 +311,51 @@ def er_days(table: np.ndarray, kinds: frozenset[str]) -> tuple[np.ndarray, np.nd
 
 
 @dataclass(frozen=True)
-class HourIndex:
-    """Several sources' hourly rows merged and sorted by day, so that a period is one
-    slice of them: ``pair`` is the row's source position × kinds + its kind."""
+class HourCube:
+    """A scope's hourly rows (each source over the kinds it counts) summed per day and
+    weekday × hour, kept as running sums over the days: a period's cells are two reads."""
 
-    day: np.ndarray
-    pair: np.ndarray
-    hour_slot: np.ndarray  # weekday × 24 + hour
-    count: np.ndarray
-    reactions: np.ndarray
-    reactions_items: np.ndarray
+    origin: int  # the ordinal day of the first row of sums
+    cum: np.ndarray  # (days + 1, 3, SLOTS): publications, reactions, reactions known
 
     @classmethod
-    def merge(cls, parts: Sequence[SourceHours]) -> HourIndex:
+    def build(cls, parts: Sequence[SourceHours], kinds: Sequence[frozenset[str]]) -> HourCube:
         day = np.concatenate([p.day for p in parts]) if parts else np.empty(0, dtype=np.int64)
-        order = np.argsort(day, kind="stable")
-        slot = np.concatenate([p.slot for p in parts]) if parts else day
-        position = np.repeat(np.arange(len(parts)), [len(p.day) for p in parts])
-        pair = position * len(KINDS) + slot // SLOTS
-
-        def merged(name: str) -> np.ndarray:
-            return np.concatenate([getattr(p, name) for p in parts])[order] if parts else day
-
-        return cls(
-            day[order],
-            pair[order],
-            (slot % SLOTS)[order],
-            merged("count"),
-            merged("reactions"),
-            merged("reactions_items"),
-        )
-
-    def cells(self, period: Period, kinds: Sequence[frozenset[str]]) -> np.ndarray:
-        """(3, SLOTS): publications, reactions and publications with reactions known per
-        weekday × hour of the period, each source (by position) over its ``kinds``."""
-        lo, hi = np.searchsorted(self.day, (period.start.toordinal(), period.end.toordinal() + 1))
-        counted = np.array([[kind in mine for kind in KINDS] for mine in kinds], dtype=float)
-        keep = counted.reshape(-1)[self.pair[lo:hi]]
-        slot = self.hour_slot[lo:hi]
-        return np.stack(
+        if not len(day):
+            return cls(0, np.zeros((1, 3, SLOTS)))
+        origin, days = int(day.min()), int(day.max() - day.min()) + 1
+        counted = [np.array([kind in mine for kind in KINDS], dtype=float) for mine in kinds]
+        keep = np.concatenate([c[p.slot // SLOTS] for c, p in zip(counted, parts, strict=True)])
+        cell = (day - origin) * SLOTS + np.concatenate([p.slot % SLOTS for p in parts])
+        table = np.stack(
             [
-                np.bincount(slot, weights=values[lo:hi] * keep, minlength=SLOTS)
-                for values in (self.count, self.reactions, self.reactions_items)
-            ]
+                np.bincount(
+                    cell,
+                    weights=np.concatenate([getattr(p, name) for p in parts]) * keep,
+                    minlength=days * SLOTS,
+                ).reshape(days, SLOTS)
+                for name in ("count", "reactions", "reactions_items")
+            ],
+            axis=1,
         )
+        cum = np.zeros((days + 1, 3, SLOTS))
+        np.cumsum(table, axis=0, out=cum[1:])
+        return cls(origin, cum)
+
+    def cells(self, period: Period) -> np.ndarray:
+        """(3, SLOTS): publications, reactions and publications with reactions known per
+        weekday × hour of the period."""
+        last = self.cum.shape[0] - 1
+        lo, hi = np.clip(
+            (period.start.toordinal() - self.origin, period.end.toordinal() + 1 - self.origin),
+            0,
+            last,
+        )
+        return self.cum[hi] - self.cum[lo]
 
     @property
     def nbytes(self) -> int:
-        arrays = (self.day, self.pair, self.hour_slot, self.count)
-        return sum(int(a.nbytes) for a in (*arrays, self.reactions, self.reactions_items))
+        return int(self.cum.nbytes)
 
 
 class AggregateStore:
@@ -372,7 +368,7 @@ class AggregateStore:
         self._bytes = 0
         # scopes' hourly rows merged and day tables stacked, by the copies they were made
         # of (a source's new copy: a new token)
-        self._merged: OrderedDict[tuple, HourIndex | DayStack] = OrderedDict()
+        self._merged: OrderedDict[tuple, HourCube | DayStack] = OrderedDict()
 
     def days(
         self, session: Session, sources: Sequence[SourceRef], first: date, last: date
@@ -388,20 +384,20 @@ class AggregateStore:
         return self._get(session, "hours", sources, first, last)
 
     def heat(self, session: Session, sources: Sequence[SourceRef], period: Period) -> np.ndarray:
-        """``HourIndex.cells`` of the sources' hourly rows over the period. The merged rows
-        are kept for the last few sets of copies asked together (a dashboard's scope): only
-        new copies merge anew."""
+        """``HourCube.cells`` of the sources' hourly rows over the period. The cube is kept
+        for the last few scopes (sets of copies and kinds asked together): only a new copy
+        or other kinds build it anew."""
         hours = self.hours(session, sources, period)
         parts = [hours[source.id] for source in sources]
-        key = ("hours", *((p.token, p.first, p.last) for p in parts))
-        index = self._kept(key, lambda: HourIndex.merge(parts))
-        return index.cells(period, [source.kinds for source in sources])
+        kinds = [source.kinds for source in sources]
+        key = ("hours", *((p.token, p.first, p.last, k) for p, k in zip(parts, kinds, strict=True)))
+        return self._kept(key, lambda: HourCube.build(parts, kinds)).cells(period)
 
     def stack(
         self, session: Session, sources: Sequence[SourceRef], first: date, last: date
     ) -> DayStack:
         """The sources' day tables covering ``first``..``last`` as one ``DayStack`` (each
-        over its kinds), kept like the merged hourly rows for the last few scopes."""
+        over its kinds), kept like the hourly cubes for the last few scopes."""
         tables = self.days(session, sources, first, last)
         parts = [tables[source.id] for source in sources]
         kinds = [source.kinds for source in sources]
