@@ -30,7 +30,7 @@ from socstat.services.analytics.store import (
 from socstat.services.analytics.totals import Figure
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: built by the thousand per dashboard
 class Point:
     """One day (or week / month / quarter, cut to the period) of the scope.
 
@@ -137,8 +137,11 @@ def _series(
     has every source's reading."""
     day = _DaySums(sources, period, covs, stack)
     dates = list(period.dates())
-    marks = [bucket_start(d, granularity) for d in dates]
-    starts = [i for i, mark in enumerate(marks) if i == 0 or mark != marks[i - 1]]
+    if granularity == Granularity.DAY:
+        starts = list(range(len(dates)))
+    else:
+        marks = [bucket_start(d, granularity) for d in dates]
+        starts = [i for i, mark in enumerate(marks) if i == 0 or mark != marks[i - 1]]
     ends = [*(i - 1 for i in starts[1:]), len(dates) - 1]
 
     def per_bucket(values: np.ndarray) -> np.ndarray:
@@ -153,29 +156,45 @@ def _series(
             counts[kind] = np.full(len(starts), np.nan)
     stacked = np.stack(list(counts.values()))
     publications = np.where(np.isnan(stacked).all(axis=0), np.nan, np.nansum(stacked, axis=0))
-    figures = {name: _bucket_figures(day, name, per_bucket) for name in FIGURES}
+    likes, reposts, comments, views = (_bucket_figures(day, name, per_bucket) for name in FIGURES)
     er_total, er_items = per_bucket(day.er_total), per_bucket(day.er_items)
     er = np.divide(er_total, er_items, out=np.full(len(starts), np.nan), where=er_items > 0)
     complete = per_bucket(day.complete.astype(float)) == np.diff([*starts, len(dates)])
     last = np.maximum.accumulate(np.where(day.members_known, np.arange(len(dates)), -1))
-    members = day.members.tolist()
-    points = []
-    for index, (first, end) in enumerate(zip(starts, ends, strict=True)):
-        reading = int(last[end])
-        points.append(
-            Point(
-                start=dates[first],
-                end=dates[end],
-                posts=known_int(counts[ContentKind.POST][index]),
-                videos=known_int(counts[ContentKind.VIDEO][index]),
-                clips=known_int(counts[ContentKind.CLIP][index]),
-                publications=known_int(publications[index]),
-                **{name: figures[name][index] for name in FIGURES},
-                er_day=None if np.isnan(er[index]) else float(er[index]),
-                members=int(members[reading]) if reading >= first else None,
-                complete=bool(complete[index]),
-            )
+    reading = last[ends]
+    members = np.where(reading >= starts, day.members[np.maximum(reading, 0)], np.nan)
+    columns = zip(
+        starts,
+        ends,
+        *(
+            counts[kind].tolist()
+            for kind in (ContentKind.POST, ContentKind.VIDEO, ContentKind.CLIP)
+        ),
+        publications.tolist(),
+        likes,
+        reposts,
+        comments,
+        views,
+        er.tolist(),
+        members.tolist(),
+        complete.tolist(),
+        strict=True,
+    )
+    points = [
+        Point(
+            dates[first],
+            dates[end],
+            known_int(posts),
+            known_int(videos),
+            known_int(clips),
+            known_int(published),
+            *figures,
+            _float(er_day),
+            known_int(in_all),
+            done,
         )
+        for first, end, posts, videos, clips, published, *figures, er_day, in_all, done in columns
+    ]
     firsts = [c.first for c in covs.values() if c.first is not None]
     return Series(period, granularity, tuple(points), min(firsts, default=None))
 
@@ -221,6 +240,10 @@ class _DaySums:
         self.complete = (everyone == len(sources)) & bool(sources)
         self.members_known = (read == len(sources)) & bool(sources)
         self.members = members
+
+
+def _float(value: float) -> float | None:
+    return None if value != value else value
 
 
 def _covs(sources: Sequence[SourceRef], covs: dict[int, Coverage], kind: str) -> list[Coverage]:

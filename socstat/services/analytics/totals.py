@@ -35,7 +35,7 @@ from socstat.services.analytics.store import (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: built by the thousand per dashboard
 class Figure:
     """A sum over the known values and how many items (sources, for members) lack one.
     ``value`` is None when nothing is known."""
@@ -44,7 +44,7 @@ class Figure:
     unknown: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: built by the thousand per dashboard
 class Ratio:
     """An average ER over ``items`` publications (source-days for ERday); ``unknown`` were
     left out for lack of members or views. None when nothing is known."""
@@ -54,7 +54,7 @@ class Ratio:
     unknown: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: built by the thousand per dashboard
 class Totals:
     period: Period
     posts: int | None  # None: the kind is not counted, or no day of the period is known
