@@ -16,7 +16,7 @@ from datetime import date, datetime
 from sqlmodel import Session, col, select
 
 from socstat.models import ContentItem
-from socstat.services.analytics.coverage import Coverage, coverages
+from socstat.services.analytics.coverage import Coverage
 from socstat.services.analytics.periods import Period
 from socstat.services.analytics.scope import ResolvedScope, SourceRef
 from socstat.services.analytics.totals import Totals, compare_by_source
@@ -114,7 +114,7 @@ def window_figures(
     ``through``: the last day that can be known (today while the period is open)."""
     if metric not in WINDOW_METRICS:
         raise ValueError(f"unknown metric {metric!r}")
-    covs = coverages(session, resolved.source_ids)
+    covs = resolved.coverages(session)
     out = []
     for row in compare_by_source(session, resolved, period):
         cov = covs.get(row.source.id)

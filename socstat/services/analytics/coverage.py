@@ -19,8 +19,8 @@ from typing import Any
 from sqlmodel import Session, select
 
 from socstat.models import Source, SourceStatus
+from socstat.services.analytics.ids import ids_in
 from socstat.services.analytics.periods import Period
-from socstat.services.analytics.query import ids_in
 from socstat.settings import get_settings
 
 UNREADABLE = frozenset(
@@ -52,10 +52,10 @@ class Coverage:
 
 
 def coverage_of(source: Source) -> Coverage:
-    return _coverage(source.status, source.history_start, source.last_collected_at)
+    return coverage_from(source.status, source.history_start, source.last_collected_at)
 
 
-def _coverage(status: str, history_start: date | None, last_collected_at: Any) -> Coverage:
+def coverage_from(status: str, history_start: date | None, last_collected_at: Any) -> Coverage:
     if status in UNREADABLE or history_start is None or last_collected_at is None:
         return Coverage(None, None)
     last = last_collected_at.astimezone(get_settings().tz).date()
@@ -70,7 +70,7 @@ def coverages(session: Session, source_ids: Iterable[int]) -> dict[int, Coverage
         return {}
     columns = (Source.id, Source.status, Source.history_start, Source.last_collected_at)
     rows = session.exec(select(*columns).where(ids_in(Source.id, ids))).all()
-    return {source_id: _coverage(*rest) for source_id, *rest in rows}
+    return {source_id: coverage_from(*rest) for source_id, *rest in rows}
 
 
 def covered_per_day(covs: Iterable[Coverage], period: Period) -> list[int]:

@@ -11,7 +11,6 @@ from datetime import date
 from sqlmodel import Session, select
 
 from socstat.models import Role, User
-from socstat.services.analytics.coverage import coverages
 from socstat.services.analytics.filters import DashboardFilters
 from socstat.services.analytics.items import (
     Heatmap,
@@ -89,7 +88,7 @@ def dashboard(
 ) -> Dashboard:
     resolved = resolve_scope(session, actor=actor, scope=scope)
     assert actor is not None  # resolve_scope refused None
-    covs = coverages(session, resolved.source_ids)  # read once for every block
+    covs = resolved.coverages(session)  # read with the scope, for every block
     current, previous = load_periods(session, resolved, period, covs)
     spark = sparklines(session, resolved, period, covs)
     day_series = series(session, resolved, period, covs=covs)

@@ -16,7 +16,6 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from socstat.models import ContentKind
-from socstat.services.analytics.coverage import coverages
 from socstat.services.analytics.periods import Period
 from socstat.services.analytics.query import STAT, in_period, in_scope
 from socstat.services.analytics.scope import ResolvedScope
@@ -38,7 +37,7 @@ class SourceDay:
 def source_days(session: Session, resolved: ResolvedScope, period: Period) -> list[SourceDay]:
     """Every day of the period for every source of the scope and each kind counted for it,
     in the scope's source order, then by day and kind."""
-    covs = coverages(session, resolved.source_ids)
+    covs = resolved.coverages(session)
     stored = _stored(session, resolved, period)
     rows = []
     for source in resolved.sources:

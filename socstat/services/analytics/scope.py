@@ -16,6 +16,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from socstat.models import ContentKind, Role, Source, Subscription, Team, TeamMember, User
+from socstat.services.analytics.coverage import Coverage, coverage_from, coverages
 from socstat.services.analytics.ids import ids_in
 from socstat.services.analytics.periods import AnalyticsError
 from socstat.services.authz import (
@@ -81,6 +82,7 @@ class SourceRef:
     status: str
     kinds: frozenset[str]
     stats_token: str = field(default="", compare=False)  # see analytics.store
+    coverage: Coverage | None = field(default=None, compare=False)  # None: not read with it
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,12 @@ class ResolvedScope:
     sources: tuple[SourceRef, ...]
     kinds: tuple[str, ...]
     owners: dict[int, tuple[int, ...]] = field(default_factory=dict, compare=False)
+
+    def coverages(self, session: Session) -> dict[int, Coverage]:
+        """The sources' collected days, as read with the scope (read anew for sources
+        made elsewhere)."""
+        found = {s.id: s.coverage for s in self.sources if s.coverage is not None}
+        return found if len(found) == len(self.sources) else coverages(session, self.source_ids)
 
     @property
     def source_ids(self) -> list[int]:
@@ -138,10 +146,16 @@ def resolve_scope(session: Session, *, actor: User | None, scope: Scope) -> Reso
         if not wanted <= allowed:
             raise PermissionDenied(NO_SOURCE_ACCESS)
         tracked = {sid: k for sid, k in tracked.items() if sid in wanted}
+    wanted_kinds = set(kinds)
     refs = tuple(
-        _ref(row, frozenset(tracked[row.id] & set(kinds)))
-        for row in _sources(session, sorted(tracked))
-        if tracked[row.id] & set(kinds)
+        sorted(
+            (
+                _ref(row, frozenset(tracked[row.id] & wanted_kinds))
+                for row in _sources(session, sorted(tracked))
+                if tracked[row.id] & wanted_kinds
+            ),
+            key=lambda ref: (ref.name.casefold(), ref.id),
+        )
     )
     return ResolvedScope(
         sources=refs,
@@ -180,13 +194,18 @@ def tracked_kinds(sub: Any) -> set[str]:
 
 
 def _sources(session: Session, ids: Sequence[int]) -> list[Any]:
-    """The sources' columns a SourceRef needs (rows, not models), ordered by name."""
+    """The sources' columns a SourceRef needs (rows, not models)."""
     if not ids:
         return []
     columns = (Source.id, Source.name, Source.screen_name, Source.external_id, Source.url)
-    query = select(*columns, Source.status, Source.stats_token).where(ids_in(Source.id, list(ids)))
-    rows = session.exec(query).all()
-    return sorted(rows, key=lambda s: (source_name(s).casefold(), s.id or 0))
+    query = select(
+        *columns,
+        Source.status,
+        Source.stats_token,
+        Source.history_start,
+        Source.last_collected_at,
+    ).where(ids_in(Source.id, list(ids)))
+    return list(session.exec(query).all())
 
 
 def source_name(source: Any) -> str:
@@ -210,6 +229,7 @@ def _ref(source: Any, kinds: frozenset[str]) -> SourceRef:
         status=source.status,
         kinds=kinds,
         stats_token=source.stats_token,
+        coverage=coverage_from(source.status, source.history_start, source.last_collected_at),
     )
 
 

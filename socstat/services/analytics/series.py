@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from socstat.models import ContentKind, User
-from socstat.services.analytics.coverage import Coverage, coverages, covered_per_day
+from socstat.services.analytics.coverage import Coverage, covered_per_day
 from socstat.services.analytics.periods import Granularity, Period, bucket_start
 from socstat.services.analytics.query import FIGURES, SNAPSHOT, ids_in, in_period
 from socstat.services.analytics.scope import ResolvedScope, Scope, SourceRef, resolve_scope
@@ -81,7 +81,7 @@ def series(
     granularity: Granularity = Granularity.DAY,
     covs: dict[int, Coverage] | None = None,
 ) -> Series:
-    covs = coverages(session, resolved.source_ids) if covs is None else covs
+    covs = resolved.coverages(session) if covs is None else covs
     stack = aggregate_store().stack(session, resolved.sources, period.start, period.end)
     return _series(resolved.sources, period, granularity, covs, stack)
 
@@ -111,7 +111,7 @@ def series_per_source(
     period: Period,
     granularity: Granularity = Granularity.DAY,
 ) -> list[SourceSeries]:
-    covs = coverages(session, resolved.source_ids)
+    covs = resolved.coverages(session)
     tables = aggregate_store().days(session, resolved.sources, period.start, period.end)
     result = []
     for source in resolved.sources:
@@ -350,7 +350,7 @@ def sparklines(
     bounds = np.append(np.arange(0, period.days, step), period.days)  # runs' first days, end
     first_day = period.start.toordinal()
     run_first, run_last = bounds[:-1] + first_day, bounds[1:] - 1 + first_day
-    covs = coverages(session, resolved.source_ids) if covs is None else covs
+    covs = resolved.coverages(session) if covs is None else covs
     sources = resolved.sources
     stack = aggregate_store().stack(session, sources, period.start, period.end)
     columns = stack.columns(bounds + first_day)

@@ -21,7 +21,7 @@ import numpy as np
 from sqlmodel import Session
 
 from socstat.models import ContentKind, User
-from socstat.services.analytics.coverage import Coverage, coverages
+from socstat.services.analytics.coverage import Coverage
 from socstat.services.analytics.periods import Period
 from socstat.services.analytics.query import FIGURES
 from socstat.services.analytics.scope import ResolvedScope, Scope, SourceRef, resolve_scope
@@ -375,7 +375,7 @@ def _load(
     periods: tuple[Period, ...],
     covs: dict[int, Coverage] | None,
 ) -> list[PeriodData]:
-    covs = coverages(session, resolved.source_ids) if covs is None else covs
+    covs = resolved.coverages(session) if covs is None else covs
     # each period's last reading, and the one before it (the previous period's last)
     befores = tuple(p.previous() for p in periods)
     spans = periods + befores
