@@ -300,16 +300,12 @@ def members_series(
 
 def members_total(session: Session, resolved: ResolvedScope, period: Period) -> MembersSeries:
     """The scope's members summed on each day of the period (None unless all were read)."""
-    tables = aggregate_store().days(session, resolved.sources, period.start, period.end)
-    total, read = np.zeros(period.days), np.zeros(period.days)
-    for source in resolved.sources:
-        members = tables[source.id].rows(period, [MEMBERS, MEMBERS_KNOWN])
-        total += members[0]
-        read += members[1]
+    stack = aggregate_store().stack(session, resolved.sources, period.start, period.end)
+    total, read = np.diff(stack.running(period)[MEMBERS : MEMBERS_KNOWN + 1], axis=1).tolist()
     everyone = len(resolved.sources)
     points = (
         MembersPoint(day, int(value) if everyone and n == everyone else None)
-        for day, value, n in zip(period.dates(), total.tolist(), read.tolist(), strict=True)
+        for day, value, n in zip(period.dates(), total, read, strict=True)
     )
     return MembersSeries(None, tuple(points))
 
@@ -323,13 +319,15 @@ def members_of(day_series: Series) -> MembersSeries:
 def members_over_time(
     session: Session, resolved: ResolvedScope, period: Period
 ) -> list[MembersSeries]:
-    tables = aggregate_store().days(session, resolved.sources, period.start, period.end)
+    stack = aggregate_store().stack(session, resolved.sources, period.start, period.end)
+    columns = stack.columns(np.arange(period.days + 1) + period.start.toordinal())
+    values = np.diff(stack.cum[MEMBERS][columns], axis=1).tolist()
+    read = np.diff(stack.cum[MEMBERS_KNOWN][columns], axis=1).tolist()
     result = [members_total(session, resolved, period)]
-    for source in resolved.sources:
-        values, read = tables[source.id].rows(period, [MEMBERS, MEMBERS_KNOWN]).tolist()
+    for source, mine, known in zip(resolved.sources, values, read, strict=True):
         points = (
-            MembersPoint(day, int(value) if known else None)
-            for day, value, known in zip(period.dates(), values, read, strict=True)
+            MembersPoint(day, int(value) if n else None)
+            for day, value, n in zip(period.dates(), mine, known, strict=True)
         )
         result.append(MembersSeries(source.id, tuple(points)))
     return result

@@ -87,38 +87,6 @@ class SourceDays:
     _er: dict[frozenset[str], np.ndarray] = dataclass_field(
         default_factory=dict, compare=False, repr=False
     )
-    _spans: dict[Period, tuple[int, int, int]] = dataclass_field(
-        default_factory=dict, compare=False, repr=False
-    )
-
-    def span(self, period: Period) -> tuple[int, int, int]:
-        """(skip, lo, hi): the period's days from its ``skip``-th are columns lo..hi−1
-        (the days before hold no data)."""
-        found = self._spans.get(period)
-        if found is None:
-            if len(self._spans) > 64:  # a few periods are asked again and again
-                self._spans.clear()
-            begin = period.start.toordinal() - self.start
-            lo = max(0, begin)
-            hi = max(lo, begin + period.days)
-            found = self._spans[period] = (lo - begin, lo, hi)
-        return found
-
-    def sums(self, period: Period, rows: slice = slice(None)) -> np.ndarray:
-        """The period's sums of ``rows``."""
-        _skip, lo, hi = self.span(period)
-        return self.cum[rows, hi] - self.cum[rows, lo]
-
-    def add_running(self, total: np.ndarray, period: Period, rows: Any) -> None:
-        """Add the running sums of ``rows`` over the period to ``total`` (rows × days + 1,
-        up to a constant per row): ``np.diff`` of the total gives the days' sums."""
-        self._add(total, self.cum[rows], period)
-
-    def rows(self, period: Period, rows: Any) -> np.ndarray:
-        """``rows`` of every day of the period (0 before the data)."""
-        running = np.zeros((len(rows), period.days + 1))
-        self.add_running(running, period, rows)
-        return np.diff(running, axis=1)
 
     def er(self, kinds: frozenset[str]) -> np.ndarray:
         """Running sums of ``er_days`` over ``kinds`` (row 0: ERday, row 1: days counted),
@@ -130,33 +98,6 @@ class SourceDays:
             np.cumsum(values, axis=1, out=found[:, 1:])
             self._er[kinds] = found
         return found
-
-    def er_sums(self, kinds: frozenset[str], period: Period) -> tuple[float, int]:
-        """The period's ERday sum over ``kinds`` and how many days counted."""
-        _skip, lo, hi = self.span(period)
-        running = self.er(kinds)
-        total, counted = (running[:, hi] - running[:, lo]).tolist()
-        return total, round(counted)
-
-    def add_er_running(self, total: np.ndarray, kinds: frozenset[str], period: Period) -> None:
-        """``add_running`` of the ERday sums and counted days over ``kinds``."""
-        self._add(total, self.er(kinds), period)
-
-    def _add(self, total: np.ndarray, running: np.ndarray, period: Period) -> None:
-        skip, lo, hi = self.span(period)
-        total[:, skip:] += running[:, lo : hi + 1]
-        if skip:  # the days before the data: the running sums' start, a constant
-            total[:, :skip] += running[:, lo : lo + 1]
-
-    def members_at_end(self, period: Period) -> int | None:
-        """Members of the last reading within the period (None: none)."""
-        _skip, lo, hi = self.span(period)
-        if hi == lo:
-            return None
-        index = int(self.last_reading[hi - 1])
-        if index < lo:
-            return None
-        return round(self.cum[MEMBERS, index + 1] - self.cum[MEMBERS, index])
 
     def values(self) -> np.ndarray:
         """The day table itself (FIELDS × columns)."""
