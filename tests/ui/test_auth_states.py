@@ -361,13 +361,13 @@ async def test_dashboard_counts_only_the_users_own_sources(people) -> None:
         session.add(Subscription(user_id=other.id, source_id=theirs.id))
         theirs_id = theirs.id
     state = _state(DashboardState, people["analyst"])
-    await state.load()
+    [_ async for _ in state.load()]
     assert [r["name"] for r in state.table] == ["Моё"]
     posts = next(k for k in state.kpis if k["metric"] == "posts")
     assert posts["raw"] == "" and posts["value"] == "—"  # never collected: unknown, not 0
     assert "Данных за период нет" in state.history_note
     # a crafted event for someone else's source is refused and the filter dropped
-    await state.toggle_source(str(theirs_id))
+    [_ async for _ in state.toggle_source(str(theirs_id))]
     assert state.selected_sources == [] and "Нет доступа к источнику" in state.messages[0]
     assert [r["name"] for r in state.table] == ["Моё"]
     home = _state(HomeState, people["analyst"])

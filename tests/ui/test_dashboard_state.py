@@ -5,7 +5,7 @@ sorted URL gives; a top publications page reads that page only. The table's own 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -30,7 +30,8 @@ from socstat.services.analytics import (
     sorted_lines,
 )
 from socstat.ui.components.analytics import model
-from socstat.ui.pages.dashboard.state import DashboardState, load_top
+from socstat.ui.pages.dashboard import state as dashboard_state
+from socstat.ui.pages.dashboard.state import DRAWN_LATER, DashboardState, load_top
 from tests.services.analytics.conftest import add_source, collect, item, msk
 from tests.ui.cookies import set_session_cookie
 
@@ -91,6 +92,11 @@ def dashboard(token: str) -> Any:
     return state
 
 
+async def drained(events: AsyncIterator[Any]) -> list[Any]:
+    """Run a generator handler to its end (each item: an update sent on the way)."""
+    return [event async for event in events]
+
+
 def shown(state: Any) -> dict[str, Any]:
     names = ("table", "sources_figure", "sort", "descending", "query", "csv_url")
     return {name: state.get_value(name) for name in names}
@@ -98,35 +104,76 @@ def shown(state: Any) -> dict[str, Any]:
 
 async def test_table_sort_re_sorts_without_a_query(token: str) -> None:
     state = dashboard(token)
-    await state.load()
+    await drained(state.load())
     assert len(state.table) == len(NAMES)
     for column in TABLE_SORTS:
         for _click in range(2):  # each column, both ways
             with counted_queries() as queries:
-                await state.sort_by(column)
+                await drained(state.sort_by(column))
             assert queries == []
             opened = dashboard(token)
-            await opened._show(opened._params() | state._params())
+            await drained(opened._show(opened._params() | state._params()))
             assert shown(state) == shown(opened), (column, state.descending)
+
+
+async def test_opening_the_page_sends_the_numbers_before_the_table_and_charts(
+    token: str,
+) -> None:
+    """The first update of the page's load carries the KPIs (the browser draws them at
+    once); the table, the top and the charts follow in the next. A filter change is one
+    update."""
+    state = dashboard(token)
+    shows = state.load()
+    assert await anext(shows) is None  # the first update: the numbers
+    assert state.kpis and state.loaded
+    assert all(state.get_value(name) in ([], {}) for name in DRAWN_LATER)
+    await drained(shows)
+    assert state.table and state.publications_figure
+    week = state.choose_preset("7d")
+    assert await anext(week) is not None and state.table  # the URL, with everything
+    opened = dashboard(token)
+    await drained(opened._show(opened._params() | state._params()))
+    assert shown(state) == shown(opened) and opened.kpis == state.kpis
+
+
+async def test_the_table_shows_its_first_rows_until_asked_for_all(
+    token: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past TABLE_ROWS the table sends its first rows (in the chosen order, sorted over
+    every source) and says how many there are; «Показать все» sends the rest."""
+    monkeypatch.setattr(dashboard_state, "TABLE_ROWS", 3)
+    state = dashboard(token)
+    await drained(state.load())
+    full = dashboard(token)
+    full.table_all = True
+    await drained(full._show(full._params()))
+    assert (len(state.table), state.table_total, len(full.table)) == (3, len(NAMES), len(NAMES))
+    assert state.table == full.table[:3]
+    for column in ("likes", "name"):
+        await drained(state.sort_by(column))
+        await drained(full.sort_by(column))
+        assert state.table == full.table[:3], column
+    state.show_all_sources()
+    assert state.table == full.table
 
 
 async def test_top_pages_read_the_page_only(token: str) -> None:
     state = dashboard(token)
     with counted_queries() as whole:
-        await state.load()
+        await drained(state.load())
     assert (state.top_total, state.top_pages) == (25, 3)
     for step, sort in ((1, "likes"), (1, "views"), (-1, "er_post"), (1, "published")):
         if sort != state.top_sort:
-            await state.sort_top(sort)
+            await drained(state.sort_top(sort))
         with counted_queries() as queries:
-            await state.top_step(step)
+            await drained(state.top_step(step))
         assert 0 < len(queries) < len(whole)
         # the page itself (one read of the items), no heatmap, series or table behind it
         assert sum("contentitem" in q for q in queries) == 1
         assert not any("hourlystat" in q or q.startswith("SELECT countersnapshot") for q in queries)
         opened = dashboard(token)
         opened.top_sort, opened.top_page = state.top_sort, state.top_page
-        await opened._show(opened._params())
+        await drained(opened._show(opened._params()))
         assert [state.top, state.top_page, state.top_total] == [
             opened.top,
             opened.top_page,

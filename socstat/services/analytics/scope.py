@@ -70,7 +70,7 @@ class Scope:
     kinds: tuple[str, ...] = ContentKind.ALL
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SourceRef:
     """A source in scope, with the kinds counted for it."""
 

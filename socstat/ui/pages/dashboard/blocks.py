@@ -218,9 +218,25 @@ def source_table() -> rx.Component:
         rx.table.column_header_cell("Динамика"),
         *[_sort_header(c, TABLE_SORTS[c]) for c in _COLUMNS],
     ]
+    more = rx.cond(
+        S.table.length() < S.table_total,  # type: ignore[attr-defined]
+        rx.button(
+            "Показать все источники (",
+            S.table_total,
+            ")",
+            variant="soft",
+            on_click=S.show_all_sources,
+            data_testid="sources-show-all",
+        ),
+    )
     return section_card(
         "Источники",
-        scroll_table(headers, S.table, row, testid="source-table"),
+        rx.vstack(
+            scroll_table(headers, S.table, row, testid="source-table"),
+            more,
+            spacing="3",
+            width="100%",
+        ),
         actions=[csv],
         data_testid="sources",
     )

@@ -10,6 +10,7 @@ the per-source table re-sorts the rows the page already has.
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 import reflex as rx
@@ -38,7 +39,19 @@ from socstat.ui.auth import AuthState
 from socstat.ui.components.analytics import charts, model
 
 ROUTE = "/dashboard"
+# on opening the page, sent in a second update after the numbers (DashboardState._show)
+DRAWN_LATER = (
+    "table",
+    "top",
+    "rollup",
+    "publications_figure",
+    "engagement_figure",
+    "sources_figure",
+    "heatmap_figure",
+    "members_figure",
+)
 TOP_PAGE_SIZE = 10
+TABLE_ROWS = 50  # the per-source table's rows shown before «Показать все»
 STATUS_NOTES = {
     "closed": "стена закрыта",
     "private": "частное сообщество",
@@ -197,7 +210,9 @@ class DashboardState(AuthState):
     history_note: str = ""
     members_note: str = ""
     kpis: list[dict[str, str]] = []
-    table: list[dict[str, str]] = []
+    table: list[dict[str, str]] = []  # the rows shown: the first TABLE_ROWS, or all
+    table_total: int = 0
+    table_all: bool = False
     top: list[dict[str, str]] = []
     top_sort: str = PublicationSort.LIKES.value
     top_page: int = 1
@@ -216,7 +231,8 @@ class DashboardState(AuthState):
     sources_figure: dict[str, Any] = {}
     heatmap_figure: dict[str, Any] = {}
     members_figure: dict[str, Any] = {}
-    # the table's rows as they sort, in the rows' order (a sort click re-sorts both)
+    # every row of the table and its values as they sort (a sort click re-sorts both)
+    _table_rows: list[dict[str, str]] = []
     _table_sources: list[model.SourceValues] = []
 
     def _url_params(self) -> dict[str, str]:
@@ -242,18 +258,37 @@ class DashboardState(AuthState):
         params["desc"] = "1" if self.descending else ""
         return {k: v for k, v in params.items() if v}
 
-    async def _show(self, params: dict[str, str]) -> Any:
+    async def _show(
+        self, params: dict[str, str], numbers_first: bool = False
+    ) -> AsyncIterator[Any]:
+        """Read the dashboard for ``params`` and show it. ``numbers_first`` (opening the
+        page): the KPIs, notes and filters in one update, then the table, the top and the
+        charts, whose first drawing takes the browser far longer. A filter change sends one
+        update: every update redraws the whole page, so two would cost more than they save."""
         try:
             view = await self._as_actor(
                 lambda s, u: load_view(s, u, params, self.top_sort, self.top_page)
             )
         except PermissionDenied as exc:
-            return self._denied(exc)
+            yield self._denied(exc)
+            return
         self._table_sources = view.pop("table_sources")
+        self._table_rows = view["table"]
+        view["table"], view["table_total"] = self._shown_rows(), len(self._table_rows)
+        drawn = {key: view.pop(key) for key in DRAWN_LATER}
         self._update(view)
         self.custom_open = self.preset == CUSTOM
         self.loaded = True
-        return self._replace_url()
+        if numbers_first:
+            yield  # the numbers are sent now
+        self._update(drawn)
+        yield self._replace_url()  # with the last update: the event is done
+
+    def _shown_rows(self) -> list[dict[str, str]]:
+        """The table's rows to send: 200 rows take the browser a second to draw, so the
+        first TABLE_ROWS until the user asks for all."""
+        rows = self.get_value("_table_rows")
+        return list(rows) if self.table_all else list(rows[:TABLE_ROWS])
 
     def _update(self, view: dict[str, Any]) -> None:
         """Set the vars whose value changed: an unchanged one (the filter choices, mostly)
@@ -266,7 +301,7 @@ class DashboardState(AuthState):
         url = ROUTE + (f"?{self.query}" if self.query else "")
         return rx.call_script(f"window.history.replaceState(null, '', {json.dumps(url)})")
 
-    async def _show_top(self) -> Any:
+    async def _show_top(self) -> AsyncIterator[Any]:
         """Only the top publications' page of the current filters; the whole dashboard when
         they no longer hold (a filter refused or bad: that path reports it)."""
         params, sort, page = self._params(), self.top_sort, self.top_page
@@ -275,125 +310,147 @@ class DashboardState(AuthState):
         except PermissionDenied:
             view = None
         if view is None:
-            return await self._show(params)
+            async for event in self._show(params):
+                yield event
+            return
         self._update(view)
-        return None
 
     @rx.event
-    async def load(self) -> Any:
+    async def load(self) -> AsyncIterator[Any]:
         self.loaded = False
         self.top_page = 1
-        return await self._show(self._url_params())  # the URL shows what was applied
+        self.table_all = False
+        # the URL shows what was applied
+        async for event in self._show(self._url_params(), numbers_first=True):
+            yield event
 
     @rx.event
-    async def choose_preset(self, value: Any) -> Any:
+    async def choose_preset(self, value: Any) -> AsyncIterator[Any]:
         if value == CUSTOM:
             self.custom_open = True
-            return None
+            return
         if value not in PRESETS:
-            return None
+            return
         self.preset = value
         self.top_page = 1
-        return await self._show(self._params())
+        async for event in self._show(self._params()):
+            yield event
 
     @rx.event
-    async def apply_custom(self, form: Any) -> Any:
+    async def apply_custom(self, form: Any) -> AsyncIterator[Any]:
         if not isinstance(form, dict):
-            return None
+            return
         self.preset = CUSTOM
         self.date_from = str(form.get("date_from", ""))[:10]
         self.date_to = str(form.get("date_to", ""))[:10]
         self.top_page = 1
-        return await self._show(self._params())
+        async for event in self._show(self._params()):
+            yield event
 
     @rx.event
-    async def toggle_kind(self, kind: Any) -> Any:
+    async def toggle_kind(self, kind: Any) -> AsyncIterator[Any]:
         if kind not in ContentKind.ALL:
-            return None
+            return
         chosen = [k for k in self.kinds if k != kind] if kind in self.kinds else [*self.kinds, kind]
         if not chosen:
-            return None  # at least one type stays on
+            return  # at least one type stays on
         self.kinds = chosen
         self.top_page = 1
-        return await self._show(self._params())
+        async for event in self._show(self._params()):
+            yield event
 
     @rx.event
-    async def toggle_source(self, source_id: Any) -> Any:
+    async def toggle_source(self, source_id: Any) -> AsyncIterator[Any]:
         value = _digits(source_id)
         if value is None:
-            return None
+            return
         current = self.selected_sources
         self.selected_sources = (
             [s for s in current if s != value] if value in current else [*current, value]
         )
         self.top_page = 1
-        return await self._show(self._params())
+        async for event in self._show(self._params()):
+            yield event
 
     @rx.event
-    async def clear_sources(self) -> Any:
+    async def clear_sources(self) -> AsyncIterator[Any]:
         self.selected_sources = []
-        return await self._show(self._params())
+        async for event in self._show(self._params()):
+            yield event
 
     @rx.event
-    async def choose_tag(self, tag: Any) -> Any:
+    async def choose_tag(self, tag: Any) -> AsyncIterator[Any]:
         if not isinstance(tag, str) or (tag != "__all__" and tag not in self.tag_options):
-            return None
+            return
         self.tag = "" if tag == "__all__" else tag
         self.top_page = 1
-        return await self._show(self._params())
+        async for event in self._show(self._params()):
+            yield event
 
     @rx.event
-    async def choose_owner(self, value: Any) -> Any:
+    async def choose_owner(self, value: Any) -> AsyncIterator[Any]:
         """ "u:<id>" a user, "t:<id>" a team, "me" the default (checked by the service)."""
         if not isinstance(value, str):
-            return None
+            return
         kind, _, raw = value.partition(":")
         if value == "me":
             self.scope_user, self.scope_team = "", ""
         elif kind in ("u", "t") and _digits(raw) is not None:
             self.scope_user, self.scope_team = (raw, "") if kind == "u" else ("", raw)
         else:
-            return None
+            return
         self.selected_sources = []
         self.top_page = 1
-        return await self._show(self._params())
+        async for event in self._show(self._params()):
+            yield event
 
     @rx.event
-    async def sort_by(self, column: Any) -> Any:
+    async def sort_by(self, column: Any) -> AsyncIterator[Any]:
         if column not in TABLE_SORTS:
-            return None
+            return
         self.descending = not self.descending if column == self.sort else column != "name"
         self.sort = column
         applied, messages = parse_filters(self._params(), today=installation_today())
         sources: list[model.SourceValues] = self.get_value("_table_sources")
-        rows: list[dict[str, str]] = self.get_value("table")
+        rows: list[dict[str, str]] = self.get_value("_table_rows")
         if messages or len(sources) != len(rows):
-            return await self._show(self._params())
+            async for event in self._show(self._params()):
+                yield event
+            return
         row_of = {source.position: row for source, row in zip(sources, rows, strict=True)}
         ordered = model.sort_sources(sources, column, self.descending)
         self._table_sources = ordered
-        self.table = [row_of[source.position] for source in ordered]
+        self._table_rows = [row_of[source.position] for source in ordered]
+        self.table = self._shown_rows()
         self.sources_figure = charts.sources_figure(ordered, column)
         self._update(_query_view(applied))
-        return self._replace_url()
+        yield self._replace_url()
 
     @rx.event
-    async def sort_top(self, column: Any) -> Any:
+    def show_all_sources(self) -> None:
+        self.table_all = True
+        self.table = self._shown_rows()
+
+    @rx.event
+    async def sort_top(self, column: Any) -> AsyncIterator[Any]:
         if column not in {s.value for s in PublicationSort}:
-            return None
+            return
         self.top_sort = column
         self.top_page = 1
-        return await self._show_top()
+        async for event in self._show_top():
+            yield event
 
     @rx.event
-    async def top_step(self, step: Any) -> Any:
+    async def top_step(self, step: Any) -> AsyncIterator[Any]:
         if step not in (-1, 1):
-            return None
+            return
         self.top_page = max(1, self.top_page + step)
-        return await self._show_top()
+        async for event in self._show_top():
+            yield event
 
     @rx.event
-    async def reset_filters(self) -> Any:
+    async def reset_filters(self) -> AsyncIterator[Any]:
         self.top_page = 1
         self.top_sort = PublicationSort.LIKES.value
-        return await self._show({})
+        async for event in self._show({}):
+            yield event
