@@ -175,7 +175,7 @@ def _measure(url: str, email: str, tries: int) -> tuple[list[float], list[float]
             key, label = next(p for p in PERIODS if p[0] != current)
             tab.get_by_test_id("filter-period").click()
             option = tab.get_by_role("option", name=label, exact=True)
-            option.wait_for()
+            option.click(trial=True)  # the list open and still: timed from the user's click
             started = time.perf_counter()
             option.click()
             _wait_posts(tab, values[key])
@@ -249,8 +249,11 @@ def _section(
             "браузерных тестах), планировщик выключен; аналитик входит через /login в Chromium "
             "(Playwright, 1280×800). «Переход» — новая вкладка открывает /dashboard (30 дней) "
             "и ждёт, пока KPI «Посты» (`[data-metric=posts]`) виден со значением периода в "
-            "`data-value`; «смена периода» — выбор в списке периода (30 ↔ 7 дней поочерёдно) до "
-            f"нового значения KPI. По {args.tries} замеров после прогрева.",
+            "`data-value`; «смена периода» — от щелчка по пункту открытого (и уже неподвижного) "
+            "списка периода (30 ↔ 7 дней поочерёдно) до нового значения KPI. Открывая страницу, "
+            "дашборд сначала присылает числа, затем таблицу, топ и графики; смена фильтра — одно "
+            "обновление. Таблица источников показывает первые 50 строк (остальные — по кнопке «"
+            f"Показать все»). По {args.tries} замеров после прогрева.",
             "",
             *rows,
             "",
