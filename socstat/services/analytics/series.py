@@ -25,6 +25,7 @@ from socstat.services.analytics.store import (
     DayStack,
     aggregate_store,
     field,
+    known_float,
     known_int,
 )
 from socstat.services.analytics.totals import Figure
@@ -189,7 +190,7 @@ def _series(
             known_int(clips),
             known_int(published),
             *figures,
-            _float(er_day),
+            known_float(er_day),
             known_int(in_all),
             done,
         )
@@ -221,11 +222,16 @@ class _DaySums:
             if kind in counted
         }
         er = stack.running(period, stack.er_total)
-        ordinals = np.arange(period.days + 1) + period.start.toordinal()
-        for row, source in enumerate(sources):
-            cov = covs.get(source.id)
-            if cov is None or cov.days_in(period) == 0:  # its ERday is unknown, not 0
-                er = er - stack.er[:, stack.columns(ordinals)[row]]
+        # a source with none of the period in its history: its ERday is unknown, not 0
+        outside = [
+            row
+            for row, source in enumerate(sources)
+            if (cov := covs.get(source.id)) is None or cov.days_in(period) == 0
+        ]
+        if outside:
+            ordinals = np.arange(period.days + 1) + period.start.toordinal()
+            columns = stack.columns(ordinals)[outside]
+            er = er - stack.er[:, columns].sum(axis=1)
         readings = total[MEMBERS : MEMBERS_KNOWN + 1]
         self.kinds = {kind: np.diff(sums, axis=1) for kind, sums in running.items()}
         self.er_total, self.er_items = np.diff(er, axis=1)
@@ -240,10 +246,6 @@ class _DaySums:
         self.complete = (everyone == len(sources)) & bool(sources)
         self.members_known = (read == len(sources)) & bool(sources)
         self.members = members
-
-
-def _float(value: float) -> float | None:
-    return None if value != value else value
 
 
 def _covs(sources: Sequence[SourceRef], covs: dict[int, Coverage], kind: str) -> list[Coverage]:

@@ -239,6 +239,11 @@ def known_int(value: float) -> int | None:
     return None if value != value else int(value)
 
 
+def known_float(value: float) -> float | None:
+    """A ratio as a float; NaN (unknown) as None."""
+    return None if value != value else value
+
+
 def er_days(table: np.ndarray, kinds: frozenset[str]) -> tuple[np.ndarray, np.ndarray]:
     """Per day (column) of a source's day table: its ERday over ``kinds`` (the day's
     reactions / its members) and whether the day counts — members read and above 0, no

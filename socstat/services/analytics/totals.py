@@ -31,6 +31,7 @@ from socstat.services.analytics.store import (
     WIDTH,
     DayStack,
     aggregate_store,
+    known_float,
     known_int,
 )
 
@@ -268,7 +269,7 @@ class PeriodData:
             er_day[:, 0], er_items, out=np.full(len(er_items), np.nan), where=er_items > 0
         )
         er_days = [
-            Ratio(_float(v), int(n), max(0, int(d) - int(n)))
+            Ratio(known_float(v), int(n), max(0, int(d) - int(n)))
             for v, n, d in zip(er_value.tolist(), er_items.tolist(), days.tolist(), strict=True)
         ]
         members_end, members_delta = self._members(groups)
@@ -332,10 +333,6 @@ _PRESENT = KIND_FIELD["present"]
 _COUNT = KIND_FIELD["count"]
 
 
-def _float(value: float) -> float | None:
-    return None if value != value else value
-
-
 def _ratios(total: np.ndarray, name: str, publications: np.ndarray) -> list[Ratio]:
     """Each group's average ``name`` (ERpost, ERview) over the items it was computed for."""
     items = total[:, KIND_FIELD[f"{name}_items"]]
@@ -343,7 +340,7 @@ def _ratios(total: np.ndarray, name: str, publications: np.ndarray) -> list[Rati
         total[:, KIND_FIELD[f"{name}_sum"]], items, out=np.full(len(items), np.nan), where=items > 0
     )
     return [
-        Ratio(_float(v), int(n), int(p) - int(n))
+        Ratio(known_float(v), int(n), int(p) - int(n))
         for v, n, p in zip(value.tolist(), items.tolist(), publications.tolist(), strict=True)
     ]
 
