@@ -114,6 +114,7 @@ class AddSourcesMixin(rx.State, mixin=True):
     add_results: list[dict[str, str]] = []
     adding: bool = False
     first_collecting: bool = False
+    first_collected: bool = False  # done, and the page waits for the user to read the results
 
     @rx.event
     def set_links_text(self, value: Any) -> None:
@@ -132,6 +133,7 @@ class AddSourcesMixin(rx.State, mixin=True):
             if self.adding:
                 return
             self.add_results = []
+            self.first_collected = False
             try:
                 links = parse_links(raw)
             except InputError as exc:
@@ -246,6 +248,16 @@ def add_sources_form(
                             data_testid="add-collecting",
                         ),
                     ),
+                    rx.cond(
+                        state.first_collected,
+                        rx.button(
+                            "Данные собраны — показать числа",
+                            variant="soft",
+                            type="button",
+                            on_click=rx.call_script("window.location.reload()"),
+                            data_testid="add-show-numbers",
+                        ),
+                    ),
                     spacing="3",
                     align="center",
                     wrap="wrap",
@@ -273,7 +285,14 @@ def add_sources_form(
 class AddSourcesState(AuthState, AddSourcesMixin):
     """The form on its own (the empty dashboard): while the new sources' first collection
     runs the form says so under its results; then the page reloads, and its own on_load
-    shows the numbers."""
+    shows the numbers. When a line failed, the page stays with the results (a reload would
+    hide which line and why) and offers the numbers with a button."""
 
     async def _sources_added(self, token: str | None, *, collected: bool) -> Any:
-        return rx.call_script("window.location.reload()") if collected else None
+        if not collected:
+            return None
+        async with self:
+            if any(r["outcome"] == AddOutcome.ERROR for r in self.add_results):
+                self.first_collected = True
+                return None
+        return rx.call_script("window.location.reload()")
