@@ -31,7 +31,7 @@ from socstat.ui.pages.admin import (
     AdminTeamsState,
     AdminUsersState,
 )
-from socstat.ui.pages.dashboard.state import DashboardState
+from socstat.ui.pages.dashboard.state import DashboardBlocks, DashboardState
 from socstat.ui.pages.home import HomeState
 from socstat.ui.pages.profile import ProfileState
 from tests.ui.cookies import set_session_cookie
@@ -361,15 +361,16 @@ async def test_dashboard_counts_only_the_users_own_sources(people) -> None:
         session.add(Subscription(user_id=other.id, source_id=theirs.id))
         theirs_id = theirs.id
     state = _state(DashboardState, people["analyst"])
+    blocks = state.get_substate([DashboardBlocks.get_name()])
     [_ async for _ in state.load()]
-    assert [r["name"] for r in state.table] == ["Моё"]
+    assert [r["name"] for r in blocks.table] == ["Моё"]
     posts = next(k for k in state.kpis if k["metric"] == "posts")
     assert posts["raw"] == "" and posts["value"] == "—"  # never collected: unknown, not 0
-    assert "Данных за период нет" in state.history_note
+    assert "Данных за период нет" in blocks.history_note
     # a crafted event for someone else's source is refused and the filter dropped
     [_ async for _ in state.toggle_source(str(theirs_id))]
     assert state.selected_sources == [] and "Нет доступа к источнику" in state.messages[0]
-    assert [r["name"] for r in state.table] == ["Моё"]
+    assert [r["name"] for r in blocks.table] == ["Моё"]
     home = _state(HomeState, people["analyst"])
     assert _event(home.load()) == ("redirect", "/dashboard")
 

@@ -31,7 +31,7 @@ from socstat.services.analytics import (
 )
 from socstat.ui.components.analytics import model
 from socstat.ui.pages.dashboard import state as dashboard_state
-from socstat.ui.pages.dashboard.state import DRAWN_LATER, DashboardState, load_top
+from socstat.ui.pages.dashboard.state import BLOCKS, DashboardBlocks, DashboardState, load_top
 from tests.services.analytics.conftest import add_source, collect, item, msk
 from tests.ui.cookies import set_session_cookie
 
@@ -92,6 +92,15 @@ def dashboard(token: str) -> Any:
     return state
 
 
+def blocks(state: Any) -> Any:
+    """The page's substate with the table, the top and the charts."""
+    return state.get_substate([DashboardBlocks.get_name()])
+
+
+def value(state: Any, name: str) -> Any:
+    return (blocks(state) if name in BLOCKS else state).get_value(name)
+
+
 async def drained(events: AsyncIterator[Any]) -> list[Any]:
     """Run a generator handler to its end (each item: an update sent on the way)."""
     return [event async for event in events]
@@ -99,13 +108,13 @@ async def drained(events: AsyncIterator[Any]) -> list[Any]:
 
 def shown(state: Any) -> dict[str, Any]:
     names = ("table", "sources_figure", "sort", "descending", "query", "csv_url")
-    return {name: state.get_value(name) for name in names}
+    return {name: value(state, name) for name in names}
 
 
 async def test_table_sort_re_sorts_without_a_query(token: str) -> None:
     state = dashboard(token)
     await drained(state.load())
-    assert len(state.table) == len(NAMES)
+    assert len(blocks(state).table) == len(NAMES)
     for column in TABLE_SORTS:
         for _click in range(2):  # each column, both ways
             with counted_queries() as queries:
@@ -116,24 +125,39 @@ async def test_table_sort_re_sorts_without_a_query(token: str) -> None:
             assert shown(state) == shown(opened), (column, state.descending)
 
 
-async def test_opening_the_page_sends_the_numbers_before_the_table_and_charts(
-    token: str,
-) -> None:
-    """The first update of the page's load carries the KPIs (the browser draws them at
-    once); the table, the top and the charts follow in the next. A filter change is one
-    update."""
+DRAWN_LATER = (
+    "table",
+    "top",
+    "rollup",
+    "publications_figure",
+    "engagement_figure",
+    "sources_figure",
+    "heatmap_figure",
+    "members_figure",
+)
+
+
+async def test_the_numbers_are_sent_before_the_table_and_charts(token: str) -> None:
+    """Opening the page and changing a filter both send the KPIs and the filters in a first
+    update (computed before the rest); the table, the top and the charts of the same reads
+    follow in the next, which ends the event (the URL)."""
     state = dashboard(token)
     shows = state.load()
     assert await anext(shows) is None  # the first update: the numbers
     assert state.kpis and state.loaded
-    assert all(state.get_value(name) in ([], {}) for name in DRAWN_LATER)
+    assert all(value(state, name) in ([], {}) for name in DRAWN_LATER)
     await drained(shows)
-    assert state.table and state.publications_figure
+    assert blocks(state).table and blocks(state).publications_figure
+    month = {name: value(state, name) for name in ("kpis", *DRAWN_LATER)}
     week = state.choose_preset("7d")
-    assert await anext(week) is not None and state.table  # the URL, with everything
+    assert await anext(week) is None and state.preset == "7d"
+    assert state.kpis != month["kpis"]
+    assert all(value(state, name) == month[name] for name in DRAWN_LATER)
+    assert await anext(week) is not None  # the URL, with everything
     opened = dashboard(token)
     await drained(opened._show(opened._params() | state._params()))
     assert shown(state) == shown(opened) and opened.kpis == state.kpis
+    assert blocks(state).publications_figure != month["publications_figure"]
 
 
 async def test_the_table_shows_its_first_rows_until_asked_for_all(
@@ -145,16 +169,20 @@ async def test_the_table_shows_its_first_rows_until_asked_for_all(
     state = dashboard(token)
     await drained(state.load())
     full = dashboard(token)
-    full.table_all = True
+    blocks(full).table_all = True
     await drained(full._show(full._params()))
-    assert (len(state.table), state.table_total, len(full.table)) == (3, len(NAMES), len(NAMES))
-    assert state.table == full.table[:3]
+    assert (len(blocks(state).table), blocks(state).table_total, len(blocks(full).table)) == (
+        3,
+        len(NAMES),
+        len(NAMES),
+    )
+    assert blocks(state).table == blocks(full).table[:3]
     for column in ("likes", "name"):
         await drained(state.sort_by(column))
         await drained(full.sort_by(column))
-        assert state.table == full.table[:3], column
-    state.show_all_sources()
-    assert state.table == full.table
+        assert blocks(state).table == blocks(full).table[:3], column
+    blocks(state).show_all_sources()
+    assert blocks(state).table == blocks(full).table
 
 
 async def test_top_pages_read_the_page_only(token: str) -> None:
@@ -174,8 +202,8 @@ async def test_top_pages_read_the_page_only(token: str) -> None:
         opened = dashboard(token)
         opened.top_sort, opened.top_page = state.top_sort, state.top_page
         await drained(opened._show(opened._params()))
-        assert [state.top, state.top_page, state.top_total] == [
-            opened.top,
+        assert [blocks(state).top, state.top_page, state.top_total] == [
+            blocks(opened).top,
             opened.top_page,
             opened.top_total,
         ]

@@ -19,10 +19,13 @@ Days are the installation's days (``SOCSTAT_TIMEZONE``, the zone DailyStat is ke
 from socstat.services.analytics.coverage import Coverage
 from socstat.services.analytics.dashboard import (
     Dashboard,
+    DashboardNumbers,
     OwnerRollup,
     SourceLine,
+    complete_dashboard,
     dashboard,
     dashboard_for,
+    numbers_for,
 )
 from socstat.services.analytics.export import sorted_lines, source_table_csv, table_order
 from socstat.services.analytics.filters import TABLE_SORTS, DashboardFilters, parse_filters
@@ -94,6 +97,7 @@ __all__ = [
     "Coverage",
     "Dashboard",
     "DashboardFilters",
+    "DashboardNumbers",
     "Figure",
     "Granularity",
     "HeatCell",
@@ -119,6 +123,7 @@ __all__ = [
     "SourceRef",
     "SourceSeries",
     "Totals",
+    "complete_dashboard",
     "counters_history",
     "dashboard",
     "dashboard_for",
@@ -127,6 +132,7 @@ __all__ = [
     "installation_today",
     "members_series",
     "members_since",
+    "numbers_for",
     "parse_day",
     "parse_filters",
     "parse_period",

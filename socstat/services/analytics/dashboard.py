@@ -1,7 +1,8 @@
 """The whole dashboard in one call: KPIs with the previous period, the day series, the
 per-source table with sparklines, top publications, the heatmap, members over time and —
 for a director or an admin — the rollup per analyst. The scope is resolved (authorized)
-once and each period is read once for every block."""
+once and each period is read once for every block: ``dashboard_numbers`` reads them and
+the KPIs, ``complete_dashboard`` the rest (a page can show the numbers in between)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from datetime import date
 from sqlmodel import Session, select
 
 from socstat.models import Role, User
+from socstat.services.analytics.coverage import Coverage
 from socstat.services.analytics.filters import DashboardFilters
 from socstat.services.analytics.items import (
     Heatmap,
@@ -35,7 +37,7 @@ from socstat.services.analytics.totals import (
     load_periods,
     source_comparisons,
 )
-from socstat.services.authz import PermissionDenied
+from socstat.services.authz import PermissionDenied, require_active
 from socstat.settings import get_settings
 
 
@@ -75,6 +77,32 @@ class Dashboard:
     rollup: tuple[OwnerRollup, ...]  # empty for an analyst
 
 
+@dataclass(frozen=True)
+class DashboardNumbers:
+    """A dashboard's first part, what its KPIs need: the authorized scope, both periods
+    read and their totals. ``complete_dashboard`` builds the other blocks from it without
+    reading them again (the page shows the numbers before the rest is computed)."""
+
+    actor_id: int
+    scope: ResolvedScope
+    period: Period
+    coverages: dict[int, Coverage]
+    current: PeriodData
+    previous: PeriodData
+    totals: Comparison
+
+
+def dashboard_numbers(
+    session: Session, *, actor: User | None, scope: Scope, period: Period
+) -> DashboardNumbers:
+    resolved = resolve_scope(session, actor=actor, scope=scope)
+    assert actor is not None and actor.id is not None  # resolve_scope refused None
+    covs = resolved.coverages(session)  # read with the scope, for every block
+    current, previous = load_periods(session, resolved, period, covs)
+    totals = Comparison(current.totals(resolved.sources), previous.totals(resolved.sources))
+    return DashboardNumbers(actor.id, resolved, period, covs, current, previous, totals)
+
+
 def dashboard(
     session: Session,
     *,
@@ -86,10 +114,33 @@ def dashboard(
     top_page: int = 1,
     top_page_size: int = 10,
 ) -> Dashboard:
-    resolved = resolve_scope(session, actor=actor, scope=scope)
-    assert actor is not None  # resolve_scope refused None
-    covs = resolved.coverages(session)  # read with the scope, for every block
-    current, previous = load_periods(session, resolved, period, covs)
+    return complete_dashboard(
+        session,
+        actor=actor,
+        numbers=dashboard_numbers(session, actor=actor, scope=scope, period=period),
+        top_sort=top_sort,
+        top_descending=top_descending,
+        top_page=top_page,
+        top_page_size=top_page_size,
+    )
+
+
+def complete_dashboard(
+    session: Session,
+    *,
+    actor: User | None,
+    numbers: DashboardNumbers,
+    top_sort: str = PublicationSort.LIKES,
+    top_descending: bool = True,
+    top_page: int = 1,
+    top_page_size: int = 10,
+) -> Dashboard:
+    """Every block of the dashboard whose numbers were read for ``actor``."""
+    actor = require_active(actor)
+    if actor.id != numbers.actor_id:
+        raise PermissionDenied("Эти данные прочитаны для другого пользователя.")
+    resolved, period, covs = numbers.scope, numbers.period, numbers.coverages
+    current, previous = numbers.current, numbers.previous
     spark = sparklines(session, resolved, period, covs)
     day_series = series(session, resolved, period, covs=covs)
     return Dashboard(
@@ -97,7 +148,7 @@ def dashboard(
         period=period,
         timezone=get_settings().timezone,
         history_start=day_series.first_day,
-        totals=Comparison(current.totals(resolved.sources), previous.totals(resolved.sources)),
+        totals=numbers.totals,
         series=day_series,
         sources=tuple(
             SourceLine(line.source, line.current, line.previous, spark[line.source.id])
@@ -156,22 +207,33 @@ def dashboard_for(
     top_page: int = 1,
     top_page_size: int = 10,
 ) -> tuple[Dashboard, DashboardFilters, list[str]]:
-    """The dashboard of URL filters. A filter the actor may not use (someone else's source,
-    user or team) is dropped with a message; the filters actually applied come back."""
+    """The dashboard of URL filters (see ``numbers_for``)."""
+    numbers, applied, messages = numbers_for(session, actor=actor, filters=filters)
+    board = complete_dashboard(
+        session,
+        actor=actor,
+        numbers=numbers,
+        top_sort=top_sort,
+        top_descending=top_descending,
+        top_page=top_page,
+        top_page_size=top_page_size,
+    )
+    return board, applied, messages
+
+
+def numbers_for(
+    session: Session, *, actor: User | None, filters: DashboardFilters
+) -> tuple[DashboardNumbers, DashboardFilters, list[str]]:
+    """The dashboard's numbers for URL filters. A filter the actor may not use (someone
+    else's source, user or team) is dropped with a message; the filters actually applied
+    come back."""
     messages: list[str] = []
     while True:
         try:
-            board = dashboard(
-                session,
-                actor=actor,
-                scope=filters.scope(),
-                period=filters.period,
-                top_sort=top_sort,
-                top_descending=top_descending,
-                top_page=top_page,
-                top_page_size=top_page_size,
+            numbers = dashboard_numbers(
+                session, actor=actor, scope=filters.scope(), period=filters.period
             )
-            return board, filters, messages
+            return numbers, filters, messages
         except PermissionDenied as exc:
             if filters.source_ids:
                 messages.append(f"{exc} Фильтр источников не применён.")

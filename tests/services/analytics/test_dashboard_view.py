@@ -94,7 +94,7 @@ def test_tooltips_read_like_a_sentence(session, people, week) -> None:
         f"Пн, 09:00–09:59 · в среднем 2{NB}439,0 реакции на публикацию (1 публикация)"
     )
     assert cells[0][3] == "Пн, 03:00–03:59 · публикаций не было"
-    notes = {card["metric"]: card["note"] for card in model.kpis(board)}
+    notes = {card["metric"]: card["note"] for card in model.kpis(board.totals)}
     assert notes["views"] == "нет данных для 2 из 3 публикаций"
     assert notes["members_delta"] == "нет замеров для 1 источника"
     kinds = sorted(model.publication_row(p)["kind"] for p in board.top.items)

@@ -13,6 +13,7 @@ from socstat.formatting import plural
 from socstat.formatting import rate as format_rate
 from socstat.models import User
 from socstat.services.analytics import (
+    Comparison,
     Dashboard,
     OwnerRollup,
     Publication,
@@ -147,8 +148,8 @@ def change(name: str, current: int | float | None, previous: int | float | None)
     }
 
 
-def kpis(board: Dashboard) -> list[dict[str, str]]:
-    current, previous = board.totals.current, board.totals.previous
+def kpis(totals: Comparison) -> list[dict[str, str]]:
+    current, previous = totals.current, totals.previous
     period = previous.period
     before = f"{period.start:%d.%m.%Y}–{period.end:%d.%m.%Y}"
     cards = []

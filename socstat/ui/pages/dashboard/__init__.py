@@ -13,6 +13,7 @@ from socstat.ui.components.add_sources import AddSourcesState, add_sources_form
 from socstat.ui.components.analytics import chart_card, kpi_card
 from socstat.ui.components.layout import page_frame
 from socstat.ui.pages.dashboard import blocks
+from socstat.ui.pages.dashboard.state import DashboardBlocks as B
 from socstat.ui.pages.dashboard.state import DashboardState as S
 from socstat.ui.routing import page
 
@@ -28,8 +29,8 @@ def _content() -> rx.Component:
             data_testid="kpis",
         ),
         rx.grid(
-            chart_card("Публикации по дням", S.publications_figure, "chart-publications"),
-            chart_card("Вовлечённость по дням", S.engagement_figure, "chart-engagement"),
+            chart_card("Публикации по дням", B.publications_figure, "chart-publications"),
+            chart_card("Вовлечённость по дням", B.engagement_figure, "chart-engagement"),
             columns=rx.breakpoints(initial="1", lg="2"),
             spacing="3",
             width="100%",
@@ -37,17 +38,17 @@ def _content() -> rx.Component:
         blocks.source_table(),
         chart_card(
             "Сравнение источников (по столбцу сортировки таблицы)",
-            S.sources_figure,
+            B.sources_figure,
             "chart-sources",
         ),
         blocks.top(),
         rx.grid(
             chart_card(
                 "Лучшее время для публикаций: реакций в среднем на публикацию",
-                S.heatmap_figure,
+                B.heatmap_figure,
                 "chart-heatmap",
             ),
-            chart_card("Подписчики", S.members_figure, "chart-members", S.members_note),
+            chart_card("Подписчики", B.members_figure, "chart-members", B.members_note),
             columns=rx.breakpoints(initial="1", lg="2"),
             spacing="3",
             width="100%",

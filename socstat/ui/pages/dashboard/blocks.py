@@ -13,6 +13,7 @@ from socstat.ui.components.analytics import (
     scroll_table,
     section_card,
 )
+from socstat.ui.pages.dashboard.state import DashboardBlocks as B
 from socstat.ui.pages.dashboard.state import DashboardState as S
 
 TOP_SORTS = (
@@ -155,9 +156,9 @@ def filters() -> rx.Component:
             align="baseline",
         ),
         rx.cond(
-            S.history_note != "",
+            B.history_note != "",
             rx.callout(
-                S.history_note, icon="info", size="1", width="100%", data_testid="history-note"
+                B.history_note, icon="info", size="1", width="100%", data_testid="history-note"
             ),
         ),
         spacing="3",
@@ -219,20 +220,20 @@ def source_table() -> rx.Component:
         *[_sort_header(c, TABLE_SORTS[c]) for c in _COLUMNS],
     ]
     more = rx.cond(
-        S.table.length() < S.table_total,  # type: ignore[attr-defined]
+        B.table.length() < B.table_total,  # type: ignore[attr-defined]
         rx.button(
             "Показать все источники (",
-            S.table_total,
+            B.table_total,
             ")",
             variant="soft",
-            on_click=S.show_all_sources,
+            on_click=B.show_all_sources,
             data_testid="sources-show-all",
         ),
     )
     return section_card(
         "Источники",
         rx.vstack(
-            scroll_table(headers, S.table, row, testid="source-table"),
+            scroll_table(headers, B.table, row, testid="source-table"),
             more,
             spacing="3",
             width="100%",
@@ -273,7 +274,7 @@ def top() -> rx.Component:
     )
     return section_card(
         "Топ публикаций",
-        publications_table(S.top, row_testid="top-row", with_source=True),
+        publications_table(B.top, row_testid="top-row", with_source=True),
         pager,
         actions=[sort],
         data_testid="top",
@@ -299,6 +300,6 @@ def rollup() -> rx.Component:
         "Публикации к прошлому",
     ]
     return rx.cond(
-        S.rollup.length() > 0,
-        section_card("По аналитикам", scroll_table(headers, S.rollup, row), data_testid="rollup"),
+        B.rollup.length() > 0,
+        section_card("По аналитикам", scroll_table(headers, B.rollup, row), data_testid="rollup"),
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 import reflex as rx
@@ -20,13 +21,16 @@ from socstat.models import ContentKind, User
 from socstat.services.analytics import (
     PRESETS,
     TABLE_SORTS,
+    Dashboard,
     DashboardFilters,
+    DashboardNumbers,
     PublicationPage,
     PublicationSort,
     ResolvedScope,
     Scope,
-    dashboard_for,
+    complete_dashboard,
     installation_today,
+    numbers_for,
     parse_filters,
     resolve_scope,
     scope_choices,
@@ -35,21 +39,11 @@ from socstat.services.analytics import (
 )
 from socstat.services.analytics.filters import CUSTOM
 from socstat.services.authz import PermissionDenied
+from socstat.settings import get_settings
 from socstat.ui.auth import AuthState
 from socstat.ui.components.analytics import charts, model
 
 ROUTE = "/dashboard"
-# on opening the page, sent in a second update after the numbers (DashboardState._show)
-DRAWN_LATER = (
-    "table",
-    "top",
-    "rollup",
-    "publications_figure",
-    "engagement_figure",
-    "sources_figure",
-    "heatmap_figure",
-    "members_figure",
-)
 TOP_PAGE_SIZE = 10
 TABLE_ROWS = 50  # the per-source table's rows shown before «Показать все»
 STATUS_NOTES = {
@@ -62,40 +56,24 @@ STATUS_NOTES = {
 }
 
 
-def load_view(
-    session: Session, user: User, params: dict[str, str], top_sort: str, top_page: int
-) -> dict[str, Any]:
-    """Everything the page shows for the URL's query ``params`` (plain values only)."""
+@dataclass(frozen=True)
+class Shown:
+    """What the page's first update was computed from, for its second (``load_rest``)."""
+
+    numbers: DashboardNumbers
+    applied: DashboardFilters
+    messages: list[str]
+
+
+def load_numbers(session: Session, user: User, params: dict[str, str]) -> tuple[dict, Shown]:
+    """The page's first update for the URL's query ``params`` (plain values only): the
+    filters as applied, their choices and the KPIs."""
     filters, messages = parse_filters(params, today=installation_today())
-    board, applied, denied = dashboard_for(
-        session,
-        actor=user,
-        filters=filters,
-        top_sort=top_sort,
-        top_page=top_page,
-        top_page_size=TOP_PAGE_SIZE,
-    )
-    if board.top.page > board.top.pages:  # the list got shorter: its last page
-        return load_view(session, user, params, top_sort, board.top.pages)
-    everything = _owner_scope(session, user, applied, board.scope)
+    numbers, applied, denied = numbers_for(session, actor=user, filters=filters)
+    everything = _owner_scope(session, user, applied, numbers.scope)
     choices = scope_choices(session, actor=user)
-    lines = sorted_lines(board.sources, applied.sort, applied.descending)
-    by_id = model.source_values(board.sources)
-    sources = [by_id[line.source.id] for line in lines]
-    period = board.period
-    rows = []
-    for line in lines:
-        row = model.table_row(line)
-        row["status"] = STATUS_NOTES.get(line.source.status, "")
-        rows.append(row)
-    first = board.history_start
-    if first is None:
-        history = "Данных за период нет: источники ещё не собирались или их стены закрыты."
-    elif first > period.start:
-        history = f"Данные есть с {first:%d.%m.%Y}: раньше этого дня числа неизвестны (—)."
-    else:
-        history = ""
-    return {
+    period = numbers.period
+    view = {
         "messages": messages + denied,
         **_query_view(applied),
         "preset": applied.preset,
@@ -110,24 +88,71 @@ def load_view(
         "sort": applied.sort,
         "descending": applied.descending,
         "empty": not everything.sources,
-        "timezone_note": f"Сутки считаются по часовому поясу {board.timezone}.",
-        "history_note": history,
-        "members_note": model.members_note(session, user, board),
-        "kpis": model.kpis(board),
-        "table": rows,
-        "table_sources": sources,
-        **_top_view(board.top),
-        "rollup": [model.rollup_row(r) for r in board.rollup],
+        "timezone_note": f"Сутки считаются по часовому поясу {get_settings().timezone}.",
+        "kpis": model.kpis(numbers.totals),
         "source_options": [{"id": str(s.id), "label": s.name} for s in everything.sources],
         "tag_options": list(choices.tags),
         "user_options": [{"id": str(i), "label": n} for i, n in choices.users],
         "team_options": [{"id": str(i), "label": n} for i, n in choices.teams],
+    }
+    return view, Shown(numbers, applied, messages + denied)
+
+
+def load_rest(
+    session: Session, user: User, shown: Shown, top_sort: str, top_page: int
+) -> dict[str, Any]:
+    """The rest of the page for the numbers ``shown``: the table, the top publications,
+    the charts, the rollup and the notes."""
+    board = complete_dashboard(
+        session,
+        actor=user,
+        numbers=shown.numbers,
+        top_sort=top_sort,
+        top_page=top_page,
+        top_page_size=TOP_PAGE_SIZE,
+    )
+    if board.top.page > board.top.pages:  # the list got shorter: its last page
+        return load_rest(session, user, shown, top_sort, board.top.pages)
+    applied = shown.applied
+    lines = sorted_lines(board.sources, applied.sort, applied.descending)
+    by_id = model.source_values(board.sources)
+    sources = [by_id[line.source.id] for line in lines]
+    rows = []
+    for line in lines:
+        row = model.table_row(line)
+        row["status"] = STATUS_NOTES.get(line.source.status, "")
+        rows.append(row)
+    return {
+        "history_note": _history_note(board),
+        "members_note": model.members_note(session, user, board),
+        "table": rows,
+        "table_sources": sources,
+        **_top_view(board.top),
+        "rollup": [model.rollup_row(r) for r in board.rollup],
         "publications_figure": charts.publications_figure(board.series),
         "engagement_figure": charts.engagement_figure(board.series),
         "sources_figure": charts.sources_figure(sources, applied.sort),
         "heatmap_figure": charts.heatmap_figure(board.heatmap),
         "members_figure": charts.members_figure(board.members),
     }
+
+
+def load_view(
+    session: Session, user: User, params: dict[str, str], top_sort: str, top_page: int
+) -> dict[str, Any]:
+    """Everything the page shows for the URL's query ``params``, in one piece."""
+    view, shown = load_numbers(session, user, params)
+    rest = load_rest(session, user, shown, top_sort, top_page)
+    return view | rest
+
+
+def _history_note(board: Dashboard) -> str:
+    first, period = board.history_start, board.period
+    if first is None:
+        return "Данных за период нет: источники ещё не собирались или их стены закрыты."
+    if first > period.start:
+        return f"Данные есть с {first:%d.%m.%Y}: раньше этого дня числа неизвестны (—)."
+    return ""
 
 
 def load_top(
@@ -207,33 +232,16 @@ class DashboardState(AuthState):
     descending: bool = False
     empty: bool = False
     timezone_note: str = ""
-    history_note: str = ""
-    members_note: str = ""
     kpis: list[dict[str, str]] = []
-    table: list[dict[str, str]] = []  # the rows shown: the first TABLE_ROWS, or all
-    table_total: int = 0
-    table_all: bool = False
-    top: list[dict[str, str]] = []
     top_sort: str = PublicationSort.LIKES.value
     top_page: int = 1
     top_pages: int = 1
     top_total: int = 0
-    rollup: list[dict[str, str]] = []
     source_options: list[dict[str, str]] = []
     tag_options: list[str] = []
     user_options: list[dict[str, str]] = []
     team_options: list[dict[str, str]] = []
     csv_url: str = ""
-    # Plain Plotly JSON (built by charts), not go.Figure: Reflex deep-copies a go.Figure
-    # default for every new tab and re-validates each figure when it sends an update.
-    publications_figure: dict[str, Any] = {}
-    engagement_figure: dict[str, Any] = {}
-    sources_figure: dict[str, Any] = {}
-    heatmap_figure: dict[str, Any] = {}
-    members_figure: dict[str, Any] = {}
-    # every row of the table and its values as they sort (a sort click re-sorts both)
-    _table_rows: list[dict[str, str]] = []
-    _table_sources: list[model.SourceValues] = []
 
     def _url_params(self) -> dict[str, str]:
         try:
@@ -258,44 +266,40 @@ class DashboardState(AuthState):
         params["desc"] = "1" if self.descending else ""
         return {k: v for k, v in params.items() if v}
 
-    async def _show(
-        self, params: dict[str, str], numbers_first: bool = False
-    ) -> AsyncIterator[Any]:
-        """Read the dashboard for ``params`` and show it. ``numbers_first`` (opening the
-        page): the KPIs, notes and filters in one update, then the table, the top and the
-        charts, whose first drawing takes the browser far longer. A filter change sends one
-        update: every update redraws the whole page, so two would cost more than they save."""
+    async def _show(self, params: dict[str, str]) -> AsyncIterator[Any]:
+        """Read the dashboard for ``params`` and show it in two updates: the filters and the
+        KPIs as soon as they are computed, then the table, the top and the charts (computed
+        from the same reads), whose drawing takes the browser far longer."""
         try:
-            view = await self._as_actor(
-                lambda s, u: load_view(s, u, params, self.top_sort, self.top_page)
-            )
+            view, shown = await self._as_actor(lambda s, u: load_numbers(s, u, params))
         except PermissionDenied as exc:
             yield self._denied(exc)
             return
-        self._table_sources = view.pop("table_sources")
-        self._table_rows = view["table"]
-        view["table"], view["table_total"] = self._shown_rows(), len(self._table_rows)
-        drawn = {key: view.pop(key) for key in DRAWN_LATER}
-        self._update(view)
+        await self._update(view)
         self.custom_open = self.preset == CUSTOM
         self.loaded = True
-        if numbers_first:
-            yield  # the numbers are sent now
-        self._update(drawn)
+        yield  # the numbers are sent now
+        sort, page = self.top_sort, self.top_page
+        try:
+            rest = await self._as_actor(lambda s, u: load_rest(s, u, shown, sort, page))
+        except PermissionDenied as exc:
+            yield self._denied(exc)
+            return
+        blocks = await self.get_state(DashboardBlocks)
+        blocks._table_sources = rest.pop("table_sources")
+        blocks._table_rows = rest["table"]
+        rest["table"], rest["table_total"] = blocks._shown_rows(), len(blocks._table_rows)
+        await self._update(rest)
         yield self._replace_url()  # with the last update: the event is done
 
-    def _shown_rows(self) -> list[dict[str, str]]:
-        """The table's rows to send: 200 rows take the browser a second to draw, so the
-        first TABLE_ROWS until the user asks for all."""
-        rows = self.get_value("_table_rows")
-        return list(rows) if self.table_all else list(rows[:TABLE_ROWS])
-
-    def _update(self, view: dict[str, Any]) -> None:
-        """Set the vars whose value changed: an unchanged one (the filter choices, mostly)
-        is not sent to the browser again."""
+    async def _update(self, view: dict[str, Any]) -> None:
+        """Set the vars whose value changed, each on the state holding it: an unchanged one
+        (the filter choices, mostly) is not sent to the browser again."""
+        blocks = await self.get_state(DashboardBlocks)
         for key, value in view.items():
-            if self.get_value(key) != value:
-                setattr(self, key, value)
+            holder = blocks if key in BLOCKS else self
+            if holder.get_value(key) != value:
+                setattr(holder, key, value)
 
     def _replace_url(self) -> rx.event.EventSpec:
         url = ROUTE + (f"?{self.query}" if self.query else "")
@@ -313,15 +317,15 @@ class DashboardState(AuthState):
             async for event in self._show(params):
                 yield event
             return
-        self._update(view)
+        await self._update(view)
 
     @rx.event
     async def load(self) -> AsyncIterator[Any]:
         self.loaded = False
         self.top_page = 1
-        self.table_all = False
+        (await self.get_state(DashboardBlocks)).table_all = False
         # the URL shows what was applied
-        async for event in self._show(self._url_params(), numbers_first=True):
+        async for event in self._show(self._url_params()):
             yield event
 
     @rx.event
@@ -411,25 +415,21 @@ class DashboardState(AuthState):
         self.descending = not self.descending if column == self.sort else column != "name"
         self.sort = column
         applied, messages = parse_filters(self._params(), today=installation_today())
-        sources: list[model.SourceValues] = self.get_value("_table_sources")
-        rows: list[dict[str, str]] = self.get_value("_table_rows")
+        blocks = await self.get_state(DashboardBlocks)
+        sources: list[model.SourceValues] = blocks.get_value("_table_sources")
+        rows: list[dict[str, str]] = blocks.get_value("_table_rows")
         if messages or len(sources) != len(rows):
             async for event in self._show(self._params()):
                 yield event
             return
         row_of = {source.position: row for source, row in zip(sources, rows, strict=True)}
         ordered = model.sort_sources(sources, column, self.descending)
-        self._table_sources = ordered
-        self._table_rows = [row_of[source.position] for source in ordered]
-        self.table = self._shown_rows()
-        self.sources_figure = charts.sources_figure(ordered, column)
-        self._update(_query_view(applied))
+        blocks._table_sources = ordered
+        blocks._table_rows = [row_of[source.position] for source in ordered]
+        blocks.table = blocks._shown_rows()
+        blocks.sources_figure = charts.sources_figure(ordered, column)
+        await self._update(_query_view(applied))
         yield self._replace_url()
-
-    @rx.event
-    def show_all_sources(self) -> None:
-        self.table_all = True
-        self.table = self._shown_rows()
 
     @rx.event
     async def sort_top(self, column: Any) -> AsyncIterator[Any]:
@@ -454,3 +454,57 @@ class DashboardState(AuthState):
         self.top_sort = PublicationSort.LIKES.value
         async for event in self._show({}):
             yield event
+
+
+class DashboardBlocks(DashboardState):
+    """The blocks drawn after the numbers: the table, the top publications, the charts,
+    the rollup and the notes about them. A substate of their own, so that an update of the
+    numbers or the filters does not make the browser draw them again (and theirs does not
+    redraw the numbers)."""
+
+    history_note: str = ""
+    members_note: str = ""
+    table: list[dict[str, str]] = []  # the rows shown: the first TABLE_ROWS, or all
+    table_total: int = 0
+    table_all: bool = False
+    top: list[dict[str, str]] = []
+    rollup: list[dict[str, str]] = []
+    # Plain Plotly JSON (built by charts), not go.Figure: Reflex deep-copies a go.Figure
+    # default for every new tab and re-validates each figure when it sends an update.
+    publications_figure: dict[str, Any] = {}
+    engagement_figure: dict[str, Any] = {}
+    sources_figure: dict[str, Any] = {}
+    heatmap_figure: dict[str, Any] = {}
+    members_figure: dict[str, Any] = {}
+    # every row of the table and its values as they sort (a sort click re-sorts both)
+    _table_rows: list[dict[str, str]] = []
+    _table_sources: list[model.SourceValues] = []
+
+    def _shown_rows(self) -> list[dict[str, str]]:
+        """The table's rows to send: 200 rows take the browser a second to draw, so the
+        first TABLE_ROWS until the user asks for all."""
+        rows = self.get_value("_table_rows")
+        return list(rows) if self.table_all else list(rows[:TABLE_ROWS])
+
+    @rx.event
+    def show_all_sources(self) -> None:
+        self.table_all = True
+        self.table = self._shown_rows()
+
+
+BLOCKS = frozenset(  # DashboardBlocks' vars (the others are DashboardState's)
+    (
+        "history_note",
+        "members_note",
+        "table",
+        "table_total",
+        "table_all",
+        "top",
+        "rollup",
+        "publications_figure",
+        "engagement_figure",
+        "sources_figure",
+        "heatmap_figure",
+        "members_figure",
+    )
+)

@@ -118,7 +118,7 @@ def detail_data(
         "date_to": chosen.end.isoformat(),
         "days": days,
         "views_unknown": sum(d["views_unknown"] for d in days),
-        "kpis": model.kpis(board),
+        "kpis": model.kpis(board.totals),
         "figures": {
             "publications": charts.publications_figure(series),
             "engagement": charts.engagement_figure(series),
