@@ -119,7 +119,7 @@ def lines(count: int, *, unknown_every: int = 0) -> list[SourceLine]:
         name = f"Сообщество номер {i} с очень длинным названием" if i % 4 == 0 else f"Клуб {i}"
         source = SourceRef(i, name, f"club{i}", str(i), "https://vk.com", "active", frozenset())
         unknown = bool(unknown_every) and i % unknown_every == 0
-        result.append(SourceLine(source, totals(i, unknown), totals(i, unknown), ()))
+        result.append(SourceLine(source, totals(i, unknown), ()))
     return result
 
 

@@ -244,7 +244,6 @@ def test_table_order_is_sorted_lines() -> None:
         SourceLine(
             SourceRef(i, name, "s", str(i), "https://vk.com", "active", frozenset()),
             totals(i, unknown=i % 5 == 2),
-            totals(i, unknown=False),
             (),
         )
         for i, name in enumerate(names)

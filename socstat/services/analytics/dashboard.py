@@ -6,7 +6,7 @@ the KPIs, ``complete_dashboard`` the rest (a page can show the numbers in betwee
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from sqlmodel import Session, select
@@ -35,7 +35,6 @@ from socstat.services.analytics.totals import (
     PeriodData,
     Totals,
     load_periods,
-    source_comparisons,
 )
 from socstat.services.authz import PermissionDenied, require_active
 from socstat.settings import get_settings
@@ -47,8 +46,15 @@ class SourceLine:
 
     source: SourceRef
     current: Totals
-    previous: Totals
     sparkline: tuple[int | None, ...]  # publications over the period (see series.sparklines)
+    previous_data: PeriodData | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def previous(self) -> Totals:
+        """The source's totals in the previous period (the table does not show them: built
+        on demand, not for every row of every dashboard)."""
+        assert self.previous_data is not None, "a line made without the previous period"
+        return self.previous_data.totals([self.source])
 
 
 @dataclass(frozen=True)
@@ -151,8 +157,8 @@ def complete_dashboard(
         totals=numbers.totals,
         series=day_series,
         sources=tuple(
-            SourceLine(line.source, line.current, line.previous, spark[line.source.id])
-            for line in source_comparisons(resolved.sources, current, previous)
+            SourceLine(source, totals, spark[source.id], previous)
+            for source, totals in zip(resolved.sources, current.each(resolved.sources), strict=True)
         ),
         top=publications_page(
             session,

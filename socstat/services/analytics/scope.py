@@ -17,7 +17,6 @@ from sqlmodel import Session, select
 
 from socstat.models import ContentKind, Role, Source, Subscription, Team, TeamMember, User
 from socstat.services.analytics.coverage import Coverage, coverage_from, coverages
-from socstat.services.analytics.ids import ids_in
 from socstat.services.analytics.periods import AnalyticsError
 from socstat.services.authz import (
     PermissionDenied,
@@ -25,6 +24,7 @@ from socstat.services.authz import (
     require_active,
     visible_user_ids,
 )
+from socstat.settings import get_settings
 
 NO_SOURCE_ACCESS = "Нет доступа к источнику: он не найден или не входит в ваши источники."
 
@@ -121,26 +121,32 @@ def resolve_scope(session: Session, *, actor: User | None, scope: Scope) -> Reso
         raise AnalyticsError("Выберите либо пользователя, либо команду.")
     users = _scope_users(session, actor, scope)
     sub = Subscription
+    # one read: the subscriptions with their sources' columns (a director's scope has
+    # hundreds of subscriptions: columns, not models)
     query = select(
-        sub.source_id, sub.user_id, sub.tags, sub.track_posts, sub.track_videos, sub.track_clips
-    )  # columns, not models: a director's scope has hundreds of subscriptions
+        sub.source_id, sub.user_id, sub.tags, sub.track_posts, sub.track_videos, sub.track_clips,
+        *_SOURCE_COLUMNS,
+    ).join(Source, Source.id == sub.source_id)  # fmt: skip
     if users is not None:
         query = query.where(Subscription.user_id.in_(sorted(users) or [-1]))
     allowed: set[int] = set()
     tracked: dict[int, set[str]] = {}
     owners: dict[int, set[int]] = {}
+    rows: dict[int, Any] = {}
     wanted_tags = {t.casefold() for t in scope.tags}
-    for sub in session.exec(query).all():
-        allowed.add(sub.source_id)
-        if wanted_tags and not wanted_tags & {t.casefold() for t in parse_tags(sub.tags)}:
+    for row in session.connection().execute(query).all():
+        allowed.add(row.source_id)
+        rows[row.source_id] = row[_SUBSCRIPTION_WIDTH:]
+        if wanted_tags and not wanted_tags & {t.casefold() for t in parse_tags(row.tags)}:
             continue
-        tracked.setdefault(sub.source_id, set()).update(tracked_kinds(sub))
-        owners.setdefault(sub.source_id, set()).add(sub.user_id)
+        tracked.setdefault(row.source_id, set()).update(tracked_kinds(row))
+        owners.setdefault(row.source_id, set()).add(row.user_id)
     if users is None:  # an admin's default: every source; untracked ones count every kind
-        for source_id in session.exec(select(Source.id)).all():
-            allowed.add(source_id)
+        for row in session.connection().execute(select(*_SOURCE_COLUMNS)).all():
+            allowed.add(row.id)
+            rows[row.id] = row
             if not wanted_tags:
-                tracked.setdefault(source_id, set(ContentKind.ALL))
+                tracked.setdefault(row.id, set(ContentKind.ALL))
     if scope.source_ids is not None:
         wanted = set(scope.source_ids)
         if not wanted <= allowed:
@@ -150,9 +156,9 @@ def resolve_scope(session: Session, *, actor: User | None, scope: Scope) -> Reso
     refs = tuple(
         sorted(
             (
-                _ref(row, frozenset(tracked[row.id] & wanted_kinds))
-                for row in _sources(session, sorted(tracked))
-                if tracked[row.id] & wanted_kinds
+                _ref(rows[source_id], frozenset(counted))
+                for source_id, kinds_tracked in tracked.items()
+                if (counted := kinds_tracked & wanted_kinds)
             ),
             key=lambda ref: (ref.name.casefold(), ref.id),
         )
@@ -193,19 +199,18 @@ def tracked_kinds(sub: Any) -> set[str]:
     return {kind for kind, on in flags if on}
 
 
-def _sources(session: Session, ids: Sequence[int]) -> list[Any]:
-    """The sources' columns a SourceRef needs (rows, not models)."""
-    if not ids:
-        return []
-    columns = (Source.id, Source.name, Source.screen_name, Source.external_id, Source.url)
-    query = select(
-        *columns,
-        Source.status,
-        Source.stats_token,
-        Source.history_start,
-        Source.last_collected_at,
-    ).where(ids_in(Source.id, list(ids)))
-    return list(session.exec(query).all())
+_SOURCE_COLUMNS = (  # what a SourceRef is made of (``_new_ref``)
+    Source.id,
+    Source.name,
+    Source.screen_name,
+    Source.external_id,
+    Source.url,
+    Source.status,
+    Source.stats_token,
+    Source.history_start,
+    Source.last_collected_at,
+)
+_SUBSCRIPTION_WIDTH = 6  # the subscription's columns before them in resolve_scope's read
 
 
 def source_name(source: Any) -> str:
@@ -218,18 +223,35 @@ def display_name(name: str, screen_name: str, external_id: str) -> str:
     return name or screen_name or external_id
 
 
-def _ref(source: Any, kinds: frozenset[str]) -> SourceRef:
-    assert source.id is not None
+_REFS: dict[tuple[Any, ...], SourceRef] = {}  # by a source's row, kinds and zone
+_REFS_KEPT = 10_000
+
+
+def _ref(source: Sequence[Any], kinds: frozenset[str]) -> SourceRef:
+    """The SourceRef of a row (the same object while the row is unchanged: a scope of
+    hundreds of sources is resolved on every dashboard call)."""
+    key = (*source, kinds, get_settings().timezone)
+    ref = _REFS.get(key)
+    if ref is None:
+        if len(_REFS) >= _REFS_KEPT:
+            _REFS.clear()
+        ref = _REFS[key] = _new_ref(source, kinds)
+    return ref
+
+
+def _new_ref(source: Sequence[Any], kinds: frozenset[str]) -> SourceRef:
+    """From the values of ``_SOURCE_COLUMNS``, in that order."""
+    source_id, name, screen_name, external_id, url, status, token, first, last = source
     return SourceRef(
-        id=source.id,
-        name=source_name(source),
-        screen_name=source.screen_name,
-        external_id=source.external_id,
-        url=source.url,
-        status=source.status,
+        id=source_id,
+        name=display_name(name, screen_name, external_id),
+        screen_name=screen_name,
+        external_id=external_id,
+        url=url,
+        status=status,
         kinds=kinds,
-        stats_token=source.stats_token,
-        coverage=coverage_from(source.status, source.history_start, source.last_collected_at),
+        stats_token=token,
+        coverage=coverage_from(status, first, last),
     )
 
 
