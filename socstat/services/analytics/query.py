@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -27,7 +28,11 @@ def same_day(left: Any, right: Any) -> ColumnElement[bool]:
 
 def in_scope(table: Any, scope: ResolvedScope) -> ColumnElement[bool]:
     """Rows of the scope's sources, each for the kinds counted for it."""
-    by_kind = scope.ids_by_kind()
+    return in_sources(table, scope.ids_by_kind())
+
+
+def in_sources(table: Any, by_kind: Mapping[str, Sequence[int]]) -> ColumnElement[bool]:
+    """Rows of each kind's sources (``ResolvedScope.ids_by_kind``)."""
     lists = {tuple(ids) for ids in by_kind.values()}
     if len(lists) == 1:  # every source counts the same kinds: one plain condition per column
         (ids,) = lists

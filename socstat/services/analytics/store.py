@@ -244,6 +244,23 @@ def known_float(value: float) -> float | None:
     return None if value != value else value
 
 
+def known_ints(values: np.ndarray) -> list[int | None]:
+    """``known_int`` of each value, converted at once."""
+    unknown = np.isnan(values)
+    result: list[int | None] = np.where(unknown, 0.0, values).astype(np.int64).tolist()
+    for index in np.flatnonzero(unknown).tolist():
+        result[index] = None
+    return result
+
+
+def known_floats(values: np.ndarray) -> list[float | None]:
+    """``known_float`` of each value, converted at once."""
+    result: list[float | None] = values.tolist()
+    for index in np.flatnonzero(np.isnan(values)).tolist():
+        result[index] = None
+    return result
+
+
 def er_days(table: np.ndarray, kinds: frozenset[str]) -> tuple[np.ndarray, np.ndarray]:
     """Per day (column) of a source's day table: its ERday over ``kinds`` (the day's
     reactions / its members) and whether the day counts — members read and above 0, no

@@ -31,8 +31,8 @@ from socstat.services.analytics.store import (
     WIDTH,
     DayStack,
     aggregate_store,
-    known_float,
-    known_int,
+    known_floats,
+    known_ints,
 )
 
 
@@ -256,10 +256,7 @@ class PeriodData:
             empty = np.where(known, 0.0, np.nan)
             value = np.where(has_value, total[:, KIND_FIELD[name]], np.where(rows, np.nan, empty))
             unknown = np.where(has_value | rows, total[:, KIND_FIELD[f"{name}_unknown"]], 0.0)
-            figures[name] = [
-                Figure(known_int(v), int(u))
-                for v, u in zip(value.tolist(), unknown.tolist(), strict=True)
-            ]
+            figures[name] = list(map(Figure, known_ints(value), _ints(unknown)))
         ratios = {
             name: _ratios(total, name, np.nan_to_num(publications))
             for name in ("er_post", "er_view")
@@ -268,32 +265,24 @@ class PeriodData:
         er_value = np.divide(
             er_day[:, 0], er_items, out=np.full(len(er_items), np.nan), where=er_items > 0
         )
-        er_days = [
-            Ratio(known_float(v), int(n), max(0, int(d) - int(n)))
-            for v, n, d in zip(er_value.tolist(), er_items.tolist(), days.tolist(), strict=True)
-        ]
+        left_out = np.maximum(0, days.astype(np.int64) - er_items.astype(np.int64))
+        er_days = list(map(Ratio, known_floats(er_value), _ints(er_items), left_out.tolist()))
         members_end, members_delta = self._members(groups)
-        return [
-            Totals(
-                period=self.period,
-                posts=known_int(posts),
-                videos=known_int(videos),
-                clips=known_int(clips),
-                publications=known_int(published),
-                likes=figures["likes"][index],
-                reposts=figures["reposts"][index],
-                comments=figures["comments"][index],
-                views=figures["views"][index],
-                members_end=members_end[index],
-                members_delta=members_delta[index],
-                er_post=ratios["er_post"][index],
-                er_view=ratios["er_view"][index],
-                er_day=er_days[index],
-            )
-            for index, ((posts, videos, clips), published) in enumerate(
-                zip(counts.tolist(), publications.tolist(), strict=True)
-            )
-        ]
+        columns = zip(
+            *(known_ints(kind) for kind in counts.T),
+            known_ints(publications),
+            figures["likes"],
+            figures["reposts"],
+            figures["comments"],
+            figures["views"],
+            members_end,
+            members_delta,
+            ratios["er_post"],
+            ratios["er_view"],
+            er_days,
+            strict=True,
+        )
+        return [Totals(self.period, *values) for values in columns]
 
     def _members(self, groups: list[list[int]]) -> tuple[list[Figure], list[Figure]]:
         """Each group's members at the period's end, summed over its sources with a reading,
@@ -339,10 +328,13 @@ def _ratios(total: np.ndarray, name: str, publications: np.ndarray) -> list[Rati
     value = np.divide(
         total[:, KIND_FIELD[f"{name}_sum"]], items, out=np.full(len(items), np.nan), where=items > 0
     )
-    return [
-        Ratio(known_float(v), int(n), int(p) - int(n))
-        for v, n, p in zip(value.tolist(), items.tolist(), publications.tolist(), strict=True)
-    ]
+    left_out = publications.astype(np.int64) - items.astype(np.int64)
+    return list(map(Ratio, known_floats(value), _ints(items), left_out.tolist()))
+
+
+def _ints(values: np.ndarray) -> list[int]:
+    """Whole-number sums (floats) as ints."""
+    return values.astype(np.int64).tolist()
 
 
 def load_period(
