@@ -4,6 +4,7 @@ faults, daily quotas, invalid tokens."""
 from __future__ import annotations
 
 import asyncio
+import gc
 from datetime import datetime, timedelta
 
 import pytest
@@ -203,6 +204,11 @@ async def test_invalid_token_is_reported_and_others_keep_working(sandbox: Sandbo
 
 
 async def test_no_valid_token_raises_collector_error(sandbox: SandboxServer) -> None:
+    """...and leaves no request of a source running with a failure nobody takes."""
+    unretrieved: list[str] = []
+    asyncio.get_running_loop().set_exception_handler(
+        lambda _loop, context: unretrieved.append(context["message"])
+    )
     collector = make_collector(sandbox, tokens="bad-token-one-1111,community:bad-token-two-2222")
     try:
         with pytest.raises(CollectorError, match="Нет рабочих токенов"):
@@ -212,6 +218,9 @@ async def test_no_valid_token_raises_collector_error(sandbox: SandboxServer) -> 
     finally:
         await collector.aclose()
     assert len(collector.invalid_tokens) == 2
+    gc.collect()  # an unretrieved failure is reported when its task is collected
+    await asyncio.sleep(0)
+    assert unretrieved == []
 
 
 def test_no_tokens_configured_is_a_collector_error() -> None:

@@ -217,6 +217,9 @@ class VKCollector:
             return await self._read_wall(request, wall, group_task, first_page)
         finally:
             wall.forget_prefetched()
+            # a failure (no usable token, say) leaves the other requests of this source
+            # running: stop them and take their outcome, so that none is left unretrieved
+            await _settled(group_task, first_page)
 
     async def _read_wall(
         self,
@@ -228,9 +231,6 @@ class VKCollector:
         try:
             group = _single_group(request.external_id, await group_task)
         except (VKApiError, LinkError) as exc:
-            first_page.cancel()
-            with contextlib.suppress(BaseException):
-                await first_page
             return _failed(request, None, exc)
         try:
             await wall.read(first_page)
@@ -287,7 +287,8 @@ class _WallReader:
 
     def forget_prefetched(self) -> None:
         for future in self._ahead.values():
-            future.cancel()
+            if not future.cancel() and not future.cancelled():
+                future.exception()  # finished: its failure is not worth reporting
         self._ahead.clear()
 
     async def read(self, first_page: asyncio.Future[Any]) -> None:
@@ -473,3 +474,10 @@ def _failed(
         error_code=code,
         error=str(exc),
     )
+
+
+async def _settled(*futures: asyncio.Future[Any]) -> None:
+    """Cancel what is still running and wait for every outcome (a failure is dropped)."""
+    for future in futures:
+        future.cancel()
+    await asyncio.gather(*futures, return_exceptions=True)
