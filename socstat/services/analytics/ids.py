@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from sqlalchemy import Boolean, Integer, any_, bindparam, cast
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import Boolean, Integer, any_, bindparam, literal_column
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.visitors import InternalTraversal
@@ -21,7 +20,9 @@ class IdsIn(ColumnElement[bool]):
     plans it once for any array and any dates, guessing ten ids and a narrow range: the
     dashboard became several times slower from the sixth call on. Written into the
     statement (with the period's dates, see ``query.in_period``), the plan is always made
-    for the actual scope and period."""
+    for the actual scope and period. They are written as SQL text, part of the statement's
+    cache key, not as a literal parameter: that one was rendered anew, id by id, on every
+    execution of a statement SQLAlchemy had compiled and kept."""
 
     inherit_cache = True
     type = Boolean()
@@ -32,9 +33,10 @@ class IdsIn(ColumnElement[bool]):
     ]
 
     def __init__(self, column: Any, ids: list[int]) -> None:
-        array = bindparam(None, list(ids), type_=ARRAY(Integer), literal_execute=True)
-        self.array = column == any_(cast(array, ARRAY(Integer)))
-        self.expanding = column.in_(bindparam(None, list(ids), type_=Integer, expanding=True))
+        ids = [int(i) for i in ids]  # ints only: written into the statement as they are
+        array = literal_column(f"ARRAY[{','.join(map(str, ids))}]::integer[]")
+        self.array = column == any_(array)
+        self.expanding = column.in_(bindparam(None, ids, type_=Integer, expanding=True))
 
 
 @compiles(IdsIn)

@@ -129,24 +129,52 @@ def resolve_scope(session: Session, *, actor: User | None, scope: Scope) -> Reso
     ).join(Source, Source.id == sub.source_id)  # fmt: skip
     if users is not None:
         query = query.where(Subscription.user_id.in_(sorted(users) or [-1]))
+    subscriptions = tuple(map(tuple, session.connection().execute(query).all()))
+    every = None  # an admin's default: every source
+    if users is None:
+        every = tuple(map(tuple, session.connection().execute(select(*_SOURCE_COLUMNS)).all()))
+    key = (scope, kinds, subscriptions, every, get_settings().timezone)
+    found = _RESOLVED.get(key)
+    if found is None:
+        found = _resolved(scope, kinds, subscriptions, every)
+        if len(_RESOLVED) >= _RESOLVED_KEPT:
+            _RESOLVED.clear()
+        _RESOLVED[key] = found
+    return found
+
+
+# Scopes resolved from the rows just read, by those rows: the same rows (no subscription,
+# source or its stats changed) give the same scope, without building it again.
+_RESOLVED: dict[tuple[Any, ...], ResolvedScope] = {}
+_RESOLVED_KEPT = 256
+
+
+def _resolved(
+    scope: Scope,
+    kinds: tuple[str, ...],
+    subscriptions: tuple[Any, ...],
+    every: tuple[Any, ...] | None,
+) -> ResolvedScope:
     allowed: set[int] = set()
     tracked: dict[int, set[str]] = {}
     owners: dict[int, set[int]] = {}
     rows: dict[int, Any] = {}
     wanted_tags = {t.casefold() for t in scope.tags}
-    for row in session.connection().execute(query).all():
-        allowed.add(row.source_id)
-        rows[row.source_id] = row[_SUBSCRIPTION_WIDTH:]
-        if wanted_tags and not wanted_tags & {t.casefold() for t in parse_tags(row.tags)}:
+    for source_id, user_id, tags, *flags_and_source in subscriptions:
+        allowed.add(source_id)
+        rows[source_id] = flags_and_source[3:]
+        if wanted_tags and not wanted_tags & {t.casefold() for t in parse_tags(tags)}:
             continue
-        tracked.setdefault(row.source_id, set()).update(tracked_kinds(row))
-        owners.setdefault(row.source_id, set()).add(row.user_id)
-    if users is None:  # an admin's default: every source; untracked ones count every kind
-        for row in session.connection().execute(select(*_SOURCE_COLUMNS)).all():
-            allowed.add(row.id)
-            rows[row.id] = row
-            if not wanted_tags:
-                tracked.setdefault(row.id, set(ContentKind.ALL))
+        flags = flags_and_source[:3]  # track_posts, track_videos, track_clips
+        tracked.setdefault(source_id, set()).update(
+            k for k, on in zip(_TRACKED, flags, strict=True) if on
+        )
+        owners.setdefault(source_id, set()).add(user_id)
+    for source in every or ():  # untracked ones count every kind
+        allowed.add(source[0])
+        rows[source[0]] = source
+        if not wanted_tags:
+            tracked.setdefault(source[0], set(ContentKind.ALL))
     if scope.source_ids is not None:
         wanted = set(scope.source_ids)
         if not wanted <= allowed:
@@ -199,7 +227,7 @@ def tracked_kinds(sub: Any) -> set[str]:
     return {kind for kind, on in flags if on}
 
 
-_SOURCE_COLUMNS = (  # what a SourceRef is made of (``_new_ref``)
+_SOURCE_COLUMNS = (  # what a SourceRef is made of (``_ref``)
     Source.id,
     Source.name,
     Source.screen_name,
@@ -210,7 +238,7 @@ _SOURCE_COLUMNS = (  # what a SourceRef is made of (``_new_ref``)
     Source.history_start,
     Source.last_collected_at,
 )
-_SUBSCRIPTION_WIDTH = 6  # the subscription's columns before them in resolve_scope's read
+_TRACKED = (ContentKind.POST, ContentKind.VIDEO, ContentKind.CLIP)  # the track_… flags' kinds
 
 
 def source_name(source: Any) -> str:
@@ -223,23 +251,7 @@ def display_name(name: str, screen_name: str, external_id: str) -> str:
     return name or screen_name or external_id
 
 
-_REFS: dict[tuple[Any, ...], SourceRef] = {}  # by a source's row, kinds and zone
-_REFS_KEPT = 10_000
-
-
 def _ref(source: Sequence[Any], kinds: frozenset[str]) -> SourceRef:
-    """The SourceRef of a row (the same object while the row is unchanged: a scope of
-    hundreds of sources is resolved on every dashboard call)."""
-    key = (*source, kinds, get_settings().timezone)
-    ref = _REFS.get(key)
-    if ref is None:
-        if len(_REFS) >= _REFS_KEPT:
-            _REFS.clear()
-        ref = _REFS[key] = _new_ref(source, kinds)
-    return ref
-
-
-def _new_ref(source: Sequence[Any], kinds: frozenset[str]) -> SourceRef:
     """From the values of ``_SOURCE_COLUMNS``, in that order."""
     source_id, name, screen_name, external_id, url, status, token, first, last = source
     return SourceRef(
