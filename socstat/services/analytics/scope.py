@@ -165,10 +165,7 @@ def _resolved(
         rows[source_id] = flags_and_source[3:]
         if wanted_tags and not wanted_tags & {t.casefold() for t in parse_tags(tags)}:
             continue
-        flags = flags_and_source[:3]  # track_posts, track_videos, track_clips
-        tracked.setdefault(source_id, set()).update(
-            k for k, on in zip(_TRACKED, flags, strict=True) if on
-        )
+        tracked.setdefault(source_id, set()).update(_kinds_on(flags_and_source[:3]))
         owners.setdefault(source_id, set()).add(user_id)
     for source in every or ():  # untracked ones count every kind
         allowed.add(source[0])
@@ -219,12 +216,12 @@ def _team_users(session: Session, actor: User, team_id: int) -> set[int]:
 
 def tracked_kinds(sub: Any) -> set[str]:
     """The content kinds the subscription counts (set with `sources.kinds`)."""
-    flags = (
-        (ContentKind.POST, sub.track_posts),
-        (ContentKind.VIDEO, sub.track_videos),
-        (ContentKind.CLIP, sub.track_clips),
-    )
-    return {kind for kind, on in flags if on}
+    return _kinds_on((sub.track_posts, sub.track_videos, sub.track_clips))
+
+
+def _kinds_on(flags: Sequence[bool]) -> set[str]:
+    """The kinds of the flags ``track_posts``, ``track_videos``, ``track_clips`` that are on."""
+    return {kind for kind, on in zip(ContentKind.ALL, flags, strict=True) if on}
 
 
 _SOURCE_COLUMNS = (  # what a SourceRef is made of (``_ref``)
@@ -238,7 +235,6 @@ _SOURCE_COLUMNS = (  # what a SourceRef is made of (``_ref``)
     Source.history_start,
     Source.last_collected_at,
 )
-_TRACKED = (ContentKind.POST, ContentKind.VIDEO, ContentKind.CLIP)  # the track_… flags' kinds
 
 
 def source_name(source: Any) -> str:
