@@ -192,7 +192,12 @@ def _server_side(calls: int = 5) -> dict[str, tuple[float, float, int]]:
     the size of what goes to the browser, in kB — to tell server time from the rest."""
     from bench.seed import seeded_user
     from socstat.db import session_scope
-    from socstat.services.analytics import dashboard_for, installation_today, parse_filters
+    from socstat.services.analytics import (
+        TopRequest,
+        dashboard_for,
+        installation_today,
+        parse_filters,
+    )
     from socstat.ui.pages.dashboard.state import TOP_PAGE_SIZE, load_view
 
     result = {}
@@ -203,7 +208,9 @@ def _server_side(calls: int = 5) -> dict[str, tuple[float, float, int]]:
                 user = seeded_user(session)
                 filters, _messages = parse_filters({"period": key}, today=installation_today())
                 started = time.perf_counter()
-                dashboard_for(session, actor=user, filters=filters, top_page_size=TOP_PAGE_SIZE)
+                dashboard_for(
+                    session, actor=user, filters=filters, top=TopRequest(page_size=TOP_PAGE_SIZE)
+                )
                 analytics.append((time.perf_counter() - started) * 1000)
                 started = time.perf_counter()
                 shown = load_view(session, user, {"period": key}, "likes", 1)

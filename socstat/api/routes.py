@@ -349,7 +349,7 @@ def _sources_csv(token: str, params: dict[str, str]) -> tuple[str, str] | None:
             return None
         filters, _errors = analytics.parse_filters(params, today=analytics.installation_today())
         board, applied, _messages = analytics.dashboard_for(
-            session, actor=user, filters=filters, top_page_size=1
+            session, actor=user, filters=filters, top=analytics.TopRequest(page_size=1)
         )
         lines = analytics.sorted_lines(board.sources, applied.sort, applied.descending)
         period = applied.period

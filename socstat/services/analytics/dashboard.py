@@ -84,6 +84,16 @@ class Dashboard:
 
 
 @dataclass(frozen=True)
+class TopRequest:
+    """Which page of the top publications a dashboard shows."""
+
+    sort: str = PublicationSort.LIKES
+    descending: bool = True
+    page: int = 1
+    page_size: int = 10
+
+
+@dataclass(frozen=True)
 class DashboardNumbers:
     """A dashboard's first part, what its KPIs need: the authorized scope, both periods
     read and their totals. ``complete_dashboard`` builds the other blocks from it without
@@ -115,19 +125,13 @@ def dashboard(
     actor: User | None,
     scope: Scope,
     period: Period,
-    top_sort: str = PublicationSort.LIKES,
-    top_descending: bool = True,
-    top_page: int = 1,
-    top_page_size: int = 10,
+    top: TopRequest = TopRequest(),
 ) -> Dashboard:
     return complete_dashboard(
         session,
         actor=actor,
         numbers=dashboard_numbers(session, actor=actor, scope=scope, period=period),
-        top_sort=top_sort,
-        top_descending=top_descending,
-        top_page=top_page,
-        top_page_size=top_page_size,
+        top=top,
     )
 
 
@@ -136,10 +140,7 @@ def complete_dashboard(
     *,
     actor: User | None,
     numbers: DashboardNumbers,
-    top_sort: str = PublicationSort.LIKES,
-    top_descending: bool = True,
-    top_page: int = 1,
-    top_page_size: int = 10,
+    top: TopRequest = TopRequest(),
 ) -> Dashboard:
     """Every block of the dashboard whose numbers were read for ``actor``."""
     actor = require_active(actor)
@@ -164,10 +165,10 @@ def complete_dashboard(
             session,
             resolved,
             period,
-            sort=top_sort,
-            descending=top_descending,
-            page=top_page,
-            page_size=top_page_size,
+            sort=top.sort,
+            descending=top.descending,
+            page=top.page,
+            page_size=top.page_size,
             total=current.publications(),
         ),
         heatmap=heatmap_of(session, resolved, period),
@@ -208,10 +209,7 @@ def dashboard_for(
     *,
     actor: User | None,
     filters: DashboardFilters,
-    top_sort: str = PublicationSort.LIKES,
-    top_descending: bool = True,
-    top_page: int = 1,
-    top_page_size: int = 10,
+    top: TopRequest = TopRequest(),
 ) -> tuple[Dashboard, DashboardFilters, list[str]]:
     """The dashboard of URL filters (see ``numbers_for``)."""
     numbers, applied, messages = numbers_for(session, actor=actor, filters=filters)
@@ -219,10 +217,7 @@ def dashboard_for(
         session,
         actor=actor,
         numbers=numbers,
-        top_sort=top_sort,
-        top_descending=top_descending,
-        top_page=top_page,
-        top_page_size=top_page_size,
+        top=top,
     )
     return board, applied, messages
 

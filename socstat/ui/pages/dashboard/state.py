@@ -28,6 +28,7 @@ from socstat.services.analytics import (
     PublicationSort,
     ResolvedScope,
     Scope,
+    TopRequest,
     complete_dashboard,
     installation_today,
     numbers_for,
@@ -107,9 +108,7 @@ def load_rest(
         session,
         actor=user,
         numbers=shown.numbers,
-        top_sort=top_sort,
-        top_page=top_page,
-        top_page_size=TOP_PAGE_SIZE,
+        top=TopRequest(sort=top_sort, page=top_page, page_size=TOP_PAGE_SIZE),
     )
     if board.top.page > board.top.pages:  # the list got shorter: its last page
         return load_rest(session, user, shown, top_sort, board.top.pages)
@@ -492,19 +491,4 @@ class DashboardBlocks(DashboardState):
         self.table = self._shown_rows()
 
 
-BLOCKS = frozenset(  # DashboardBlocks' vars (the others are DashboardState's)
-    (
-        "history_note",
-        "members_note",
-        "table",
-        "table_total",
-        "table_all",
-        "top",
-        "rollup",
-        "publications_figure",
-        "engagement_figure",
-        "sources_figure",
-        "heatmap_figure",
-        "members_figure",
-    )
-)
+BLOCKS = frozenset(DashboardBlocks.base_vars)  # its own vars (the others: DashboardState's)

@@ -25,6 +25,7 @@ from socstat.services.analytics import (
     Period,
     PublicationSort,
     Scope,
+    TopRequest,
     counters_history,
     dashboard,
     installation_today,
@@ -96,8 +97,7 @@ def detail_data(
                 kinds=ContentKind.ALL if kind == ALL_KINDS else (kind,),
             ),
             period=chosen,
-            top_sort=PublicationSort.PUBLISHED,
-            top_page_size=PUBLICATIONS_SHOWN,
+            top=TopRequest(sort=PublicationSort.PUBLISHED, page_size=PUBLICATIONS_SHOWN),
         )
         counters = counters_history(session, actor=user, source_id=source_id, period=chosen)
     except AnalyticsError as exc:
