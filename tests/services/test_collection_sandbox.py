@@ -390,6 +390,9 @@ def test_two_concurrent_collect_all_collect_each_source_once(db, session) -> Non
 
         asyncio.run(_add())
         server.reset_stats()
+        # every answer takes a second: the runs overlap however unevenly the two processes
+        # start (a whole run took 0.6 s on a fast machine, less than a start-up's jitter)
+        server.set_faults(faults={"slow": 1.0}, slow_seconds=1.0)
         env = {**os.environ, "SOCSTAT_VK_API_URL": server.url, "SOCSTAT_VK_TOKENS": "tok-shared1"}
         runs = [
             subprocess.Popen(

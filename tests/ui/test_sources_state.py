@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import reflex as rx
 from sqlmodel import Session, select
 
 from socstat.collectors.vk import VKCollector
@@ -41,6 +42,7 @@ from socstat.ui.components.add_sources import (
     run_as,
 )
 from socstat.ui.pages.source_detail import detail_data, parse_kind, resolve_period, table_rows
+from socstat.ui.pages.sources import state as sources_state
 from socstat.ui.pages.sources.view import list_view, refresh_plan, remove_source
 from socstat.ui.viewmodels import InputError, parse_source_id
 from tests.services.conftest import open_communities
@@ -426,3 +428,28 @@ def test_module_constants() -> None:
         "стена отключена",
         "ошибка",
     }
+
+
+async def test_a_background_re_read_does_not_undo_a_newer_list(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The watcher re-reads the list while the user changes a card: a list shown after its
+    read started (the change's own re-read) is newer and stays."""
+    root = rx.State(_reflex_internal_init=True)
+    page = root.get_substate(sources_state.SourcesState.get_full_name().split("."))
+    page._apply({"card_kinds": {"7": ["post", "video", "clip"]}})
+
+    async def read_while_the_user_changes_kinds(_token: object, _work: object) -> dict:
+        page._apply({"card_kinds": {"7": ["video", "clip"]}})  # the change, shown
+        return {"card_kinds": {"7": ["post", "video", "clip"]}}  # read before it
+
+    monkeypatch.setattr(sources_state, "run_as", read_while_the_user_changes_kinds)
+    await page._reload("token")
+    assert page.card_kinds == {"7": ["video", "clip"]}
+
+    async def read(_token: object, _work: object) -> dict:
+        return {"card_kinds": {"7": ["clip"]}}
+
+    monkeypatch.setattr(sources_state, "run_as", read)
+    await page._reload("token")  # nothing shown meanwhile: the re-read is shown
+    assert page.card_kinds == {"7": ["clip"]}

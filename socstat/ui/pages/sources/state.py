@@ -90,6 +90,7 @@ class SourcesState(AuthState, AddSourcesMixin):
     query: str = ""
     any_collecting: bool = False
     watching: bool = False
+    _shown_version: int = 0  # counts the lists shown (a background re-read checks it)
     loaded: bool = False
     tag_error_id: str = ""
     tag_error: str = ""
@@ -125,6 +126,7 @@ class SourcesState(AuthState, AddSourcesMixin):
         for key, value in view.items():
             setattr(self, key, value)
         self.loaded = True
+        self._shown_version += 1
 
     async def _show(self, params: dict[str, str]) -> list[Any]:
         """Show the list for ``params``; the events to send (the URL, the watcher)."""
@@ -142,10 +144,13 @@ class SourcesState(AuthState, AddSourcesMixin):
     async def _reload(self, token: str | None) -> bool:
         """Re-read the list (from a background task); whether a card is collecting."""
         async with self:
-            params = self._params()
+            params, version = self._params(), self._shown_version
         view = await run_as(token, partial(list_view, params=params))
         async with self:
-            self._apply(view)
+            # a list shown meanwhile (the user changed a card's kinds, say) is newer than
+            # this read: showing it would undo the change on screen until the next re-read
+            if self._shown_version == version:
+                self._apply(view)
             return self.any_collecting
 
     async def _sources_added(self, token: str | None, *, collected: bool) -> Any:
