@@ -13,6 +13,8 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
+from socstat.services.analytics import installation_today
+
 PASSWORD = "Qw7!dashboard-Browser"
 FIGURES = ("likes", "reposts", "comments", "views")
 
@@ -110,7 +112,7 @@ def _no_horizontal_scroll(page: Page) -> None:
 
 @pytest.fixture(scope="module")
 def world(running_app):
-    today = date.today()
+    today = installation_today()
     first, last = today - timedelta(days=25), today - timedelta(days=8)
     communities = _open_communities(running_app, first, last, 3)
     _create_user(running_app, "dash-admin", "admin")  # the CLI acts as an admin
@@ -220,7 +222,7 @@ def test_bad_values_are_explained_and_fall_back(new_page, world):
     messages = page.get_by_test_id("filter-message")
     expect(messages).to_have_count(3)
     expect(messages.nth(0)).to_contain_text("Неизвестный период")
-    today = date.today()
+    today = installation_today()
     expect(page.get_by_test_id("period-label")).to_have_text(
         f"{today - timedelta(days=29):%d.%m.%Y} — {today:%d.%m.%Y}"
     )
@@ -334,7 +336,7 @@ def test_charts_speak_russian(new_page, world):
     expect(members.locator(".js-plotly-plot")).to_have_count(0)
 
     # a long period: months by their Russian names
-    today = date.today()
+    today = installation_today()
     page.goto(f"/dashboard?from={today - timedelta(days=89)}&to={today}")
     _wait_for_charts(page)
     months = page.get_by_test_id("chart-publications").locator(".xtick text")

@@ -11,6 +11,8 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import create_engine, text
 
+from socstat.services.analytics import installation_today
+
 PASSWORD = "Qw7!sources-Browser"
 
 
@@ -76,7 +78,7 @@ def _pick_communities(running_app, count: int = 2) -> list[dict]:
     response = httpx.get(f"{_sandbox(running_app)}/_sandbox/communities", timeout=30)
     response.raise_for_status()
     tracked = _tracked_ids(running_app)
-    today = date.today()
+    today = installation_today()
     first, last = today - timedelta(days=25), today - timedelta(days=8)
     found = []
     for item in response.json()["items"]:
