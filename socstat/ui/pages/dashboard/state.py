@@ -63,7 +63,6 @@ class Shown:
 
     numbers: DashboardNumbers
     applied: DashboardFilters
-    messages: list[str]
 
 
 def load_numbers(session: Session, user: User, params: dict[str, str]) -> tuple[dict, Shown]:
@@ -96,7 +95,7 @@ def load_numbers(session: Session, user: User, params: dict[str, str]) -> tuple[
         "user_options": [{"id": str(i), "label": n} for i, n in choices.users],
         "team_options": [{"id": str(i), "label": n} for i, n in choices.teams],
     }
-    return view, Shown(numbers, applied, messages + denied)
+    return view, Shown(numbers, applied)
 
 
 def load_rest(
