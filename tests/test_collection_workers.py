@@ -6,7 +6,6 @@ worker finishes those sources, nothing is lost and nothing collected twice."""
 from __future__ import annotations
 
 import os
-import random
 import signal
 import subprocess
 import sys
@@ -96,6 +95,21 @@ def _claims() -> dict[int, int]:
     return {source_id: run_id for source_id, run_id in rows}
 
 
+def _busiest(workers: list[subprocess.Popen]) -> subprocess.Popen | None:
+    """The live worker whose run holds the most claims now (at least two): killing it
+    surely interrupts a run, however fast the others finish theirs."""
+    with session_scope() as check:
+        rows = check.exec(
+            select(CollectionRun.process, func.count())
+            .join(Source, Source.claimed_by == CollectionRun.id)
+            .where(CollectionRun.status == RunStatus.RUNNING)
+            .group_by(CollectionRun.process)
+        ).all()
+    claims = {int(process.rsplit(":", 1)[1]): count for process, count in rows}
+    holding = [w for w in workers if w.poll() is None and claims.get(w.pid, 0) >= 2]
+    return max(holding, key=lambda w: claims[w.pid], default=None)
+
+
 def _wait(condition, what: str) -> None:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + DEADLINE_SECONDS
     while not condition():
@@ -123,7 +137,9 @@ def test_three_workers_three_tokens_collect_everything_once_and_survive_kill_9(
         try:
             _wait(lambda: _progress()[0] >= COMMUNITIES // 3, "a third collected")
             _wait(lambda: _progress()[1] == 3, "three runs at once")
-            victim = random.choice(workers)
+            _wait(lambda: _busiest(workers) is not None, "a worker holding claims")
+            victim = _busiest(workers)
+            assert victim is not None
             victim.send_signal(signal.SIGKILL)
             victim.wait(timeout=10)
             killed_at = datetime.now(UTC)

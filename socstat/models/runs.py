@@ -35,6 +35,7 @@ class CollectionRun(SQLModel, table=True):
     error: str = Field(default="", max_length=2000)
     # written every few seconds while the run is alive; a stale one means the process died
     heartbeat_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    process: str = Field(default="", max_length=100)  # host:pid of the process collecting
 
 
 class CollectionRunSource(SQLModel, table=True):

@@ -10,6 +10,7 @@ from sqlalchemy import func, update
 from sqlmodel import Session, select
 
 from socstat.models import CollectionRun, CollectionRunSource, RunStatus, Source, User, utcnow
+from socstat.services.processes import process_name
 from socstat.settings import get_settings
 
 # A live run writes its heartbeat every HEARTBEAT_SECONDS (more often with a lease shorter
@@ -115,7 +116,10 @@ def interrupt_runs(session: Session, run_ids: list[int], *, now: datetime | None
 
 def start_run(session: Session, *, trigger: str, actor: User | None) -> tuple[int, datetime]:
     run = CollectionRun(
-        trigger=trigger[:16], started_by=actor.id if actor else None, heartbeat_at=utcnow()
+        trigger=trigger[:16],
+        started_by=actor.id if actor else None,
+        heartbeat_at=utcnow(),
+        process=process_name(),
     )
     session.add(run)
     session.flush()

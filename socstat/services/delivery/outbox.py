@@ -14,9 +14,7 @@ retried with exponential back-off up to the row's ``max_attempts``; then the row
 from __future__ import annotations
 
 import logging
-import os
 import secrets
-import socket
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -46,6 +44,7 @@ from socstat.services.delivery.sms import SmsChannel
 from socstat.services.delivery.telegram import TelegramChannel
 from socstat.services.delivery.templates import render_email
 from socstat.services.locks import ProcessLock
+from socstat.services.processes import process_name
 from socstat.services.system_settings import SettingsValidationError
 
 log = logging.getLogger(__name__)
@@ -191,7 +190,7 @@ def retry_delay(attempts: int) -> timedelta:
 
 
 def worker_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"[:100]
+    return f"{process_name()}:{secrets.token_hex(3)}"
 
 
 def deliver_due(

@@ -11,9 +11,7 @@ after ``MAX_ATTEMPTS`` it is failed with that reason: nothing stays ``running``.
 from __future__ import annotations
 
 import logging
-import os
 import shutil
-import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -27,6 +25,7 @@ from socstat.db import session_scope
 from socstat.models import Report, ReportKind, ReportStatus, User, utcnow
 from socstat.services import audit
 from socstat.services.authz import PermissionDenied, ensure_can_write_user_data, require_active
+from socstat.services.processes import process_name
 from socstat.services.reports.data import REPORT_KIND_LABELS, ReportData
 from socstat.services.reports.periods import ReportPeriodError, period_for
 from socstat.settings import get_settings
@@ -186,10 +185,6 @@ def _lease_expired(report: Report, now: datetime) -> bool:
 # --- claiming and generating -----------------------------------------------------------
 
 
-def worker_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
 def _claimable(now: datetime) -> Any:
     return or_(
         col(Report.status) == ReportStatus.PENDING,
@@ -343,7 +338,7 @@ def process_pending(
     *, now: datetime | None = None, limit: int = 50, worker: str | None = None
 ) -> list[int]:
     """Generate claimable reports one at a time until none is left (or ``limit``)."""
-    worker = worker or worker_name()
+    worker = worker or process_name()
     done = []
     for _ in range(limit):
         moment = now or utcnow()
@@ -359,7 +354,7 @@ def process_pending(
 def generate_now(report_id: int, *, now: datetime | None = None) -> str | None:
     """Claim and generate one report in this process (the UI's background task); None when
     another worker holds it."""
-    worker = worker_name()
+    worker = process_name()
     with session_scope() as session:
         claimed = claim(session, now=now or utcnow(), worker=worker, report_id=report_id)
     if claimed is None:
