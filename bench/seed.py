@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from socstat.db import get_engine, session_scope
@@ -207,8 +208,13 @@ def seeded_summary(email: str = "bench@example.org") -> SeedResult:
     return SeedResult(email, ids, int(items), first, last)
 
 
+# built once: the timed calls look the user up every time (as the app resolves its actor),
+# and a statement built anew costs SQLAlchemy more than the lookup
+_USER_BY_EMAIL = select(User).where(User.email == bindparam("email"))
+
+
 def seeded_user(session: Session, email: str = "bench@example.org") -> User:
-    user = session.exec(select(User).where(User.email == email)).first()
+    user = session.exec(_USER_BY_EMAIL, params={"email": email}).first()
     if user is None:
         raise LookupError(f"{email} not seeded")
     return user

@@ -11,11 +11,12 @@ A source's figure for an installation day is
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+import numpy as np
 from sqlmodel import Session, select
 
 from socstat.models import Source, SourceStatus
@@ -44,12 +45,6 @@ class Coverage:
     def covers(self, day: date) -> bool:
         return self.first is not None and self.last is not None and self.first <= day <= self.last
 
-    def days_in(self, period: Period) -> int:
-        if self.first is None or self.last is None:
-            return 0
-        first, last = max(self.first, period.start), min(self.last, period.end)
-        return max(0, (last - first).days + 1)
-
 
 def coverage_of(source: Source) -> Coverage:
     return coverage_from(source.status, source.history_start, source.last_collected_at)
@@ -73,22 +68,46 @@ def coverages(session: Session, source_ids: Iterable[int]) -> dict[int, Coverage
     return {source_id: coverage_from(*rest) for source_id, *rest in rows}
 
 
-def covered_per_day(covs: Iterable[Coverage], period: Period) -> list[int]:
-    """How many of the sources cover each day of the period (a difference array)."""
-    marks = [0] * (period.days + 1)
-    for cov in covs:
-        if cov.first is None or cov.last is None:
-            continue
-        first, last = max(cov.first, period.start), min(cov.last, period.end)
-        if first > last:
-            continue
-        marks[(first - period.start).days] += 1
-        marks[(last - period.start).days + 1] -= 1
-    counts, running = [], 0
-    for mark in marks[:-1]:
-        running += mark
-        counts.append(running)
-    return counts
+# an empty span: no day is >= its first or <= its last
+_NO_FIRST, _NO_LAST = date.max.toordinal() + 1, 0
+
+
+@dataclass(frozen=True)
+class Spans:
+    """Sources' coverages as day ordinals, one row per source, for figures over many
+    sources at once."""
+
+    first: np.ndarray
+    last: np.ndarray
+
+    @classmethod
+    def of(cls, covs: Sequence[Coverage | None]) -> Spans:
+        pairs = [
+            (c.first.toordinal(), c.last.toordinal())
+            if c is not None and c.first is not None and c.last is not None
+            else (_NO_FIRST, _NO_LAST)
+            for c in covs
+        ]
+        both = np.array(pairs, dtype=np.int64).reshape(len(pairs), 2)
+        return cls(both[:, 0], both[:, 1])
+
+    def days_in(self, period: Period) -> np.ndarray:
+        """Each source's covered days within the period."""
+        first = np.maximum(self.first, period.start.toordinal())
+        last = np.minimum(self.last, period.end.toordinal())
+        return np.maximum(0, last - first + 1)
+
+    def per_day(self, period: Period, rows: np.ndarray | None = None) -> np.ndarray:
+        """How many of the sources (those ``rows`` selects) cover each day of the period:
+        those begun by the day less those ended before it."""
+        first, last = (
+            (self.first, self.last) if rows is None else (self.first[rows], self.last[rows])
+        )
+        spanning = first <= last
+        days = np.arange(period.start.toordinal(), period.end.toordinal() + 1)
+        begun = np.searchsorted(np.sort(first[spanning]), days, side="right")
+        ended = np.searchsorted(np.sort(last[spanning]), days, side="left")
+        return begun - ended
 
 
 def first_collected_day(covs: Iterable[Coverage]) -> date | None:

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC
+from functools import cached_property
 from typing import Any
 
+from sqlalchemy import DateTime, bindparam, type_coerce
 from sqlmodel import Session, select
 
 from socstat.models import ContentKind, Role, Source, Subscription, Team, TeamMember, User
-from socstat.services.analytics.coverage import Coverage, coverage_from, coverages
+from socstat.services.analytics.coverage import Coverage, Spans, coverage_from, coverages
 from socstat.services.analytics.periods import AnalyticsError
 from socstat.services.authz import (
     PermissionDenied,
@@ -96,8 +99,24 @@ class ResolvedScope:
     def coverages(self, session: Session) -> dict[int, Coverage]:
         """The sources' collected days, as read with the scope (read anew for sources
         made elsewhere)."""
+        found = self._read_coverages
+        return found if found is not None else coverages(session, self.source_ids)
+
+    def spans(self, covs: dict[int, Coverage]) -> Spans:
+        """``covs`` of the sources as ``Spans`` (row by row); those read with the scope are
+        converted once, as the scope is reused."""
+        if covs is self._read_coverages:
+            return self._read_spans
+        return Spans.of([covs.get(s.id) for s in self.sources])
+
+    @cached_property
+    def _read_coverages(self) -> dict[int, Coverage] | None:
         found = {s.id: s.coverage for s in self.sources if s.coverage is not None}
-        return found if len(found) == len(self.sources) else coverages(session, self.source_ids)
+        return found if len(found) == len(self.sources) else None
+
+    @cached_property
+    def _read_spans(self) -> Spans:
+        return Spans.of([s.coverage for s in self.sources])
 
     @property
     def source_ids(self) -> list[int]:
@@ -120,19 +139,13 @@ def resolve_scope(session: Session, *, actor: User | None, scope: Scope) -> Reso
     if scope.user_id is not None and scope.team_id is not None:
         raise AnalyticsError("Выберите либо пользователя, либо команду.")
     users = _scope_users(session, actor, scope)
-    sub = Subscription
-    # one read: the subscriptions with their sources' columns (a director's scope has
-    # hundreds of subscriptions: columns, not models)
-    query = select(
-        sub.source_id, sub.user_id, sub.tags, sub.track_posts, sub.track_videos, sub.track_clips,
-        *_SOURCE_COLUMNS,
-    ).join(Source, Source.id == sub.source_id)  # fmt: skip
-    if users is not None:
-        query = query.where(Subscription.user_id.in_(sorted(users) or [-1]))
-    subscriptions = tuple(map(tuple, session.connection().execute(query).all()))
-    every = None  # an admin's default: every source
-    if users is None:
-        every = tuple(map(tuple, session.connection().execute(select(*_SOURCE_COLUMNS)).all()))
+    connection = session.connection()
+    if users is None:  # an admin's default: every source
+        subscriptions = tuple(map(tuple, connection.execute(_SUBSCRIPTIONS).all()))
+        every = tuple(map(tuple, connection.execute(_EVERY_SOURCE).all()))
+    else:
+        read = connection.execute(_SUBSCRIPTIONS_OF, {"users": sorted(users) or [-1]})
+        subscriptions, every = tuple(map(tuple, read.all())), None
     key = (scope, kinds, subscriptions, every, get_settings().timezone)
     found = _RESOLVED.get(key)
     if found is None:
@@ -233,8 +246,26 @@ _SOURCE_COLUMNS = (  # what a SourceRef is made of (``_ref``)
     Source.status,
     Source.stats_token,
     Source.history_start,
-    Source.last_collected_at,
+    # as stored (naive UTC): made aware only when a scope is built from the rows
+    type_coerce(Source.last_collected_at, DateTime()).label("last_collected_at"),
 )
+# The reads of a scope, built once: a statement built anew for every call cost SQLAlchemy
+# more than the read itself (it matched the new statement's columns to the cached form's).
+# One read each: the subscriptions with their sources' columns (a director's scope has
+# hundreds of subscriptions: columns, not models).
+_SUBSCRIPTIONS = select(
+    Subscription.source_id,
+    Subscription.user_id,
+    Subscription.tags,
+    Subscription.track_posts,
+    Subscription.track_videos,
+    Subscription.track_clips,
+    *_SOURCE_COLUMNS,
+).join(Source, Source.id == Subscription.source_id)
+_SUBSCRIPTIONS_OF = _SUBSCRIPTIONS.where(
+    Subscription.user_id.in_(bindparam("users", expanding=True))
+)
+_EVERY_SOURCE = select(*_SOURCE_COLUMNS)
 
 
 def source_name(source: Any) -> str:
@@ -259,7 +290,7 @@ def _ref(source: Sequence[Any], kinds: frozenset[str]) -> SourceRef:
         status=status,
         kinds=kinds,
         stats_token=token,
-        coverage=coverage_from(status, first, last),
+        coverage=coverage_from(status, first, last and last.replace(tzinfo=UTC)),
     )
 
 

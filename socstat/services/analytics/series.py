@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from socstat.models import ContentKind, User
-from socstat.services.analytics.coverage import Coverage, covered_per_day
+from socstat.services.analytics.coverage import Coverage, Spans
 from socstat.services.analytics.periods import Granularity, Period, bucket_start
 from socstat.services.analytics.query import FIGURES, SNAPSHOT, ids_in, in_period
 from socstat.services.analytics.scope import ResolvedScope, Scope, SourceRef, resolve_scope
@@ -84,7 +84,7 @@ def series(
 ) -> Series:
     covs = resolved.coverages(session) if covs is None else covs
     stack = aggregate_store().stack(session, resolved.sources, period.start, period.end)
-    return _series(resolved.sources, period, granularity, covs, stack)
+    return _series(resolved.sources, period, granularity, covs, resolved.spans(covs), stack)
 
 
 @dataclass(frozen=True)
@@ -117,8 +117,10 @@ def series_per_source(
     result = []
     for source in resolved.sources:
         mine = {source.id: covs[source.id]}
+        spans = Spans.of([covs[source.id]])
         stack = DayStack.build([tables[source.id]], [source.kinds])
-        result.append(SourceSeries(source, _series((source,), period, granularity, mine, stack)))
+        points = _series((source,), period, granularity, mine, spans, stack)
+        result.append(SourceSeries(source, points))
     return result
 
 
@@ -127,6 +129,7 @@ def _series(
     period: Period,
     granularity: Granularity,
     covs: dict[int, Coverage],
+    spans: Spans,
     stack: DayStack,
 ) -> Series:
     """The sources' figures summed per day, then per bucket (day, week, month, quarter).
@@ -136,7 +139,7 @@ def _series(
     figure sums the known values (unknown where publications lack it; a known 0 on a known
     day without publications); members are the sources' sum on the bucket's last day that
     has every source's reading."""
-    day = _DaySums(sources, period, covs, stack)
+    day = _DaySums(sources, period, spans, stack)
     dates = list(period.dates())
     if granularity == Granularity.DAY:
         starts = list(range(len(dates)))
@@ -211,7 +214,7 @@ class _DaySums:
         self,
         sources: Sequence[SourceRef],
         period: Period,
-        covs: dict[int, Coverage],
+        spans: Spans,
         stack: DayStack,
     ) -> None:
         total = stack.running(period)
@@ -223,12 +226,8 @@ class _DaySums:
         }
         er = stack.running(period, stack.er_total)
         # a source with none of the period in its history: its ERday is unknown, not 0
-        outside = [
-            row
-            for row, source in enumerate(sources)
-            if (cov := covs.get(source.id)) is None or cov.days_in(period) == 0
-        ]
-        if outside:
+        outside = spans.days_in(period) == 0
+        if outside.any():
             ordinals = np.arange(period.days + 1) + period.start.toordinal()
             columns = stack.columns(ordinals)[outside]
             er = er - stack.er[:, columns].sum(axis=1)
@@ -239,17 +238,13 @@ class _DaySums:
         members, read = np.diff(readings, axis=1)
         self.known = {
             kind: (sums[KIND_FIELD["present"]] > 0)
-            | (np.array(covered_per_day(_covs(sources, covs, kind), period)) > 0)
+            | (spans.per_day(period, np.array([kind in s.kinds for s in sources])) > 0)
             for kind, sums in self.kinds.items()
         }
-        everyone = np.array(covered_per_day(covs.values(), period))
+        everyone = spans.per_day(period)
         self.complete = (everyone == len(sources)) & bool(sources)
         self.members_known = (read == len(sources)) & bool(sources)
         self.members = members
-
-
-def _covs(sources: Sequence[SourceRef], covs: dict[int, Coverage], kind: str) -> list[Coverage]:
-    return [covs[s.id] for s in sources if kind in s.kinds and s.id in covs]
 
 
 def _bucket_figures(
@@ -358,27 +353,12 @@ def sparklines(
     for kind in ContentKind.ALL:
         counting = np.array([kind in source.kinds for source in sources], dtype=float)
         running += stack.cum[field(kind, "count")][columns] * counting[:, None]
-    runs = np.round(np.diff(running, axis=1)).astype(np.int64).tolist()
-    never = (np.iinfo(np.int64).max, np.iinfo(np.int64).min)
-    firsts, lasts = (
-        np.array([_ordinals(covs.get(source.id)) or never for source in sources], dtype=np.int64)
-        .reshape(len(sources), 2)
-        .T
-    )
-    covered = ((run_last >= firsts[:, None]) & (run_first <= lasts[:, None])).tolist()
-    return {
-        source.id: tuple(
-            n if n > 0 else (0 if known else None) for n, known in zip(mine, seen, strict=True)
-        )
-        for source, mine, seen in zip(sources, runs, covered, strict=True)
-    }
-
-
-def _ordinals(cov: Coverage | None) -> tuple[int, int] | None:
-    """The coverage's first and last days as ordinals (None: nothing covered)."""
-    if cov is None or cov.first is None or cov.last is None:
-        return None
-    return cov.first.toordinal(), cov.last.toordinal()
+    runs = np.round(np.diff(running, axis=1)).astype(np.int64)
+    spans = resolved.spans(covs)
+    covered = (run_last >= spans.first[:, None]) & (run_first <= spans.last[:, None])
+    points = runs.astype(object)
+    points[(runs == 0) & ~covered] = None
+    return dict(zip(resolved.source_ids, map(tuple, points.tolist()), strict=True))
 
 
 @dataclass(frozen=True)

@@ -288,34 +288,27 @@ class PeriodData:
         """Each group's members at the period's end, summed over its sources with a reading,
         and their change since the previous period's end, over those read at both (the
         others count as unknown)."""
-        end = [Figure(None, 0)] * len(groups)
-        delta = list(end)
-        filled = [index for index, group in enumerate(groups) if group]
-        if not filled:
-            return end, delta
-        sizes = [len(groups[index]) for index in filled]
-        rows = [row for index in filled for row in groups[index]]
-        starts = np.cumsum(sizes) - sizes
+        sizes = np.array([len(group) for group in groups], dtype=np.int64)
+        rows = [row for group in groups for row in group]
         now, then = self.members[rows], self.members_before[rows]
         read = ~np.isnan(now)
         both = read & ~np.isnan(then)
+        filled = sizes > 0
+        starts = (np.cumsum(sizes) - sizes)[filled]
 
-        def per_group(values: np.ndarray) -> list[float]:
-            return np.add.reduceat(values, starts).tolist()
+        def per_group(values: np.ndarray) -> np.ndarray:
+            result = np.zeros(len(groups))
+            if rows:
+                result[filled] = np.add.reduceat(values, starts)
+            return result
 
-        parts = zip(
-            filled,
-            sizes,
-            per_group(np.where(read, now, 0.0)),
-            per_group(read.astype(float)),
-            per_group(np.where(both, now - then, 0.0)),
-            per_group(both.astype(float)),
-            strict=True,
+        n_read, n_both = per_group(read.astype(float)), per_group(both.astype(float))
+        end = np.where(n_read > 0, np.round(per_group(np.where(read, now, 0.0))), np.nan)
+        delta = np.where(n_both > 0, np.round(per_group(np.where(both, now - then, 0.0))), np.nan)
+        return (
+            list(map(Figure, known_ints(end), _ints(sizes - n_read))),
+            list(map(Figure, known_ints(delta), _ints(sizes - n_both))),
         )
-        for index, size, total, n_read, change, n_both in parts:
-            end[index] = Figure(round(total) if n_read else None, size - round(n_read))
-            delta[index] = Figure(round(change) if n_both else None, size - round(n_both))
-        return end, delta
 
 
 _PRESENT = KIND_FIELD["present"]
@@ -385,13 +378,9 @@ def _period_data(
     covs: dict[int, Coverage],
 ) -> PeriodData:
     sources = resolved.sources
-    days = np.array([_days_in(covs.get(s.id), period) for s in sources], dtype=float)
+    days = resolved.spans(covs).days_in(period).astype(float)
     sums = stack.sums(period)[:, : len(KINDS) * WIDTH].reshape(len(sources), len(KINDS), WIDTH)
     # ERday is unknown, not 0, for a source with none of the period in its history
     er_day = np.where((days > 0)[:, None], stack.er_sums(period), 0.0)
     members, members_before = stack.members_at_end(period), stack.members_at_end(before)
     return PeriodData(period, sources, sums, er_day, members, members_before, days)
-
-
-def _days_in(cov: Coverage | None, period: Period) -> int:
-    return cov.days_in(period) if cov is not None else 0
