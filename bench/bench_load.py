@@ -5,8 +5,8 @@
    (``bench/seed.py``; reused when an earlier run left it, ``--fresh`` seeds anew) and
    ``max(N)`` analysts subscribed to every source, all with one password.
 2. One Reflex backend (``reflex run --env prod --backend-only``, scheduler off, no Redis:
-   Reflex's default disk state manager keeps every session's state in the process and
-   writes it to a folder of the run's, so the process's RSS shows what a session costs).
+   the tabs' states live in the process's memory (rxconfig.py), so the process's RSS
+   shows what a session costs).
 3. Every user signs in through the real flow (the login page's ``submit_credentials``
    event, then ``/api/auth/complete`` for the HttpOnly cookie).
 4. For each N (50, 100, 200): N browser-like sessions (``bench/ws_session.py``: what
@@ -136,7 +136,8 @@ def _configure(database_url: str, data_dir: Path) -> dict[str, str]:
         "SOCSTAT_SECRET_KEY": SECRET_KEY,
         "SOCSTAT_SCHEDULER": "off",
         "SOCSTAT_LOG_LEVEL": "WARNING",
-        "REFLEX_STATES_WORKDIR": str(data_dir / "states"),  # not the project's .states/
+        # `reflex run` empties this folder as it starts: not the project's .states/
+        "REFLEX_STATES_WORKDIR": str(data_dir / "states"),
         "REFLEX_USE_NPM": "1",
         "REFLEX_CHECK_LATEST_VERSION": "0",
         "REFLEX_TELEMETRY_ENABLED": "false",

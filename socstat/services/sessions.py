@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, select
 
 from socstat.crypto import hash_token
@@ -92,12 +92,20 @@ def find_session(
     if not token:
         return None
     now = now or utcnow()
-    row = session.exec(
-        select(AuthSession).where(AuthSession.token_hash == hash_token(token))
-    ).first()
+    row = session.exec(_BY_TOKEN, params={"token_hash": hash_token(token)}).first()
     if row is None or not _is_live(row, now):
         return None
     return row
+
+
+# Built once: every event of a signed-in page resolves its session, and building the
+# statement anew cost SQLAlchemy more than the read.
+_BY_TOKEN = select(AuthSession).where(AuthSession.token_hash == bindparam("token_hash"))
+_WITH_USER = (
+    select(AuthSession, User)
+    .join(User, col(User.id) == AuthSession.user_id)
+    .where(AuthSession.token_hash == bindparam("token_hash"))
+)
 
 
 def _active_user(session: Session, user_id: int) -> User | None:
@@ -113,12 +121,14 @@ def resolve_session(
     """The signed-in user for a raw session token, or None (unknown, revoked, expired,
     still waiting for the second factor, or the user is blocked). Slides the idle expiry:
     ``last_seen_at`` is updated at most once a minute (the caller commits)."""
-    now = now or utcnow()
-    row = find_session(session, token=token, now=now)
-    if row is None or row.mfa_pending:
+    if not token:
         return None
-    user = _active_user(session, row.user_id)
-    if user is None:
+    now = now or utcnow()
+    found = session.exec(_WITH_USER, params={"token_hash": hash_token(token)}).first()
+    if found is None:
+        return None
+    row, user = found  # one read: the session with its user
+    if not _is_live(row, now) or row.mfa_pending or user.blocked_at is not None:
         return None
     if now - row.last_seen_at >= TOUCH_INTERVAL:
         row.last_seen_at = now

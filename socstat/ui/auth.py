@@ -47,9 +47,10 @@ Contract for page authors
 
 from __future__ import annotations
 
+import asyncio
 import json
 import string
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import quote, urlencode, urlsplit
@@ -65,6 +66,7 @@ from socstat.services.authz import PermissionDenied
 from socstat.services.twofactor import needs_2fa_enrolment
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 ROLE_LABELS: dict[str, str] = Role.LABELS
 LOGIN_PATH = "/login"
@@ -306,6 +308,41 @@ class AuthState(rx.State):
             raise
         self._apply_identity(view)
         return result
+
+    async def _as_actor_in_steps(
+        self,
+        first: Callable[[Session, User], T],
+        then: Callable[[Session, User, T], R],
+    ) -> tuple[T, Awaitable[R]]:
+        """Like :meth:`_as_actor` for work whose first part is shown before the rest is
+        done: ``first(session, user)``, then ``then(session, user, first's result)`` in the
+        same DB session as the same user. Returns the first result as soon as it is
+        computed, with an awaitable of the second (which raises like ``_as_actor``)."""
+        token = self._session_token()
+        loop = asyncio.get_running_loop()
+        early: asyncio.Future[tuple[T, dict[str, Any]]] = loop.create_future()
+
+        def _run(session: Session) -> R:
+            user = resolve_actor(session, token, allow_unenrolled=False)
+            result = first(session, user)
+            loop.call_soon_threadsafe(early.set_result, (result, user_view(user)))
+            return then(session, user, result)
+
+        work = asyncio.ensure_future(run_in_session(_run))
+        await asyncio.wait((early, work), return_when=asyncio.FIRST_COMPLETED)
+        if not early.done():  # the first part failed: ``work`` holds why
+            early.cancel()
+            await self._signed_out_cleared(work)
+        result, view = early.result()
+        self._apply_identity(view)
+        return result, self._signed_out_cleared(work)
+
+    async def _signed_out_cleared(self, work: Awaitable[R]) -> R:
+        try:
+            return await work
+        except SignedOut:
+            self._clear_identity()
+            raise
 
     async def _actor_view(self, *, allow_unenrolled: bool = False) -> dict[str, Any]:
         """The signed-in user's :func:`user_view` (raises like :meth:`_as_actor`)."""

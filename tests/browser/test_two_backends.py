@@ -150,8 +150,8 @@ def _start(workdir: Path, env: dict[str, str]) -> Backend:
     env = {
         **env,
         "SOCSTAT_SANDBOX_PORT": str(free_port()),
-        # its own folder, as on another machine: without Redis Reflex keeps the states in
-        # files there (and `reflex run` clears it as it starts)
+        # its own folder, as on another machine (`reflex run` empties it as it starts;
+        # without Redis the states stay in the process's memory)
         "REFLEX_STATES_WORKDIR": str(workdir / "states"),
     }
     web_dir = private_web_dir(workdir)

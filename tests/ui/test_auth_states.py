@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from datetime import timedelta
 from typing import Any
 
@@ -17,6 +18,7 @@ from socstat.models.accounts import AuthSession, Role, User
 from socstat.models.audit import AuditEvent
 from socstat.models.base import utcnow
 from socstat.services import accounts, sessions, twofactor
+from socstat.services.authz import PermissionDenied
 from socstat.services.system_settings import REQUIRE_2FA_ADMINS
 from socstat.ui.auth import (
     AuthState,
@@ -147,6 +149,51 @@ async def test_as_actor_without_a_session_is_signed_out(people) -> None:
         with pytest.raises(SignedOut):
             await state._as_actor(lambda _s, user: user.id)
         assert not state.signed_in
+
+
+async def test_as_actor_in_steps_hands_out_the_first_part_before_the_second_is_done(
+    people,
+) -> None:
+    """One DB session and one resolved user for both parts; the first result arrives while
+    the second is still running (it waits for the caller to have it)."""
+    state = _state(HomeState, people["analyst"])
+    received = threading.Event()
+
+    def then(session: Session, user: User, first: str) -> tuple[str, bool, Session]:
+        assert received.wait(10), "the first part was not handed out before the second ended"
+        return f"{first}+{user.id}", session.in_transaction(), session
+
+    seen: list[Session] = []
+    first, later = await state._as_actor_in_steps(
+        lambda session, user: seen.append(session) or user.email, then
+    )
+    assert first == "analyst@example.org" and state.signed_in
+    received.set()
+    second, in_transaction, session = await later
+    assert second == f"analyst@example.org+{people['analyst_id']}"
+    assert in_transaction and session is seen[0]
+
+
+async def test_as_actor_in_steps_refuses_like_as_actor(people) -> None:
+    state = _state(HomeState, "forged-token")
+    with pytest.raises(SignedOut):
+        await state._as_actor_in_steps(lambda _s, user: user.id, lambda _s, _u, first: first)
+    assert not state.signed_in
+
+    def refused(_session: Session, _user: User) -> int:
+        raise PermissionDenied("нельзя")
+
+    state = _state(HomeState, people["analyst"])
+    with pytest.raises(PermissionDenied, match="нельзя"):
+        await state._as_actor_in_steps(refused, lambda _s, _u, first: first)
+
+    def later_refused(_session: Session, _user: User, _first: int) -> int:
+        raise PermissionDenied("потом нельзя")
+
+    first, later = await state._as_actor_in_steps(lambda _s, user: user.id, later_refused)
+    assert first == people["analyst_id"]
+    with pytest.raises(PermissionDenied, match="потом нельзя"):
+        await later
 
 
 async def test_blocked_users_open_session_stops_at_the_next_action(people) -> None:

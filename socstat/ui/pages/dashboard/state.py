@@ -268,18 +268,21 @@ class DashboardState(AuthState):
         """Read the dashboard for ``params`` and show it in two updates: the filters and the
         KPIs as soon as they are computed, then the table, the top and the charts (computed
         from the same reads), whose drawing takes the browser far longer."""
+        sort, page = self.top_sort, self.top_page
         try:
-            view, shown = await self._as_actor(lambda s, u: load_numbers(s, u, params))
+            (view, _shown), later = await self._as_actor_in_steps(
+                lambda s, u: load_numbers(s, u, params),
+                lambda s, u, numbers: load_rest(s, u, numbers[1], sort, page),
+            )
         except PermissionDenied as exc:
             yield self._denied(exc)
             return
         await self._update(view)
         self.custom_open = self.preset == CUSTOM
         self.loaded = True
-        yield  # the numbers are sent now
-        sort, page = self.top_sort, self.top_page
+        yield  # the numbers are sent now, while the rest is computed from the same reads
         try:
-            rest = await self._as_actor(lambda s, u: load_rest(s, u, shown, sort, page))
+            rest = await later
         except PermissionDenied as exc:
             yield self._denied(exc)
             return
