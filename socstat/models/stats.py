@@ -34,13 +34,19 @@ class ContentItem(SQLModel, table=True):
 
 
 # the figures top publications are sorted by: best first (unknown last) read from an index
-# on PostgreSQL (SQLite has no NULLS LAST in an index, and no data that needs one)
+# on PostgreSQL (SQLite has no NULLS LAST in an index, and no data that needs one); it
+# carries what a page is filtered by, so the page's ids come from the index alone (reading
+# each candidate's row made a 7-day page of a year's data touch ~1 400 table pages)
 TOP_SORTS = ("likes", "reposts", "comments", "views", "published_at")
+TOP_FILTERS = ("local_date", "source_id", "kind", "deleted_at")
 for _name in TOP_SORTS:
     _column = ContentItem.__table__.c[_name]  # type: ignore[attr-defined]
-    Index(f"ix_contentitem_top_{_name}", _column.desc().nulls_last(), ContentItem.id.desc()).ddl_if(
-        dialect="postgresql"
-    )
+    Index(
+        f"ix_contentitem_top_{_name}",
+        _column.desc().nulls_last(),
+        ContentItem.id.desc(),
+        postgresql_include=list(TOP_FILTERS),
+    ).ddl_if(dialect="postgresql")
 
 
 class CounterSnapshot(SQLModel, table=True):

@@ -329,6 +329,8 @@ class AuthState(rx.State):
             return then(session, user, result)
 
         work = asyncio.ensure_future(run_in_session(_run))
+        # the caller may never await the second part (the tab closed in between)
+        work.add_done_callback(lambda done: done.cancelled() or done.exception())
         await asyncio.wait((early, work), return_when=asyncio.FIRST_COMPLETED)
         if not early.done():  # the first part failed: ``work`` holds why
             early.cancel()

@@ -238,7 +238,7 @@ class _DaySums:
         members, read = np.diff(readings, axis=1)
         self.known = {
             kind: (sums[KIND_FIELD["present"]] > 0)
-            | (spans.per_day(period, np.array([kind in s.kinds for s in sources])) > 0)
+            | (spans.per_day(period, np.array([kind in s.kinds for s in sources], dtype=bool)) > 0)
             for kind, sums in self.kinds.items()
         }
         everyone = spans.per_day(period)

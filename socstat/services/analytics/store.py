@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -55,6 +56,7 @@ MEMBERS = len(KINDS) * WIDTH  # members of the day's snapshot (0 where not read)
 MEMBERS_KNOWN = MEMBERS + 1
 FIELDS = MEMBERS + 2
 SLOTS = 7 * 24  # weekday × hour
+RECENT_KEPT = 64  # stacks found by their tuple of sources (see AggregateStore.stack)
 MERGED_KEPT = 8  # scopes' merged copies kept (hourly rows, day stacks: see AggregateStore)
 HOURLY: Any = HourlyStat.__table__  # type: ignore[attr-defined]
 
@@ -332,6 +334,8 @@ class AggregateStore:
         # scopes' hourly rows merged and day tables stacked, by the copies they were made
         # of (a source's new copy: a new token)
         self._merged: OrderedDict[tuple, HourCube | DayStack] = OrderedDict()
+        # (id of a tuple of sources, first, last) → (that tuple, its stack while kept)
+        self._recent: dict[tuple[int, date, date], tuple[tuple, weakref.ref[DayStack]]] = {}
 
     def days(
         self, session: Session, sources: Sequence[SourceRef], first: date, last: date
@@ -360,12 +364,24 @@ class AggregateStore:
         self, session: Session, sources: Sequence[SourceRef], first: date, last: date
     ) -> DayStack:
         """The sources' day tables covering ``first``..``last`` as one ``DayStack`` (each
-        over its kinds), kept like the hourly cubes for the last few scopes."""
+        over its kinds), kept like the hourly cubes for the last few scopes. The same tuple
+        of sources asked again for the same days (a resolved scope is reused while its rows,
+        tokens included, are unchanged) gets its stack without the copies looked up again."""
+        recent = (id(sources), first, last)
+        found = self._recent.get(recent)
+        if found is not None and found[0] is sources and (stack := found[1]()) is not None:
+            return stack
         tables = self.days(session, sources, first, last)
         parts = [tables[source.id] for source in sources]
         kinds = [source.kinds for source in sources]
         key = ("days", *((p.token, p.first, p.last, k) for p, k in zip(parts, kinds, strict=True)))
-        return self._kept(key, lambda: DayStack.build(parts, kinds))
+        stack = self._kept(key, lambda: DayStack.build(parts, kinds))
+        if isinstance(sources, tuple):  # immutable: its id stands for it while it is held
+            with self._lock:
+                if len(self._recent) >= RECENT_KEPT:
+                    self._recent.clear()
+                self._recent[recent] = (sources, weakref.ref(stack))
+        return stack
 
     def _kept(self, key: tuple, build: Callable[[], Any]) -> Any:
         with self._lock:
@@ -391,6 +407,7 @@ class AggregateStore:
         with self._lock:
             self._entries.clear()
             self._merged.clear()
+            self._recent.clear()
             self._bytes = 0
 
     def _get(

@@ -270,7 +270,7 @@ class DashboardState(AuthState):
         from the same reads), whose drawing takes the browser far longer."""
         sort, page = self.top_sort, self.top_page
         try:
-            (view, _shown), later = await self._as_actor_in_steps(
+            (view, _), later = await self._as_actor_in_steps(
                 lambda s, u: load_numbers(s, u, params),
                 lambda s, u, numbers: load_rest(s, u, numbers[1], sort, page),
             )
