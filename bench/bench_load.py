@@ -509,8 +509,8 @@ def _section(
             f"--actions {args.actions} --think {args.think:g} --ramp {args.ramp:g} "
             f"--seconds {args.seconds}`). Запуск {datetime.now(UTC):%Y-%m-%d %H:%M} UTC. "
             "Один Reflex-бэкенд (`reflex run --env prod --backend-only`, один процесс, без Redis: "
-            "состояния сессий в памяти процесса и в файлах), PostgreSQL; клиенты и `wrk` на той "
-            "же 2-ядерной машине.",
+            "состояния вкладок только в памяти процесса, `state_manager_mode` в rxconfig.py), "
+            "PostgreSQL; клиенты и `wrk` на той же 2-ядерной машине.",
             "",
             f"Данные (`bench/seed.py`): 200 источников × 365 дней, {items} публикаций; {origin}. "
             "Каждая сессия — свой аналитик, подписанный на все 200 источников, вошедший через "
