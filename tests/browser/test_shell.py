@@ -42,6 +42,11 @@ def test_desktop_shell_navigation(signed_in_page):
 def test_mobile_shell_uses_drawer(signed_in_page):
     page, _ = signed_in_page("analyst", 390, 844)
     expect(page.get_by_test_id("sidebar")).to_be_hidden()
+    # the top bar (its bottom border, the user menu at the right edge) spans the screen
+    bar_width = page.get_by_test_id("menu-open").evaluate("e => e.parentElement.offsetWidth")
+    assert bar_width == 390
+    menu = page.get_by_test_id("user-menu-mobile").bounding_box()
+    assert menu is not None and menu["x"] + menu["width"] >= 390 - 16
     page.get_by_test_id("menu-open").click()
     drawer = page.get_by_test_id("drawer")
     expect(drawer).to_be_visible()

@@ -140,7 +140,8 @@ def _mobile_bar() -> rx.Component:
             padding="8px 12px",
             align="center",
             border_bottom=f"1px solid {rx.color('gray', 5)}",
-        )
+        ),
+        width="100%",  # the column does not stretch its children: the border stopped short
     )
 
 
