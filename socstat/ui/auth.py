@@ -301,11 +301,7 @@ class AuthState(rx.State):
             view = user_view(user)
             return work(session, user), view
 
-        try:
-            result, view = await run_in_session(_run)
-        except SignedOut:
-            self._clear_identity()
-            raise
+        result, view = await self._signed_out_cleared(run_in_session(_run))
         self._apply_identity(view)
         return result
 
@@ -340,6 +336,7 @@ class AuthState(rx.State):
         return result, self._signed_out_cleared(work)
 
     async def _signed_out_cleared(self, work: Awaitable[R]) -> R:
+        """``work``'s result; the display vars are cleared when it finds the session gone."""
         try:
             return await work
         except SignedOut:
